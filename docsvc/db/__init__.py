@@ -1,0 +1,1 @@
+"""Relational persistence: engine, unit of work and the SQLAlchemy models."""

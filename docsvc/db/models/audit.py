@@ -1,0 +1,55 @@
+"""The append-only, hash-chained audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from docsvc.db.base import Base
+
+
+class AuditEvent(Base):
+    """One event: who did what to which object, when, from where, and with what outcome.
+
+    ``hash`` = SHA-256 over the canonical form of the row including ``prev_hash`` (the previous
+    row's hash), so editing or deleting any row breaks the chain at that row.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        CheckConstraint("outcome in ('success','denied','failed')", name="outcome"),
+        Index("ix_audit_events_object", "object_type", "object_id"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                     primary_key=True, autoincrement=False)
+    occurred_at: Mapped[datetime] = mapped_column()
+    actor_id: Mapped[int | None] = mapped_column(index=True)
+    actor_name: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    agency_id: Mapped[int | None] = mapped_column(index=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's head (single row, id=1): last sequence number and hash.
+
+    Appending locks this row, which serialises writers and keeps the chain linear; it also
+    lets verification detect rows deleted from the end of the log.
+    """
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                          default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))

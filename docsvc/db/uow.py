@@ -1,0 +1,85 @@
+"""Units of work: one transaction per use case, with hooks that run only after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from docsvc.errors import BackendUnavailable
+
+AfterCommit = Callable[[], None]
+
+
+class Database:
+    """Owns the engine and opens sessions. ``write()`` and ``read()`` are the only entry points."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._writer = sessionmaker(bind=engine, expire_on_commit=False)
+        self._reader = sessionmaker(bind=engine.execution_options(readonly=True), expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A read-write transaction: committed when the block ends, rolled back on any error.
+        Callables appended to ``session.info['after_commit']`` run after a successful commit."""
+        with _translate_outage():
+            session = self._writer()
+            session.info["after_commit"] = []
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+        for hook in session.info["after_commit"]:
+            hook()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with _translate_outage():
+            session = self._reader()
+            try:
+                yield session
+            finally:
+                session.close()  # ends the transaction; loaded objects stay readable (detached)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def after_commit(session: Session, hook: AfterCommit) -> None:
+    """Run ``hook`` once the session's transaction has committed (never if it rolls back)."""
+    session.info.setdefault("after_commit", []).append(hook)
+
+
+@contextmanager
+def _translate_outage() -> Iterator[None]:
+    """A database that cannot be reached is a 503 for the client, not a 500."""
+    try:
+        yield
+    except OperationalError as exc:
+        if _is_connection_problem(exc):
+            raise BackendUnavailable("the database is unavailable; try again shortly",
+                                     {"backend": "database"}) from exc
+        raise
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise BackendUnavailable("the database connection was lost; try again shortly",
+                                     {"backend": "database"}) from exc
+        raise
+
+
+def _is_connection_problem(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return any(s in text for s in ("connection", "could not connect", "server closed", "terminating",
+                                   "timeout expired", "the database system is", "unable to open database"))

@@ -1,0 +1,1 @@
+"""Pure domain model: entities, value objects and rules (no Flask, no SQL)."""

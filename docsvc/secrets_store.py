@@ -1,0 +1,50 @@
+"""Secrets an embedded deployment generates for itself on first start (never in production)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+from docsvc.settings import ConfigError, Settings, parse_encryption_keys
+
+
+def _read_or_create(path: Path, make: "callable[[], str]") -> str:  # type: ignore[valid-type]
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    try:
+        os.link(tmp, path)  # fails if another process created it first: keep theirs
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+def secret_key(settings: Settings) -> str:
+    """The key that signs download links and web sessions."""
+    if settings.secret_key:
+        return settings.secret_key
+    return _read_or_create(Path(settings.data_dir) / "secret_key", lambda: secrets.token_urlsafe(48))
+
+
+def encryption_keys(settings: Settings) -> tuple[dict[str, bytes], str]:
+    """Key-encryption keys {id: key} and the active id. Generated once for embedded runs."""
+    raw = settings.encryption_keys or _read_or_create(
+        Path(settings.data_dir) / "keys" / "kek",
+        lambda: "k1:" + base64.b64encode(secrets.token_bytes(32)).decode())
+    try:
+        keys = parse_encryption_keys(raw)
+    except ValueError as exc:
+        raise ConfigError("DOCSVC_ENCRYPTION_KEYS", str(exc)) from None
+    active = settings.encryption_key_active or list(keys)[-1]
+    return keys, active

@@ -1,0 +1,1 @@
+"""Use cases: domain rules, permission checks and one transaction each."""

@@ -1,0 +1,263 @@
+"""Settings: one immutable object built from ``DOCSVC_*`` environment variables.
+
+Every setting has an embedded default (DESIGN.md): a fresh machine runs on SQLite, a local object
+folder, an embedded full-text index and in-process Celery. A malformed value raises
+:class:`ConfigError` naming the variable; reachability of the backends is checked by
+:func:`docsvc.bootstrap.check_backends` at start.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+PREFIX = "DOCSVC_"
+
+# DOCSVC_* variables that are not settings: the services script's ports, test switches, CLI input.
+NOT_SETTINGS = {"DOCSVC_NEW_USER_PASSWORD"}
+NOT_SETTINGS_PREFIXES = (PREFIX + "SVC_", PREFIX + "TEST_", PREFIX + "BENCH_")
+
+SECRECY_POLICIES = ("connected", "isolated")
+SIGNATURE_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+
+
+class ConfigError(Exception):
+    """A setting is wrong or its backend unreachable; ``str()`` is one line naming the variable."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        self.variable = variable
+        self.problem = problem
+        super().__init__(f"{variable}: {problem}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All configuration of a docsvc process. Field ``x`` is read from ``DOCSVC_X``."""
+
+    data_dir: Path = Path("var")
+    database_url: str = ""  # default: sqlite:///<data_dir>/docsvc.sqlite
+    storage_url: str = ""  # default: file://<data_dir>/objects ; s3://<bucket> for MinIO/S3
+    s3_endpoint: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_region: str = "us-east-1"
+    search_url: str = ""  # default: embedded:<data_dir>/search.sqlite ; http(s)://... for Elasticsearch
+    search_index: str = "docsvc"
+    broker_url: str = ""  # empty: Celery runs tasks in-process (no external broker)
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str = ""  # default: generated once into <data_dir>/secret_key
+    encryption_keys: str = ""  # "kid:base64key,kid2:base64key"; default: generated into <data_dir>/keys/kek
+    encryption_key_active: str = ""  # default: the last key id listed
+    secrecy_policy: str = "connected"
+    hide_top_secret_subject: bool = True
+    signature_level: str = "B-LT"
+    tsa_url: str = ""  # default: the service's own timestamp authority <public_url>/pki/tsa
+    trust_roots: tuple[Path, ...] = ()
+    ca_passphrase: str = ""  # protects the internal CA's keys; default: derived from secret_key
+    pkcs11_module: str = ""  # org key on a token/HSM when set (e.g. /usr/lib/softhsm/libsofthsm2.so)
+    pkcs11_token: str = ""
+    pkcs11_pin: str = ""
+    pkcs11_key_label: str = ""
+    max_upload_mb: int = 100
+    token_ttl_hours: int = 12
+    password_hash_memory_kib: int = 65536
+    password_hash_time_cost: int = 3
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    holidays: str = ""  # extra non-working days "YYYY-MM-DD,..." on top of the built-in calendar
+    log_level: str = "INFO"
+    environment: str = "development"  # "production" refuses generated secrets
+
+    # ---------------------------------------------------------------- derived values
+    @property
+    def database_is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def storage_is_s3(self) -> bool:
+        return self.storage_url.startswith("s3://")
+
+    @property
+    def search_is_elasticsearch(self) -> bool:
+        return self.search_url.startswith(("http://", "https://"))
+
+    @property
+    def broker_is_embedded(self) -> bool:
+        return not self.broker_url
+
+    @property
+    def effective_tsa_url(self) -> str:
+        return self.tsa_url or f"{self.public_url.rstrip('/')}/pki/tsa"
+
+    def env_name(self, field_name: str) -> str:
+        return PREFIX + field_name.upper()
+
+    def describe(self) -> dict[str, str]:
+        """Settings safe to show an operator (secrets masked)."""
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in _SECRET_FIELDS and value:
+                value = "***"
+            elif f.name == "database_url":
+                value = re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", str(value))
+            out[self.env_name(f.name)] = str(value)
+        return out
+
+
+_SECRET_FIELDS = {"s3_secret_key", "secret_key", "encryption_keys", "ca_passphrase", "pkcs11_pin"}
+
+
+# ---------------------------------------------------------------- parsing
+def _parse_bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _parse_int(raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"must be positive, got {value}")
+    return value
+
+
+def _parse_paths(raw: str) -> tuple[Path, ...]:
+    return tuple(Path(p) for p in re.split(r"[,:]", raw) if p.strip())
+
+
+def _parse_value(f_type: Any, raw: str) -> Any:
+    if f_type in (bool, "bool"):
+        return _parse_bool(raw)
+    if f_type in (int, "int"):
+        return _parse_int(raw)
+    if f_type in (Path, "Path"):
+        return Path(raw)
+    if f_type in ("tuple[Path, ...]",):
+        return _parse_paths(raw)
+    return raw.strip()
+
+
+def parse_encryption_keys(raw: str) -> dict[str, bytes]:
+    """Parse ``kid:base64key,...`` into {key id: 32-byte key}; raises ValueError with the problem."""
+    keys: dict[str, bytes] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        kid, sep, b64 = item.partition(":")
+        if not sep or not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", kid):
+            raise ValueError(f"entry {item[:12]!r}… is not 'keyid:base64key'")
+        try:
+            key = base64.b64decode(b64, validate=True)
+        except binascii.Error:
+            raise ValueError(f"key {kid!r} is not valid base64") from None
+        if len(key) != 32:
+            raise ValueError(f"key {kid!r} must be 32 bytes (AES-256), got {len(key)}")
+        keys[kid] = key
+    return keys
+
+
+_URL_CHECKS: dict[str, Callable[[str], str | None]] = {
+    "database_url": lambda v: None
+    if v.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://"))
+    else "expected sqlite:///path or postgresql+psycopg://user:pass@host:port/db",
+    "storage_url": lambda v: None
+    if re.fullmatch(r"file://.+|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", v)
+    else "expected file://<folder> or s3://<bucket> (bucket: 3-63 lowercase letters, digits, dots, dashes)",
+    "search_url": lambda v: None
+    if re.fullmatch(r"embedded:.+|https?://[^/\s]+/?", v)
+    else "expected embedded:<path> or http(s)://host:port of Elasticsearch",
+    "broker_url": lambda v: None
+    if v == "" or v.startswith(("redis://", "rediss://", "amqp://", "sqla+"))
+    else "expected redis://host:port/db (or empty for in-process tasks)",
+    "public_url": lambda v: None if re.fullmatch(r"https?://[^\s]+", v) else "expected http(s)://host[:port]",
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build :class:`Settings` from the environment (and explicit overrides, used by tests)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        name = PREFIX + f.name.upper()
+        if f.name in overrides:
+            values[f.name] = overrides[f.name]
+            continue
+        raw = env.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[f.name] = _parse_value(f.type, raw)
+        except ValueError as exc:
+            raise ConfigError(name, str(exc)) from None
+    unknown = sorted(k for k in env if k.startswith(PREFIX) and k[len(PREFIX):].lower() not in _FIELD_NAMES
+                     and k not in NOT_SETTINGS and not k.startswith(NOT_SETTINGS_PREFIXES))
+    if unknown:
+        raise ConfigError(unknown[0], "unknown setting (misspelt?)")
+    settings = Settings(**values)
+    return _with_defaults(settings)
+
+
+_FIELD_NAMES = {f.name for f in fields(Settings)}
+
+
+def _with_defaults(s: Settings) -> Settings:
+    data = Path(s.data_dir)
+    derived: dict[str, Any] = {}
+    if not s.database_url:
+        derived["database_url"] = f"sqlite:///{data / 'docsvc.sqlite'}"
+    if not s.storage_url:
+        derived["storage_url"] = f"file://{data / 'objects'}"
+    if not s.search_url:
+        derived["search_url"] = f"embedded:{data / 'search.sqlite'}"
+    result = Settings(**{**{f.name: getattr(s, f.name) for f in fields(s)}, **derived})
+    _validate(result)
+    return result
+
+
+def _validate(s: Settings) -> None:
+    for name, check in _URL_CHECKS.items():
+        problem = check(getattr(s, name))
+        if problem:
+            raise ConfigError(s.env_name(name), f"{problem} (got {getattr(s, name)!r})")
+    if s.secrecy_policy not in SECRECY_POLICIES:
+        raise ConfigError(s.env_name("secrecy_policy"), f"expected one of {', '.join(SECRECY_POLICIES)}")
+    if s.signature_level not in SIGNATURE_LEVELS:
+        raise ConfigError(s.env_name("signature_level"), f"expected one of {', '.join(SIGNATURE_LEVELS)}")
+    if s.storage_is_s3:
+        for name in ("s3_endpoint", "s3_access_key", "s3_secret_key"):
+            if not getattr(s, name):
+                raise ConfigError(s.env_name(name), "required when DOCSVC_STORAGE_URL is s3://")
+        if not re.fullmatch(r"https?://[^/\s]+/?", s.s3_endpoint):
+            raise ConfigError(s.env_name("s3_endpoint"), f"expected http(s)://host:port (got {s.s3_endpoint!r})")
+    if s.encryption_keys:
+        try:
+            keys = parse_encryption_keys(s.encryption_keys)
+        except ValueError as exc:
+            raise ConfigError(s.env_name("encryption_keys"), str(exc)) from None
+        if s.encryption_key_active and s.encryption_key_active not in keys:
+            raise ConfigError(s.env_name("encryption_key_active"), "names no key of DOCSVC_ENCRYPTION_KEYS")
+    for root in s.trust_roots:
+        if not Path(root).is_file():
+            raise ConfigError(s.env_name("trust_roots"), f"no such certificate file: {root}")
+    if s.pkcs11_module and not Path(s.pkcs11_module).is_file():
+        raise ConfigError(s.env_name("pkcs11_module"), f"no such PKCS#11 module: {s.pkcs11_module}")
+    if s.holidays:
+        for day in s.holidays.split(","):
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day.strip()):
+                raise ConfigError(s.env_name("holidays"), f"expected YYYY-MM-DD dates, got {day!r}")
+    if s.environment == "production":
+        for name in ("secret_key", "encryption_keys"):
+            if not getattr(s, name):
+                raise ConfigError(s.env_name(name), "must be set in production (no generated secrets)")
+    if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(s.env_name("log_level"), "expected DEBUG, INFO, WARNING or ERROR")

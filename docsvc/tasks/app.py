@@ -1,0 +1,68 @@
+"""The Celery application, configured from settings.
+
+With ``DOCSVC_BROKER_URL`` set (Redis in production) tasks go to workers and beat schedules the
+periodic ones. Without it (embedded default) there is no external broker: tasks run in-process
+(eager) and :class:`docsvc.tasks.embedded.EmbeddedScheduler` runs the periodic ones inside
+``docsvc serve``.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery
+
+from docsvc.bootstrap import Container, build_container
+from docsvc.settings import Settings, load_settings
+
+celery_app = Celery("docsvc")
+celery_app.conf.update(
+    task_serializer="json", accept_content=["json"], result_serializer="json",
+    task_ignore_result=True, timezone="Asia/Ho_Chi_Minh", enable_utc=True,
+    task_acks_late=True,  # a worker killed mid-task leaves the message for another worker
+    task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
+    broker_connection_retry_on_startup=True,
+    imports=["docsvc.tasks.jobs"],
+)
+
+# Periodic tasks: name → (task name, interval). Task modules add their entries here.
+PERIODIC: dict[str, tuple[str, timedelta]] = {}
+
+_lock = threading.Lock()
+_container: Container | None = None
+
+
+def configure(settings: Settings) -> Celery:
+    if settings.broker_is_embedded:
+        celery_app.conf.update(broker_url="memory://", task_always_eager=True, task_eager_propagates=True)
+    else:
+        celery_app.conf.update(broker_url=settings.broker_url, task_always_eager=False,
+                               broker_transport_options={"visibility_timeout": 3600})
+    celery_app.conf.beat_schedule = {name: {"task": task, "schedule": every}
+                                     for name, (task, every) in PERIODIC.items()}
+    return celery_app
+
+
+def use_container(container: Container) -> None:
+    """Tasks of this process use ``container`` (the web app's, or the worker's own)."""
+    global _container
+    with _lock:
+        _container = container
+    configure(container.settings)
+
+
+def task_container() -> Container:
+    global _container
+    with _lock:
+        if _container is None:
+            _container = build_container(load_settings())
+            configure(_container.settings)
+        return _container
+
+
+def enqueue(task_name: str, *args: Any, **kwargs: Any) -> None:
+    """Send a task; in embedded mode it runs now, in this process."""
+    celery_app.send_task(task_name, args=args, kwargs=kwargs) if not celery_app.conf.task_always_eager \
+        else celery_app.tasks[task_name].apply(args=args, kwargs=kwargs)

@@ -1,0 +1,47 @@
+"""Models shared by API modules: pagination and small response shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class StrictModel(BaseModel):
+    """Request models reject unknown fields, so a typo is a 400, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PageQuery(StrictModel):
+    page: int = Field(1, ge=1, le=100000, description="1-based page number")
+    per_page: int = Field(50, ge=1, le=200, description="items per page (at most 200)")
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+    next_page: int | None
+
+
+def page_of(items: Sequence[Any], query: PageQuery, total: int | None = None) -> dict[str, Any]:
+    """Slice an in-memory sequence (or wrap an already-sliced one when ``total`` is given)."""
+    if total is None:
+        total = len(items)
+        items = items[query.offset: query.offset + query.per_page]
+    has_more = query.offset + len(items) < total
+    return {"items": [i.to_dict() if hasattr(i, "to_dict") else i for i in items], "page": query.page,
+            "per_page": query.per_page, "total": total, "next_page": query.page + 1 if has_more else None}
+
+
+class Message(BaseModel):
+    message: str

@@ -1,0 +1,32 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, redirect
+
+from docsvc.bootstrap import Container, build_container
+from docsvc.settings import Settings
+from docsvc.web.api import register_api_modules
+from docsvc.web.errors import install_error_handlers
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
+    """Build the WSGI app. gunicorn: ``gunicorn 'docsvc.web.app:create_app()'``."""
+    container = container or build_container(settings)
+    s = container.settings
+    logging.basicConfig(level=s.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask(__name__, static_folder=None)
+    app.config.update(MAX_CONTENT_LENGTH=s.max_upload_mb * 1024 * 1024)
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False  # Vietnamese stays readable in JSON
+    app.extensions["docsvc"] = container
+    app.register_blueprint(register_api_modules())
+    install_error_handlers(app)
+
+    from docsvc.web.api.meta import health_response
+
+    app.add_url_rule("/health", "health", health_response)
+    app.add_url_rule("/", "root", lambda: redirect("/api/v1/docs"))
+    return app

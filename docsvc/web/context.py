@@ -1,0 +1,21 @@
+"""Per-request access to the wired application and to the request's origin."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import current_app, request
+
+from docsvc.domain.identity import RequestOrigin
+
+if TYPE_CHECKING:
+    from docsvc.bootstrap import Container
+
+
+def container() -> "Container":
+    return current_app.extensions["docsvc"]
+
+
+def origin(channel: str = "api") -> RequestOrigin:
+    # Behind a reverse proxy, configure ProxyFix so remote_addr is the client's address.
+    return RequestOrigin(ip=request.remote_addr, user_agent=(request.user_agent.string or None), channel=channel)

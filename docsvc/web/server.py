@@ -1,0 +1,37 @@
+"""Run the app under gunicorn from ``docsvc serve`` (production uses gunicorn's own CLI)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from docsvc.settings import Settings
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any], embedded_beat: bool) -> None:
+        self.options = options
+        self.embedded_beat = embedded_beat
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):  # type: ignore[no-untyped-def]
+        from docsvc.tasks.app import use_container
+        from docsvc.web.app import create_app
+        app = create_app()
+        use_container(app.extensions["docsvc"])
+        if self.embedded_beat:
+            from docsvc.tasks.embedded import EmbeddedScheduler
+            EmbeddedScheduler().start()
+        return app
+
+
+def run_server(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> None:
+    options = {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
+               "timeout": 120, "accesslog": "-", "errorlog": "-", "loglevel": settings.log_level.lower()}
+    # Without a broker the periodic tasks run inside the (single) serving process.
+    _Gunicorn(options, embedded_beat=settings.broker_is_embedded and workers == 1).run()

@@ -1,0 +1,68 @@
+"""The docsvc command line, run as a real process: init, demo, orgs, users, config errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(args: list[str], env_extra: dict[str, str], data_dir: Path, stdin: str | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")}
+    env.update({"DOCSVC_DATA_DIR": str(data_dir), "DOCSVC_PASSWORD_HASH_MEMORY_KIB": "1024",
+                "DOCSVC_PASSWORD_HASH_TIME_COST": "1", **env_extra})
+    return subprocess.run([sys.executable, "-m", "docsvc", *args], env=env, capture_output=True, text=True,
+                          input=stdin, timeout=120)
+
+
+def test_init_demo_orgs_users(settings) -> None:  # type: ignore[no-untyped-def]
+    env = {"DOCSVC_DATABASE_URL": settings.database_url}
+    data = Path(settings.data_dir)
+    r = run(["init"], env, data)
+    assert r.returncode == 0, r.stderr
+    assert "database schema at" in r.stdout
+    assert (data / "secret_key").is_file() and (data / "keys" / "kek").is_file()
+    assert oct((data / "secret_key").stat().st_mode & 0o777) == "0o600"
+    assert run(["init"], env, data).returncode == 0  # idempotent
+    r = run(["demo"], env, data)
+    assert r.returncode == 0 and "chutich" in r.stdout, r.stderr
+    assert "0 records created" in run(["demo"], env, data).stdout  # idempotent
+    r = run(["orgs", "add", "--kind", "commune", "--name", "Ủy ban nhân dân xã Tân Thanh", "--abbr", "UBND",
+             "--organ-id", "000.00.32.H41", "--parent", "000.00.00.H41"], env, data)
+    assert r.returncode == 0, r.stderr
+    r = run(["orgs", "add", "--kind", "unit", "--name", "Văn phòng", "--abbr", "VP", "--parent", "000.00.32.H41"],
+            env, data)
+    assert r.returncode == 0, r.stderr
+    r = run(["users", "add", "tanthanh.vt", "--full-name", "Mai Thị Hạnh", "--agency", "000.00.32.H41",
+             "--role", "clerk", "--clearance", "mat", "--unit", "VP"], {**env, "DOCSVC_NEW_USER_PASSWORD":
+                                                                          "Van-thu-2026"}, data)
+    assert r.returncode == 0, r.stderr
+    listing = run(["users", "list"], env, data).stdout
+    assert "tanthanh.vt" in listing and "clerk" in listing
+    tree = run(["orgs", "list"], env, data).stdout
+    assert "Ủy ban nhân dân xã Tân Thanh" in tree
+    # A domain error is one line, not a traceback.
+    r = run(["orgs", "add", "--kind", "commune", "--name", "X", "--abbr", "UBND", "--organ-id", "bad"], env, data)
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "organ_id" in r.stderr
+
+
+@pytest.mark.parametrize("env, variable", [
+    ({"DOCSVC_DATABASE_URL": "mysql://x"}, "DOCSVC_DATABASE_URL"),
+    ({"DOCSVC_DATABASE_URL": "postgresql+psycopg://u:p@127.0.0.1:1/none"}, "DOCSVC_DATABASE_URL"),
+    ({"DOCSVC_BROKER_URL": "redis://127.0.0.1:1/0"}, "DOCSVC_BROKER_URL"),
+    ({"DOCSVC_SIGNATURE_LEVEL": "nope"}, "DOCSVC_SIGNATURE_LEVEL"),
+])
+def test_wrong_or_unreachable_setting_fails_with_one_line(tmp_path: Path, env: dict[str, str],
+                                                          variable: str) -> None:
+    if "DATABASE" not in variable and "LEVEL" not in variable:
+        assert run(["init"], {}, tmp_path).returncode == 0
+    command = ["init"] if "DATABASE" in variable else ["serve", "--port", "1"]
+    r = run(command, env, tmp_path)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith(f"docsvc: configuration error: {variable}")

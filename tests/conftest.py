@@ -1,0 +1,162 @@
+"""Fixtures shared by the whole suite.
+
+Every test that takes ``settings`` (and what builds on it: ``container``, ``app``, ``client``) runs on
+the embedded backends, and again on the real ones (PostgreSQL, S3, Elasticsearch) when their URLs are
+set in the environment (``eval "$(scripts/services.sh env)"``, as CI does). Each test gets a fresh
+database: a copy of a migrated template (SQLite file copy / PostgreSQL ``CREATE DATABASE ... TEMPLATE``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from docsvc.settings import Settings, load_settings
+from tests.helpers import ApiClient
+
+REAL_DATABASE_URL = os.environ.get("DOCSVC_DATABASE_URL", "")
+HAS_REAL_DB = REAL_DATABASE_URL.startswith("postgresql")
+
+# Fast password hashing in tests (production keeps the memory-hard defaults).
+FAST_HASH = {"password_hash_memory_kib": 1024, "password_hash_time_cost": 1}
+
+
+def backend_params() -> list[Any]:
+    params: list[Any] = ["embedded"]
+    if HAS_REAL_DB:
+        params.append(pytest.param("real", marks=pytest.mark.real_backend))
+    return params
+
+
+# ---------------------------------------------------------------- databases
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from docsvc.db import migrate
+    from docsvc.db.engine import make_engine
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+class PostgresDatabases:
+    """Creates a migrated template database once, then one copy per test."""
+
+    def __init__(self, admin_url: str) -> None:
+        import psycopg
+        url = make_url(admin_url)
+        self._url = url
+        self._conn = psycopg.connect(
+            host=url.host, port=url.port, user=url.username, password=url.password, dbname=url.database,
+            autocommit=True)
+        self.template = f"docsvc_tpl_{uuid.uuid4().hex[:8]}"
+        self._conn.execute(f'CREATE DATABASE "{self.template}"')
+        from docsvc.db import migrate
+        from docsvc.db.engine import make_engine
+        engine = make_engine(self.url_of(self.template))
+        migrate.upgrade(engine)
+        engine.dispose()
+
+    def url_of(self, name: str) -> str:
+        return self._url.set(database=name).render_as_string(hide_password=False)
+
+    def create(self) -> str:
+        name = f"docsvc_t_{uuid.uuid4().hex[:10]}"
+        self._conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}" STRATEGY FILE_COPY')
+        return name
+
+    def drop(self, name: str) -> None:
+        self._conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def close(self) -> None:
+        self.drop(self.template)
+        self._conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    if not HAS_REAL_DB:
+        pytest.skip("DOCSVC_DATABASE_URL is not a PostgreSQL URL")
+    dbs = PostgresDatabases(REAL_DATABASE_URL)
+    yield dbs
+    dbs.close()
+
+
+@pytest.fixture(params=backend_params())
+def backend(request: pytest.FixtureRequest) -> str:
+    """'embedded' or 'real': which family of backends this test runs on."""
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
+                 sqlite_template: Path) -> Iterator[str]:
+    if backend == "embedded":
+        path = tmp_path / "docsvc.sqlite"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    dbs: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    name = dbs.create()
+    try:
+        yield dbs.url_of(name)
+    finally:
+        dbs.drop(name)
+
+
+# ---------------------------------------------------------------- settings, app, client
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Override in a test module to change settings for its tests."""
+    return {}
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> Settings:
+    data_dir = tmp_path / "var"
+    data_dir.mkdir(exist_ok=True)
+    values: dict[str, Any] = {"data_dir": data_dir, "database_url": database_url, **FAST_HASH}
+    values.update(settings_overrides)
+    return load_settings(environ={}, **values)
+
+
+@pytest.fixture
+def container(settings: Settings) -> Iterator[Any]:
+    from docsvc.bootstrap import build_container
+    from docsvc.tasks.app import use_container
+    c = build_container(settings)
+    use_container(c)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def app(container: Any) -> Any:
+    from docsvc.web.app import create_app
+    application = create_app(container=container)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture
+def demo(container: Any) -> Any:
+    from docsvc.services.demo import seed_demo
+    return seed_demo(container.identity)
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def api(client: Any, demo: Any) -> ApiClient:
+    return ApiClient(client, demo.password)
