@@ -11,9 +11,18 @@ from typing import Any, Callable
 
 from sqlalchemy import text
 
+from docsvc import secrets_store
 from docsvc.db.engine import make_engine
 from docsvc.db.uow import Database
+from docsvc.services.approval import ApprovalService
+from docsvc.services.calendar import CalendarService
+from docsvc.services.documents import DocumentService
+from docsvc.services.files import FileStore
 from docsvc.services.identity import IdentityService
+from docsvc.services.inbox import InboxService
+from docsvc.services.incoming import IncomingService
+from docsvc.services.indexing import IndexingService
+from docsvc.services.notifications import NotificationService
 from docsvc.services.passwords import Passwords
 from docsvc.settings import ConfigError, Settings, load_settings
 
@@ -53,11 +62,93 @@ class Container:
         return IdentityService(self.db, self.passwords, token_ttl=timedelta(hours=s.token_ttl_hours),
                                max_failures=s.login_max_failures, lockout=timedelta(minutes=s.login_lockout_minutes))
 
+    @cached_property
+    def store(self) -> Any:
+        """The object store (storage.ObjectStore): local folder or MinIO/S3."""
+        from storage import open_store
+        from storage.crypto import KeyRing
+        s = self.settings
+        keys, active = secrets_store.encryption_keys(s)
+        options: dict[str, Any] = {"keyring": KeyRing(keys, active)}
+        if s.storage_is_s3:
+            options.update(endpoint=s.s3_endpoint, access_key=s.s3_access_key, secret_key=s.s3_secret_key,
+                           region=s.s3_region)
+        else:
+            options.update(url_secret=secrets_store.secret_key(s).encode(), base_url=s.public_url)
+        return open_store(s.storage_url, **options)
+
+    @cached_property
+    def files(self) -> FileStore:
+        return FileStore(self.store)
+
+    @cached_property
+    def search_index(self) -> Any:
+        """The search index (search.SearchIndex): embedded SQLite FTS5 or Elasticsearch."""
+        from search import open_index
+        s = self.settings
+        if s.search_is_elasticsearch:
+            return open_index(s.search_url, index=s.search_index, **self.extra.get("search_options", {}))
+        return open_index(s.search_url)
+
+    @cached_property
+    def calendar(self) -> CalendarService:
+        return CalendarService(self.db, self.settings.holidays)
+
+    @cached_property
+    def notifications(self) -> NotificationService:
+        return NotificationService(self.db)
+
+    @cached_property
+    def documents(self) -> DocumentService:
+        s = self.settings
+        return DocumentService(self.db, self.files, secrecy_policy=s.secrecy_policy,
+                               hide_top_secret_subject=s.hide_top_secret_subject,
+                               max_upload_bytes=s.max_upload_mb * 1024 * 1024,
+                               validate_signatures=self.extra.get("validate_signatures"))
+
+    @cached_property
+    def incoming(self) -> IncomingService:
+        return IncomingService(self.db, self.calendar, hide_top_secret_subject=self.settings.hide_top_secret_subject)
+
+    @cached_property
+    def approval(self) -> ApprovalService:
+        return ApprovalService(self.db)
+
+    @cached_property
+    def inbox(self) -> InboxService:
+        return InboxService(self.db, hide_top_secret_subject=self.settings.hide_top_secret_subject)
+
+    @cached_property
+    def indexing(self) -> IndexingService:
+        return IndexingService(self.db, self.files, self.search_index,
+                               hide_top_secret_subject=self.settings.hide_top_secret_subject,
+                               ocr=self.extra.get("ocr", True))
+
+    def document_types(self) -> list[dict[str, Any]]:
+        from sqlalchemy import select
+
+        from docsvc.db.models import DocumentType
+        with self.db.read() as s:
+            return [{"id": t.id, "code": t.code, "name": t.name, "kind": t.kind}
+                    for t in s.execute(select(DocumentType).where(DocumentType.active.is_(True))
+                                       .order_by(DocumentType.sort_order)).scalars()]
+
     # ------------------------------------------------------------ health
     def backend_checks(self) -> dict[str, tuple[str, Callable[[], str]]]:
         """name → (setting that configures it, check returning a detail or raising)."""
         return {"database": ("DOCSVC_DATABASE_URL", self._check_database),
+                "storage": ("DOCSVC_STORAGE_URL", self._check_storage),
+                "search": ("DOCSVC_SEARCH_URL", self._check_search),
                 "broker": ("DOCSVC_BROKER_URL", self._check_broker)}
+
+    def _check_storage(self) -> str:
+        self.store.health()
+        return "s3 " + self.settings.storage_url if self.settings.storage_is_s3 else "local folder"
+
+    def _check_search(self) -> str:
+        if not self.search_index.health():
+            raise RuntimeError("the search index does not answer or is missing: run `docsvc init`")
+        return "elasticsearch" if self.settings.search_is_elasticsearch else "embedded (SQLite FTS5)"
 
     def health(self) -> list[BackendStatus]:
         out = []
@@ -88,6 +179,8 @@ class Container:
         return conn.transport_cls if isinstance(conn.transport_cls, str) else "redis"
 
     def close(self) -> None:
+        if "search_index" in self.__dict__:
+            self.search_index.close()
         if "db" in self.__dict__:
             self.db.dispose()
 

@@ -23,6 +23,22 @@ from tests.helpers import ApiClient
 
 REAL_DATABASE_URL = os.environ.get("DOCSVC_DATABASE_URL", "")
 HAS_REAL_DB = REAL_DATABASE_URL.startswith("postgresql")
+HAS_REAL_S3 = bool(os.environ.get("DOCSVC_S3_ENDPOINT"))
+HAS_REAL_SEARCH = os.environ.get("DOCSVC_SEARCH_URL", "").startswith("http")
+
+
+def real_backend_overrides() -> dict[str, Any]:
+    """Settings pointing one test at the real servers, isolated: its own bucket and index."""
+    suffix = uuid.uuid4().hex[:12]
+    out: dict[str, Any] = {}
+    if HAS_REAL_S3:
+        out.update(storage_url=f"s3://docsvc-t-{suffix}", s3_endpoint=os.environ["DOCSVC_S3_ENDPOINT"],
+                   s3_access_key=os.environ.get("DOCSVC_S3_ACCESS_KEY", ""),
+                   s3_secret_key=os.environ.get("DOCSVC_S3_SECRET_KEY", ""),
+                   s3_region=os.environ.get("DOCSVC_S3_REGION", "us-east-1"))
+    if HAS_REAL_SEARCH:
+        out.update(search_url=os.environ["DOCSVC_SEARCH_URL"], search_index=f"docsvc-t-{suffix}")
+    return out
 
 # Fast password hashing in tests (production keeps the memory-hard defaults).
 FAST_HASH = {"password_hash_memory_kib": 1024, "password_hash_time_cost": 1}
@@ -120,21 +136,29 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> Settings:
+def settings(backend: str, database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> Settings:
     data_dir = tmp_path / "var"
     data_dir.mkdir(exist_ok=True)
     values: dict[str, Any] = {"data_dir": data_dir, "database_url": database_url, **FAST_HASH}
+    if backend == "real":
+        values.update(real_backend_overrides())
     values.update(settings_overrides)
     return load_settings(environ={}, **values)
 
 
 @pytest.fixture
 def container(settings: Settings) -> Iterator[Any]:
+    """The wired application, initialised like `docsvc init` does (bucket, index schema...)."""
     from docsvc.bootstrap import build_container
+    from docsvc.services.setup import initialise
     from docsvc.tasks.app import use_container
     c = build_container(settings)
+    c.extra["search_options"] = {"refresh": True}  # Elasticsearch: writes visible at once in tests
+    initialise(c)
     use_container(c)
     yield c
+    if settings.search_is_elasticsearch:
+        c.search_index.drop()
     c.close()
 
 

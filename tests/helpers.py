@@ -51,3 +51,30 @@ def assert_error(response: Any, status: int, code: str | None = None) -> dict[st
     if code is not None:
         assert body["error"]["code"] == code, body
     return body["error"]
+
+
+def upload(user_client: Any, *, file: bytes | None = None, filename: str = "van-ban.pdf",
+           attachments: list[tuple[bytes, str]] | None = None, **fields: Any) -> Any:
+    """POST /api/v1/documents as multipart, with sensible incoming-document defaults."""
+    import io
+
+    from tests.fixtures.pdfs import official_pdf
+    data: dict[str, Any] = {
+        "direction": "incoming", "type": "QĐ",
+        "subject": "Quyết định về việc phê duyệt kế hoạch cải cách hành chính năm 2026",
+        "number_notation": "15/QĐ-UBND", "issuing_body": "Ủy ban nhân dân tỉnh Lạng Sơn",
+        "issuing_organ_id": "000.00.00.H41", "issued_date": "2026-11-20", "received_via": "electronic",
+    }
+    data.update({k: v for k, v in fields.items() if v is not None})
+    for k in [k for k, v in fields.items() if v is None]:
+        data.pop(k, None)
+    if file is not False:  # type: ignore[comparison-overlap]
+        data["file"] = (io.BytesIO(official_pdf() if file is None else file), filename)
+    if attachments:
+        data["attachments"] = [(io.BytesIO(b), n) for b, n in attachments]
+    return user_client.post("/api/v1/documents", data=data, content_type="multipart/form-data")
+
+
+def created(response: Any) -> dict[str, Any]:
+    assert response.status_code == 201, (response.status_code, response.get_data(as_text=True)[:800])
+    return response.get_json()

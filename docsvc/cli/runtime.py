@@ -89,3 +89,25 @@ def demo() -> None:
     click.echo(f"demo: {report.created} records created; users (password {report.password!r}):")
     for username in report.users:
         click.echo(f"  {username}")
+
+
+@main.command()
+@click.option("--pending", is_flag=True, help="only index what waits in the outbox")
+def reindex(pending: bool) -> None:
+    """Rebuild the search index from the database (with a progress bar)."""
+    from sqlalchemy import func, select
+
+    from docsvc.db.models import Document
+    c = container()
+    if pending:
+        report = c.indexing.drain_all()
+        click.echo(f"reindex: {report.done} indexed, {report.failed} failed")
+        for error in report.errors[:20]:
+            click.echo(f"  {error}", err=True)
+        raise SystemExit(1 if report.failed else 0)
+    with c.db.read() as s:
+        total = s.execute(select(func.count(Document.id))).scalar_one()
+    with click.progressbar(length=total, label="reindex", show_pos=True, show_eta=True) as bar:
+        for _ in c.indexing.reindex_all():
+            bar.update(1)
+    click.echo(f"reindex: {total} documents indexed into {c.settings.search_url}")

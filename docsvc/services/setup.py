@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docsvc import secrets_store
 from docsvc.db import migrate
 
-# Later capabilities append (name, step) pairs: e.g. object-store bucket, search schema, internal CA.
-INIT_STEPS: list[tuple[str, Callable[["Container"], str]]] = []  # type: ignore[name-defined]  # noqa: F821
+if TYPE_CHECKING:
+    from docsvc.bootstrap import Container
 
 
-def initialise(container: "Container") -> list[str]:  # type: ignore[name-defined]  # noqa: F821
+def initialise(container: Container) -> list[str]:
     s = container.settings
     Path(s.data_dir).mkdir(parents=True, exist_ok=True)
     done = []
@@ -21,6 +21,8 @@ def initialise(container: "Container") -> list[str]:  # type: ignore[name-define
     secrets_store.secret_key(s)
     secrets_store.encryption_keys(s)
     done.append("secrets ready" + (" (generated under the data folder)" if not s.secret_key else ""))
-    for name, step in INIT_STEPS:
-        done.append(f"{name}: {step(container)}")
+    container.store.health()
+    done.append(f"object store ready ({s.storage_url})")
+    container.search_index.ensure_schema()
+    done.append(f"search index ready ({s.search_url})")
     return done

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from docsvc.tasks.app import celery_app
+from datetime import timedelta
+
+from docsvc.tasks.app import PERIODIC, celery_app, task_container
 
 
 @celery_app.task(name="docsvc.ping")
 def ping() -> str:
     """Round trip through the broker and a worker (used by health checks and tests)."""
     return "pong"
+
+
+@celery_app.task(name="docsvc.drain_outbox", bind=True, max_retries=None)
+def drain_outbox(self) -> dict:  # type: ignore[no-untyped-def]
+    """Index what the outbox holds. Failed items back off inside the outbox itself; the periodic
+    run below picks them up again, so an index outage delays search but loses nothing."""
+    report = task_container().indexing.drain()
+    return {"done": report.done, "failed": report.failed}
+
+
+PERIODIC["drain-outbox"] = ("docsvc.drain_outbox", timedelta(seconds=30))

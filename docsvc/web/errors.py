@@ -68,8 +68,10 @@ def _backend_outage(exc: BaseException) -> str | None:
 
 
 def _backend_name(module: str) -> str:
-    if module.startswith("elastic"):
+    if module.startswith(("elastic", "search")):
         return "search index"
+    if module.startswith("storage"):
+        return "object store"
     if module.startswith(("redis", "kombu")):
         return "task queue"
     if module.startswith(("minio", "urllib3")):

@@ -1,6 +1,16 @@
 """All models, imported here so that ``Base.metadata`` (and Alembic) sees every table."""
 
 from docsvc.db.models.audit import AuditEvent, AuditHead
+from docsvc.db.models.documents import (Document, DocumentFile, DocumentGrant, DocumentLink, DocumentReader,
+                                        DocumentType, OutboxItem, RegisterCounter, RegisterEntry)
 from docsvc.db.models.identity import ApiToken, Organisation, User, UserRole, UserUnit
+from docsvc.db.models.workflow import (Assignment, CalendarDay, ChainDecision, ChainInstance, ChainStep,
+                                       ChainTemplate, Delegation, Notification, ProgressUpdate, Recipient,
+                                       SigningKey)
 
-__all__ = ["ApiToken", "AuditEvent", "AuditHead", "Organisation", "User", "UserRole", "UserUnit"]
+__all__ = [
+    "ApiToken", "Assignment", "AuditEvent", "AuditHead", "CalendarDay", "ChainDecision", "ChainInstance",
+    "ChainStep", "ChainTemplate", "Delegation", "Document", "DocumentFile", "DocumentGrant", "DocumentLink",
+    "DocumentReader", "DocumentType", "Notification", "Organisation", "OutboxItem", "ProgressUpdate",
+    "Recipient", "RegisterCounter", "RegisterEntry", "SigningKey", "User", "UserRole", "UserUnit",
+]

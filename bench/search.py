@@ -1,0 +1,351 @@
+"""Search benchmark: indexing rate and query latency of both adapters on synthetic Vietnamese documents.
+
+    .venv/bin/python bench/search.py [--docs 100000] [--queries 60] [--es URL] [--extract] [--engines]
+
+* generates ``--docs`` documents (subjects, ~1 KB full texts, metadata, reader tokens) from a fixed seed;
+* indexes them in the embedded index (SQLite FTS5) and, with ``--es`` (default: $DOCSVC_SEARCH_URL),
+  in Elasticsearch; reports documents per second;
+* runs a query mix (folded, exact, phrase, prefix, filtered + faceted; for a registry clerk who reads
+  most documents and an officer who reads few) and reports p50/p95 per kind and adapter;
+* sends the very request body the Elasticsearch adapter builds with the bare client, alternating
+  with the adapter, and reports the adapter's overhead as a ratio (Python analysis, snippets, mapping);
+* ``--extract``: pypdf against poppler's ``pdftotext`` on a multi-page Vietnamese PDF;
+* ``--engines``: the embedded-engine choice, SQLite FTS5 against tantivy (``pip install tantivy``)
+  on the same pre-tokenised texts and the same queries.
+
+It prints figures; it asserts nothing. Scratch files go to a temporary folder, the Elasticsearch
+index to ``docsvc-bench-<random>`` (deleted at the end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from search import IndexDocument, Principal, SearchIndex, SearchQuery, open_index  # noqa: E402
+
+# ------------------------------------------------------------------ synthetic documents
+TYPES = [("QĐ", "Quyết định"), ("CT", "Chỉ thị"), ("TB", "Thông báo"), ("HD", "Hướng dẫn"),
+         ("KH", "Kế hoạch"), ("BC", "Báo cáo"), ("TTr", "Tờ trình"), ("GM", "Giấy mời"), (None, "Công văn")]
+ACTIONS = ["phê duyệt", "triển khai", "tăng cường", "kiện toàn", "ban hành", "sửa đổi, bổ sung",
+           "tổ chức", "thực hiện", "điều chỉnh", "giao chỉ tiêu", "khen thưởng", "kiểm tra"]
+OBJECTS = ["kế hoạch tuyển dụng công chức", "công tác phòng chống thiên tai", "chuyển đổi số",
+           "quy chế làm việc", "dự toán ngân sách nhà nước", "công tác cải cách hành chính",
+           "chương trình mục tiêu quốc gia", "đề án phát triển du lịch", "hoạt động thương mại biên giới",
+           "công tác văn thư lưu trữ", "phòng cháy chữa cháy", "an toàn thông tin mạng",
+           "giải phóng mặt bằng", "bảo vệ môi trường", "xây dựng nông thôn mới", "quản lý đất đai"]
+PLACES = ["tỉnh Lạng Sơn", "huyện Cao Lộc", "cửa khẩu Đồng Đăng", "thành phố Lạng Sơn", "huyện Lộc Bình",
+          "huyện Văn Quan", "xã Tân Thanh", "huyện Chi Lăng", "huyện Hữu Lũng", "huyện Tràng Định"]
+BODIES = [("UBND tỉnh Lạng Sơn", "UBND"), ("Sở Nội vụ", "SNV"), ("Sở Tài chính", "STC"),
+          ("Sở Kế hoạch và Đầu tư", "SKHĐT"), ("Sở Y tế", "SYT"), ("Sở Giáo dục và Đào tạo", "SGDĐT"),
+          ("Công an tỉnh", "CAT"), ("Bộ Chỉ huy Quân sự tỉnh", "BCH"), ("UBND huyện Cao Lộc", "UBND"),
+          ("Văn phòng Chính phủ", "VPCP"), ("Bộ Nội vụ", "BNV"), ("Sở Thông tin và Truyền thông", "STTTT")]
+SENTENCES = [
+    "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015",
+    "Căn cứ Nghị định số 30/2020/NĐ-CP của Chính phủ về công tác văn thư",
+    "Theo đề nghị của Giám đốc {body}",
+    "Các sở, ban, ngành và Ủy ban nhân dân các huyện chịu trách nhiệm thi hành {what}",
+    "Giao {body} chủ trì, phối hợp với các cơ quan liên quan {action} {what} tại {place}",
+    "Kinh phí thực hiện từ nguồn ngân sách nhà nước năm {year} và các nguồn hợp pháp khác",
+    "Quyết định này có hiệu lực kể từ ngày ký", "Báo cáo kết quả thực hiện trước ngày 15 tháng 12",
+    "Yêu cầu thủ trưởng các cơ quan, đơn vị nghiêm túc thực hiện",
+    "Trong quá trình thực hiện nếu có vướng mắc, kịp thời phản ánh về {body} để tổng hợp",
+    "Tình hình {what} trên địa bàn {place} cơ bản ổn định, tuy nhiên vẫn còn một số hạn chế",
+    "Đẩy mạnh ứng dụng công nghệ thông tin, bảo đảm an toàn, an ninh mạng",
+]
+STATUSES = ["draft", "registered", "processing", "completed", "issued", "archived"]
+UNITS = 40
+USERS = 400
+
+
+def make_documents(n: int, seed: int = 20240601) -> Iterator[IndexDocument]:
+    rng = random.Random(seed)
+    base = datetime(2024, 6, 1, tzinfo=UTC)
+    counters: dict[tuple[int, str, str], int] = {}
+    for i in range(n):
+        code, type_name = rng.choice(TYPES)
+        body, abbrev = rng.choice(BODIES)
+        year = rng.randint(2015, 2024)
+        issued = date(year, 1, 1) + timedelta(days=rng.randint(0, 364))
+        what, action, place = rng.choice(OBJECTS), rng.choice(ACTIONS), rng.choice(PLACES)
+        key = (year, code or "", body)
+        counters[key] = number = counters.get(key, 0) + 1
+        notation = f"{number:02d}/{code}-{abbrev}" if code else f"{number:02d}/{abbrev}-VP"
+        sentences = [rng.choice(SENTENCES).format(body=body, what=what, action=action, place=place, year=year)
+                     for _ in range(rng.randint(6, 12))]
+        secrecy = rng.choices([0, 1, 2, 3], weights=[90, 6, 3, 1])[0]
+        unit = rng.randrange(UNITS)
+        readers = [f"unit:{unit}", f"user:{rng.randrange(USERS)}", "org:1:registry"]
+        if rng.random() < 0.2:
+            readers.append(f"unit:{rng.randrange(UNITS)}")
+        direction = rng.choice(["incoming", "outgoing", "internal"])
+        yield IndexDocument(
+            id=f"doc-{i:07d}", direction=direction, type_code=code, type_name=type_name, number=number,
+            notation=notation, issuing_body=body, organ_id=f"000.00.{i % 100:02d}.H41",
+            incoming_number=number if direction == "incoming" else None,
+            subject=f"{type_name} về việc {action} {what} tại {place} năm {year}",
+            full_text=". ".join(sentences) + ".", issued_date=issued, year=year,
+            arrival_date=issued + timedelta(days=2) if direction == "incoming" else None,
+            status=rng.choice(STATUSES), secrecy=secrecy, urgency=rng.choices([0, 1, 2, 3], [80, 12, 6, 2])[0],
+            dossier_ids=[f"hs-{year}-{rng.randrange(200)}"], signer="Nguyễn Văn An", readers=readers,
+            content_indexed=secrecy == 0, updated_at=base + timedelta(seconds=i))
+
+
+# ------------------------------------------------------------------ query mix
+CLERK = Principal("clerk", 1, frozenset({"user:1", "unit:0", "org:1:registry"}))
+OFFICER = Principal("officer", 0, frozenset({"user:7", "unit:3"}))
+
+
+def query_mix(rng: random.Random, per_kind: int) -> list[tuple[str, SearchQuery, Principal]]:
+    from search.vietnamese import fold
+    kinds: dict[str, Callable[[], SearchQuery]] = {
+        "folded": lambda: SearchQuery(q=fold(f"{rng.choice(ACTIONS)} {rng.choice(OBJECTS).split()[0]}")),
+        "exact": lambda: SearchQuery(q=f"{rng.choice(ACTIONS)} {rng.choice(PLACES)}"),
+        "phrase": lambda: SearchQuery(q=f'"{rng.choice(OBJECTS)}"'),
+        "prefix": lambda: SearchQuery(q=f"{rng.choice(OBJECTS).split()[0]} {rng.choice(PLACES).split()[-1][:3]}*"),
+        "notation": lambda: SearchQuery(q=f"{rng.randint(1, 60):02d}/QĐ-UBND"),
+        "filtered+faceted": lambda: SearchQuery(
+            q=rng.choice(["", fold(rng.choice(OBJECTS))]), type_codes=rng.choice(TYPES)[0] or "TB",
+            year=rng.randint(2015, 2024), facets=["type", "issuing_body", "year", "status", "urgency"]),
+    }
+    out = []
+    for _ in range(per_kind):
+        for kind, make in kinds.items():
+            out.append((kind, make(), rng.choice([CLERK, OFFICER])))
+    return out
+
+
+def percentiles(samples: Sequence[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+
+def report_latency(name: str, timings: dict[str, list[float]]) -> None:
+    everything = [t for values in timings.values() for t in values]
+    p50, p95 = percentiles(everything)
+    print(f"  {name:<14} all queries        p50 {p50 * 1000:8.1f} ms   p95 {p95 * 1000:8.1f} ms")
+    for kind, values in timings.items():
+        p50, p95 = percentiles(values)
+        print(f"  {'':<14} {kind:<18} p50 {p50 * 1000:8.1f} ms   p95 {p95 * 1000:8.1f} ms")
+
+
+# ------------------------------------------------------------------ adapters
+def index_all(index: SearchIndex, docs: Sequence[IndexDocument], batch: int = 1000) -> float:
+    start = time.perf_counter()
+    for i in range(0, len(docs), batch):
+        index.upsert(docs[i:i + batch])
+        done = min(i + batch, len(docs))
+        if done % 20000 == 0 or done == len(docs):
+            print(f"    {done} documents, {done / (time.perf_counter() - start):,.0f}/s", flush=True)
+    index.refresh()
+    return len(docs) / (time.perf_counter() - start)
+
+
+def run_queries(index: SearchIndex, mix: list[tuple[str, SearchQuery, Principal]]) -> dict[str, list[float]]:
+    timings: dict[str, list[float]] = {}
+    for _kind, query, principal in mix[:12]:
+        index.search(query, principal)  # warm caches
+    for kind, query, principal in mix:
+        start = time.perf_counter()
+        index.search(query, principal)
+        timings.setdefault(kind, []).append(time.perf_counter() - start)
+    return timings
+
+
+def es_overhead(index: SearchIndex, mix: list[tuple[str, SearchQuery, Principal]]) -> None:
+    from search.elastic import search_body
+    client, alias = index.client, index.alias  # type: ignore[attr-defined]
+    adapter_t: list[float] = []
+    raw_t: list[float] = []
+    for _kind, query, principal in mix:
+        start = time.perf_counter()
+        index.search(query, principal)
+        adapter_t.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        client.search(index=alias, **search_body(query, principal))
+        raw_t.append(time.perf_counter() - start)
+    a50, a95 = percentiles(adapter_t)
+    r50, r95 = percentiles(raw_t)
+    print(f"  Elasticsearch adapter vs the same body sent raw ({len(mix)} queries, alternating):")
+    print(f"    adapter p50 {a50 * 1000:.1f} ms p95 {a95 * 1000:.1f} ms | raw p50 {r50 * 1000:.1f} ms "
+          f"p95 {r95 * 1000:.1f} ms | overhead ratio p50 {a50 / r50:.2f}x, p95 {a95 / r95:.2f}x, "
+          f"total {sum(adapter_t) / sum(raw_t):.2f}x")
+
+
+def bench_adapters(args: argparse.Namespace) -> None:
+    print(f"generating {args.docs} documents…", flush=True)
+    start = time.perf_counter()
+    docs = list(make_documents(args.docs))
+    chars = sum(len(d.full_text) + len(d.subject) for d in docs)
+    print(f"  {time.perf_counter() - start:.1f}s, {chars / len(docs):.0f} characters of text per document")
+    mix = query_mix(random.Random(7), args.queries)
+    with tempfile.TemporaryDirectory(prefix="docsvc-bench-") as tmp:
+        path = Path(tmp) / "search.sqlite"
+        embedded = open_index(f"embedded:{path}")
+        print("embedded (SQLite FTS5): indexing…", flush=True)
+        rate = index_all(embedded, docs)
+        size = sum(p.stat().st_size for p in Path(tmp).iterdir())
+        print(f"  embedded indexing: {rate:,.0f} docs/s, file {size / 1e6:.0f} MB")
+        report_latency("embedded", run_queries(embedded, mix))
+        embedded.close()
+    if not args.es:
+        print("Elasticsearch: skipped (no --es URL and DOCSVC_SEARCH_URL unset)")
+        return
+    es = open_index(args.es, index=f"docsvc-bench-{uuid.uuid4().hex[:8]}")
+    es.ensure_schema()
+    try:
+        print("Elasticsearch: indexing…", flush=True)
+        rate = index_all(es, docs)
+        stats = es.client.indices.stats(index=es.alias, metric="store")  # type: ignore[attr-defined]
+        size = sum(i["total"]["store"]["size_in_bytes"] for i in stats["indices"].values())
+        print(f"  Elasticsearch indexing: {rate:,.0f} docs/s, store {size / 1e6:.0f} MB")
+        report_latency("elasticsearch", run_queries(es, mix))
+        es_overhead(es, mix)
+    finally:
+        es.drop()  # type: ignore[attr-defined]
+        es.close()
+
+
+# ------------------------------------------------------------------ text extraction
+def bench_extract(pages: int = 60) -> None:
+    import shutil
+    import subprocess
+
+    from search.extract import extract_text
+    from tests.unit.search.documents import text_pdf
+    rng = random.Random(3)
+    page_lines = [[rng.choice(SENTENCES).format(body=rng.choice(BODIES)[0], what=rng.choice(OBJECTS),
+                                                action=rng.choice(ACTIONS), place=rng.choice(PLACES), year=2024)[:95]
+                   for _ in range(45)] for _ in range(pages)]
+    pdf = text_pdf(page_lines)
+    print(f"text extraction, {pages}-page born-digital Vietnamese PDF ({len(pdf) / 1e3:.0f} kB):")
+    runs = 5
+    start = time.perf_counter()
+    for _ in range(runs):
+        text = extract_text(pdf).text
+    t_pypdf = (time.perf_counter() - start) / runs
+    print(f"  pypdf      {t_pypdf * 1000:7.0f} ms/document  {pages / t_pypdf:6.0f} pages/s ({len(text)} chars)")
+    if shutil.which("pdftotext") is None:
+        print("  pdftotext  not installed")
+        return
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as fh:
+        fh.write(pdf)
+        fh.flush()
+        start = time.perf_counter()
+        for _ in range(runs):
+            out = subprocess.run(["pdftotext", "-enc", "UTF-8", fh.name, "-"], capture_output=True, check=True)
+        t_poppler = (time.perf_counter() - start) / runs
+    print(f"  pdftotext  {t_poppler * 1000:7.0f} ms/document  {pages / t_poppler:6.0f} pages/s "
+          f"({len(out.stdout.decode())} chars)")
+    print(f"  pypdf / pdftotext time ratio: {t_pypdf / t_poppler:.1f}x")
+
+
+# ------------------------------------------------------------------ engine choice
+def bench_engines(n: int, per_kind: int) -> None:
+    """SQLite FTS5 against tantivy on the same pre-tokenised texts, access filter and queries."""
+    try:
+        import tantivy
+    except ImportError:
+        print("engine choice: tantivy is not installed (pip install tantivy) — skipped")
+        return
+    from search.fields import indexed_fields
+    from search.query_text import parse_query
+    from search.sqlite_fts import SqliteFtsIndex
+
+    docs = list(make_documents(n))
+    mix = query_mix(random.Random(7), per_kind)
+    print(f"engine choice on {n} documents (same tokens, same reader filter, top 20 + total):")
+    with tempfile.TemporaryDirectory(prefix="docsvc-engines-") as tmp:
+        schema_builder = tantivy.SchemaBuilder()
+        schema_builder.add_text_field("doc_id", stored=True, tokenizer_name="raw")
+        for name in ("subject_x", "subject_f", "body_x", "body_f", "meta_x", "meta_f"):
+            schema_builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
+        schema_builder.add_text_field("readers", tokenizer_name="raw")
+        schema_builder.add_integer_field("secrecy", indexed=True, fast=True)
+        schema = schema_builder.build()
+        tindex = tantivy.Index(schema, path=tmp)
+        writer = tindex.writer(heap_size=256_000_000)
+        start = time.perf_counter()
+        for d in docs:
+            f = indexed_fields(d)
+            writer.add_document(tantivy.Document(doc_id=d.id, readers=list(d.readers), secrecy=d.secrecy,
+                                                 **f.text()))
+        writer.commit()
+        writer.wait_merging_threads()
+        t_rate = n / (time.perf_counter() - start)
+        tindex.reload()
+        searcher = tindex.searcher()
+        sqlite = SqliteFtsIndex(Path(tmp) / "fts.sqlite")
+        start = time.perf_counter()
+        for i in range(0, n, 1000):
+            sqlite.upsert(docs[i:i + 1000])
+        s_rate = n / (time.perf_counter() - start)
+        t_size = sum(p.stat().st_size for p in Path(tmp).iterdir() if not p.name.startswith("fts.sqlite"))
+        s_size = sum(p.stat().st_size for p in Path(tmp).glob("fts.sqlite*"))
+        print(f"  indexing: tantivy {t_rate:,.0f} docs/s ({t_size / 1e6:.0f} MB, no stored texts), "
+              f"SQLite FTS5 {s_rate:,.0f} docs/s ({s_size / 1e6:.0f} MB)")
+
+        def tantivy_query(query: SearchQuery, principal: Principal) -> object:
+            parsed = parse_query(query.q)
+            clauses = []
+            for c in parsed.clauses:
+                should = []
+                for text in ("subject", "body", "meta"):
+                    for suffix, tokens in (("_f", c.folded), ("_x", c.exact)):
+                        field = text + suffix
+                        if c.kind == "phrase":
+                            should.append(tantivy.Query.phrase_query(schema, field, list(tokens)))
+                        elif c.kind == "prefix":
+                            should.append(tantivy.Query.regex_query(schema, field, tokens[0] + ".*"))
+                        else:
+                            should.append(tantivy.Query.term_query(schema, field, tokens[0]))
+                clauses.append((tantivy.Occur.Must, tantivy.Query.boolean_query(
+                    [(tantivy.Occur.Should, q) for q in should])))
+            readers = tantivy.Query.boolean_query([(tantivy.Occur.Should, tantivy.Query.term_query(
+                schema, "readers", t)) for t in principal.tokens])
+            clauses.append((tantivy.Occur.Must, readers))
+            clauses.append((tantivy.Occur.Must, tantivy.Query.range_query(
+                schema, "secrecy", tantivy.FieldType.Integer, 0, principal.clearance)))
+            return searcher.search(tantivy.Query.boolean_query(clauses), 20, count=True)
+
+        text_mix = [(k, q, p) for k, q, p in mix if k != "filtered+faceted"]
+        for name, run in (("tantivy", tantivy_query), ("SQLite FTS5", sqlite.search)):
+            timings: dict[str, list[float]] = {}
+            for kind, query, principal in text_mix:
+                q = SearchQuery(q=query.q, highlight=False)
+                start = time.perf_counter()
+                run(q, principal)
+                timings.setdefault(kind, []).append(time.perf_counter() - start)
+            report_latency(name, timings)
+        sqlite.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=60, help="queries of each kind (6 kinds)")
+    parser.add_argument("--es", default=os.environ.get("DOCSVC_SEARCH_URL", ""),
+                        help="Elasticsearch URL (default $DOCSVC_SEARCH_URL; empty: embedded only)")
+    parser.add_argument("--extract", action="store_true", help="also compare pypdf and pdftotext")
+    parser.add_argument("--engines", action="store_true", help="also compare SQLite FTS5 and tantivy")
+    args = parser.parse_args(argv)
+    bench_adapters(args)
+    if args.extract:
+        bench_extract()
+    if args.engines:
+        bench_engines(args.docs, args.queries)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Maintaining and enforcing read access: the ``document_readers`` tokens and the clearance rule."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, delete, exists, select
+from sqlalchemy.orm import Session
+
+from docsvc.db.base import utcnow
+from docsvc.db.models import (Assignment, ChainDecision, ChainInstance, ChainStep, Document, DocumentGrant,
+                              DocumentReader, Recipient)
+from docsvc.domain.access import Relationships, actor_tokens, document_tokens
+from docsvc.domain.documents import Direction, Status
+from docsvc.domain.identity import Actor
+from docsvc.errors import NotFound
+from docsvc.services import outbox
+
+# Extra relationship sources registered by later capabilities (e.g. archive dossiers):
+# each gets (session, document) and may add to the Relationships.
+RELATIONSHIP_SOURCES: list = []
+
+
+def relationships_of(s: Session, doc: Document) -> Relationships:
+    rel = Relationships(agency_id=doc.agency_id, direction=Direction(doc.direction), status=Status(doc.status),
+                        created_by=doc.created_by)
+    for user_id, unit_id in s.execute(select(Assignment.user_id, Assignment.unit_id).where(
+            Assignment.document_id == doc.id, Assignment.status != "cancelled")):
+        if user_id:
+            rel.user_ids.add(user_id)
+        if unit_id:
+            rel.unit_ids.add(unit_id)
+    rel.user_ids.update(s.execute(
+        select(ChainDecision.user_id).join(ChainStep, ChainDecision.step_id == ChainStep.id)
+        .join(ChainInstance, ChainStep.instance_id == ChainInstance.id)
+        .where(ChainInstance.document_id == doc.id)).scalars())
+    rel.user_ids.update(u for u in s.execute(
+        select(ChainDecision.decided_by).join(ChainStep, ChainDecision.step_id == ChainStep.id)
+        .join(ChainInstance, ChainStep.instance_id == ChainInstance.id)
+        .where(ChainInstance.document_id == doc.id)).scalars() if u)
+    for user_id, unit_id in s.execute(select(DocumentGrant.user_id, DocumentGrant.unit_id).where(
+            DocumentGrant.document_id == doc.id, DocumentGrant.revoked_at.is_(None))):
+        if user_id:
+            rel.user_ids.add(user_id)
+        if unit_id:
+            rel.unit_ids.add(unit_id)
+    if doc.status in (Status.ISSUED, Status.RECALLED):
+        rel.unit_ids.update(u for u in s.execute(select(Recipient.unit_id).where(
+            Recipient.document_id == doc.id)).scalars() if u)
+    for source in RELATIONSHIP_SOURCES:
+        source(s, doc, rel)
+    return rel
+
+
+def refresh_readers(s: Session, doc: Document) -> set[str]:
+    """Recompute who may read ``doc`` and queue its re-indexing (same transaction).
+
+    Every service that changes a document or a relationship to it calls this; bumping
+    ``updated_at`` gives the index a newer version, so a stale write can never win."""
+    doc.updated_at = utcnow()
+    s.flush()
+    tokens = document_tokens(relationships_of(s, doc))
+    current = set(s.execute(select(DocumentReader.token).where(DocumentReader.document_id == doc.id)).scalars())
+    if current != tokens:
+        if current - tokens:
+            s.execute(delete(DocumentReader).where(DocumentReader.document_id == doc.id,
+                                                   DocumentReader.token.in_(current - tokens)))
+        s.add_all(DocumentReader(document_id=doc.id, token=t) for t in sorted(tokens - current))
+    outbox.index_document(s, doc.id)
+    return tokens
+
+
+def readable_filter(query: Select, actor: Actor) -> Select:  # type: ignore[type-arg]
+    """Restrict a SELECT over Document to what ``actor`` may read (clearance + relationship)."""
+    return query.where(Document.secrecy <= int(actor.clearance), exists(
+        select(DocumentReader.document_id).where(DocumentReader.document_id == Document.id,
+                                                 DocumentReader.token.in_(sorted(actor_tokens(actor))))))
+
+
+def load_readable(s: Session, actor: Actor, doc_id: int, *, for_update: bool = False) -> Document:
+    """The document if ``actor`` may read it; otherwise NotFound (its existence is not revealed)."""
+    q = readable_filter(select(Document).where(Document.id == doc_id), actor)
+    if for_update:
+        q = q.with_for_update(of=Document)
+    doc = s.execute(q).scalar_one_or_none()
+    if doc is None:
+        raise NotFound(f"document {doc_id} not found")
+    return doc

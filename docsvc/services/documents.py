@@ -1,0 +1,397 @@
+"""Documents: receive or draft with files, read, list, download, versions, history, grants."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, BinaryIO
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from docsvc.db.base import utcnow
+from docsvc.db.models import Document, DocumentFile, DocumentGrant, DocumentType, Organisation, User
+from docsvc.db.uow import Database
+from docsvc.domain.documents import (EDITABLE, INITIAL_STATUS, Direction, Status, Urgency, duplicate_key,
+                                     number_notation)
+from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy
+from docsvc.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
+from docsvc.services import audit
+from docsvc.services.access import load_readable, readable_filter, refresh_readers
+from docsvc.services.files import FileStore, StoredFile
+from docsvc.services.uploads import inspect_upload
+from docsvc.timeutil import to_vn_iso
+
+log = logging.getLogger("docsvc.documents")
+
+# Called with (session, document, actor) after a new content version is added: the approval
+# service registers the hook that supersedes a running chain.
+NEW_VERSION_HOOKS: list[Callable[[Session, Document, Actor], None]] = []
+
+DRAFTERS = (Role.OFFICER, Role.UNIT_HEAD, Role.LEADER, Role.CLERK)
+
+
+@dataclass
+class Upload:
+    """A file received from a client (a spooled temporary file for large uploads)."""
+
+    filename: str
+    stream: BinaryIO
+
+
+@dataclass
+class DocumentInput:
+    direction: str
+    type: str  # a type code (QĐ), "cong_van", or a type name
+    subject: str
+    issuing_body: str = ""
+    issuing_organ_id: str | None = None
+    code_number: str | None = None
+    code_notation: str | None = None
+    issued_date: date | None = None
+    urgency: str | int = 0
+    secrecy: str | int = 0
+    due_date: date | None = None
+    signer_name: str | None = None
+    signer_position: str | None = None
+    description: str = ""
+    page_amount: int | None = None
+    received_via: str | None = None
+    drafting_unit_id: int | None = None
+    language: str = "vi"
+
+
+@dataclass
+class DocumentView:
+    data: dict[str, Any]
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.data, "warnings": self.warnings} if self.warnings else dict(self.data)
+
+
+class DocumentService:
+    def __init__(self, db: Database, files: FileStore, *, secrecy_policy: str, hide_top_secret_subject: bool,
+                 max_upload_bytes: int, validate_signatures: Callable[[BinaryIO], dict[str, Any]] | None = None
+                 ) -> None:
+        self.db = db
+        self.files = files
+        self.secrecy_policy = secrecy_policy
+        self.hide_top_secret_subject = hide_top_secret_subject
+        self.max_upload_bytes = max_upload_bytes
+        self.validate_signatures = validate_signatures
+
+    # ------------------------------------------------------------ create
+    def create(self, actor: Actor, data: DocumentInput, main: Upload | None, attachments: list[Upload],
+               origin: RequestOrigin | None = None) -> DocumentView:
+        direction = _parse(Direction, data.direction, "direction")
+        urgency = _parse(Urgency.parse, data.urgency, "urgency")
+        secrecy = _parse(Secrecy.parse, data.secrecy, "secrecy")
+        if direction is Direction.INCOMING and not actor.has(Role.CLERK):
+            raise PermissionDenied("only the registry (clerk) receives incoming documents")
+        if direction is not Direction.INCOMING and not actor.has(*DRAFTERS):
+            raise PermissionDenied("your role cannot draft documents")
+        if int(actor.clearance) < secrecy:
+            raise PermissionDenied(f"your clearance does not cover {secrecy.label_vi} documents")
+        if not data.subject.strip():
+            raise InvalidInput("subject (trích yếu) is required", {"field": "subject"})
+        offline = secrecy > 0 and self.secrecy_policy == "connected"
+        if offline and (main or attachments):
+            raise InvalidInput(f"this deployment is connected to outside networks: the content of a "
+                               f"{secrecy.label_vi} document must stay offline. Register its metadata only.",
+                               {"field": "file", "reason": "secret_content_offline"})
+        if main is None and not offline:
+            raise InvalidInput("the document's file (PDF or scan) is required", {"field": "file"})
+        facts = [inspect_upload(u.stream, u.filename, max_bytes=self.max_upload_bytes, field=f)
+                 for u, f in ([(main, "file")] if main else []) + [(a, "attachments") for a in attachments]]
+        with self.db.read() as s:
+            doc_type = _find_type(s, data.type)
+            if direction is not Direction.INCOMING and data.drafting_unit_id is not None:
+                _check_unit(s, actor, data.drafting_unit_id)
+        encrypt = secrecy > 0  # only reachable on an isolated deployment: store ciphertext
+        stored = [self.files.put(u.stream, u.filename, f.content_type, encrypt=encrypt)
+                  for u, f in zip(([main] if main else []) + attachments, facts)]
+        validation = None
+        if main is not None and facts[0].is_pdf and facts[0].signature_count and self.validate_signatures:
+            main.stream.seek(0)
+            validation = self.validate_signatures(main.stream)
+        with self.db.write() as s:
+            doc = Document(
+                agency_id=actor.agency_id, direction=direction.value, type_id=doc_type.id,
+                status=INITIAL_STATUS[direction].value, subject=data.subject.strip()[:500],
+                code_number=data.code_number, code_notation=data.code_notation, issued_date=data.issued_date,
+                issuing_body=(data.issuing_body or "").strip(), issuing_organ_id=data.issuing_organ_id,
+                dup_key=duplicate_key(data.code_number, data.code_notation,
+                                      data.issuing_organ_id or data.issuing_body),
+                signer_name=data.signer_name, signer_position=data.signer_position, urgency=int(urgency),
+                secrecy=int(secrecy), classified_on=date.today() if secrecy else None, due_date=data.due_date,
+                page_amount=data.page_amount or (facts[0].page_count if facts else None), language=data.language,
+                description=data.description, received_via=(data.received_via or "paper")
+                if direction is Direction.INCOMING else None,
+                arrival_at=utcnow() if direction is Direction.INCOMING else None,
+                drafting_unit_id=data.drafting_unit_id if direction is not Direction.INCOMING else None,
+                created_by=actor.user_id, content_offline=offline, current_version=1 if main else 0)
+            if direction is not Direction.INCOMING and not doc.issuing_body:
+                doc.issuing_body = s.get(Organisation, actor.agency_id).name
+            s.add(doc)
+            s.flush()
+            for i, (sf, f) in enumerate(zip(stored, facts)):
+                s.add(_file_row(doc.id, 1, "main" if (main and i == 0) else "attachment", sf, f.page_count,
+                                actor.user_id, validation if (main and i == 0) else None))
+            refresh_readers(s, doc)
+            audit.record(s, actor=actor, action="document.create", object_type="document", object_id=doc.id,
+                         origin=origin, details={"direction": direction.value, "secrecy": secrecy.key,
+                                                 "files": [sf.sha256 for sf in stored]})
+            warnings = _duplicate_warnings(s, doc)
+            return DocumentView(self._view(s, doc, actor, detail=True), warnings)
+
+    # ------------------------------------------------------------ read
+    def get(self, actor: Actor, doc_id: int, origin: RequestOrigin | None = None) -> DocumentView:
+        with self.db.write() as s:
+            doc = load_readable(s, actor, doc_id)
+            audit.record(s, actor=actor, action="document.read", object_type="document", object_id=doc.id,
+                         origin=origin, agency_id=doc.agency_id)
+            return DocumentView(self._view(s, doc, actor, detail=True), _duplicate_warnings(s, doc))
+
+    def list(self, actor: Actor, *, direction: str | None = None, status: list[str] | None = None,
+             type_codes: list[str] | None = None, year: int | None = None, urgency: int | None = None,
+             q: str | None = None, date_from: date | None = None, date_to: date | None = None,
+             offset: int = 0, limit: int = 50) -> tuple[list[DocumentView], int]:
+        query = readable_filter(select(Document), actor)
+        if direction:
+            query = query.where(Document.direction == direction)
+        if status:
+            query = query.where(Document.status.in_(status))
+        if type_codes:
+            query = query.join(DocumentType).where(
+                or_(DocumentType.code.in_(type_codes),
+                    DocumentType.kind.in_(["cong_van"] if "cong_van" in type_codes else [])))
+        if year:
+            query = query.where(func.coalesce(Document.register_year, func.extract("year", Document.created_at))
+                                == year)
+        if urgency is not None:
+            query = query.where(Document.urgency >= urgency)
+        if q:
+            like = f"%{q.strip()}%"
+            query = query.where(or_(Document.subject.ilike(like), Document.code_notation.ilike(like),
+                                    Document.issuing_body.ilike(like)))
+        if date_from:
+            query = query.where(func.coalesce(Document.issued_date, func.date(Document.created_at)) >= date_from)
+        if date_to:
+            query = query.where(func.coalesce(Document.issued_date, func.date(Document.created_at)) <= date_to)
+        with self.db.read() as s:
+            total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+            rows = s.execute(query.order_by(Document.urgency.desc(), Document.created_at.desc(), Document.id.desc())
+                             .offset(offset).limit(limit)).scalars().all()
+            return [DocumentView(self._view(s, d, actor, detail=False)) for d in rows], total
+
+    def history(self, actor: Actor, doc_id: int) -> list[dict[str, Any]]:
+        with self.db.read() as s:
+            load_readable(s, actor, doc_id)
+            return [{"seq": e.seq, "at": to_vn_iso(e.occurred_at), "actor": e.actor_name, "action": e.action,
+                     "outcome": e.outcome, "details": e.details}
+                    for e in audit.events_for(s, "document", doc_id)]
+
+    def versions(self, actor: Actor, doc_id: int) -> list[dict[str, Any]]:
+        with self.db.read() as s:
+            doc = load_readable(s, actor, doc_id)
+            return [_file_dict(f) for f in doc.files]
+
+    # ------------------------------------------------------------ download
+    def open_content(self, actor: Actor, doc_id: int, *, file_id: int | None = None, version: int | None = None,
+                     origin: RequestOrigin | None = None) -> tuple[dict[str, Any], Iterator[bytes], int]:
+        """The requested file (default: the best rendition of the current version), audited.
+
+        Returns (file facts, chunk iterator, secrecy). The caller watermarks secret content."""
+        with self.db.write() as s:
+            doc = load_readable(s, actor, doc_id)
+            if doc.content_offline:
+                raise NotFound(f"document {doc_id} is registered as metadata only: its content is kept offline")
+            chosen = _choose_file(doc, file_id, version)
+            audit.record(s, actor=actor, action="document.download", object_type="document", object_id=doc.id,
+                         origin=origin, agency_id=doc.agency_id,
+                         details={"file_id": chosen.id, "sha256": chosen.sha256, "role": chosen.role})
+            facts, secrecy = _file_dict(chosen), doc.secrecy
+        return facts, self.files.iter_chunks(facts["object_key"]), secrecy
+
+    # ------------------------------------------------------------ versions and grants
+    def add_version(self, actor: Actor, doc_id: int, upload: Upload,
+                    origin: RequestOrigin | None = None) -> DocumentView:
+        facts = inspect_upload(upload.stream, upload.filename, max_bytes=self.max_upload_bytes)
+        with self.db.read() as s:
+            doc = load_readable(s, actor, doc_id)
+            self._check_may_edit(actor, doc)
+            encrypt = doc.secrecy > 0
+        sf = self.files.put(upload.stream, upload.filename, facts.content_type, encrypt=encrypt)
+        with self.db.write() as s:
+            doc = load_readable(s, actor, doc_id, for_update=True)
+            self._check_may_edit(actor, doc)
+            doc.current_version += 1
+            doc.page_amount = facts.page_count
+            s.add(_file_row(doc.id, doc.current_version, "main", sf, facts.page_count, actor.user_id, None))
+            s.flush()
+            for hook in NEW_VERSION_HOOKS:
+                hook(s, doc, actor)
+            refresh_readers(s, doc)
+            audit.record(s, actor=actor, action="document.new_version", object_type="document",
+                         object_id=doc.id, origin=origin,
+                         details={"version": doc.current_version, "sha256": sf.sha256})
+            return DocumentView(self._view(s, doc, actor, detail=True))
+
+    def grant(self, actor: Actor, doc_id: int, *, user_id: int | None, unit_id: int | None, reason: str,
+              origin: RequestOrigin | None = None) -> DocumentView:
+        if (user_id is None) == (unit_id is None):
+            raise InvalidInput("grant to exactly one of user_id or unit_id")
+        if not reason.strip():
+            raise InvalidInput("a grant needs a reason (need to know)", {"field": "reason"})
+        with self.db.write() as s:
+            doc = load_readable(s, actor, doc_id, for_update=True)
+            if not (actor.has(Role.LEADER, Role.CLERK) and actor.agency_id == doc.agency_id):
+                raise PermissionDenied("only the agency's leaders and registry grant access to its documents")
+            if user_id is not None:
+                grantee = s.get(User, user_id)
+                if grantee is None or not grantee.is_active:
+                    raise InvalidInput(f"user {user_id} does not exist", {"field": "user_id"})
+                if grantee.clearance < doc.secrecy:
+                    raise InvalidInput(f"{grantee.full_name} is not cleared for {Secrecy(doc.secrecy).label_vi} "
+                                       "documents", {"field": "user_id"})
+            elif s.get(Organisation, unit_id) is None:
+                raise InvalidInput(f"unit {unit_id} does not exist", {"field": "unit_id"})
+            s.add(DocumentGrant(document_id=doc.id, user_id=user_id, unit_id=unit_id, reason=reason.strip(),
+                                granted_by=actor.user_id))
+            refresh_readers(s, doc)
+            audit.record(s, actor=actor, action="document.grant", object_type="document", object_id=doc.id,
+                         origin=origin, details={"user_id": user_id, "unit_id": unit_id, "reason": reason.strip()})
+            return DocumentView(self._view(s, doc, actor, detail=True))
+
+    # ------------------------------------------------------------ helpers
+    def _check_may_edit(self, actor: Actor, doc: Document) -> None:
+        status = Status(doc.status)
+        if status not in EDITABLE:
+            raise InvalidState(f"a {status.label_vi.lower()} document cannot get a new version",
+                               {"status": status.value})
+        if doc.content_offline:
+            raise InvalidInput("this document's content is kept offline")
+        if doc.direction == Direction.INCOMING.value:
+            if not actor.has(Role.CLERK):
+                raise PermissionDenied("only the registry replaces the file of a received document")
+        elif doc.created_by != actor.user_id:
+            raise PermissionDenied("only the drafter uploads new versions of a draft")
+
+    def _view(self, s: Session, doc: Document, actor: Actor, *, detail: bool) -> dict[str, Any]:
+        return document_dict(s, doc, hide_subject=self.hide_top_secret_subject and not detail, detail=detail)
+
+
+def document_dict(s: Session, doc: Document, *, hide_subject: bool, detail: bool) -> dict[str, Any]:
+    """The API shape of a document (Appendix VI names in comments)."""
+    secrecy, urgency, status = Secrecy(doc.secrecy), Urgency(doc.urgency), Status(doc.status)
+    subject = doc.subject
+    if hide_subject and secrecy is Secrecy.TUYET_MAT:
+        subject = "[Tuyệt mật]"
+    creator = s.get(User, doc.created_by) if doc.created_by else None
+    out: dict[str, Any] = {
+        "id": doc.id,
+        "agency_id": doc.agency_id,
+        "direction": doc.direction,
+        "type": {"code": doc.doc_type.code, "name": doc.doc_type.name, "kind": doc.doc_type.kind},
+        "status": status.value, "status_label": status.label_vi,
+        "subject": subject,  # Subject / trích yếu
+        "number_notation": number_notation(doc.code_number, doc.code_notation) or None,
+        "code_number": doc.code_number, "code_notation": doc.code_notation,
+        "issued_date": _iso(doc.issued_date),  # IssuedDate
+        "issuing_body": doc.issuing_body, "issuing_organ_id": doc.issuing_organ_id,  # OrganName, OrganId
+        "urgency": urgency.key, "urgency_label": urgency.label_vi,
+        "secrecy": secrecy.key, "secrecy_label": secrecy.label_vi,
+        "due_date": _iso(doc.due_date),
+        "arrival_number": doc.arrival_number, "arrival_at": to_vn_iso(doc.arrival_at),
+        "register_year": doc.register_year,
+        "content_offline": doc.content_offline,
+        "current_version": doc.current_version,
+        "created_by": {"id": creator.id, "full_name": creator.full_name} if creator else None,
+        "created_at": to_vn_iso(doc.created_at), "updated_at": to_vn_iso(doc.updated_at),
+    }
+    if detail:
+        out.update({
+            "signer": {"full_name": doc.signer_name, "position": doc.signer_position,
+                       "authority_form": doc.authority_form} if doc.signer_name else None,  # SignerInfo
+            "page_amount": doc.page_amount, "language": doc.language, "description": doc.description,
+            "received_via": doc.received_via, "drafting_unit_id": doc.drafting_unit_id,
+            "status_reason": doc.status_reason, "source_document_id": doc.source_document_id,
+            "files": [_file_dict(f, public=True) for f in doc.files],
+        })
+    return out
+
+
+def _duplicate_warnings(s: Session, doc: Document) -> list[dict[str, Any]]:
+    """Same (number, notation, issuing body) already registered in this agency (DOMAIN.md)."""
+    if doc.direction != Direction.INCOMING.value or not doc.dup_key:
+        return []
+    others = s.execute(select(Document.id, Document.arrival_number, Document.register_year).where(
+        Document.agency_id == doc.agency_id, Document.dup_key == doc.dup_key, Document.id != doc.id,
+        Document.direction == Direction.INCOMING.value, Document.arrival_number.is_not(None))).all()
+    return [{"code": "possible_duplicate", "document_id": o.id,
+             "message": f"already registered as incoming number {o.arrival_number}/{o.register_year}"}
+            for o in others]
+
+
+def _choose_file(doc: Document, file_id: int | None, version: int | None) -> DocumentFile:
+    if file_id is not None:
+        for f in doc.files:
+            if f.id == file_id:
+                return f
+        raise NotFound(f"file {file_id} is not part of document {doc.id}")
+    wanted = version or doc.current_version
+    candidates = [f for f in doc.files if f.version == wanted and f.role in ("issued", "signed", "main", "copy")]
+    if not candidates:
+        raise NotFound(f"document {doc.id} has no file for version {wanted}")
+    order = {"issued": 0, "copy": 1, "signed": 2, "main": 3}
+    return min(candidates, key=lambda f: (order[f.role], -f.id))
+
+
+def _file_row(doc_id: int, version: int, role: str, sf: StoredFile, page_count: int | None, user_id: int | None,
+              validation: dict[str, Any] | None, base_file_id: int | None = None) -> DocumentFile:
+    return DocumentFile(document_id=doc_id, version=version, role=role, object_key=sf.key, sha256=sf.sha256,
+                        size=sf.size, filename=sf.filename[:255], content_type=sf.content_type,
+                        page_count=page_count, encrypted=sf.encrypted, validation=validation, created_by=user_id,
+                        base_file_id=base_file_id)
+
+
+def _file_dict(f: DocumentFile, public: bool = False) -> dict[str, Any]:
+    out = {"id": f.id, "version": f.version, "role": f.role, "filename": f.filename, "size": f.size,
+           "sha256": f.sha256, "content_type": f.content_type, "page_count": f.page_count,
+           "created_at": to_vn_iso(f.created_at), "signatures": f.validation}
+    if not public:
+        out["object_key"] = f.object_key
+    return out
+
+
+def _find_type(s: Session, ref: str) -> DocumentType:
+    ref = (ref or "").strip()
+    if ref.lower() in ("cong_van", "công văn", "cv"):
+        t = s.execute(select(DocumentType).where(DocumentType.kind == "cong_van")).scalars().first()
+    else:
+        t = s.execute(select(DocumentType).where(or_(DocumentType.code == ref, DocumentType.name == ref))
+                      ).scalars().first()
+    if t is None or not t.active:
+        raise InvalidInput(f"unknown document type {ref!r} (a code such as QĐ, TB, BC, or cong_van)",
+                           {"field": "type"})
+    return t
+
+
+def _check_unit(s: Session, actor: Actor, unit_id: int) -> None:
+    unit = s.get(Organisation, unit_id)
+    if unit is None or unit.kind != "unit" or unit.parent_id is None:
+        raise InvalidInput(f"unit {unit_id} does not exist", {"field": "drafting_unit_id"})
+
+
+def _parse(parser: Any, value: Any, field_name: str) -> Any:
+    try:
+        return parser(value)
+    except (ValueError, KeyError):
+        raise InvalidInput(f"invalid {field_name} {value!r}", {"field": field_name}) from None
+
+
+def _iso(d: date | datetime | None) -> str | None:
+    return d.isoformat() if d else None

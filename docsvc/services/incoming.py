@@ -1,0 +1,372 @@
+"""Incoming handling: register → leader's instruction → (re-)assignment → progress → complete.
+
+Also: return to the sender with a reason, and link the reply document. Every step is one
+transaction with its audit event; the sender of an internally delivered document sees the edXML
+status of its copy (01 arrived, 02 rejected, 03 accepted, 04 assigned, 05 processing, 06 completed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docsvc.db.base import utcnow
+from docsvc.db.models import Assignment, Document, DocumentLink, Organisation, ProgressUpdate, Recipient, User
+from docsvc.db.uow import Database
+from docsvc.domain.documents import (Direction, SeriesKey, Status, check_transition, incoming_series,
+                                     number_notation)
+from docsvc.domain.identity import Actor, RequestOrigin, Role
+from docsvc.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
+from docsvc.services import audit, registers
+from docsvc.services.access import load_readable, refresh_readers
+from docsvc.services.calendar import CalendarService
+from docsvc.services.documents import DocumentView, document_dict
+from docsvc.services.notifications import notify
+from docsvc.timeutil import to_vn, vn_today
+
+
+@dataclass
+class Target:
+    user_id: int | None = None
+    unit_id: int | None = None
+
+
+@dataclass
+class AssignmentInput:
+    lead: Target
+    co: list[Target] = field(default_factory=list)
+    info: list[Target] = field(default_factory=list)
+    deadline_days: int | None = None  # working days from today
+    deadline: date | None = None
+    instruction: str = ""
+
+
+class IncomingService:
+    def __init__(self, db: Database, calendar: CalendarService, *, hide_top_secret_subject: bool) -> None:
+        self.db = db
+        self.calendar = calendar
+        self.hide_top_secret_subject = hide_top_secret_subject
+
+    # ------------------------------------------------------------ registry
+    def register(self, actor: Actor, doc_id: int, *, confirm_duplicate: bool = False,
+                 origin: RequestOrigin | None = None) -> DocumentView:
+        """Give the next incoming number (consecutive in order of receipt within the year)."""
+        with self.db.write() as s:
+            doc = self._incoming(s, actor, doc_id)
+            if not actor.has(Role.CLERK) or actor.agency_id != doc.agency_id:
+                raise PermissionDenied("only the agency's registry registers incoming documents")
+            check_transition(Direction.INCOMING, Status(doc.status), Status.REGISTERED)
+            duplicates = _registered_duplicates(s, doc)
+            if duplicates and not confirm_duplicate:
+                raise Conflict("a document with the same number, notation and issuing body is already "
+                               "registered; confirm to register it anyway",
+                               {"reason": "possible_duplicate", "duplicates": duplicates})
+            year = to_vn(utcnow()).year
+            number = registers.allocate(s, SeriesKey(doc.agency_id, "incoming", incoming_series(doc.secrecy), year),
+                                        doc.id, actor.user_id)
+            doc.arrival_number, doc.register_year = number, year
+            doc.register_series = incoming_series(doc.secrecy)
+            doc.status = Status.REGISTERED.value
+            _report_to_sender(s, doc, "03")
+            refresh_readers(s, doc)
+            leaders = _users_with_role(s, doc.agency_id, Role.LEADER, min_clearance=doc.secrecy)
+            notify(s, leaders, "incoming.registered",
+                   f"Văn bản đến số {number}: {self._subject(doc)} — chờ ý kiến chỉ đạo", document_id=doc.id)
+            audit.record(s, actor=actor, action="document.register", object_type="document", object_id=doc.id,
+                         origin=origin, details={"arrival_number": number, "year": year,
+                                                 "series": doc.register_series,
+                                                 "duplicate_confirmed": bool(duplicates)})
+            return self._view(s, doc)
+
+    def return_to_sender(self, actor: Actor, doc_id: int, reason: str,
+                         origin: RequestOrigin | None = None) -> DocumentView:
+        if not reason.strip():
+            raise InvalidInput("say why the document goes back to its sender", {"field": "reason"})
+        with self.db.write() as s:
+            doc = self._incoming(s, actor, doc_id)
+            if not actor.has(Role.CLERK) or actor.agency_id != doc.agency_id:
+                raise PermissionDenied("only the agency's registry returns documents to their sender")
+            check_transition(Direction.INCOMING, Status(doc.status), Status.RETURNED)
+            doc.status, doc.status_reason = Status.RETURNED.value, reason.strip()
+            _report_to_sender(s, doc, "02", reason.strip())
+            refresh_readers(s, doc)
+            audit.record(s, actor=actor, action="document.return", object_type="document", object_id=doc.id,
+                         origin=origin, details={"reason": reason.strip()})
+            return self._view(s, doc)
+
+    # ------------------------------------------------------------ instruction and assignment
+    def assign(self, actor: Actor, doc_id: int, data: AssignmentInput,
+               origin: RequestOrigin | None = None) -> DocumentView:
+        """The leader's instruction: one lead handler, co-handlers, readers for information, a deadline."""
+        with self.db.write() as s:
+            doc = self._incoming(s, actor, doc_id)
+            if not actor.has(Role.LEADER) or actor.agency_id != doc.agency_id:
+                raise PermissionDenied("only a leader of the agency instructs and assigns incoming documents")
+            status = Status(doc.status)
+            if status not in (Status.REGISTERED, Status.ASSIGNED, Status.IN_PROGRESS):
+                raise InvalidState(f"a document that is {status.label_vi.lower()} cannot be assigned; register it "
+                                   "first" if status is Status.RECEIVED else
+                                   f"a document that is {status.label_vi.lower()} cannot be assigned")
+            deadline = self._deadline(s, data.deadline_days, data.deadline)
+            targets = [("lead", data.lead)] + [("co", t) for t in data.co] + [("info", t) for t in data.info]
+            seen: set[tuple[int | None, int | None]] = set()
+            for _, t in targets:
+                self._check_target(s, doc, t)
+                key = (t.user_id, t.unit_id)
+                if key in seen:
+                    raise InvalidInput("the same person or unit is named twice", {"field": "assignments"})
+                seen.add(key)
+            for old in s.execute(select(Assignment).where(Assignment.document_id == doc.id,
+                                                          Assignment.status == "open")).scalars():
+                old.status = "cancelled"  # a new instruction replaces the previous one
+            created = []
+            for role, t in targets:
+                a = Assignment(document_id=doc.id, user_id=t.user_id, unit_id=t.unit_id, role=role,
+                               deadline=deadline if role != "info" else None, instruction=data.instruction.strip(),
+                               assigned_by=actor.user_id)
+                s.add(a)
+                created.append(a)
+            doc.status, doc.due_date = Status.ASSIGNED.value, deadline or doc.due_date
+            s.flush()
+            _report_to_sender(s, doc, "04")
+            refresh_readers(s, doc)
+            for a in created:
+                notify(s, _people_of(s, a), f"assignment.{a.role}",
+                       f"{_ROLE_VI[a.role]}: {self._subject(doc)}"
+                       + (f" — hạn {deadline.strftime('%d/%m/%Y')}" if a.deadline else ""), document_id=doc.id)
+            audit.record(s, actor=actor, action="document.assign", object_type="document", object_id=doc.id,
+                         origin=origin, details={
+                             "deadline": deadline.isoformat() if deadline else None,
+                             "assignments": [{"role": a.role, "user_id": a.user_id, "unit_id": a.unit_id}
+                                             for a in created], "instruction": data.instruction.strip()})
+            return self._view(s, doc)
+
+    def reassign(self, actor: Actor, assignment_id: int, *, user_id: int, deadline_days: int | None = None,
+                 deadline: date | None = None, instruction: str = "",
+                 origin: RequestOrigin | None = None) -> DocumentView:
+        """A unit head passes a unit's (or their own) assignment to an officer of the unit."""
+        with self.db.write() as s:
+            parent = s.get(Assignment, assignment_id)
+            if parent is None:
+                raise NotFound(f"assignment {assignment_id} not found")
+            doc = self._incoming(s, actor, parent.document_id)
+            if not actor.has(Role.UNIT_HEAD):
+                raise PermissionDenied("only a unit head re-assigns work")
+            mine = parent.user_id == actor.user_id or (parent.unit_id is not None and parent.unit_id in actor.unit_ids)
+            if not mine:
+                raise PermissionDenied("you can only re-assign work given to you or to your unit")
+            if parent.status != "open":
+                raise InvalidState(f"this assignment is {parent.status}")
+            officer = s.get(User, user_id)
+            if officer is None or not officer.is_active or not ({u.unit_id for u in officer.units} & actor.unit_ids):
+                raise InvalidInput("re-assign to an active officer of your unit", {"field": "user_id"})
+            if officer.clearance < doc.secrecy:
+                raise InvalidInput(f"{officer.full_name} is not cleared for this document", {"field": "user_id"})
+            personal = self._deadline(s, deadline_days, deadline) or parent.deadline
+            if personal and parent.deadline and personal > parent.deadline:
+                raise InvalidInput("the personal deadline cannot be later than the unit's deadline "
+                                   f"({parent.deadline.strftime('%d/%m/%Y')})", {"field": "deadline"})
+            child = Assignment(document_id=doc.id, user_id=officer.id, role=parent.role, deadline=personal,
+                               instruction=instruction.strip() or parent.instruction, assigned_by=actor.user_id,
+                               parent_id=parent.id)
+            parent.status = "reassigned"
+            s.add(child)
+            s.flush()
+            refresh_readers(s, doc)
+            notify(s, [officer.id], f"assignment.{child.role}",
+                   f"{_ROLE_VI[child.role]} (giao lại): {self._subject(doc)}", document_id=doc.id)
+            audit.record(s, actor=actor, action="document.reassign", object_type="document", object_id=doc.id,
+                         origin=origin, details={"from_assignment": parent.id, "to_user": officer.id,
+                                                 "deadline": personal.isoformat() if personal else None})
+            return self._view(s, doc)
+
+    # ------------------------------------------------------------ handling
+    def add_progress(self, actor: Actor, doc_id: int, text: str, percent: int | None = None,
+                     origin: RequestOrigin | None = None) -> DocumentView:
+        if not text.strip():
+            raise InvalidInput("write what was done", {"field": "text"})
+        if percent is not None and not 0 <= percent <= 100:
+            raise InvalidInput("percent is 0..100", {"field": "percent"})
+        with self.db.write() as s:
+            doc = self._incoming(s, actor, doc_id)
+            mine = self._open_assignment(s, doc, actor)
+            if mine is None:
+                raise PermissionDenied("only a handler of this document reports progress")
+            if Status(doc.status) in (Status.ASSIGNED, Status.COMPLETED):
+                check_transition(Direction.INCOMING, Status(doc.status), Status.IN_PROGRESS)
+                doc.status = Status.IN_PROGRESS.value
+                _report_to_sender(s, doc, "05")
+            s.add(ProgressUpdate(document_id=doc.id, assignment_id=mine.id, user_id=actor.user_id,
+                                 text=text.strip(), percent=percent))
+            refresh_readers(s, doc)
+            audit.record(s, actor=actor, action="document.progress", object_type="document", object_id=doc.id,
+                         origin=origin, details={"percent": percent})
+            return self._view(s, doc)
+
+    def link_reply(self, actor: Actor, doc_id: int, reply_id: int,
+                   origin: RequestOrigin | None = None) -> DocumentView:
+        with self.db.write() as s:
+            doc = self._incoming(s, actor, doc_id)
+            reply = load_readable(s, actor, reply_id)
+            if reply.direction == Direction.INCOMING.value or reply.agency_id != doc.agency_id:
+                raise InvalidInput("the reply must be an outgoing document of the same agency",
+                                   {"field": "reply_document_id"})
+            if self._open_assignment(s, doc, actor) is None and not actor.has(Role.LEADER, Role.CLERK):
+                raise PermissionDenied("only a handler links the reply")
+            exists = s.execute(select(DocumentLink.id).where(DocumentLink.document_id == doc.id,
+                                                             DocumentLink.linked_document_id == reply.id)).first()
+            if not exists:
+                s.add(DocumentLink(document_id=doc.id, linked_document_id=reply.id, kind="reply",
+                                   created_by=actor.user_id))
+            audit.record(s, actor=actor, action="document.link_reply", object_type="document", object_id=doc.id,
+                         origin=origin, details={"reply_document_id": reply.id})
+            return self._view(s, doc)
+
+    def complete(self, actor: Actor, doc_id: int, note: str = "",
+                 origin: RequestOrigin | None = None) -> DocumentView:
+        """The lead handler (or a leader) closes the handling."""
+        with self.db.write() as s:
+            doc = self._incoming(s, actor, doc_id)
+            mine = self._open_assignment(s, doc, actor)
+            is_leader = actor.has(Role.LEADER) and actor.agency_id == doc.agency_id
+            if not is_leader and (mine is None or mine.role != "lead"):
+                raise PermissionDenied("only the lead handler or a leader completes the handling")
+            check_transition(Direction.INCOMING, Status(doc.status), Status.COMPLETED)
+            now = utcnow()
+            for a in s.execute(select(Assignment).where(Assignment.document_id == doc.id,
+                                                        Assignment.status.in_(["open", "reassigned"]))).scalars():
+                a.status, a.completed_at = "done", now
+                if a.id == (mine.id if mine else None):
+                    a.completion_note = note.strip() or None
+            doc.status, doc.completed_at = Status.COMPLETED.value, now
+            _report_to_sender(s, doc, "06")
+            refresh_readers(s, doc)
+            audit.record(s, actor=actor, action="document.complete", object_type="document", object_id=doc.id,
+                         origin=origin, details={"note": note.strip()})
+            return self._view(s, doc)
+
+    def handling(self, actor: Actor, doc_id: int) -> dict[str, Any]:
+        """Assignments, progress and links of a document (the processing trace)."""
+        with self.db.read() as s:
+            doc = load_readable(s, actor, doc_id)
+            today = vn_today()
+            assignments = list(s.execute(select(Assignment).where(Assignment.document_id == doc.id)
+                                         .order_by(Assignment.id)).scalars())
+            progress = list(s.execute(select(ProgressUpdate).where(ProgressUpdate.document_id == doc.id)
+                                      .order_by(ProgressUpdate.id)).scalars())
+            users = _user_names(s, {a.user_id for a in assignments} | {a.assigned_by for a in assignments}
+                                | {p.user_id for p in progress})
+            units = _unit_names(s, {a.unit_id for a in assignments})
+            return {
+                "assignments": [{
+                    "id": a.id, "role": a.role, "user": users.get(a.user_id), "unit": units.get(a.unit_id),
+                    "user_id": a.user_id, "unit_id": a.unit_id,
+                    "deadline": a.deadline.isoformat() if a.deadline else None, "status": a.status,
+                    "overdue": bool(a.deadline and a.status == "open" and a.deadline < today),
+                    "instruction": a.instruction, "assigned_by": users.get(a.assigned_by),
+                    "parent_id": a.parent_id, "assigned_at": to_vn(a.assigned_at).isoformat(timespec="seconds")}
+                    for a in assignments],
+                "progress": [{"user": users.get(p.user_id), "text": p.text, "percent": p.percent,
+                              "at": to_vn(p.created_at).isoformat(timespec="seconds")} for p in progress],
+                "replies": [link.linked_document_id for link in s.execute(
+                    select(DocumentLink).where(DocumentLink.document_id == doc.id)).scalars()],
+            }
+
+    # ------------------------------------------------------------ helpers
+    def _incoming(self, s: Session, actor: Actor, doc_id: int) -> Document:
+        doc = load_readable(s, actor, doc_id, for_update=True)
+        if doc.direction != Direction.INCOMING.value:
+            raise InvalidState("this action applies to incoming documents only")
+        return doc
+
+    def _open_assignment(self, s: Session, doc: Document, actor: Actor) -> Assignment | None:
+        rows = s.execute(select(Assignment).where(Assignment.document_id == doc.id,
+                                                  Assignment.status == "open")).scalars().all()
+        mine = [a for a in rows if a.user_id == actor.user_id
+                or (a.user_id is None and a.unit_id in actor.unit_ids and actor.has(Role.UNIT_HEAD))]
+        return min(mine, key=lambda a: ("lead", "co", "info").index(a.role)) if mine else None
+
+    def _deadline(self, s: Session, days: int | None, explicit: date | None) -> date | None:
+        if days is not None and explicit is not None:
+            raise InvalidInput("give the deadline either in working days or as a date", {"field": "deadline"})
+        today = vn_today()
+        if days is not None:
+            if not 1 <= days <= 365:
+                raise InvalidInput("deadline_days is 1..365 working days", {"field": "deadline_days"})
+            return self.calendar.calendar(s).add_working_days(today, days)
+        if explicit is not None and explicit < today:
+            raise InvalidInput("the deadline is in the past", {"field": "deadline"})
+        return explicit
+
+    def _check_target(self, s: Session, doc: Document, t: Target) -> None:
+        if (t.user_id is None) == (t.unit_id is None):
+            raise InvalidInput("each assignee is exactly one of user_id or unit_id", {"field": "assignments"})
+        if t.user_id is not None:
+            user = s.get(User, t.user_id)
+            if user is None or not user.is_active or user.agency_id != doc.agency_id:
+                raise InvalidInput(f"user {t.user_id} is not an active member of this agency",
+                                   {"field": "assignments"})
+            if user.clearance < doc.secrecy:
+                raise InvalidInput(f"{user.full_name} is not cleared for this document", {"field": "assignments"})
+        else:
+            unit = s.get(Organisation, t.unit_id)
+            if unit is None or unit.kind != "unit" or unit.parent_id != doc.agency_id:
+                raise InvalidInput(f"unit {t.unit_id} is not a unit of this agency", {"field": "assignments"})
+
+    def _subject(self, doc: Document) -> str:
+        return "[Tuyệt mật]" if self.hide_top_secret_subject and doc.secrecy == 3 else doc.subject[:120]
+
+    def _view(self, s: Session, doc: Document) -> DocumentView:
+        return DocumentView(document_dict(s, doc, hide_subject=False, detail=True))
+
+
+_ROLE_VI = {"lead": "Chủ trì xử lý", "co": "Phối hợp xử lý", "info": "Để biết"}
+
+
+def _registered_duplicates(s: Session, doc: Document) -> list[dict[str, Any]]:
+    if not doc.dup_key:
+        return []
+    rows = s.execute(select(Document).where(
+        Document.agency_id == doc.agency_id, Document.dup_key == doc.dup_key, Document.id != doc.id,
+        Document.direction == Direction.INCOMING.value, Document.arrival_number.is_not(None))).scalars()
+    return [{"document_id": d.id, "arrival_number": d.arrival_number, "year": d.register_year,
+             "number_notation": number_notation(d.code_number, d.code_notation)} for d in rows]
+
+
+def _report_to_sender(s: Session, doc: Document, code: str, note: str | None = None) -> None:
+    """Update the sender's view of an internally delivered copy (edXML status codes)."""
+    for r in s.execute(select(Recipient).where(Recipient.incoming_document_id == doc.id)).scalars():
+        r.status_code, r.note = code, note or r.note
+
+
+def _users_with_role(s: Session, agency_id: int, role: Role, *, min_clearance: int = 0) -> list[int]:
+    from docsvc.db.models import UserRole
+    return list(s.execute(select(User.id).join(UserRole, UserRole.user_id == User.id).where(
+        User.agency_id == agency_id, UserRole.role == role.value, User.is_active.is_(True),
+        User.clearance >= min_clearance)).scalars())
+
+
+def _people_of(s: Session, a: Assignment) -> list[int]:
+    """Who to tell about an assignment: the user, or the heads of the unit."""
+    if a.user_id:
+        return [a.user_id]
+    from docsvc.db.models import UserRole, UserUnit
+    return list(s.execute(select(User.id).join(UserUnit, UserUnit.user_id == User.id)
+                          .join(UserRole, UserRole.user_id == User.id)
+                          .where(UserUnit.unit_id == a.unit_id, UserRole.role == Role.UNIT_HEAD.value,
+                                 User.is_active.is_(True))).scalars())
+
+
+def _user_names(s: Session, ids: set[int | None]) -> dict[int, str]:
+    wanted = sorted(i for i in ids if i)
+    return dict(s.execute(select(User.id, User.full_name).where(User.id.in_(wanted))).all()) if wanted else {}
+
+
+def _unit_names(s: Session, ids: set[int | None]) -> dict[int, str]:
+    wanted = sorted(i for i in ids if i)
+    return dict(s.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(wanted))).all()) \
+        if wanted else {}

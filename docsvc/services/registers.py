@@ -1,0 +1,27 @@
+"""Register numbers: allocated inside the transaction that registers or issues the document, so a
+rollback returns the number (no gap) and the counter row lock serialises issuers (no duplicate)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from docsvc.db.models import RegisterCounter, RegisterEntry
+from docsvc.domain.documents import SeriesKey
+
+
+def allocate(s: Session, key: SeriesKey, document_id: int, registered_by: int | None) -> int:
+    """Take the next number of ``key``'s series for ``document_id`` and write the register line."""
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    s.execute(insert(RegisterCounter).values(agency_id=key.agency_id, register=key.register, series=key.series,
+                                             year=key.year, last_number=0).on_conflict_do_nothing())
+    counter = s.execute(select(RegisterCounter).where(
+        RegisterCounter.agency_id == key.agency_id, RegisterCounter.register == key.register,
+        RegisterCounter.series == key.series, RegisterCounter.year == key.year).with_for_update()).scalar_one()
+    counter.last_number += 1
+    s.add(RegisterEntry(agency_id=key.agency_id, register=key.register, series=key.series, year=key.year,
+                        number=counter.last_number, document_id=document_id, registered_by=registered_by))
+    s.flush()  # the unique constraint on (series, year, number) is checked here, in the transaction
+    return counter.last_number

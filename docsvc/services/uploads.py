@@ -1,0 +1,99 @@
+"""Inspection of uploaded files before anything is stored: a clear 4xx for what is wrong."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from docsvc.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+
+PDF = "application/pdf"
+IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "TIFF": "image/tiff"}
+
+
+@dataclass(frozen=True)
+class UploadFacts:
+    content_type: str
+    page_count: int
+    signature_count: int
+    size: int
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.content_type == PDF
+
+
+def inspect_upload(stream: BinaryIO, filename: str, *, max_bytes: int, field: str = "file") -> UploadFacts:
+    """Check that ``stream`` is a readable PDF (or a PNG/JPEG/TIFF scan) within the size limit.
+
+    Raises UnsupportedMediaType for other formats, InvalidInput for encrypted or malformed PDFs and
+    empty files, PayloadTooLarge above the limit. Leaves the stream at position 0."""
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    if size == 0:
+        raise InvalidInput(f"{field} '{filename}' is empty", {"field": field})
+    if size > max_bytes:
+        raise PayloadTooLarge(f"{field} '{filename}' is {size // (1024 * 1024)} MB; the limit is "
+                              f"{max_bytes // (1024 * 1024)} MB", {"field": field, "limit_bytes": max_bytes})
+    head = stream.read(1024)
+    stream.seek(0)
+    try:
+        if b"%PDF-" in head:
+            return _inspect_pdf(stream, filename, size, field)
+        image_type = _image_type(head)
+        if image_type:
+            return _inspect_image(stream, filename, size, image_type, field)
+    finally:
+        stream.seek(0)
+    raise UnsupportedMediaType(f"{field} '{filename}' is neither a PDF nor a PNG/JPEG/TIFF scan",
+                               {"field": field})
+
+
+def _inspect_pdf(stream: BinaryIO, filename: str, size: int, field: str) -> UploadFacts:
+    try:
+        reader = PdfReader(stream, strict=False)
+        if reader.is_encrypted:
+            raise InvalidInput(f"{field} '{filename}' is an encrypted (password-protected) PDF; upload it "
+                               "without the password protection", {"field": field, "reason": "encrypted"})
+        pages = len(reader.pages)
+        for page in reader.pages:  # touch every page: a broken page tree fails here, not later
+            page.mediabox
+        fields = reader.get_fields() or {}
+        signatures = sum(1 for f in fields.values() if f.get("/FT") == "/Sig" and f.get("/V") is not None)
+    except InvalidInput:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError) as exc:
+        raise InvalidInput(f"{field} '{filename}' is not a readable PDF ({type(exc).__name__}: "
+                           f"{str(exc)[:120]})", {"field": field, "reason": "malformed"}) from None
+    if pages == 0:
+        raise InvalidInput(f"{field} '{filename}' has no pages", {"field": field, "reason": "malformed"})
+    return UploadFacts(content_type="application/pdf", page_count=pages, signature_count=signatures, size=size)
+
+
+def _image_type(head: bytes) -> str | None:
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "TIFF"
+    return None
+
+
+def _inspect_image(stream: BinaryIO, filename: str, size: int, image_type: str, field: str) -> UploadFacts:
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(stream) as img:
+            img.verify()
+        stream.seek(0)
+        with Image.open(stream) as img:
+            frames = getattr(img, "n_frames", 1)
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
+        raise InvalidInput(f"{field} '{filename}' is a damaged {image_type} image ({str(exc)[:120]})",
+                           {"field": field, "reason": "malformed"}) from None
+    return UploadFacts(content_type=IMAGE_TYPES[image_type], page_count=frames, signature_count=0, size=size)

@@ -1,0 +1,130 @@
+"""Outgoing documents: approval chains (submit, approve, reject, return), templates, delegations."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from flask import Response
+from pydantic import Field
+
+from docsvc.domain.identity import Actor
+from docsvc.web.api import api
+from docsvc.web.api.common import StrictModel
+from docsvc.web.api.documents import DocumentOut
+from docsvc.web.api.spec import endpoint
+from docsvc.web.context import container, origin
+
+
+class SubmitIn(StrictModel):
+    template_id: int | None = Field(None, ge=1, description="default: the agency's chain for this type")
+    signer_id: int | None = Field(None, ge=1, description="who signs, among the chain's signers")
+
+
+class ApproveIn(StrictModel):
+    comment: str = Field("", max_length=4000)
+
+
+class ReasonIn(StrictModel):
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class Approver(StrictModel):
+    user_id: int | None = Field(None, ge=1)
+    role: Literal["unit_head", "leader", "clerk", "officer"] | None = None
+    unit: Literal["drafting"] | None = None
+
+
+class StepIn(StrictModel):
+    kind: Literal["review", "approve", "sign", "issue"]
+    mode: Literal["all", "any"] = "all"
+    title: str | None = Field(None, max_length=200)
+    approvers: list[Approver] = []
+
+
+class TemplateIn(StrictModel):
+    name: str = Field(min_length=1, max_length=200)
+    type_code: str | None = Field(None, max_length=10, description="document type, or omit for every type")
+    steps: list[StepIn] = Field(min_length=2, max_length=20)
+
+
+class DelegationIn(StrictModel):
+    delegate_id: int = Field(ge=1)
+    form: Literal["KT", "TL", "TUQ", "Q", "TM"]
+    valid_from: date
+    valid_until: date
+    authorisation_ref: str = Field("", max_length=200, description="the written authorisation (required for TUQ)")
+    type_codes: list[str] | None = Field(None, description="document types covered; omit for all")
+    parent_id: int | None = Field(None, ge=1)
+
+
+def _steps(body: TemplateIn) -> list[dict[str, Any]]:
+    return [{**step.model_dump(exclude={"approvers"}, exclude_none=True),
+             "approvers": [a.model_dump(exclude_none=True) for a in step.approvers]} for step in body.steps]
+
+
+@endpoint(api, "/documents/<int:doc_id>/submit", method="POST", tag="outgoing", body=SubmitIn,
+          summary="Submit a draft: starts its approval chain", response=DocumentOut)
+def submit(actor: Actor, doc_id: int, body: SubmitIn) -> dict:
+    return container().approval.submit(actor, doc_id, template_id=body.template_id, signer_id=body.signer_id,
+                                       origin=origin()).to_dict()
+
+
+@endpoint(api, "/documents/<int:doc_id>/approve", method="POST", tag="outgoing", body=ApproveIn,
+          summary="Approve the current step (bound to the content's SHA-256)", response=DocumentOut)
+def approve(actor: Actor, doc_id: int, body: ApproveIn) -> dict:
+    return container().approval.decide(actor, doc_id, "approved", body.comment, origin()).to_dict()
+
+
+@endpoint(api, "/documents/<int:doc_id>/reject", method="POST", tag="outgoing", body=ReasonIn,
+          summary="Reject (reason required): the chain stops, the draft goes back", response=DocumentOut)
+def reject(actor: Actor, doc_id: int, body: ReasonIn) -> dict:
+    return container().approval.decide(actor, doc_id, "rejected", body.reason, origin()).to_dict()
+
+
+@endpoint(api, "/documents/<int:doc_id>/return-for-revision", method="POST", tag="outgoing", body=ReasonIn,
+          summary="Return for revision (reason required)", response=DocumentOut)
+def return_for_revision(actor: Actor, doc_id: int, body: ReasonIn) -> dict:
+    return container().approval.decide(actor, doc_id, "returned", body.reason, origin()).to_dict()
+
+
+@endpoint(api, "/documents/<int:doc_id>/chain", tag="outgoing", summary="The document's approval chains")
+def chain(actor: Actor, doc_id: int) -> dict:
+    return container().approval.chain(actor, doc_id)
+
+
+@endpoint(api, "/chain-templates", tag="outgoing", summary="Approval chain templates of your agency")
+def templates(actor: Actor) -> dict:
+    return {"items": container().approval.list_templates(actor)}
+
+
+@endpoint(api, "/chain-templates", method="POST", tag="outgoing", body=TemplateIn, status=201,
+          summary="Create a chain template (admin)")
+def create_template(actor: Actor, body: TemplateIn) -> dict:
+    return container().approval.save_template(actor, agency_id=actor.agency_id, name=body.name, steps=_steps(body),
+                                              type_code=body.type_code, origin=origin())
+
+
+@endpoint(api, "/chain-templates/<int:template_id>", method="PUT", tag="outgoing", body=TemplateIn,
+          summary="Change a chain template (admin); running chains keep their steps")
+def update_template(actor: Actor, template_id: int, body: TemplateIn) -> dict:
+    return container().approval.save_template(actor, agency_id=actor.agency_id, name=body.name, steps=_steps(body),
+                                              type_code=body.type_code, template_id=template_id, origin=origin())
+
+
+@endpoint(api, "/delegations", tag="outgoing", summary="Delegations you gave or received")
+def delegations(actor: Actor) -> dict:
+    return {"items": container().approval.delegations(actor)}
+
+
+@endpoint(api, "/delegations", method="POST", tag="outgoing", body=DelegationIn, status=201,
+          summary="Delegate signing/approval authority (KT., TL., TUQ., Q., TM.)")
+def create_delegation(actor: Actor, body: DelegationIn) -> dict:
+    return container().approval.delegate(actor, origin=origin(), **body.model_dump())
+
+
+@endpoint(api, "/delegations/<int:delegation_id>", method="DELETE", tag="outgoing", status=204,
+          summary="Revoke a delegation you gave")
+def revoke_delegation(actor: Actor, delegation_id: int) -> Response:
+    container().approval.revoke_delegation(actor, delegation_id, origin())
+    return Response(status=204)

@@ -1,0 +1,354 @@
+"""Elasticsearch 8 adapter (official client).
+
+Analysis happens in Python (``search.vietnamese``): the text fields receive space-joined tokens and
+use the built-in ``whitespace`` analyzer, so this adapter needs no analysis plugin (no
+asciifolding, no ICU) and matches exactly like the embedded one.
+
+The index is reached through an alias (the ``index`` name); the concrete index behind it is
+``<alias>.v<schema>.<random>``. ``clear`` swaps in a fresh concrete index atomically; writes use
+``require_alias`` so a missing index is an error, never an index auto-created with guessed mappings.
+One primary shard: facet counts from a terms aggregation are then exact.
+
+Every query, aggregation and suggestion carries the caller's access filter in ``bool.filter``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
+
+from search.cursor import decode_cursor, encode_cursor
+from search.errors import ConfigurationError, SchemaMismatch, SearchError, SearchUnavailable
+from search.fields import NOTATION_BOOST, SEARCH_TEXTS, SUGGEST_TEXTS, TEXT_FIELDS, WEIGHTS, indexed_fields
+from search.model import (FACET_FIELDS, FILTER_FIELDS, INT_FIELDS, FacetValue, IndexDocument, Principal,
+                          SearchQuery, SearchResult, Suggestion, hit_from_stored, stored_fields)
+from search.query_text import Clause, ParsedQuery, parse_query
+from search.results import highlights, suggestion_from_stored
+from search.snippets import Matcher
+
+SCHEMA_VERSION = 1
+_BULK_DOCS = 500
+_BULK_BYTES = 8_000_000
+_DATE_FIELDS = ("issued_date", "arrival_date")
+_KEYWORD_FIELDS = sorted({field for field, _ in FILTER_FIELDS.values()} | set(FACET_FIELDS.values())
+                         | {"doc_id", "notation_key", "readers"})
+
+
+def index_settings(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
+    """Settings and mappings of a concrete index (strict: an unknown field is an error)."""
+    properties: dict[str, Any] = {}
+    for name in _KEYWORD_FIELDS:
+        properties[name] = {"type": "integer"} if name in INT_FIELDS else {"type": "keyword"}
+    for name in _DATE_FIELDS:
+        properties[name] = {"type": "date", "format": "yyyy-MM-dd"}
+    for name in TEXT_FIELDS:
+        properties[name] = {"type": "text", "analyzer": "whitespace"}
+    properties["stored"] = {"type": "object", "enabled": False}
+    properties["content"] = {"type": "object", "enabled": False}
+    return {
+        "settings": {"number_of_shards": shards, "number_of_replicas": replicas},
+        "mappings": {"dynamic": "strict", "_meta": {"schema_version": SCHEMA_VERSION},
+                     "_source": {"excludes": list(TEXT_FIELDS)}, "properties": properties},
+    }
+
+
+def es_document(doc: IndexDocument) -> dict[str, Any]:
+    """The JSON body indexed for a document."""
+    fields = indexed_fields(doc)
+    body: dict[str, Any] = {name: getattr(doc, name) for name in _KEYWORD_FIELDS
+                            if name not in ("doc_id", "notation_key", "readers")}
+    body.update({name: list(body[name]) for name in body if isinstance(body[name], tuple)})
+    body.update(doc_id=doc.id, notation_key=fields.notation_key or None, readers=list(doc.readers),
+                stored=stored_fields(doc), content={"full_text": doc.full_text})
+    for name in _DATE_FIELDS:
+        value = getattr(doc, name)
+        body[name] = value.isoformat() if value else None
+    body.update(fields.text())
+    return body
+
+
+@contextmanager
+def _errors(what: str) -> Iterator[None]:
+    try:
+        yield
+    except ApiError as exc:
+        status = exc.meta.status
+        if status == 429 or status >= 500:
+            raise SearchUnavailable(f"Elasticsearch could not {what} (HTTP {status})") from exc
+        if status == 404:
+            raise SearchError(f"Elasticsearch could not {what}: the index does not exist "
+                              "(run ensure_schema, or reindex)") from exc
+        raise SearchError(f"Elasticsearch could not {what}: {exc.message}") from exc
+    except TransportError as exc:
+        raise SearchUnavailable(f"Elasticsearch is unreachable ({what}): {exc}") from exc
+
+
+def _clause_query(clause: Clause, texts: Sequence[str]) -> dict[str, Any]:
+    """Matches when the folded form is in one of the folded fields; the exact form only adds score."""
+    should = []
+    for text in texts:
+        for suffix, tokens in (("_f", clause.folded), ("_x", clause.exact)):
+            field = text + suffix
+            boost = WEIGHTS[field]
+            if clause.kind == "term":
+                should.append({"term": {field: {"value": tokens[0], "boost": boost}}})
+            elif clause.kind == "prefix":
+                should.append({"prefix": {field: {"value": tokens[0], "boost": boost}}})
+            else:
+                should.append({"match_phrase": {field: {"query": " ".join(tokens), "boost": boost}}})
+    return {"bool": {"should": should, "minimum_should_match": 1}}
+
+
+def access_filter(principal: Principal) -> list[dict[str, Any]]:
+    """The caller may read: secrecy within clearance and one reader token in common."""
+    return [{"range": {"secrecy": {"lte": principal.clearance}}},
+            {"terms": {"readers": sorted(principal.tokens)}}]
+
+
+def _filters(query: SearchQuery, principal: Principal) -> list[dict[str, Any]]:
+    out = access_filter(principal)
+    for field, values in query.term_filters():
+        out.append({"terms": {field: list(values)}})
+    if query.date_from or query.date_to:
+        bounds = {}
+        if query.date_from:
+            bounds["gte"] = query.date_from.isoformat()
+        if query.date_to:
+            bounds["lte"] = query.date_to.isoformat()
+        out.append({"range": {query.date_column: bounds}})
+    return out
+
+
+def _text_query(parsed: ParsedQuery, texts: Sequence[str], filters: list[dict[str, Any]]) -> dict[str, Any]:
+    boolean: dict[str, Any] = {"filter": filters}
+    if parsed.clauses:
+        boolean["must"] = [_clause_query(c, texts) for c in parsed.clauses]
+        if parsed.notation_key:
+            boolean["should"] = [{"constant_score": {"filter": {"term": {"notation_key": parsed.notation_key}},
+                                                     "boost": NOTATION_BOOST}}]
+    return {"bool": boolean}
+
+
+def _sort(query: SearchQuery) -> list[dict[str, Any]]:
+    sort = query.effective_sort
+    if sort == "relevance":
+        first: dict[str, Any] = {"_score": {"order": "desc"}}
+    else:
+        first = {query.date_column: {"order": "desc" if sort == "date_desc" else "asc", "missing": "_last"}}
+    return [first, {"doc_id": {"order": "asc"}}]
+
+
+def search_body(query: SearchQuery, principal: Principal) -> dict[str, Any]:
+    """The request body the adapter sends for a search (also what the benchmark replays raw)."""
+    parsed = parse_query(query.q)
+    body: dict[str, Any] = {
+        "query": _text_query(parsed, SEARCH_TEXTS, _filters(query, principal)),
+        "sort": _sort(query),
+        "size": query.size + 1,
+        "track_total_hits": True,
+        "_source": ["stored", "content"] if query.highlight else ["stored"],
+    }
+    after = decode_cursor(query, 2)
+    if after is not None:
+        body["search_after"] = after
+    if query.facets:
+        body["aggs"] = {name: {"terms": {"field": FACET_FIELDS[name], "size": query.facet_size,
+                                         "order": [{"_count": "desc"}, {"_key": "asc"}]}}
+                        for name in query.facets}
+    return body
+
+
+_NAME_OK = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+class ElasticIndex:
+    """``SearchIndex`` on Elasticsearch 8 at ``url``, through the alias ``index``.
+
+    ``refresh``: passed to every write (``True`` makes writes visible at once: tests; ``False``:
+    visible within the refresh interval, about a second: production)."""
+
+    def __init__(self, url: str, *, index: str = "docsvc", refresh: bool | str = False,
+                 request_timeout: float = 10.0, client: Elasticsearch | None = None,
+                 replicas: int = 0) -> None:
+        if not index or index[0] in "._-" or not set(index) <= _NAME_OK or len(index) > 180:
+            raise ConfigurationError(f"bad Elasticsearch index name {index!r}: lower-case letters, "
+                                     "digits, '.', '_' and '-', not starting with a symbol")
+        self.alias = index
+        self._refresh = refresh if isinstance(refresh, str) else ("true" if refresh else "false")
+        self._replicas = replicas
+        self.client = client or Elasticsearch(url, request_timeout=request_timeout, max_retries=2,
+                                              retry_on_timeout=True)
+
+    # ------------------------------------------------------------------ schema
+    def _concrete_indices(self) -> list[str]:
+        with _errors("read the index alias"):
+            if not self.client.indices.exists_alias(name=self.alias):
+                return []
+            return sorted(self.client.indices.get_alias(name=self.alias))
+
+    def _create_concrete(self, with_alias: bool) -> str:
+        name = f"{self.alias}.v{SCHEMA_VERSION}.{secrets.token_hex(4)}"
+        spec = index_settings(replicas=self._replicas)
+        if with_alias:
+            spec["aliases"] = {self.alias: {"is_write_index": True}}
+        with _errors("create the index"):
+            self.client.indices.create(index=name, **spec)
+        return name
+
+    def ensure_schema(self) -> None:
+        concrete = self._concrete_indices()
+        if not concrete:
+            with _errors("check the index name"):
+                if self.client.indices.exists(index=self.alias):
+                    raise SchemaMismatch(f"an index named {self.alias!r} exists but is not managed "
+                                         "by docsvc (expected an alias): delete it or choose another name")
+            try:
+                self._create_concrete(with_alias=True)
+                return
+            except SearchError:
+                concrete = self._concrete_indices()  # another process created it meanwhile
+                if not concrete:
+                    raise
+        with _errors("read the index mapping"):
+            mapping = self.client.indices.get_mapping(index=concrete[0])
+        meta = mapping[concrete[0]]["mappings"].get("_meta", {})
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise SchemaMismatch(f"index {concrete[0]} has schema {meta.get('schema_version')}, this "
+                                 f"code needs {SCHEMA_VERSION}: reindex")
+
+    def clear(self) -> None:
+        """Swap in a fresh empty index (atomic for readers), then drop the old one."""
+        old = self._concrete_indices()
+        new = self._create_concrete(with_alias=False)
+        actions: list[dict[str, Any]] = [{"remove": {"index": i, "alias": self.alias}} for i in old]
+        actions.append({"add": {"index": new, "alias": self.alias, "is_write_index": True}})
+        with _errors("swap the index"):
+            self.client.indices.update_aliases(actions=actions)
+            for index in old:
+                self.client.indices.delete(index=index)
+
+    def drop(self) -> None:
+        """Delete the alias and every index behind it (tests, uninstall)."""
+        for index in self._concrete_indices():
+            with _errors("delete the index"):
+                self.client.indices.delete(index=index)
+
+    # ------------------------------------------------------------------ writes
+    def upsert(self, docs: Sequence[IndexDocument]) -> None:
+        batch: list[dict[str, Any]] = []
+        size = 0
+        for doc in docs:
+            body = es_document(doc)
+            batch.append({"index": {"_id": doc.id, "version": doc.version, "version_type": "external_gte"}})
+            batch.append(body)
+            size += len(doc.full_text) + len(doc.subject) + 1000
+            if len(batch) >= 2 * _BULK_DOCS or size >= _BULK_BYTES:
+                self._bulk(batch)
+                batch, size = [], 0
+        if batch:
+            self._bulk(batch)
+
+    def delete(self, ids: Iterable[str]) -> None:
+        batch = [{"delete": {"_id": str(i)}} for i in ids]
+        for start in range(0, len(batch), _BULK_DOCS):
+            self._bulk(batch[start:start + _BULK_DOCS])
+
+    def _bulk(self, operations: list[dict[str, Any]]) -> None:
+        with _errors("write documents"):
+            response = self.client.bulk(operations=operations, index=self.alias, require_alias=True,
+                                        refresh=self._refresh)
+        if not response.get("errors"):
+            return
+        transient: list[str] = []
+        failed: list[str] = []
+        for item in response["items"]:
+            (action, result), = item.items()
+            status = result.get("status", 500)
+            if status < 300 or status == 409 or (action == "delete" and status == 404):
+                continue  # 409: a newer version is already indexed
+            error = result.get("error", {})
+            entry = f"{result.get('_id')}: {error.get('type', status)} {error.get('reason', '')}".strip()
+            (transient if status == 429 or status >= 500 else failed).append(entry)
+        if failed:
+            raise SearchError(f"Elasticsearch refused {len(failed)} document(s): {'; '.join(failed[:5])}")
+        if transient:
+            raise SearchUnavailable(f"Elasticsearch could not write {len(transient)} document(s) now: "
+                                    f"{'; '.join(transient[:5])}")
+
+    def refresh(self) -> None:
+        with _errors("refresh the index"):
+            self.client.indices.refresh(index=self.alias)
+
+    # ------------------------------------------------------------------ checks
+    def count(self) -> int:
+        with _errors("count documents"):
+            return int(self.client.count(index=self.alias)["count"])
+
+    def indexed_versions(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        after: list[Any] | None = None
+        while True:
+            body: dict[str, Any] = {"size": 5000, "sort": [{"doc_id": "asc"}], "_source": False,
+                                    "version": True, "query": {"match_all": {}}}
+            if after is not None:
+                body["search_after"] = after
+            with _errors("list documents"):
+                hits = self.client.search(index=self.alias, **body)["hits"]["hits"]
+            if not hits:
+                return out
+            out.update((h["_id"], h["_version"]) for h in hits)
+            after = hits[-1]["sort"]
+
+    def health(self) -> bool:
+        try:
+            with _errors("check health"):
+                if not self.client.indices.exists_alias(name=self.alias):
+                    return False
+                status = self.client.cluster.health(index=self.alias, timeout="5s")["status"]
+            return status in ("green", "yellow")
+        except SearchError:
+            return False
+
+    def close(self) -> None:
+        self.client.close()
+
+    # ------------------------------------------------------------------ reads
+    def search(self, query: SearchQuery, principal: Principal) -> SearchResult:
+        body = search_body(query, principal)
+        if not principal.tokens:
+            return SearchResult(hits=[], total=0, facets={f: [] for f in query.facets}, next_cursor=None)
+        with _errors("search"):
+            response = self.client.search(index=self.alias, **body)
+        raw_hits = response["hits"]["hits"]
+        more = len(raw_hits) > query.size
+        raw_hits = raw_hits[:query.size]
+        matcher = Matcher(*parse_query(query.q).match_terms())
+        relevance = query.effective_sort == "relevance"
+        hits = []
+        for raw in raw_hits:
+            stored = raw["_source"]["stored"]
+            full_text = raw["_source"].get("content", {}).get("full_text")
+            marks = highlights(stored, full_text, matcher) if query.highlight else {}
+            hits.append(hit_from_stored(stored, raw.get("_score") if relevance else None, marks))
+        facets = {name: [FacetValue(b["key"], b["doc_count"])
+                         for b in response.get("aggregations", {}).get(name, {}).get("buckets", [])]
+                  for name in query.facets}
+        next_cursor = encode_cursor(query, raw_hits[-1]["sort"]) if more and raw_hits else None
+        return SearchResult(hits=hits, total=response["hits"]["total"]["value"], facets=facets,
+                            next_cursor=next_cursor)
+
+    def suggest(self, prefix: str, principal: Principal, limit: int = 10) -> list[Suggestion]:
+        parsed = parse_query(prefix, type_ahead=True)
+        if parsed.empty or not principal.tokens or limit < 1:
+            return []
+        query = SearchQuery(q=prefix, size=min(limit, 50))
+        body: dict[str, Any] = {"query": _text_query(parsed, SUGGEST_TEXTS, access_filter(principal)),
+                "sort": _sort(query), "size": query.size, "_source": ["stored"], "track_total_hits": False}
+        with _errors("suggest"):
+            raw_hits = self.client.search(index=self.alias, **body)["hits"]["hits"]
+        matcher = Matcher(*parsed.match_terms())
+        return [suggestion_from_stored(h["_source"]["stored"], matcher) for h in raw_hits]

@@ -1,0 +1,372 @@
+"""Embedded adapter: SQLite FTS5 in a file of its own (``var/search.sqlite``).
+
+Texts are tokenised by ``search.vietnamese`` and stored as space-joined tokens in an FTS5 table
+(``unicode61`` with ``remove_diacritics 0`` only splits on the spaces again), so matching is the same
+as in the Elasticsearch adapter. Metadata lives in ``docs``; reader tokens and dossiers in side tables
+that the access and dossier filters probe. A search fills a per-connection temporary table with the
+readable matching rows and their sort keys, then reads the page, the total and every facet from it,
+all inside one read transaction (one consistent snapshot).
+
+Connections are per thread and per process (safe under Flask threads and Celery prefork); the file
+is in WAL mode so searches never wait for the indexer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from search.cursor import decode_cursor, encode_cursor
+from search.errors import SchemaMismatch, SearchError, SearchUnavailable
+from search.fields import NOTATION_BOOST, SEARCH_TEXTS, SUGGEST_TEXTS, TEXT_FIELDS, WEIGHTS, indexed_fields
+from search.model import (FACET_FIELDS, FacetValue, IndexDocument, Principal, SearchQuery,
+                          SearchResult, Suggestion, hit_from_stored, stored_fields)
+from search.query_text import Clause, ParsedQuery, parse_query
+from search.results import highlights, suggestion_from_stored
+from search.snippets import Matcher
+
+SCHEMA_VERSION = "1"  # bump whenever tables or the analysis in search.vietnamese change
+
+_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS docs (
+        rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,
+        org_id TEXT, direction TEXT NOT NULL, type_code TEXT, number INTEGER, notation_key TEXT,
+        incoming_number INTEGER, organ_id TEXT, issuing_body TEXT, issued_day INTEGER,
+        arrival_day INTEGER, year INTEGER, status TEXT, secrecy INTEGER NOT NULL,
+        urgency INTEGER NOT NULL, retention TEXT, archive_status TEXT)""",
+    # the bulky part apart, so that filtering and counting scan small rows
+    # stored fields (JSON) and full text, each zlib-compressed (Vietnamese text shrinks ~3x)
+    """CREATE TABLE IF NOT EXISTS doc_bodies (rowid INTEGER PRIMARY KEY, stored BLOB NOT NULL,
+        full_text BLOB NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS docs_notation_key ON docs(notation_key)",
+    """CREATE TABLE IF NOT EXISTS doc_readers (doc INTEGER NOT NULL, token TEXT NOT NULL,
+        PRIMARY KEY (doc, token)) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS doc_readers_token ON doc_readers(token, doc)",
+    """CREATE TABLE IF NOT EXISTS doc_dossiers (doc INTEGER NOT NULL, dossier_id TEXT NOT NULL,
+        PRIMARY KEY (doc, dossier_id)) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS doc_dossiers_id ON doc_dossiers(dossier_id, doc)",
+    f"""CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5({", ".join(TEXT_FIELDS)},
+        tokenize = "unicode61 remove_diacritics 0", prefix = '2 3')""",
+]
+#: single-valued facet fields, copied into the temporary hits table when a facet asks for them
+_FACET_COLUMNS = tuple(f for f in FACET_FIELDS.values() if f != "dossier_ids")
+_TEMP = ("CREATE TEMP TABLE IF NOT EXISTS hits (rowid INTEGER PRIMARY KEY, k1, k2, id TEXT, "
+         + ", ".join(_FACET_COLUMNS) + ")")
+
+_DOC_COLUMNS = ("id", "version", "org_id", "direction", "type_code", "number", "notation_key",
+                "incoming_number", "organ_id", "issuing_body", "issued_day", "arrival_day", "year",
+                "status", "secrecy", "urgency", "retention", "archive_status")
+_DAY_COLUMNS = {"issued_date": "issued_day", "arrival_date": "arrival_day"}
+_BM25 = "bm25(fts, " + ", ".join(str(WEIGHTS[f]) for f in TEXT_FIELDS) + ")"
+
+
+def _pack(text: str) -> bytes:
+    return zlib.compress(text.encode(), 6)
+
+
+def _unpack(data: bytes) -> str:
+    return zlib.decompress(data).decode()
+
+
+def _unavailable(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return any(w in text for w in ("locked", "busy", "unable to open", "disk i/o", "readonly"))
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        if _unavailable(exc):
+            raise SearchUnavailable(f"embedded search index unavailable: {exc}") from exc
+        raise SearchError(f"embedded search index failed: {exc}") from exc
+
+
+def _fts_string(tokens: Sequence[str]) -> str:
+    return '"' + " ".join(tokens).replace('"', '""') + '"'
+
+
+def _fts_clause(clause: Clause, texts: Sequence[str], ranked: bool) -> str:
+    star = " *" if clause.kind == "prefix" else ""
+    folded = "{" + " ".join(f"{t}_f" for t in texts) + "} : " + _fts_string(clause.folded) + star
+    if not ranked:
+        return folded
+    exact = "{" + " ".join(f"{t}_x" for t in texts) + "} : " + _fts_string(clause.exact) + star
+    return f"({folded} OR {exact})"
+
+
+def fts_expression(parsed: ParsedQuery, texts: Sequence[str] = SEARCH_TEXTS, ranked: bool = True) -> str:
+    """FTS5 MATCH text: every clause on the folded columns, OR'ed with its exact form when the
+    result is ranked (an exact match is also a folded one, so the OR never widens the match; it
+    only adds to the BM25 score)."""
+    return " AND ".join(_fts_clause(c, texts, ranked) for c in parsed.clauses)
+
+
+class SqliteFtsIndex:
+    """``SearchIndex`` over SQLite FTS5 in the file at ``path`` (created with its folder)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        self._timeout = timeout
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._all: list[sqlite3.Connection] = []
+
+    # ------------------------------------------------------------------ connections
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            return conn
+        with _errors():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA temp_store=MEMORY")
+            conn.execute("PRAGMA cache_size=-65536")  # 64 MB of page cache per connection
+            conn.execute("PRAGMA mmap_size=1073741824")
+            self._create_schema(conn)
+            conn.execute(_TEMP)
+        self._local.conn, self._local.pid = conn, os.getpid()
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    @staticmethod
+    def _create_schema(conn: sqlite3.Connection) -> None:
+        row = None
+        try:
+            row = conn.execute("SELECT value FROM search_meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.OperationalError:
+            pass
+        if row is not None:
+            if row[0] != SCHEMA_VERSION:
+                raise SchemaMismatch(f"the embedded index has schema {row[0]}, this code needs "
+                                     f"{SCHEMA_VERSION}: delete the file and reindex")
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            conn.execute("INSERT OR IGNORE INTO search_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def _transaction(self, mode: str = "DEFERRED") -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        with _errors():
+            conn.execute(f"BEGIN {mode}")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
+
+    # ------------------------------------------------------------------ writes
+    def ensure_schema(self) -> None:
+        self._conn()
+
+    def upsert(self, docs: Sequence[IndexDocument]) -> None:
+        rows = [(doc, indexed_fields(doc)) for doc in docs]  # tokenise outside the write lock
+        with self._transaction("IMMEDIATE") as conn:
+            for doc, fields in rows:
+                current = conn.execute("SELECT rowid, version FROM docs WHERE id = ?", (doc.id,)).fetchone()
+                if current is not None and current[1] > doc.version:
+                    continue  # a newer version is already indexed
+                values = self._doc_row(doc, fields.notation_key)
+                if current is None:
+                    placeholders = ", ".join("?" * len(_DOC_COLUMNS))
+                    rowid = conn.execute(f"INSERT INTO docs ({', '.join(_DOC_COLUMNS)}) VALUES ({placeholders})",
+                                         values).lastrowid
+                else:
+                    rowid = current[0]
+                    assignments = ", ".join(f"{c} = ?" for c in _DOC_COLUMNS)
+                    conn.execute(f"UPDATE docs SET {assignments} WHERE rowid = ?", (*values, rowid))
+                    self._delete_side_rows(conn, rowid)
+                text = fields.text()
+                conn.execute(f"INSERT INTO fts (rowid, {', '.join(TEXT_FIELDS)}) VALUES (?{', ?' * len(TEXT_FIELDS)})",
+                             (rowid, *(text[f] for f in TEXT_FIELDS)))
+                conn.execute("INSERT OR REPLACE INTO doc_bodies VALUES (?, ?, ?)",
+                             (rowid, _pack(json.dumps(stored_fields(doc), ensure_ascii=False)), _pack(doc.full_text)))
+                conn.executemany("INSERT INTO doc_readers VALUES (?, ?)", [(rowid, t) for t in doc.readers])
+                conn.executemany("INSERT INTO doc_dossiers VALUES (?, ?)", [(rowid, d) for d in doc.dossier_ids])
+
+    @staticmethod
+    def _doc_row(doc: IndexDocument, key: str) -> tuple[Any, ...]:
+        def day(d: Any) -> int | None:
+            return d.toordinal() if d else None
+        return (doc.id, doc.version, doc.org_id, doc.direction, doc.type_code, doc.number, key,
+                doc.incoming_number, doc.organ_id, doc.issuing_body, day(doc.issued_date),
+                day(doc.arrival_date), doc.year, doc.status, doc.secrecy, doc.urgency, doc.retention,
+                doc.archive_status)
+
+    @staticmethod
+    def _delete_side_rows(conn: sqlite3.Connection, rowid: int) -> None:
+        conn.execute("DELETE FROM fts WHERE rowid = ?", (rowid,))
+        conn.execute("DELETE FROM doc_readers WHERE doc = ?", (rowid,))
+        conn.execute("DELETE FROM doc_dossiers WHERE doc = ?", (rowid,))
+
+    def delete(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        with self._transaction("IMMEDIATE") as conn:
+            for doc_id in ids:
+                row = conn.execute("SELECT rowid FROM docs WHERE id = ?", (str(doc_id),)).fetchone()
+                if row is not None:
+                    self._delete_side_rows(conn, row[0])
+                    conn.execute("DELETE FROM doc_bodies WHERE rowid = ?", (row[0],))
+                    conn.execute("DELETE FROM docs WHERE rowid = ?", (row[0],))
+
+    def clear(self) -> None:
+        with self._transaction("IMMEDIATE") as conn:
+            for table in ("fts", "doc_readers", "doc_dossiers", "doc_bodies", "docs"):
+                conn.execute(f"DELETE FROM {table}")
+
+    def refresh(self) -> None:
+        """Writes are visible as soon as they commit."""
+
+    # ------------------------------------------------------------------ checks
+    def count(self) -> int:
+        with self._transaction() as conn:
+            return int(conn.execute("SELECT count(*) FROM docs").fetchone()[0])
+
+    def indexed_versions(self) -> dict[str, int]:
+        with self._transaction() as conn:
+            return dict(conn.execute("SELECT id, version FROM docs"))
+
+    def health(self) -> bool:
+        try:
+            with self._transaction() as conn:
+                conn.execute("SELECT value FROM search_meta").fetchone()
+            return True
+        except SearchError:
+            return False
+
+    # ------------------------------------------------------------------ reads
+    def search(self, query: SearchQuery, principal: Principal) -> SearchResult:
+        parsed = parse_query(query.q)
+        cursor = decode_cursor(query, 3)
+        if not principal.tokens:
+            return SearchResult(hits=[], total=0, facets={f: [] for f in query.facets}, next_cursor=None)
+        with self._transaction() as conn:
+            self._fill_hits(conn, parsed, SEARCH_TEXTS, query, principal)
+            total = int(conn.execute("SELECT count(*) FROM temp.hits").fetchone()[0])
+            page = self._page(conn, cursor, query.size + 1, "b.stored, b.full_text")
+            facets = {name: self._facet(conn, name, query.facet_size) for name in query.facets}
+        more = len(page) > query.size
+        page = page[:query.size]
+        matcher = Matcher(*parsed.match_terms())
+        hits = []
+        for k1, _k2, _id, stored, full_text in page:
+            stored_values = json.loads(_unpack(stored))
+            marks = highlights(stored_values, _unpack(full_text), matcher) if query.highlight else {}
+            score = -k1 if query.effective_sort == "relevance" else None
+            hits.append(hit_from_stored(stored_values, score, marks))
+        next_cursor = encode_cursor(query, list(page[-1][:3])) if more and page else None
+        return SearchResult(hits=hits, total=total, facets=facets, next_cursor=next_cursor)
+
+    def suggest(self, prefix: str, principal: Principal, limit: int = 10) -> list[Suggestion]:
+        parsed = parse_query(prefix, type_ahead=True)
+        if parsed.empty or not principal.tokens or limit < 1:
+            return []
+        query = SearchQuery(q=prefix, size=min(limit, 50))
+        with self._transaction() as conn:
+            self._fill_hits(conn, parsed, SUGGEST_TEXTS, query, principal)
+            page = self._page(conn, None, query.size, "b.stored")
+        matcher = Matcher(*parsed.match_terms())
+        return [suggestion_from_stored(json.loads(_unpack(row[3])), matcher) for row in page]
+
+    # ------------------------------------------------------------------ SQL building
+    def _fill_hits(self, conn: sqlite3.Connection, parsed: ParsedQuery, texts: Sequence[str],
+                   query: SearchQuery, principal: Principal) -> None:
+        """Put the readable matching rows and their sort keys into ``temp.hits``.
+
+        One flat join (no subquery around the FTS scan) so that BM25 is only computed for the rows
+        that pass the access filter and the other filters."""
+        day = _DAY_COLUMNS[query.date_column]
+        where, params = self._filters(query, principal, day)
+        key_params: list[Any] = []
+        if query.effective_sort == "relevance":
+            rank = _BM25 if not parsed.empty else "0.0"
+            if parsed.notation_key:
+                rank = f"{rank} - (d.notation_key = ?) * {NOTATION_BOOST}"
+                key_params.append(parsed.notation_key)
+            keys = f"{rank}, 0"
+        else:
+            sign = "-" if query.effective_sort == "date_desc" else ""
+            keys = f"d.{day} IS NULL, {sign}coalesce(d.{day}, 0)"
+        if parsed.empty:
+            source = "docs d"
+        else:
+            source = "fts JOIN docs d ON d.rowid = fts.rowid"
+            where = f"fts MATCH ? AND {where}"
+            params.insert(0, fts_expression(parsed, texts, ranked=query.effective_sort == "relevance"))
+        facet_columns = [FACET_FIELDS[f] for f in query.facets if FACET_FIELDS[f] in _FACET_COLUMNS]
+        copied = "".join(f", {c}" for c in facet_columns)
+        copied_from = "".join(f", d.{c}" for c in facet_columns)
+        conn.execute("DELETE FROM temp.hits")
+        conn.execute(f"INSERT INTO temp.hits (rowid, k1, k2, id{copied}) SELECT d.rowid, {keys}, d.id{copied_from} "
+                     f"FROM {source} WHERE {where}", (*key_params, *params))
+
+    @staticmethod
+    def _filters(query: SearchQuery, principal: Principal, day: str) -> tuple[str, list[Any]]:
+        clauses = ["d.secrecy <= ?",
+                   "d.rowid IN (SELECT doc FROM doc_readers WHERE token IN (SELECT value FROM json_each(?)))"]
+        params: list[Any] = [principal.clearance, json.dumps(sorted(principal.tokens))]
+        for field, values in query.term_filters():
+            if field == "dossier_ids":
+                clauses.append("EXISTS (SELECT 1 FROM doc_dossiers x WHERE x.doc = d.rowid "
+                               "AND x.dossier_id IN (SELECT value FROM json_each(?)))")
+            else:
+                clauses.append(f"d.{field} IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(list(values), ensure_ascii=False))
+        if query.date_from:
+            clauses.append(f"d.{day} >= ?")
+            params.append(query.date_from.toordinal())
+        if query.date_to:
+            clauses.append(f"d.{day} <= ?")
+            params.append(query.date_to.toordinal())
+        return " AND ".join(clauses), params
+
+    @staticmethod
+    def _page(conn: sqlite3.Connection, after: list[Any] | None, limit: int,
+              columns: str) -> list[tuple[Any, ...]]:
+        """Rows (k1, k2, id, *columns) after the cursor's sort values, in sort order."""
+        where, params = "", []
+        if after is not None:
+            where, params = "WHERE (k1, k2, id) > (?, ?, ?)", after
+        return conn.execute(
+            f"SELECT h.k1, h.k2, h.id, {columns} FROM (SELECT rowid, k1, k2, id FROM temp.hits {where} "
+            "ORDER BY k1, k2, id LIMIT ?) h JOIN doc_bodies b ON b.rowid = h.rowid ORDER BY h.k1, h.k2, h.id",
+            (*params, limit)).fetchall()
+
+    @staticmethod
+    def _facet(conn: sqlite3.Connection, name: str, size: int) -> list[FacetValue]:
+        field = FACET_FIELDS[name]
+        if field == "dossier_ids":
+            sql = ("SELECT x.dossier_id, count(*) FROM temp.hits h JOIN doc_dossiers x ON x.doc = h.rowid "
+                   "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?")
+        else:
+            sql = (f"SELECT {field}, count(*) FROM temp.hits WHERE {field} IS NOT NULL "
+                   "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?")
+        return [FacetValue(value, count) for value, count in conn.execute(sql, (size,))]
