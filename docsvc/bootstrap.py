@@ -24,6 +24,7 @@ from docsvc.services.incoming import IncomingService
 from docsvc.services.indexing import IndexingService
 from docsvc.services.notifications import NotificationService
 from docsvc.services.passwords import Passwords
+from docsvc.services.register_book import RegisterBookService
 from docsvc.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("docsvc")
@@ -113,6 +114,10 @@ class Container:
     @cached_property
     def approval(self) -> ApprovalService:
         return ApprovalService(self.db)
+
+    @cached_property
+    def registers(self) -> RegisterBookService:
+        return RegisterBookService(self.db, hide_top_secret_subject=self.settings.hide_top_secret_subject)
 
     @cached_property
     def inbox(self) -> InboxService:

@@ -162,7 +162,7 @@ class ApprovalService:
             parent = s.get(Delegation, parent_id) if parent_id else None
             if parent_id and (parent is None or parent.delegate_id != actor.user_id):
                 raise InvalidInput("parent_id must be a delegation made to you", {"field": "parent_id"})
-            check_newdelegation_for(authority, valid_from, valid_until, authorisation_ref,
+            check_new_delegation(authority, valid_from, valid_until, authorisation_ref,
                                  AuthorityForm(parent.form) if parent else None, vn_today())
             delegate = s.get(User, delegate_id)
             if delegate is None or not delegate.is_active or delegate.agency_id != actor.agency_id:

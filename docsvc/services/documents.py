@@ -72,6 +72,9 @@ class DocumentView:
         return {**self.data, "warnings": self.warnings} if self.warnings else dict(self.data)
 
 
+DERIVED_ROLES = frozenset({"text", "ocr_text"})
+
+
 class DocumentService:
     def __init__(self, db: Database, files: FileStore, *, secrecy_policy: str, hide_top_secret_subject: bool,
                  max_upload_bytes: int, validate_signatures: Callable[[BinaryIO], dict[str, Any]] | None = None
@@ -197,7 +200,8 @@ class DocumentService:
     def versions(self, actor: Actor, doc_id: int) -> list[dict[str, Any]]:
         with self.db.read() as s:
             doc = load_readable(s, actor, doc_id)
-            return [_file_dict(f) for f in doc.files]
+            # Extracted text is a derived rendition for search, not a version anyone filed.
+            return [_file_dict(f) for f in doc.files if f.role not in DERIVED_ROLES]
 
     # ------------------------------------------------------------ download
     def open_content(self, actor: Actor, doc_id: int, *, file_id: int | None = None, version: int | None = None,

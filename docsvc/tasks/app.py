@@ -35,6 +35,7 @@ _container: Container | None = None
 
 
 def configure(settings: Settings) -> Celery:
+    import docsvc.tasks.jobs  # noqa: F401  (late: registers the tasks and their PERIODIC entries)
     if settings.broker_is_embedded:
         celery_app.conf.update(broker_url="memory://", task_always_eager=True, task_eager_propagates=True)
     else:

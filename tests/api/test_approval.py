@@ -128,9 +128,9 @@ def test_delegation_kt_lets_the_deputy_decide_and_tuq_rules(api) -> None:  # typ
         {"kind": "issue", "approvers": [{"role": "clerk"}]}]})
     draft = _draft(api)
     api.as_user("chuyenvien").post(f"/api/v1/documents/{draft['id']}/submit", json={})
-    assert_error(deputy.post(f"/api/v1/documents/{draft['id']}/approve", json={}), 403)
-    head.post(f"/api/v1/delegations/{tuq['id']}", json={})  # (no-op: wrong verb is a JSON 405)
-    head.delete(f"/api/v1/delegations/{tuq['id']}")
+    assert_error(head.post(f"/api/v1/delegations/{tuq['id']}", json={}), 405)  # wrong verb: a JSON 405
+    assert head.delete(f"/api/v1/delegations/{tuq['id']}").status_code == 204
+    assert_error(deputy.post(f"/api/v1/documents/{draft['id']}/approve", json={}), 403)  # revoked: no authority
     kt = head.post("/api/v1/delegations", json={"delegate_id": _me(api, "phochutich")["id"], "form": "KT",
                                                  "valid_from": today.isoformat(),
                                                  "valid_until": (today + timedelta(days=365)).isoformat()})

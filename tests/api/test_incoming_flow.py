@@ -125,8 +125,8 @@ def test_assignment_validation(api) -> None:  # type: ignore[no-untyped-def]
     clerk, leader = api.as_user("vanthu"), api.as_user("chutich")
     doc = created(upload(clerk))
     target = {"lead": {"user_id": _ids(api, "chuyenvien")["id"]}, "deadline_days": 2}
-    assert "register it first" in assert_error(
-        leader.post(f"/api/v1/documents/{doc['id']}/assignments", json=target), 409)["message"]
+    # Before registration only the registry knows the document: the leader cannot even see it.
+    assert_error(leader.post(f"/api/v1/documents/{doc['id']}/assignments", json=target), 404)
     clerk.post(f"/api/v1/documents/{doc['id']}/register", json={})
     outsider = {"lead": {"user_id": _ids(api, "snv.chuyenvien")["id"]}}
     assert_error(leader.post(f"/api/v1/documents/{doc['id']}/assignments", json=outsider), 400)

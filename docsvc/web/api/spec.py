@@ -67,6 +67,10 @@ def endpoint(bp: Blueprint, rule: str, *, method: str = "GET", summary: str, tag
                 kwargs["body"] = parse_model(body, _json_body())
             if form is not None:
                 kwargs["form"] = parse_model(form, _args_for(form, request.form))
+            if form is not None or files:
+                unknown = sorted(set(request.files) - set(files or {}))
+                if unknown:
+                    raise InvalidInput(f"unexpected file field {unknown[0]!r}", {"field": unknown[0]})
             result = fn(**kwargs)
             if isinstance(result, (Response, tuple)):
                 return result
@@ -106,8 +110,14 @@ def _json_body() -> Any:
 
 
 def _args_for(model: type[BaseModel], args: Any) -> dict[str, Any]:
-    """Query strings and form fields carry lists as repeated keys or comma lists."""
+    """Query strings and form fields carry lists as repeated keys or comma lists.
+
+    Keys the model does not declare are passed through so a strict model rejects them by name."""
     out: dict[str, Any] = {}
+    known = {info.alias or name for name, info in model.model_fields.items()}
+    for key in args:
+        if key not in known:
+            out[key] = args.get(key)
     for name, info in model.model_fields.items():
         key = info.alias or name
         if key not in args:
@@ -127,9 +137,15 @@ def _is_list(annotation: Any) -> bool:
 
 
 # ---------------------------------------------------------------- OpenAPI
-_PATH_ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+_PATH_ARG = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 _CONVERTER_SCHEMAS = {"int": {"type": "integer", "minimum": 0}, "string": {"type": "string"},
                       "path": {"type": "string"}, "uuid": {"type": "string", "format": "uuid"}}
+
+
+def _path_schema(converter: str, args: str) -> dict[str, Any]:
+    if converter == "any":
+        return {"type": "string", "enum": [a.strip().strip("'\"") for a in args.split(",")]}
+    return _CONVERTER_SCHEMAS.get(converter or "string", {"type": "string"})
 
 
 def openapi_document(app: Flask) -> dict[str, Any]:
@@ -140,10 +156,9 @@ def openapi_document(app: Flask) -> dict[str, Any]:
         op = OPERATIONS.get(rule.endpoint)
         if op is None:
             continue
-        path = _PATH_ARG.sub(lambda m: "{" + m.group(2) + "}", rule.rule)
-        params = [{"name": name, "in": "path", "required": True,
-                   "schema": _CONVERTER_SCHEMAS.get(conv or "string", {"type": "string"})}
-                  for conv, name in _PATH_ARG.findall(rule.rule)]
+        path = _PATH_ARG.sub(lambda m: "{" + m.group(3) + "}", rule.rule)
+        params = [{"name": name, "in": "path", "required": True, "schema": _path_schema(conv, args)}
+                  for conv, args, name in _PATH_ARG.findall(rule.rule)]
         if op.query is not None:
             params += _query_params(op.query, components)
         entry: dict[str, Any] = {"summary": op.summary, "tags": [op.tag], "operationId": rule.endpoint,

@@ -1,0 +1,127 @@
+"""Trust configuration: which roots the service trusts, and how revocation is checked.
+
+One :class:`TrustStore` is built at start from the internal CA (if any) and the external CA root
+files of the configuration; it hands out a fresh pyHanko ``ValidationContext`` for each signing
+(validation contexts cache fetched OCSP/CRL, so one per operation keeps them current) and the
+AdES validation policy used by :mod:`signing.validate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from cryptography import x509
+from pyhanko.sign.diff_analysis import (
+    DEFAULT_DIFF_POLICY,
+    FormUpdatingRule,
+    GenericFieldModificationRule,
+    SigFieldCreationRule,
+    SigFieldModificationRule,
+    StandardDiffPolicy,
+)
+from pyhanko.sign.validation.policy_decl import (
+    LocalKnowledge,
+    PdfSignatureValidationSpec,
+    RevinfoOnlineFetchingRule,
+    RevocationInfoGatheringSpec,
+    SignatureValidationSpec,
+)
+from pyhanko.sign.validation.settings import KeyUsageConstraints
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.policy_decl import (
+    NO_REVOCATION,
+    REQUIRE_REVINFO,
+    CertRevTrustPolicy,
+    FreshnessReqType,
+)
+from pyhanko_certvalidator.registry import SimpleTrustManager
+
+from signing.x509util import load_certificate_files, to_asn1_cert
+
+#: pyHanko's default difference policy, except that a new *visible* signature field after a
+#: certification signature is accepted (as Acrobat does): the organisation's seal is added after the
+#: signer certified the document. Every other change keeps being judged as by default.
+ACROBAT_LIKE_DIFF_POLICY = StandardDiffPolicy(
+    global_rules=DEFAULT_DIFF_POLICY.global_rules,
+    form_rule=FormUpdatingRule(field_rules=[SigFieldCreationRule(allow_new_visible_after_certify=True),
+                                            SigFieldModificationRule(), GenericFieldModificationRule()]))
+
+#: Revocation modes of pyHanko's legacy ValidationContext, used when signing.
+REVOCATION_MODES = ("soft-fail", "hard-fail", "require")
+#: A signer's certificate must allow one of these (RFC 5280 names as pyHanko spells them).
+SIGNER_KEY_USAGE = frozenset({"non_repudiation", "digital_signature"})
+
+
+@dataclass(frozen=True)
+class TrustStore:
+    """Trusted roots plus known intermediates, and the revocation policy.
+
+    ``revocation_mode`` applies when signing: ``hard-fail`` (default) requires a successful
+    OCSP/CRL check wherever a certificate names a responder or distribution point; ``require``
+    demands revocation data for every certificate; ``soft-fail`` tolerates unreachable responders.
+    """
+
+    roots: tuple[x509.Certificate, ...]
+    intermediates: tuple[x509.Certificate, ...] = ()
+    allow_fetching: bool = True
+    revocation_mode: str = "hard-fail"
+    check_revocation_on_validate: bool = True
+    _asn1_roots: tuple = field(init=False, repr=False, compare=False)
+    _asn1_intermediates: tuple = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.roots:
+            raise ValueError("a trust store needs at least one root certificate")
+        if self.revocation_mode not in REVOCATION_MODES:
+            raise ValueError(f"revocation_mode must be one of {REVOCATION_MODES}")
+        object.__setattr__(self, "_asn1_roots", tuple(to_asn1_cert(c) for c in self.roots))
+        object.__setattr__(self, "_asn1_intermediates", tuple(to_asn1_cert(c) for c in self.intermediates))
+
+    @classmethod
+    def build(cls, *, internal_ca: object | None = None, root_files: Iterable[Path | str] = (),
+              intermediate_files: Iterable[Path | str] = (), **options: object) -> "TrustStore":
+        """Roots from the internal CA (an :class:`~signing.ca.InternalCA`) and from PEM/DER files."""
+        roots: list[x509.Certificate] = []
+        intermediates: list[x509.Certificate] = []
+        if internal_ca is not None:
+            roots.append(internal_ca.root_certificate)  # type: ignore[attr-defined]
+            intermediates.append(internal_ca.issuing_certificate)  # type: ignore[attr-defined]
+        roots.extend(load_certificate_files(root_files))
+        intermediates.extend(load_certificate_files(intermediate_files))
+        return cls(roots=tuple(roots), intermediates=tuple(intermediates), **options)  # type: ignore[arg-type]
+
+    def with_roots(self, extra: Sequence[x509.Certificate]) -> "TrustStore":
+        return TrustStore(roots=(*self.roots, *extra), intermediates=self.intermediates,
+                          allow_fetching=self.allow_fetching, revocation_mode=self.revocation_mode,
+                          check_revocation_on_validate=self.check_revocation_on_validate)
+
+    # ------------------------------------------------------------------ signing side
+    def validation_context(self, *, moment: datetime | None = None, fetching: bool | None = None) -> ValidationContext:
+        """A fresh context for one signing (or LTV update): checks the signer's chain and
+        collects the OCSP responses and CRLs that B-LT embeds."""
+        return ValidationContext(
+            trust_roots=list(self._asn1_roots), other_certs=list(self._asn1_intermediates), moment=moment,
+            allow_fetching=self.allow_fetching if fetching is None else fetching,
+            revocation_mode=self.revocation_mode)
+
+    # ------------------------------------------------------------------ validation side
+    def pdf_validation_spec(self) -> PdfSignatureValidationSpec:
+        """The AdES policy for validating received documents: chain to one of our roots,
+        revocation data required (embedded, or fetched online when allowed)."""
+        revinfo = (CertRevTrustPolicy(REQUIRE_REVINFO, freshness=None,
+                                      freshness_req_type=FreshnessReqType.MAX_DIFF_REVOCATION_VALIDATION)
+                   if self.check_revocation_on_validate else CertRevTrustPolicy(NO_REVOCATION))
+        fetch_rule = (RevinfoOnlineFetchingRule.NO_HISTORICAL_FETCH if self.allow_fetching
+                      else RevinfoOnlineFetchingRule.LOCAL_ONLY)
+        spec = SignatureValidationSpec(
+            cert_validation_policy=CertValidationPolicySpec(
+                trust_manager=SimpleTrustManager.build(list(self._asn1_roots)), revinfo_policy=revinfo),
+            revinfo_gathering_policy=RevocationInfoGatheringSpec(online_fetching_rule=fetch_rule),
+            local_knowledge=LocalKnowledge(known_certs=list(self._asn1_intermediates)),
+            key_usage_settings=KeyUsageConstraints(key_usage=set(SIGNER_KEY_USAGE)),
+        )
+        return PdfSignatureValidationSpec(signature_validation_spec=spec, diff_policy=ACROBAT_LIKE_DIFF_POLICY)
