@@ -23,8 +23,10 @@ from docsvc.services.inbox import InboxService
 from docsvc.services.incoming import IncomingService
 from docsvc.services.indexing import IndexingService
 from docsvc.services.notifications import NotificationService
+from docsvc.services.outgoing import OutgoingService
 from docsvc.services.passwords import Passwords
 from docsvc.services.register_book import RegisterBookService
+from docsvc.services.signatures import SignatureService
 from docsvc.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("docsvc")
@@ -105,7 +107,20 @@ class Container:
         return DocumentService(self.db, self.files, secrecy_policy=s.secrecy_policy,
                                hide_top_secret_subject=s.hide_top_secret_subject,
                                max_upload_bytes=s.max_upload_mb * 1024 * 1024,
-                               validate_signatures=self.extra.get("validate_signatures"))
+                               validate_signatures=self.extra.get("validate_signatures",
+                                                                  self.signatures.validate_stream))
+
+    @cached_property
+    def signatures(self) -> SignatureService:
+        """Internal CA, users' and agencies' keys, PAdES signing and validation."""
+        return SignatureService(self.settings)
+
+    @cached_property
+    def outgoing(self) -> OutgoingService:
+        from docsvc.tasks.app import enqueue
+        s = self.settings
+        return OutgoingService(self.db, self.files, self.signatures, hide_top_secret_subject=s.hide_top_secret_subject,
+                               secrecy_policy=s.secrecy_policy, enqueue=enqueue)
 
     @cached_property
     def incoming(self) -> IncomingService:

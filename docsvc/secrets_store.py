@@ -48,3 +48,16 @@ def encryption_keys(settings: Settings) -> tuple[dict[str, bytes], str]:
         raise ConfigError("DOCSVC_ENCRYPTION_KEYS", str(exc)) from None
     active = settings.encryption_key_active or list(keys)[-1]
     return keys, active
+
+
+def ca_passphrase(settings: Settings) -> str:
+    """Protects the internal CA's private keys (set DOCSVC_CA_PASSPHRASE in production)."""
+    if settings.ca_passphrase:
+        return settings.ca_passphrase
+    return _read_or_create(Path(settings.data_dir) / "keys" / "ca_passphrase", lambda: secrets.token_urlsafe(32))
+
+
+def agency_key_pin(settings: Settings, agency_id: int) -> str:
+    """The PIN of an agency's PKCS#12 seal key: held by the service, applied by the registry."""
+    return _read_or_create(Path(settings.data_dir) / "keys" / "agencies" / f"agency-{agency_id}.pin",
+                           lambda: secrets.token_urlsafe(24))

@@ -40,6 +40,36 @@ def real_backend_overrides() -> dict[str, Any]:
         out.update(search_url=os.environ["DOCSVC_SEARCH_URL"], search_index=f"docsvc-t-{suffix}")
     return out
 
+# The internal CA of every test is a copy of one made per session (RSA key generation is slow),
+# served by one loopback PKI server (OCSP, CRL, TSA) attached to the running test's CA.
+CA_PASSPHRASE = "test-ca-passphrase-2026"
+
+
+class _CurrentCa:
+    """Stands for the CA of the container under test (opened only when a request needs it)."""
+
+    def __init__(self) -> None:
+        self.container: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self.container is None:
+            raise RuntimeError("no test container is running")
+        return getattr(self.container.signatures.ca, name)
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Path, _CurrentCa]]:
+    from signing.ca import InternalCA
+    from signing.pki_http import PkiServer
+    server = PkiServer()
+    template = tmp_path_factory.mktemp("ca-template") / "ca"
+    InternalCA.init(template, CA_PASSPHRASE, organisation="docsvc test", base_url=server.base_url)
+    current = _CurrentCa()
+    server.attach(current)  # type: ignore[arg-type]
+    yield server, template, current
+    server.close()
+
+
 # Fast password hashing in tests (production keeps the memory-hard defaults).
 FAST_HASH = {"password_hash_memory_kib": 1024, "password_hash_time_cost": 1}
 
@@ -136,10 +166,15 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def settings(backend: str, database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> Settings:
+def settings(backend: str, database_url: str, tmp_path: Path, settings_overrides: dict[str, Any],
+             pki: tuple[Any, Path, _CurrentCa]) -> Settings:
+    import shutil
     data_dir = tmp_path / "var"
     data_dir.mkdir(exist_ok=True)
-    values: dict[str, Any] = {"data_dir": data_dir, "database_url": database_url, **FAST_HASH}
+    server, template, _ = pki
+    shutil.copytree(template, data_dir / "ca")
+    values: dict[str, Any] = {"data_dir": data_dir, "database_url": database_url, **FAST_HASH,
+                              "ca_passphrase": CA_PASSPHRASE, "public_url": server.base_url.removesuffix("/pki")}
     if backend == "real":
         values.update(real_backend_overrides())
     values.update(settings_overrides)
@@ -147,7 +182,7 @@ def settings(backend: str, database_url: str, tmp_path: Path, settings_overrides
 
 
 @pytest.fixture
-def container(settings: Settings) -> Iterator[Any]:
+def container(settings: Settings, pki: tuple[Any, Path, _CurrentCa]) -> Iterator[Any]:
     """The wired application, initialised like `docsvc init` does (bucket, index schema...)."""
     from docsvc.bootstrap import build_container
     from docsvc.services.setup import initialise
@@ -156,7 +191,9 @@ def container(settings: Settings) -> Iterator[Any]:
     c.extra["search_options"] = {"refresh": True}  # Elasticsearch: writes visible at once in tests
     initialise(c)
     use_container(c)
+    pki[2].container = c
     yield c
+    pki[2].container = None
     if settings.search_is_elasticsearch:
         c.search_index.drop()
     c.close()

@@ -84,11 +84,14 @@ def config() -> None:
 @main.command()
 def demo() -> None:
     """Seed a demo province, commune, department and users of every role (idempotent)."""
-    from docsvc.services.demo import seed_demo
-    report = seed_demo(container().identity)
+    from docsvc.services.demo import DEMO_PIN, enrol_demo_signers, seed_demo
+    c = container()
+    report = seed_demo(c.identity)
+    enrolled = enrol_demo_signers(c.db, c.signatures)
     click.echo(f"demo: {report.created} records created; users (password {report.password!r}):")
     for username in report.users:
         click.echo(f"  {username}")
+    click.echo(f"signing keys (PIN {DEMO_PIN!r}): {', '.join(enrolled) or 'already enrolled'}")
 
 
 @main.command()

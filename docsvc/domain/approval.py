@@ -102,8 +102,11 @@ DEFAULT_CHAIN: list[dict[str, Any]] = [
 ]
 
 
+POSITIVE = frozenset({"approved", "signed", "issued"})  # decisions that move a chain forward
+
+
 def step_complete(mode: str, decisions: list[str | None]) -> bool:
-    approved = [d for d in decisions if d == "approved"]
+    approved = [d for d in decisions if d in POSITIVE]
     return bool(approved) if mode == "any" else len(approved) == len(decisions)
 
 

@@ -6,12 +6,16 @@ onboarding, so the demo doubles as the fixture of the end-to-end and browser tes
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass, field
 
 from docsvc.errors import NotFound
 from docsvc.services.identity import IdentityService, OrganisationView
 
 DEMO_PASSWORD = "docsvc-demo-2026"
+DEMO_PIN = "123456"  # PIN of the demo signers' keys (leaders and unit heads)
+DEMO_SIGNERS = ("chutich", "phochutich", "truongphong", "snv.giamdoc")
 
 PROVINCE = ("province", "Ủy ban nhân dân tỉnh Lạng Sơn", "UBND", "000.00.00.H41")
 AGENCIES = [
@@ -89,3 +93,22 @@ def _org(identity: IdentityService, report: DemoReport, key: str, kind: str, nam
         report.created += 1
     report.organisations[key] = org.id
     return org
+
+
+def enrol_demo_signers(db: Any, signatures: Any, usernames: tuple[str, ...] = DEMO_SIGNERS) -> list[str]:
+    """Give the demo signers a certificate from the internal CA (PIN ``DEMO_PIN``); idempotent."""
+    from sqlalchemy import select
+
+    from docsvc.db.models import SigningKey, User
+    done = []
+    with db.write() as s:
+        for username in usernames:
+            user = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
+            if user is None:
+                continue
+            has_key = s.execute(select(SigningKey.id).where(SigningKey.user_id == user.id,
+                                                            SigningKey.revoked_at.is_(None))).first()
+            if has_key is None:
+                signatures.enrol_user(s, user, DEMO_PIN)
+                done.append(username)
+    return done

@@ -22,3 +22,24 @@ def drain_outbox(self) -> dict:  # type: ignore[no-untyped-def]
 
 
 PERIODIC["drain-outbox"] = ("docsvc.drain_outbox", timedelta(seconds=30))
+
+
+@celery_app.task(name="docsvc.deliver_document", bind=True, max_retries=10, default_retry_delay=30)
+def deliver_document(self, doc_id: int) -> int:  # type: ignore[no-untyped-def]
+    """Deliver an issued document to its internal recipient agencies (idempotent; retried while a
+    backend is down, so an outage delays delivery but loses nothing)."""
+    try:
+        return task_container().outgoing.deliver(doc_id)
+    except Exception as exc:
+        if self.request.is_eager:
+            raise
+        raise self.retry(exc=exc) from exc
+
+
+@celery_app.task(name="docsvc.deliver_pending")
+def deliver_pending() -> int:
+    """Catch up deliveries that failed or were never sent (worker down at issue time)."""
+    return task_container().outgoing.deliver_pending()
+
+
+PERIODIC["deliver-pending"] = ("docsvc.deliver_pending", timedelta(minutes=2))

@@ -29,4 +29,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     app.add_url_rule("/health", "health", health_response)
     app.add_url_rule("/", "root", lambda: redirect("/api/v1/docs"))
+    _mount_pki(app, container)
     return app
+
+
+def _mount_pki(app: Flask, container: Container) -> None:
+    """The internal CA's OCSP responder, CRLs, certificates and time-stamping authority under
+    /pki (the URLs its certificates carry). The CA opens on the first request that needs it."""
+    from signing.pki_http import pki_wsgi_app
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {  # type: ignore[method-assign]
+        "/pki": pki_wsgi_app(lambda: container.signatures.ca)})

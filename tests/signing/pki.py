@@ -23,6 +23,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -130,15 +131,19 @@ def softhsm() -> SoftHsm:
 
 
 # ====================================================================== pdfsig
-@lru_cache(maxsize=1)
-def nss_db() -> Path:
-    """An NSS database trusting the test root (``certutil -t "CT,C,C"``)."""
+def nss_db(ca: Any = None) -> Path:
+    """An NSS database trusting the root of ``ca`` (default: the test PKI's), ``certutil -t "CT,C,C"``."""
     if shutil.which("certutil") is None or shutil.which("pdfsig") is None:
         pytest.skip("pdfsig / certutil missing (apt-get install poppler-utils libnss3-tools)")
-    pki = test_pki()
+    root = (ca or test_pki().ca).root_certificate.public_bytes(serialization.Encoding.PEM)
+    return _nss_db_for(root)
+
+
+@lru_cache(maxsize=8)
+def _nss_db_for(root_pem: bytes) -> Path:
     directory = _tempdir("docsvc-nss-")
     root = directory / "root.pem"
-    root.write_bytes(pki.ca.root_certificate.public_bytes(serialization.Encoding.PEM))
+    root.write_bytes(root_pem)
     subprocess.run(["certutil", "-N", "--empty-password", "-d", f"sql:{directory}"], check=True, capture_output=True)
     subprocess.run(["certutil", "-A", "-n", "docsvc-test-root", "-t", "CT,C,C", "-i", str(root),
                     "-d", f"sql:{directory}"], check=True, capture_output=True)
@@ -153,9 +158,9 @@ class PdfsigSignature:
     signature_type: str | None
 
 
-def pdfsig(pdf: bytes) -> list[PdfsigSignature]:
+def pdfsig(pdf: bytes, ca: Any = None) -> list[PdfsigSignature]:
     """Run ``pdfsig`` on ``pdf`` with the NSS database trusting our root; parse its report."""
-    db = nss_db()
+    db = nss_db(ca)
     path = _tempdir("docsvc-pdfsig-") / "doc.pdf"
     path.write_bytes(pdf)
     done = subprocess.run(["pdfsig", "-nssdir", f"sql:{db}", str(path)], capture_output=True, text=True, timeout=60)
@@ -172,7 +177,7 @@ def pdfsig(pdf: bytes) -> list[PdfsigSignature]:
 POPPLER_STALE_ERROR = "Unknown issue with Certificate or corrupted data."
 
 
-def assert_pdfsig_trusts_every_signature(pdf: bytes, expected: int) -> None:
+def assert_pdfsig_trusts_every_signature(pdf: bytes, expected: int, ca: Any = None) -> None:
     """Every PAdES signature valid and its certificate trusted, per pdfsig and NSS.
 
     Two limits of Debian's poppler 22.12 are worked around, not hidden:
@@ -185,14 +190,14 @@ def assert_pdfsig_trusts_every_signature(pdf: bytes, expected: int) -> None:
       error even when it verifies. For those, the certificate is checked with NSS's own
       ``vfychain`` (same database, PKIX, e-mail signer usage, OCSP on the leaf).
     """
-    results = pdfsig(pdf)
+    results = pdfsig(pdf, ca)
     signatures = [r for r in results if r.signature_type == "ETSI.CAdES.detached"]
     assert len(signatures) == expected, results
     certs = _signer_certificates(pdf)
     for index, r in enumerate(signatures):
         assert r.signature_validation == "Signature is Valid.", r
         if index > 0 and r.certificate_validation == POPPLER_STALE_ERROR:
-            verdict = _vfychain(certs[r.field_name])
+            verdict = _vfychain(certs[r.field_name], ca)
             assert "Chain is good!" in verdict, (r, verdict)
         else:
             assert r.certificate_validation == "Certificate is Trusted.", r
@@ -209,12 +214,12 @@ def _signer_certificates(pdf: bytes) -> dict[str, bytes]:
     return {s.field_name: s.signer_cert.dump() for s in reader.embedded_regular_signatures}
 
 
-def _vfychain(cert_der: bytes) -> str:
+def _vfychain(cert_der: bytes, ca: Any = None) -> str:
     directory = _tempdir("docsvc-vfy-")
     leaf, issuing = directory / "leaf.der", directory / "issuing.der"
     leaf.write_bytes(cert_der)
-    issuing.write_bytes(test_pki().ca.issuing_certificate.public_bytes(serialization.Encoding.DER))
-    done = subprocess.run(["vfychain", "-d", f"sql:{nss_db()}", "-pp", "-u", "4", "-g", "leaf", "-m", "ocsp",
+    issuing.write_bytes((ca or test_pki().ca).issuing_certificate.public_bytes(serialization.Encoding.DER))
+    done = subprocess.run(["vfychain", "-d", f"sql:{nss_db(ca)}", "-pp", "-u", "4", "-g", "leaf", "-m", "ocsp",
                            str(leaf), str(issuing)], capture_output=True, text=True, timeout=60)
     return done.stdout + done.stderr
 

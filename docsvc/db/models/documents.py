@@ -86,7 +86,7 @@ class DocumentFile(Base):
 
     __tablename__ = "document_files"
     __table_args__ = (
-        CheckConstraint("role in ('main','attachment','signed','issued','text','ocr_text','copy')", name="role"),
+        CheckConstraint("role in ('main','attachment','signed','issued','issued_att','text','ocr_text','copy')", name="role"),
         Index("ix_document_files_doc_version", "document_id", "version"),
     )
 

@@ -128,3 +128,76 @@ def create_delegation(actor: Actor, body: DelegationIn) -> dict:
 def revoke_delegation(actor: Actor, delegation_id: int) -> Response:
     container().approval.revoke_delegation(actor, delegation_id, origin())
     return Response(status=204)
+
+
+# ---------------------------------------------------------------- signing, issuing, recall, copies
+class SignIn(StrictModel):
+    pin: str = Field(min_length=1, max_length=64, description="the PIN of your signing key")
+
+
+class RecipientIn(StrictModel):
+    agency_id: int | None = Field(None, ge=1, description="an agency on this system: delivered as incoming")
+    unit_id: int | None = Field(None, ge=1, description="a unit of the issuing agency")
+    name: str | None = Field(None, min_length=1, max_length=200, description="an outside body")
+    organ_id: str | None = Field(None, max_length=13)
+
+
+class IssueIn(StrictModel):
+    recipients: list[RecipientIn] = Field(min_length=1, max_length=500)
+
+
+class CopyIn(StrictModel):
+    form: Literal["SY", "SL", "TrS"] = Field("SY", description="sao y, sao lục or trích sao")
+
+
+class PinIn(StrictModel):
+    pin: str = Field(min_length=6, max_length=64, description="protects your new signing key")
+
+
+@endpoint(api, "/documents/<int:doc_id>/sign", method="POST", tag="outgoing", body=SignIn, response=DocumentOut,
+          summary="Sign the approved document digitally (your turn, or as a valid delegate)")
+def sign(actor: Actor, doc_id: int, body: SignIn) -> dict:
+    return container().outgoing.sign(actor, doc_id, pin=body.pin, origin=origin()).to_dict()
+
+
+@endpoint(api, "/documents/<int:doc_id>/issue", method="POST", tag="outgoing", body=IssueIn, response=DocumentOut,
+          summary="Issue: number and date, organisation signature, recipients, delivery (registry)")
+def issue(actor: Actor, doc_id: int, body: IssueIn) -> dict:
+    from docsvc.services.outgoing import RecipientInput
+    recipients = [RecipientInput(**r.model_dump()) for r in body.recipients]
+    return container().outgoing.issue(actor, doc_id, recipients=recipients, origin=origin()).to_dict()
+
+
+@endpoint(api, "/documents/<int:doc_id>/recipients", tag="outgoing",
+          summary="Recipients of an issued document and the status of each copy (edXML codes)")
+def recipients(actor: Actor, doc_id: int) -> dict:
+    return {"items": container().outgoing.recipients(actor, doc_id)}
+
+
+@endpoint(api, "/documents/<int:doc_id>/recall", method="POST", tag="outgoing", body=ReasonIn, response=DocumentOut,
+          summary="Recall an issued document: frozen here, withdrawn at its recipients")
+def recall(actor: Actor, doc_id: int, body: ReasonIn) -> dict:
+    return container().outgoing.recall(actor, doc_id, reason=body.reason, origin=origin()).to_dict()
+
+
+@endpoint(api, "/documents/<int:doc_id>/confirm-recall", method="POST", tag="incoming", response=DocumentOut,
+          summary="Confirm that a recalled copy was removed from use (receiving registry)")
+def confirm_recall(actor: Actor, doc_id: int) -> dict:
+    return container().outgoing.confirm_recall(actor, doc_id, origin=origin()).to_dict()
+
+
+@endpoint(api, "/documents/<int:doc_id>/copies", method="POST", tag="outgoing", body=CopyIn, response=DocumentOut,
+          status=201, summary="Make an electronic copy (sao y, sao lục, trích sao) with its own number")
+def make_copy(actor: Actor, doc_id: int, body: CopyIn) -> dict:
+    return container().outgoing.copy(actor, doc_id, form=body.form, origin=origin()).to_dict()
+
+
+@endpoint(api, "/me/signing-key", tag="outgoing", summary="Your signing certificate")
+def my_signing_key(actor: Actor) -> dict:
+    return container().outgoing.my_key(actor)
+
+
+@endpoint(api, "/me/signing-key", method="POST", tag="outgoing", body=PinIn, status=201,
+          summary="Get a signing certificate from the internal CA, protected by your PIN")
+def enrol_signing_key(actor: Actor, body: PinIn) -> dict:
+    return container().outgoing.enrol(actor, body.pin, origin=origin())

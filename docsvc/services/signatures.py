@@ -1,0 +1,250 @@
+"""The application's use of the ``signing`` library: the internal CA, users' and agencies' keys,
+signing with the Decree 30 appearances, and validation of any signed PDF.
+
+Keys: a user's key is a PKCS#12 file under ``<data_dir>/keys/users`` protected by the user's own
+PIN (never stored); an agency's key is either a PKCS#12 file whose PIN the service keeps in its
+secrets (the registry applies it, never a person's PIN), or a key on a PKCS#11 token/HSM when
+``DOCSVC_PKCS11_MODULE`` is set. Loaded keys stay open in a :class:`signing.keys.KeyRing`, because
+reloading a key per signature costs a measured 3x.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docsvc import secrets_store
+from docsvc.db.models import Organisation, SigningKey, User
+from docsvc.errors import BackendUnavailable, Conflict, DomainError, InvalidInput, PermissionDenied
+from docsvc.settings import Settings
+
+log = logging.getLogger("docsvc.signatures")
+
+MIN_PIN_LENGTH = 6
+
+
+class SigningFailed(DomainError):
+    """A signing-library error shown to the user (wrong PIN, revoked certificate...)."""
+
+    def __init__(self, message: str, code: str, status: int) -> None:
+        super().__init__(message, {"reason": code})
+        self.code, self.status = code, status
+
+
+# signing error code → HTTP status (see signing/README.md "Errors")
+_STATUS = {"wrong_pin": 403, "token_unavailable": 503, "key_unavailable": 409, "certificate_expired": 422,
+           "certificate_revoked": 422, "certificate_key_usage": 422, "certificate_untrusted": 422,
+           "invalid_document": 400, "appearance": 400, "modification_not_allowed": 409,
+           "timestamp_unavailable": 503, "validation_data": 503}
+
+
+def as_domain_error(exc: Exception) -> DomainError:
+    code = getattr(exc, "code", "signing_error")
+    return SigningFailed(str(exc), code, _STATUS.get(code, 422))
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A loaded key with what its appearance shows."""
+
+    key: Any  # signing.keys.KeySource
+    name: str
+    image: bytes
+
+
+class SignatureService:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.ca_dir = Path(settings.data_dir) / "ca"
+        self.keys_dir = Path(settings.data_dir) / "keys"
+        self._lock = threading.Lock()
+        self._ca: Any = None
+        self._trust: Any = None
+        from signing.keys import KeyRing
+        self.keyring = KeyRing()
+
+    # ------------------------------------------------------------ CA and trust
+    def ca_exists(self) -> bool:
+        from signing.ca import InternalCA
+        return InternalCA.exists(self.ca_dir)
+
+    def init_ca(self, organisation: str) -> Any:
+        """`docsvc ca init`: root, issuing CA and TSA, with URLs under <public_url>/pki."""
+        from signing.ca import InternalCA
+        from signing.errors import SigningError
+        try:
+            ca = InternalCA.init(self.ca_dir, self.passphrase, organisation=organisation,
+                                 base_url=f"{self.settings.public_url.rstrip('/')}/pki")
+        except SigningError as exc:
+            raise Conflict(str(exc)) from None
+        with self._lock:
+            self._ca, self._trust = ca, None
+        return ca
+
+    @property
+    def passphrase(self) -> str:
+        return secrets_store.ca_passphrase(self.settings)
+
+    @property
+    def ca(self) -> Any:
+        with self._lock:
+            if self._ca is None:
+                from signing.ca import InternalCA
+                if not InternalCA.exists(self.ca_dir):
+                    raise BackendUnavailable("the internal certificate authority is not set up: run `docsvc ca init`")
+                self._ca = InternalCA.open(self.ca_dir, self.passphrase)
+            return self._ca
+
+    @property
+    def trust(self) -> Any:
+        from signing.trust import TrustStore
+        with self._lock:
+            if self._trust is None:
+                internal = self._ca
+            else:
+                return self._trust
+        internal = internal or (self.ca if self.ca_exists() else None)
+        roots = list(self.settings.trust_roots)
+        if internal is None and not roots:
+            raise BackendUnavailable("no trusted roots: run `docsvc ca init` or set DOCSVC_TRUST_ROOTS")
+        trust = TrustStore.build(internal_ca=internal, root_files=roots)
+        with self._lock:
+            self._trust = trust
+        return trust
+
+    # ------------------------------------------------------------ enrolment
+    def enrol_user(self, s: Session, user: User, pin: str) -> SigningKey:
+        """Issue the user a certificate and a PIN-protected PKCS#12 (replacing an older one)."""
+        if len(pin) < MIN_PIN_LENGTH or not pin.isprintable():
+            raise InvalidInput(f"choose a PIN of at least {MIN_PIN_LENGTH} characters", {"field": "pin"})
+        agency = s.get(Organisation, user.agency_id)
+        p12, issued = self.ca.issue_pkcs12("user", user.full_name, pin, title=user.position or None,
+                                           organisation=agency.name if agency else None)
+        path = self._write_key_file("users", f"user-{user.id}-{issued.serial_hex}.p12", p12)
+        for old in s.execute(select(SigningKey).where(SigningKey.user_id == user.id,
+                                                      SigningKey.revoked_at.is_(None))).scalars():
+            old.revoked_at = datetime.now(timezone.utc)
+        row = SigningKey(user_id=user.id, kind="pkcs12", location=str(path), cert_serial=issued.serial_hex,
+                         subject=issued.subject, not_after=issued.not_after)
+        s.add(row)
+        s.flush()
+        return row
+
+    def user_signer(self, s: Session, user: User, pin: str) -> Signer:
+        row = s.execute(select(SigningKey).where(SigningKey.user_id == user.id, SigningKey.revoked_at.is_(None))
+                        .order_by(SigningKey.id.desc())).scalars().first()
+        if row is None:
+            raise PermissionDenied("you have no signing certificate yet: enrol one (POST /api/v1/me/signing-key)",
+                                   {"reason": "no_signing_key"})
+        key = self._load(lambda: self.keyring.pkcs12(row.location, pin))
+        return Signer(key, user.full_name, self._image(row, lambda: _signature_image(user.full_name)))
+
+    def agency_signer(self, s: Session, agency: Organisation) -> Signer:
+        """The organisation's key (held by the registry); created on first use when it is a file."""
+        st = self.settings
+        seal = self._image(None, lambda: _seal_image(agency.name))
+        if st.pkcs11_module:
+            label = st.pkcs11_key_label.replace("{organ_id}", agency.organ_id or str(agency.id))
+            key = self._load(lambda: self.keyring.pkcs11(st.pkcs11_module, st.pkcs11_token, st.pkcs11_pin, label,
+                                                         chain=self.ca.chain()))
+            return Signer(key, agency.name, seal)
+        row = s.execute(select(SigningKey).where(SigningKey.agency_id == agency.id, SigningKey.revoked_at.is_(None))
+                        .order_by(SigningKey.id.desc())).scalars().first()
+        pin = secrets_store.agency_key_pin(st, agency.id)
+        if row is None:
+            p12, issued = self.ca.issue_pkcs12("organisation", agency.name, pin, organisation=agency.name)
+            path = self._write_key_file("agencies", f"agency-{agency.id}-{issued.serial_hex}.p12", p12)
+            row = SigningKey(agency_id=agency.id, kind="pkcs12", location=str(path), cert_serial=issued.serial_hex,
+                             subject=issued.subject, not_after=issued.not_after)
+            s.add(row)
+            s.flush()
+        try:
+            key = self._load(lambda: self.keyring.pkcs12(row.location, pin))
+        except SigningFailed as exc:  # not the clerk's fault: the deployment's key or its PIN is wrong
+            raise SigningFailed(f"the organisation's signing key cannot be used: {exc.message}",
+                                "organisation_key_unavailable", 503) from None
+        return Signer(key, agency.name, seal)
+
+    # ------------------------------------------------------------ sign / validate
+    def sign(self, pdf: bytes, signer: Signer, appearance: Any, *, certify: bool = False,
+             reason: str | None = None, location: str | None = None) -> bytes:
+        from signing.errors import SigningError
+        from signing.pades import sign_pdf
+        try:
+            return sign_pdf(pdf, signer.key, level=self.settings.signature_level, appearance=appearance,
+                            certify=certify, reason=reason, location=location,
+                            timestamper=self.settings.effective_tsa_url, validation_context=self.trust)
+        except SigningError as exc:
+            raise as_domain_error(exc) from None
+
+    def validate(self, pdf: bytes | BinaryIO) -> dict[str, Any]:
+        """The validation report (JSON-able) of any signed PDF; never raises for a bad signature."""
+        from signing.validate import verify_report
+        data = pdf if isinstance(pdf, bytes) else pdf.read()
+        try:
+            return verify_report(data, self.trust).to_json()
+        except DomainError as exc:  # no trust configured: say so in the report instead of failing receipt
+            return {"verdict": "indeterminate", "signatures": [], "error": exc.message}
+
+    def validate_stream(self, stream: BinaryIO) -> dict[str, Any]:
+        return self.validate(stream)
+
+    def report_text(self, pdf: bytes) -> str:
+        from signing.validate import verify_report
+        return verify_report(pdf, self.trust).to_text()
+
+    # ------------------------------------------------------------ internals
+    def _load(self, open_key: Any) -> Any:
+        from signing.errors import SigningError
+        try:
+            return open_key()
+        except SigningError as exc:
+            raise as_domain_error(exc) from None
+
+    def _image(self, row: SigningKey | None, default: Any) -> bytes:
+        if row is not None and row.signature_image and Path(row.signature_image).is_file():
+            return Path(row.signature_image).read_bytes()
+        return default()
+
+    def _write_key_file(self, kind: str, name: str, data: bytes) -> Path:
+        folder = self.keys_dir / kind
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+        tmp.chmod(0o600)
+        tmp.replace(path)
+        return path
+
+
+_IMAGES: dict[tuple[str, str], bytes] = {}
+_IMAGES_LOCK = threading.Lock()
+
+
+def _cached_image(kind: str, name: str, make: Any) -> bytes:
+    with _IMAGES_LOCK:
+        if (kind, name) not in _IMAGES:
+            _IMAGES[(kind, name)] = make(name)
+        return _IMAGES[(kind, name)]
+
+
+def _signature_image(name: str) -> bytes:
+    """A generated blue signature until the user uploads a scan of their own."""
+    from signing.images import signature_png
+    return _cached_image("signature", name, signature_png)
+
+
+def _seal_image(name: str) -> bytes:
+    from signing.images import seal_png
+    return _cached_image("seal", name, seal_png)
+
