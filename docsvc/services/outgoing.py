@@ -412,7 +412,7 @@ class OutgoingService:
 
     # ------------------------------------------------------------ internals
     def _put(self, data: bytes, filename: str, doc: Document) -> StoredFile:
-        encrypt = bool(doc.secrecy) and self.secrecy_policy == "isolated_lan"
+        encrypt = bool(doc.secrecy) and self.secrecy_policy == "isolated"
         return self.files.put_bytes(data, filename, PDF, encrypt=encrypt)
 
     def _forget(self, stored: StoredFile) -> None:

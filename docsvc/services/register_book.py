@@ -114,13 +114,10 @@ class RegisterBookService:
         from reportlab.lib.pagesizes import A4, landscape
         from reportlab.lib.styles import ParagraphStyle
         from reportlab.lib.units import mm
-        from reportlab.pdfbase import pdfmetrics
-        from reportlab.pdfbase.ttfonts import TTFont
         from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-        font = "DocsvcSerif"
-        if font not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont(font, self._font()))
+        from docsvc.services.pdf_fonts import vietnamese_font
+        font = vietnamese_font(self.font_path)
         title_style = ParagraphStyle("t", fontName=font, fontSize=14, leading=18, alignment=1)
         small = ParagraphStyle("s", fontName=font, fontSize=8.5, leading=10.5)
         head = ParagraphStyle("h", parent=small, alignment=1)
@@ -149,18 +146,6 @@ class RegisterBookService:
                    Paragraph(f"{title} — NĂM {book.year}", title_style), Spacer(1, 6 * mm), table],
                   onFirstPage=footer, onLaterPages=footer)
         return out.getvalue()
-
-    def _font(self) -> str:
-        from pathlib import Path
-        candidates = [self.font_path] if self.font_path else []
-        candidates += [str(Path(__file__).resolve().parents[2] / "signing" / "fonts" / "LiberationSerif-Regular.ttf"),
-                       "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
-                       "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
-                       "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"]
-        for c in candidates:
-            if c and Path(c).is_file():
-                return c
-        raise RuntimeError("no font with Vietnamese glyphs for the register PDF")
 
 
 def _widths(register: str, total: float) -> list[float]:

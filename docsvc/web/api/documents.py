@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Literal
 from urllib.parse import quote
@@ -134,7 +135,11 @@ def document_content(actor: Actor, doc_id: int, query: ContentQuery) -> Response
     facts, chunks, secrecy = container().documents.open_content(actor, doc_id, file_id=query.file_id,
                                                                 version=query.version, origin=origin())
     if secrecy > 0 and facts["content_type"] == "application/pdf":
-        chunks = iter([container().watermark(b"".join(chunks), actor)])
+        from docsvc.db.base import utcnow
+        from docsvc.services.watermark import watermark_pdf, watermark_text
+        marked = watermark_pdf(b"".join(chunks), watermark_text(actor.full_name, utcnow(), secrecy))
+        chunks = iter([marked])
+        facts = {**facts, "sha256": hashlib.sha256(marked).hexdigest()}
     response = Response(chunks, mimetype=facts["content_type"], direct_passthrough=True)
     response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(facts['filename'])}"
     response.headers["X-Content-SHA256"] = facts["sha256"]
