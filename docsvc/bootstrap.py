@@ -16,6 +16,7 @@ from docsvc.db.engine import make_engine
 from docsvc.db.uow import Database
 from docsvc.services.approval import ApprovalService
 from docsvc.services.calendar import CalendarService
+from docsvc.services.deadlines import DeadlineService
 from docsvc.services.documents import DocumentService
 from docsvc.services.files import FileStore
 from docsvc.services.identity import IdentityService
@@ -111,6 +112,10 @@ class Container:
                                                                   self.signatures.validate_stream))
 
     @cached_property
+    def deadlines(self) -> DeadlineService:
+        return DeadlineService(self.db, self.calendar)
+
+    @cached_property
     def signatures(self) -> SignatureService:
         """Internal CA, users' and agencies' keys, PAdES signing and validation."""
         return SignatureService(self.settings)
@@ -152,6 +157,21 @@ class Container:
             return [{"id": t.id, "code": t.code, "name": t.name, "kind": t.kind}
                     for t in s.execute(select(DocumentType).where(DocumentType.active.is_(True))
                                        .order_by(DocumentType.sort_order)).scalars()]
+
+    def sweep_orphans(self, grace: timedelta = timedelta(days=1)) -> int:
+        """Delete stored objects no database row references (storage.sweep_orphans)."""
+        from sqlalchemy import select
+
+        from docsvc.db.models import DocumentFile
+        from storage import sweep_orphans
+
+        def referenced(key: str) -> bool:
+            with self.db.read() as s:
+                return s.execute(select(DocumentFile.id).where(DocumentFile.object_key == key).limit(1)).first() \
+                    is not None
+        report = sweep_orphans(self.store, referenced, grace)
+        log.info("orphan sweep: %s", report.summary())
+        return len(report.deleted)
 
     # ------------------------------------------------------------ health
     def backend_checks(self) -> dict[str, tuple[str, Callable[[], str]]]:

@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping
 PREFIX = "DOCSVC_"
 
 # DOCSVC_* variables that are not settings: the services script's ports, test switches, CLI input.
-NOT_SETTINGS = {"DOCSVC_NEW_USER_PASSWORD"}
+NOT_SETTINGS = {"DOCSVC_NEW_USER_PASSWORD", "DOCSVC_NEW_PIN"}  # CLI prompts, not settings
 NOT_SETTINGS_PREFIXES = (PREFIX + "SVC_", PREFIX + "TEST_", PREFIX + "BENCH_")
 
 SECRECY_POLICIES = ("connected", "isolated")

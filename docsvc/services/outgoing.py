@@ -410,6 +410,47 @@ class OutgoingService:
                 raise
             return DocumentView(document_dict(s, copy, hide_subject=False, detail=True))
 
+    # ------------------------------------------------------------ long-term validity (task)
+    def refresh_ltv(self, *, horizon_days: int = 90, batch: int = 200) -> int:
+        """Extend the evidence of issued documents whose certificates or last document time-stamp
+        expire within ``horizon_days``: validation data + a new document time-stamp, stored as a
+        new rendition (the previous one stays). Returns how many were refreshed."""
+        from datetime import timedelta
+
+        from signing.errors import SigningError
+        from signing.ltv import add_ltv, needs_refresh
+        with self.db.read() as s:
+            rows = s.execute(select(DocumentFile.id, DocumentFile.object_key, DocumentFile.document_id,
+                                    DocumentFile.role).join(Document, Document.id == DocumentFile.document_id).where(
+                Document.status.in_([Status.ISSUED.value, Status.RECALLED.value]),
+                DocumentFile.role.in_(["issued", "copy"])).order_by(DocumentFile.id)).all()
+        latest: dict[tuple[int, str], tuple[int, str]] = {}
+        for file_id, key, doc_id, role in rows:  # ordered by id: the last one per document wins
+            latest[(doc_id, role)] = (file_id, key)
+        refreshed = 0
+        for file_id, key in list(latest.values())[:batch]:
+            data = self.files.read_bytes(key)
+            try:
+                if not needs_refresh(data, horizon=timedelta(days=horizon_days)):
+                    continue
+                extended = add_ltv(data, self.signatures.trust, self.signatures.settings.effective_tsa_url)
+            except SigningError as exc:
+                log.warning("LTV refresh of file %s failed: %s", file_id, exc)
+                continue
+            with self.db.write() as s:
+                base = s.get(DocumentFile, file_id)
+                doc = s.get(Document, base.document_id)
+                if _latest(s, doc, base.role) is not base:
+                    continue  # a newer rendition exists already
+                stored = self._put(extended, base.filename, doc)
+                s.add(DocumentFile(document_id=doc.id, version=base.version, role=base.role, object_key=stored.key,
+                                   sha256=stored.sha256, size=stored.size, filename=base.filename, content_type=PDF,
+                                   page_count=base.page_count, encrypted=stored.encrypted, base_file_id=base.id))
+                audit.record(s, actor=None, action="document.ltv_refresh", object_type="document", object_id=doc.id,
+                             agency_id=doc.agency_id, details={"from": base.sha256, "to": stored.sha256})
+                refreshed += 1
+        return refreshed
+
     # ------------------------------------------------------------ internals
     def _put(self, data: bytes, filename: str, doc: Document) -> StoredFile:
         encrypt = bool(doc.secrecy) and self.secrecy_policy == "isolated"

@@ -43,3 +43,28 @@ def deliver_pending() -> int:
 
 
 PERIODIC["deliver-pending"] = ("docsvc.deliver_pending", timedelta(minutes=2))
+
+
+@celery_app.task(name="docsvc.deadline_sweep")
+def deadline_sweep() -> dict:
+    """Reminders before deadlines, overdue notices and escalation to unit heads."""
+    r = task_container().deadlines.sweep()
+    return {"reminders": r.reminders, "overdue": r.overdue, "escalations": r.escalations}
+
+
+@celery_app.task(name="docsvc.orphan_sweep")
+def orphan_sweep() -> int:
+    """Remove stored objects no row references, older than a day (never retained or held ones)."""
+    return task_container().sweep_orphans()
+
+
+@celery_app.task(name="docsvc.ltv_refresh")
+def ltv_refresh() -> int:
+    """Add validation data and a document time-stamp to issued documents whose certificates or
+    last time-stamp near expiry, so their signatures stay verifiable for the archive."""
+    return task_container().outgoing.refresh_ltv()
+
+
+PERIODIC["deadline-sweep"] = ("docsvc.deadline_sweep", timedelta(hours=1))
+PERIODIC["orphan-sweep"] = ("docsvc.orphan_sweep", timedelta(hours=6))
+PERIODIC["ltv-refresh"] = ("docsvc.ltv_refresh", timedelta(days=1))

@@ -20,7 +20,7 @@ def run(args: list[str], env_extra: dict[str, str], data_dir: Path, stdin: str |
 
 
 def test_init_demo_orgs_users(settings) -> None:  # type: ignore[no-untyped-def]
-    env = {"DOCSVC_DATABASE_URL": settings.database_url}
+    env = {"DOCSVC_DATABASE_URL": settings.database_url, "DOCSVC_CA_PASSPHRASE": settings.ca_passphrase}
     data = Path(settings.data_dir)
     r = run(["init"], env, data)
     assert r.returncode == 0, r.stderr
@@ -30,6 +30,7 @@ def test_init_demo_orgs_users(settings) -> None:  # type: ignore[no-untyped-def]
     assert run(["init"], env, data).returncode == 0  # idempotent
     r = run(["demo"], env, data)
     assert r.returncode == 0 and "chutich" in r.stdout, r.stderr
+    assert "signing keys (PIN '123456'): chutich" in r.stdout
     assert "0 records created" in run(["demo"], env, data).stdout  # idempotent
     r = run(["orgs", "add", "--kind", "commune", "--name", "Ủy ban nhân dân xã Tân Thanh", "--abbr", "UBND",
              "--organ-id", "000.00.32.H41", "--parent", "000.00.00.H41"], env, data)
@@ -66,3 +67,29 @@ def test_wrong_or_unreachable_setting_fails_with_one_line(tmp_path: Path, env: d
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1, r.stderr
     assert lines[0].startswith(f"docsvc: configuration error: {variable}")
+
+
+def test_verify_keys_rotate_and_enrol(api, container, backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    if backend != "embedded":
+        pytest.skip("the CLI subprocess is pointed at the embedded store here")
+    from tests.api.test_outgoing_issue import _signed_draft
+    s = container.settings
+    env = {"DOCSVC_DATABASE_URL": s.database_url, "DOCSVC_CA_PASSPHRASE": s.ca_passphrase,
+           "DOCSVC_PUBLIC_URL": s.public_url}
+    doc = _signed_draft(api)
+    signed = tmp_path / "signed.pdf"
+    signed.write_bytes(api.as_user("chutich").get(f"/api/v1/documents/{doc['id']}/content").data)
+    r = run(["verify", str(signed)], env, Path(s.data_dir))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Hoàng Văn Nam" in r.stdout
+    r = run(["verify", "--json", str(signed)], env, Path(s.data_dir))
+    assert r.returncode == 0 and '"verdict"' in r.stdout
+    tampered = tmp_path / "tampered.pdf"
+    data = bytearray(signed.read_bytes())
+    data[2000] ^= 0x01  # one bit inside the first revision, which every signature covers
+    tampered.write_bytes(bytes(data))
+    assert run(["verify", str(tampered)], env, Path(s.data_dir)).returncode == 1
+    r = run(["ca", "enrol", "phochutich"], {**env, "DOCSVC_NEW_PIN": "135790"}, Path(s.data_dir))
+    assert r.returncode == 0 and "phochutich enrolled" in r.stdout, r.stderr
+    r = run(["keys", "rotate"], env, Path(s.data_dir))
+    assert r.returncode == 0 and "data keys rewrapped" in r.stdout, r.stderr

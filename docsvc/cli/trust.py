@@ -1,0 +1,93 @@
+"""CLI for keys and signatures: `docsvc ca init|status|enrol`, `docsvc verify FILE.pdf`,
+`docsvc keys rotate`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from docsvc.cli import main
+from docsvc.cli.common import CLI_ORIGIN, container
+
+
+@main.group()
+def ca() -> None:
+    """The internal certificate authority (root, issuing CA, OCSP, CRL, time-stamping)."""
+
+
+@ca.command("init")
+@click.option("--organisation", required=True, help='e.g. "Ủy ban nhân dân tỉnh Lạng Sơn" (names the root CA)')
+def ca_init(organisation: str) -> None:
+    """Create the CA once, before users get certificates. Its URLs are under DOCSVC_PUBLIC_URL/pki."""
+    c = container()
+    authority = c.signatures.init_ca(organisation)
+    click.echo(f"ca: created {authority.root_certificate.subject.rfc4514_string()}")
+    click.echo(f"ca: OCSP, CRL and TSA at {c.settings.public_url.rstrip('/')}/pki "
+               f"(root certificate: {c.signatures.ca_dir / 'root.crt'})")
+
+
+@ca.command("status")
+def ca_status() -> None:
+    """Show the CA's certificates and how many certificates it issued."""
+    c = container()
+    authority = c.signatures.ca
+    for label, cert in (("root", authority.root_certificate), ("issuing", authority.issuing_certificate),
+                        ("tsa", authority.tsa_certificate)):
+        click.echo(f"{label}: {cert.subject.rfc4514_string()} valid until {cert.not_valid_after_utc:%Y-%m-%d}")
+    click.echo(f"issued: {len(authority.issued())} certificates")
+
+
+@ca.command("enrol")
+@click.argument("username")
+@click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True, envvar="DOCSVC_NEW_PIN",
+              help="protects the user's new signing key")
+def ca_enrol(username: str, pin: str) -> None:
+    """Issue a user a signing certificate (PKCS#12 protected by PIN) — the CLI twin of
+    POST /api/v1/me/signing-key, for an administrator enrolling a leader."""
+    from sqlalchemy import select
+
+    from docsvc.db.models import User
+    from docsvc.errors import NotFound
+    from docsvc.services import audit
+    c = container()
+    with c.db.write() as s:
+        user = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        if user is None:
+            raise NotFound(f"no user {username!r}")
+        row = c.signatures.enrol_user(s, user, pin)
+        audit.record(s, actor=None, action="signing_key.enrol", object_type="user", object_id=user.id,
+                     origin=CLI_ORIGIN, details={"serial": row.cert_serial})
+        click.echo(f"ca: {username} enrolled, certificate {row.cert_serial} valid until {row.not_after:%Y-%m-%d}")
+
+
+@main.command()
+@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+def verify(pdf: Path, as_json: bool) -> None:
+    """Validate every signature of a PDF (ours or received); exit 0 only when valid."""
+    c = container()
+    data = pdf.read_bytes()
+    report = c.signatures.validate(data)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(c.signatures.report_text(data))
+    sys.exit(0 if report.get("verdict") in ("valid", "valid_with_warnings") else 1)
+
+
+@main.group()
+def keys() -> None:
+    """Key-encryption keys of the object store."""
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Rewrap every encrypted object's data key with the active key (DOCSVC_ENCRYPTION_KEY_ACTIVE);
+    content is not re-encrypted. Keep the old key configured until this has finished."""
+    from storage import rotate_keys
+    c = container()
+    count = rotate_keys(c.store)
+    click.echo(f"keys: {count} data keys rewrapped with key {c.store.keyring.active_key_id!r}")
