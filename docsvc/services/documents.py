@@ -220,6 +220,27 @@ class DocumentService:
             facts, secrecy = _file_dict(chosen), doc.secrecy
         return facts, self.files.iter_chunks(facts["object_key"]), secrecy
 
+    def download_link(self, actor: Actor, doc_id: int, *, file_id: int | None = None, version: int | None = None,
+                      lifetime_seconds: int = 300, origin: RequestOrigin | None = None) -> dict[str, Any]:
+        """A time-limited link to the file (presigned S3 URL, or a signed URL this app serves for
+        the local store), audited like a download. Secret content is never linked: it is streamed
+        watermarked through the content endpoint."""
+        from datetime import timedelta
+        with self.db.write() as s:
+            doc = load_readable(s, actor, doc_id)
+            if doc.secrecy:
+                raise InvalidState("secret content is only downloaded through /content (watermarked)")
+            if doc.content_offline:
+                raise NotFound(f"document {doc_id} is registered as metadata only: its content is kept offline")
+            chosen = _choose_file(doc, file_id, version)
+            expires = timedelta(seconds=lifetime_seconds)
+            url = self.files.store.presigned_url(chosen.object_key, expires, chosen.filename)
+            audit.record(s, actor=actor, action="document.link", object_type="document", object_id=doc.id,
+                         origin=origin, agency_id=doc.agency_id,
+                         details={"file_id": chosen.id, "sha256": chosen.sha256, "seconds": lifetime_seconds})
+            return {"url": url, "expires_at": to_vn_iso(utcnow() + expires), "filename": chosen.filename,
+                    "sha256": chosen.sha256}
+
     # ------------------------------------------------------------ versions and grants
     def add_version(self, actor: Actor, doc_id: int, upload: Upload,
                     origin: RequestOrigin | None = None) -> DocumentView:

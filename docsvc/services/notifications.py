@@ -26,8 +26,8 @@ def notify(s: Session, user_ids: Iterable[int], kind: str, message: str, *, docu
         key = f"{dedupe}:{user_id}" if dedupe else None
         result = s.execute(insert(Notification).values(
             user_id=user_id, kind=kind, document_id=document_id, message=message, dedupe_key=key,
-            created_at=utcnow()).on_conflict_do_nothing())
-        sent += result.rowcount or 0
+            created_at=utcnow()).on_conflict_do_nothing().returning(Notification.id))
+        sent += len(result.all())  # (rowcount is -1 for this statement on PostgreSQL)
     return sent
 
 

@@ -146,3 +146,27 @@ def test_drafts_and_new_versions(api) -> None:  # type: ignore[no-untyped-def]
     assert_error(api.as_user("truongphong").post(
         f"/api/v1/documents/{draft['id']}/versions", data={"file": (io.BytesIO(v2), "v2.pdf")},
         content_type="multipart/form-data"), 404)
+
+
+def test_download_links_work_expire_and_cannot_be_forged(api, client, backend) -> None:  # type: ignore[no-untyped-def]
+    import urllib.request
+    from urllib.parse import urlsplit
+    clerk = api.as_user("vanthu")
+    doc = created(upload(clerk))
+    content = clerk.get(f"/api/v1/documents/{doc['id']}/content").data
+    link = clerk.get(f"/api/v1/documents/{doc['id']}/link", query_string={"seconds": 60}).get_json()
+    assert link["sha256"] and link["expires_at"].endswith("+07:00")
+    assert_error(api.as_user("snv.vanthu").get(f"/api/v1/documents/{doc['id']}/link"), 404)
+    parts = urlsplit(link["url"])
+    if parts.path.startswith("/api/v1/objects/"):  # local store: served by this app
+        r = client.get(f"{parts.path}?{parts.query}")
+        assert r.status_code == 200 and r.data == content
+        assert "attachment" in r.headers["Content-Disposition"]
+        forged = parts.query.replace("signature=", "signature=00")
+        assert_error(client.get(f"{parts.path}?{forged}"), 403)
+        assert_error(client.get(parts.path), 400)  # no signature at all
+    else:  # S3: a presigned URL of the object store itself
+        with urllib.request.urlopen(link["url"], timeout=30) as fh:
+            assert fh.read() == content
+    actions = [e["action"] for e in clerk.get(f"/api/v1/documents/{doc['id']}/history").get_json()["items"]]
+    assert "document.link" in actions

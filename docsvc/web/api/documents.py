@@ -174,3 +174,47 @@ def document_history(actor: Actor, doc_id: int) -> dict:
 def grant_access(actor: Actor, doc_id: int, body: GrantIn) -> dict:
     return container().documents.grant(actor, doc_id, user_id=body.user_id, unit_id=body.unit_id,
                                        reason=body.reason, origin=origin()).to_dict()
+
+
+class LinkQuery(ContentQuery):
+    seconds: int = Field(300, ge=10, le=3600, description="how long the link works")
+
+
+@endpoint(api, "/documents/<int:doc_id>/link", summary="A time-limited download link (audited; not for secret content)",
+          tag="documents", query=LinkQuery, errors={404: "No such document or file", 409: "Secret content"})
+def document_link(actor: Actor, doc_id: int, query: LinkQuery) -> dict:
+    return container().documents.download_link(actor, doc_id, file_id=query.file_id, version=query.version,
+                                               lifetime_seconds=query.seconds, origin=origin())
+
+
+class ObjectLinkQuery(StrictModel):
+    expires: str = Field(max_length=20)
+    signature: str = Field(max_length=200)
+    filename: str | None = Field(None, max_length=255)
+
+
+@endpoint(api, "/objects/<path:key>", auth=False, tag="documents", query=ObjectLinkQuery,
+          produces="application/octet-stream", summary="Serve a signed download link of the local object store",
+          errors={403: "Forged, altered or expired link"})
+def object_link(key: str, query: ObjectLinkQuery) -> Response:
+    """The link itself is the authorisation (made by /documents/{id}/link, which checked access and
+    audited it); the object's digest is verified while it streams."""
+    from storage.errors import ExpiredLinkError, InvalidLinkError
+    from storage.links import content_disposition
+
+    from docsvc.errors import PermissionDenied
+    store = container().store
+    if not hasattr(store, "verify_signed_url"):
+        raise PermissionDenied("this deployment serves downloads from its object store directly")
+    try:
+        store.verify_signed_url(key, query.expires, query.signature, query.filename)
+    except ExpiredLinkError:
+        raise PermissionDenied("the download link has expired: ask for a new one") from None
+    except InvalidLinkError:
+        raise PermissionDenied("the download link is not valid") from None
+    info = store.stat(key)
+    response = Response(container().files.iter_chunks(key), mimetype=info.content_type or "application/octet-stream",
+                        direct_passthrough=True)
+    response.headers["Content-Disposition"] = content_disposition(query.filename or key.rsplit("/", 1)[-1])
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
