@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite uses for real, when missing and when we may.
 set -euo pipefail
-PKGS=(poppler-utils softhsm2 opensc libnss3-tools tesseract-ocr tesseract-ocr-vie fonts-dejavu-core qpdf)
+PKGS=(poppler-utils softhsm2 opensc libnss3-tools tesseract-ocr tesseract-ocr-vie fonts-dejavu-core qpdf ghostscript)  # ghostscript: PDF/A renditions in dossier exports
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -1,5 +1,7 @@
 """All models, imported here so that ``Base.metadata`` (and Alembic) sees every table."""
 
+from docsvc.db.models.archives import (ArchiveTransfer, DisposalItem, DisposalList, Dossier, DossierDocument,
+                                       DossierPlan, LegalHold, ObjectLock, RetentionPeriod, SecrecyDecision)
 from docsvc.db.models.audit import AuditEvent, AuditHead
 from docsvc.db.models.documents import (Document, DocumentFile, DocumentGrant, DocumentLink, DocumentReader,
                                         DocumentType, OutboxItem, RegisterCounter, RegisterEntry)
@@ -9,6 +11,8 @@ from docsvc.db.models.workflow import (Assignment, CalendarDay, ChainDecision, C
                                        SigningKey)
 
 __all__ = [
+    "ArchiveTransfer", "DisposalItem", "DisposalList", "Dossier", "DossierDocument", "DossierPlan", "LegalHold",
+    "ObjectLock", "RetentionPeriod", "SecrecyDecision",
     "ApiToken", "Assignment", "AuditEvent", "AuditHead", "CalendarDay", "ChainDecision", "ChainInstance",
     "ChainStep", "ChainTemplate", "Delegation", "Document", "DocumentFile", "DocumentGrant", "DocumentLink",
     "DocumentReader", "DocumentType", "Notification", "Organisation", "OutboxItem", "ProgressUpdate",

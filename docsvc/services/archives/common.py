@@ -1,0 +1,184 @@
+"""Helpers shared by the archive services: permissions, loading what the caller may see, the
+protection state of documents (archived, held), and the API shapes of dossiers.
+
+``actor=None`` everywhere means the system (CLI on the server, periodic tasks): it passes the
+permission checks and sees every agency; its actions are audited as "system".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docsvc.db.models import (Dossier, DossierDocument, LegalHold, Organisation, RetentionPeriod, User, UserRole)
+from docsvc.domain.archives import DossierStatus, Retention, Rights, lock_until
+from docsvc.domain.identity import Actor, Role, Secrecy
+from docsvc.errors import NotFound, PermissionDenied
+from docsvc.timeutil import to_vn_iso
+
+#: Who keeps the dossier plan and files for anyone: the archive and the registry.
+PLAN_KEEPERS = (Role.ARCHIVIST, Role.CLERK)
+#: Who decides on holds; the head (leader) approves destruction and declassification.
+HOLD_KEEPERS = (Role.ARCHIVIST, Role.LEADER)
+
+
+def require(actor: Actor | None, *roles: Role, message: str) -> None:
+    if actor is not None and not actor.has(*roles):
+        raise PermissionDenied(message)
+
+
+def agency_of(actor: Actor | None, agency_id: int | None) -> int:
+    """The agency an action is about: the actor's own (the system must name one)."""
+    if actor is not None:
+        if agency_id is not None and agency_id != actor.agency_id:
+            raise PermissionDenied("you act for your own agency only")
+        return actor.agency_id
+    if agency_id is None:
+        raise NotFound("name the agency")
+    return agency_id
+
+
+def may_see_dossier(actor: Actor | None, dossier: Dossier) -> bool:
+    """Members of the dossier's agency cleared to its level (a dossier of secret documents is secret)."""
+    return actor is None or (actor.agency_id == dossier.agency_id and int(actor.clearance) >= dossier.secrecy)
+
+
+def load_dossier(s: Session, actor: Actor | None, dossier_id: int, *, for_update: bool = False) -> Dossier:
+    q = select(Dossier).where(Dossier.id == dossier_id)
+    if for_update:
+        q = q.with_for_update()
+    dossier = s.execute(q).scalar_one_or_none()
+    if dossier is None or not may_see_dossier(actor, dossier):
+        raise NotFound(f"dossier {dossier_id} not found")
+    return dossier
+
+
+def may_manage(actor: Actor | None, dossier: Dossier) -> bool:
+    """The dossier's owner, or the agency's archive and registry."""
+    return actor is None or actor.has(*PLAN_KEEPERS) or dossier.owner_id == actor.user_id
+
+
+def require_manager(actor: Actor | None, dossier: Dossier) -> None:
+    if not may_manage(actor, dossier):
+        raise PermissionDenied("only the dossier's owner, the archive or the registry manage this dossier")
+
+
+def retention_of(s: Session, dossier: Dossier) -> Retention | None:
+    if dossier.retention_id is None:
+        return None
+    return Retention(s.get(RetentionPeriod, dossier.retention_id).years)
+
+
+def dossier_lock_until(s: Session, dossier: Dossier) -> Any:
+    retention = retention_of(s, dossier)
+    if retention is None or dossier.work_ended_on is None:
+        return None
+    return lock_until(retention, dossier.work_ended_on)
+
+
+def document_ids_of(s: Session, dossier_ids: Iterable[int]) -> list[int]:
+    ids = list(dossier_ids)
+    if not ids:
+        return []
+    return sorted(set(s.execute(select(DossierDocument.document_id).where(
+        DossierDocument.dossier_id.in_(ids))).scalars()))
+
+
+# ---------------------------------------------------------------- protection (archived / held)
+def archived_document_ids(s: Session, doc_ids: Iterable[int]) -> set[int]:
+    ids = list(doc_ids)
+    if not ids:
+        return set()
+    return set(s.execute(select(DossierDocument.document_id).join(Dossier, Dossier.id == DossierDocument.dossier_id)
+                         .where(DossierDocument.document_id.in_(ids),
+                                Dossier.status == DossierStatus.ARCHIVED.value)).scalars())
+
+
+def held_document_ids(s: Session, doc_ids: Iterable[int]) -> set[int]:
+    """Documents under an active legal hold, directly or through a dossier holding them."""
+    ids = list(doc_ids)
+    if not ids:
+        return set()
+    direct = set(s.execute(select(LegalHold.document_id).where(
+        LegalHold.document_id.in_(ids), LegalHold.released_at.is_(None))).scalars())
+    via = set(s.execute(select(DossierDocument.document_id).join(
+        LegalHold, LegalHold.dossier_id == DossierDocument.dossier_id).where(
+        DossierDocument.document_id.in_(ids), LegalHold.released_at.is_(None))).scalars())
+    return direct | via
+
+
+def held_dossier_ids(s: Session, dossier_ids: Iterable[int]) -> set[int]:
+    """Dossiers under a hold, or holding a document under a hold."""
+    ids = list(dossier_ids)
+    if not ids:
+        return set()
+    direct = set(s.execute(select(LegalHold.dossier_id).where(
+        LegalHold.dossier_id.in_(ids), LegalHold.released_at.is_(None))).scalars())
+    via = set(s.execute(select(DossierDocument.dossier_id).join(
+        LegalHold, LegalHold.document_id == DossierDocument.document_id).where(
+        DossierDocument.dossier_id.in_(ids), LegalHold.released_at.is_(None))).scalars())
+    return direct | via
+
+
+def protection_of(s: Session, doc_ids: Iterable[int]) -> dict[int, str]:
+    """document id → "archived" or "held" for the protected ones among ``doc_ids``."""
+    ids = [i for i in set(doc_ids) if i is not None]
+    out = {i: "archived" for i in archived_document_ids(s, ids)}
+    out.update({i: "held" for i in held_document_ids(s, ids)})
+    return out
+
+
+# ---------------------------------------------------------------- people to tell
+def users_with_role(s: Session, agency_id: int, role: Role) -> list[int]:
+    return list(s.execute(select(User.id).join(UserRole, UserRole.user_id == User.id).where(
+        User.agency_id == agency_id, UserRole.role == role.value, User.is_active.is_(True))).scalars())
+
+
+# ---------------------------------------------------------------- shapes
+def retention_dict(row: RetentionPeriod) -> dict[str, Any]:
+    r = Retention(row.years)
+    return {"id": row.id, "code": row.code, "version": row.version, "description": row.description,
+            "years": row.years, "permanent": r.permanent, "label": r.label_vi, "key": r.key,
+            "legal_basis": row.legal_basis, "current": row.is_current, "change_reason": row.change_reason,
+            "created_at": to_vn_iso(row.created_at), "superseded_at": to_vn_iso(row.superseded_at)}
+
+
+def dossier_dict(s: Session, d: Dossier, *, held: bool | None = None) -> dict[str, Any]:
+    """A dossier with its Appendix VI metadata names alongside."""
+    retention_row = s.get(RetentionPeriod, d.retention_id) if d.retention_id else None
+    retention = Retention(retention_row.years) if retention_row else None
+    owner = s.get(User, d.owner_id) if d.owner_id else None
+    unit = s.get(Organisation, d.unit_id) if d.unit_id else None
+    status, rights, secrecy = DossierStatus(d.status), Rights(d.rights), Secrecy(d.secrecy)
+    if held is None:
+        held = bool(held_dossier_ids(s, [d.id]))
+    expires = retention.expires_on(d.work_ended_on) if retention and d.work_ended_on else None
+    return {
+        "id": d.id, "plan_id": d.plan_id, "agency_id": d.agency_id, "year": d.year,
+        "notation": d.notation, "file_code": d.file_code,  # FileCode
+        "title": d.title,  # Title
+        "retention": retention_dict(retention_row) if retention_row else None,
+        "maintenance": retention.label_vi if retention else None,  # Maintenance
+        "rights": rights.value, "rights_label": rights.label_vi,  # Rights
+        "language": d.language, "description": d.description,  # Language, Description
+        "start_date": _iso(d.start_date), "end_date": _iso(d.end_date),  # StartDate, EndDate
+        "doc_total": d.doc_total, "page_total": d.page_total,  # DocTotal, PageTotal
+        "status": status.value, "status_label": status.label_vi,
+        "secrecy": secrecy.key, "secrecy_label": secrecy.label_vi,
+        "owner": {"id": owner.id, "full_name": owner.full_name} if owner else None,
+        "unit": {"id": unit.id, "name": unit.name, "abbreviation": unit.abbreviation} if unit else None,
+        "construction": d.construction, "settlement_date": _iso(d.settlement_date),
+        "work_ended_on": _iso(d.work_ended_on), "retention_expires_on": _iso(expires),
+        "transfer_due_on": _iso(d.transfer_due_on), "transfer_id": d.transfer_id,
+        "opened_at": to_vn_iso(d.opened_at), "closed_at": to_vn_iso(d.closed_at),
+        "archived_at": to_vn_iso(d.archived_at), "destroyed_at": to_vn_iso(d.destroyed_at),
+        "legal_hold": held,
+    }
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
