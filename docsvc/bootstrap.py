@@ -14,6 +14,7 @@ from sqlalchemy import text
 from docsvc import secrets_store
 from docsvc.db.engine import make_engine
 from docsvc.db.uow import Database
+from docsvc.services.actions import ActionService
 from docsvc.services.approval import ApprovalService
 from docsvc.services.calendar import CalendarService
 from docsvc.services.deadlines import DeadlineService
@@ -27,6 +28,7 @@ from docsvc.services.notifications import NotificationService
 from docsvc.services.outgoing import OutgoingService
 from docsvc.services.passwords import Passwords
 from docsvc.services.register_book import RegisterBookService
+from docsvc.services.signature_check import SignatureCheckService
 from docsvc.services.signatures import SignatureService
 from docsvc.settings import ConfigError, Settings, load_settings
 
@@ -142,6 +144,15 @@ class Container:
     @cached_property
     def inbox(self) -> InboxService:
         return InboxService(self.db, hide_top_secret_subject=self.settings.hide_top_secret_subject)
+
+    @cached_property
+    def actions(self) -> ActionService:
+        """What a user may do with a document now (pages show only those actions)."""
+        return ActionService(self.db)
+
+    @cached_property
+    def signature_check(self) -> SignatureCheckService:
+        return SignatureCheckService(self.db, self.files, self.signatures)
 
     @cached_property
     def indexing(self) -> IndexingService:

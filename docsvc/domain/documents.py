@@ -98,8 +98,16 @@ EDITABLE = frozenset({Status.DRAFT, Status.IN_REVIEW, Status.APPROVED, Status.RE
 FROZEN = frozenset({Status.RECALLED, Status.WITHDRAWN, Status.RETURNED})
 
 
+# States in which a leader may (re-)instruct and assign an incoming document.
+ASSIGNABLE = frozenset({Status.REGISTERED, Status.ASSIGNED, Status.IN_PROGRESS})
+
+
+def can_transition(direction: Direction, current: Status, target: Status) -> bool:
+    return target in TRANSITIONS.get((direction, current), frozenset())
+
+
 def check_transition(direction: Direction, current: Status, target: Status) -> None:
-    if target not in TRANSITIONS.get((direction, current), frozenset()):
+    if not can_transition(direction, current, target):
         raise InvalidState(f"a {direction.value} document cannot go from '{current.value}' to '{target.value}'",
                            {"status": current.value, "wanted": target.value})
 

@@ -361,6 +361,10 @@ def _duplicate_warnings(s: Session, doc: Document) -> list[dict[str, Any]]:
             for o in others]
 
 
+# Which file of a version is "the document" when none is named: the best rendition first.
+RENDITION_ORDER = {"issued": 0, "copy": 1, "signed": 2, "main": 3}
+
+
 def _choose_file(doc: Document, file_id: int | None, version: int | None) -> DocumentFile:
     if file_id is not None:
         for f in doc.files:
@@ -368,11 +372,10 @@ def _choose_file(doc: Document, file_id: int | None, version: int | None) -> Doc
                 return f
         raise NotFound(f"file {file_id} is not part of document {doc.id}")
     wanted = version or doc.current_version
-    candidates = [f for f in doc.files if f.version == wanted and f.role in ("issued", "signed", "main", "copy")]
+    candidates = [f for f in doc.files if f.version == wanted and f.role in RENDITION_ORDER]
     if not candidates:
         raise NotFound(f"document {doc.id} has no file for version {wanted}")
-    order = {"issued": 0, "copy": 1, "signed": 2, "main": 3}
-    return min(candidates, key=lambda f: (order[f.role], -f.id))
+    return min(candidates, key=lambda f: (RENDITION_ORDER[f.role], -f.id))
 
 
 def _file_row(doc_id: int, version: int, role: str, sf: StoredFile, page_count: int | None, user_id: int | None,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from docsvc.db.base import utcnow
 from docsvc.db.models import Assignment, Document, DocumentLink, Organisation, ProgressUpdate, Recipient, User
 from docsvc.db.uow import Database
-from docsvc.domain.documents import (Direction, SeriesKey, Status, check_transition, incoming_series,
+from docsvc.domain.documents import (ASSIGNABLE, Direction, SeriesKey, Status, check_transition, incoming_series,
                                      number_notation)
 from docsvc.domain.identity import Actor, RequestOrigin, Role
 from docsvc.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
@@ -107,7 +107,7 @@ class IncomingService:
             if not actor.has(Role.LEADER) or actor.agency_id != doc.agency_id:
                 raise PermissionDenied("only a leader of the agency instructs and assigns incoming documents")
             status = Status(doc.status)
-            if status not in (Status.REGISTERED, Status.ASSIGNED, Status.IN_PROGRESS):
+            if status not in ASSIGNABLE:
                 raise InvalidState(f"a document that is {status.label_vi.lower()} cannot be assigned; register it "
                                    "first" if status is Status.RECEIVED else
                                    f"a document that is {status.label_vi.lower()} cannot be assigned")
@@ -284,11 +284,7 @@ class IncomingService:
         return doc
 
     def _open_assignment(self, s: Session, doc: Document, actor: Actor) -> Assignment | None:
-        rows = s.execute(select(Assignment).where(Assignment.document_id == doc.id,
-                                                  Assignment.status == "open")).scalars().all()
-        mine = [a for a in rows if a.user_id == actor.user_id
-                or (a.user_id is None and a.unit_id in actor.unit_ids and actor.has(Role.UNIT_HEAD))]
-        return min(mine, key=lambda a: ("lead", "co", "info").index(a.role)) if mine else None
+        return open_assignment(s, doc, actor)
 
     def _deadline(self, s: Session, days: int | None, explicit: date | None) -> date | None:
         if days is not None and explicit is not None:
@@ -322,6 +318,15 @@ class IncomingService:
 
     def _view(self, s: Session, doc: Document) -> DocumentView:
         return DocumentView(document_dict(s, doc, hide_subject=False, detail=True))
+
+
+def open_assignment(s: Session, doc: Document, actor: Actor) -> Assignment | None:
+    """The actor's open assignment on ``doc`` (the most responsible one), or None."""
+    rows = s.execute(select(Assignment).where(Assignment.document_id == doc.id,
+                                              Assignment.status == "open")).scalars().all()
+    mine = [a for a in rows if a.user_id == actor.user_id
+            or (a.user_id is None and a.unit_id in actor.unit_ids and actor.has(Role.UNIT_HEAD))]
+    return min(mine, key=lambda a: ("lead", "co", "info").index(a.role)) if mine else None
 
 
 _ROLE_VI = {"lead": "Chủ trì xử lý", "co": "Phối hợp xử lý", "info": "Để biết"}

@@ -10,6 +10,8 @@ from docsvc.bootstrap import Container, build_container
 from docsvc.settings import Settings
 from docsvc.web.api import register_api_modules
 from docsvc.web.errors import install_error_handlers
+from docsvc.web.pages import register_pages
+from docsvc.web.pages.base import app_error_page
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
@@ -23,12 +25,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.json.ensure_ascii = False  # Vietnamese stays readable in JSON
     app.extensions["docsvc"] = container
     app.register_blueprint(register_api_modules())
-    install_error_handlers(app)
+    register_pages(app)
+    install_error_handlers(app, page=app_error_page)
 
     from docsvc.web.api.meta import health_response
 
     app.add_url_rule("/health", "health", health_response)
-    app.add_url_rule("/", "root", lambda: redirect("/api/v1/docs"))
+    app.add_url_rule("/", "root", lambda: redirect("/work"))
     _mount_pki(app, container)
     return app
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -22,34 +24,43 @@ def _json_error(status: int, code: str, message: str, details: object = None):  
     return response
 
 
-def install_error_handlers(app: Flask) -> None:
+def install_error_handlers(app: Flask, page: Callable[[int, str, str], Any] | None = None) -> None:
+    """JSON errors for the API; with ``page`` (status, code, message → response), requests outside
+    the API are answered with a page instead (unknown URLs, wrong methods, uploads too large...)."""
+    from docsvc.web.pages import wants_page
+
+    def _error(status: int, code: str, message: str, details: object = None):  # type: ignore[no-untyped-def]
+        if page is not None and wants_page():
+            return page(status, code, message)
+        return _json_error(status, code, message, details)
+
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):  # type: ignore[no-untyped-def]
         if isinstance(exc, BackendUnavailable):
             log.warning("backend unavailable: %s", exc.message)
-        return _json_error(exc.status, exc.code, exc.message, exc.details)
+        return _error(exc.status, exc.code, exc.message, exc.details)
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
         limit = app.config.get("MAX_CONTENT_LENGTH")
-        return _json_error(413, "payload_too_large",
-                           f"the upload exceeds the limit of {limit // (1024 * 1024)} MB" if limit else
-                           "the upload is too large", {"limit_bytes": limit})
+        return _error(413, "payload_too_large",
+                      f"the upload exceeds the limit of {limit // (1024 * 1024)} MB" if limit else
+                      "the upload is too large", {"limit_bytes": limit})
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
         code = (exc.name or "error").lower().replace(" ", "_")
-        return _json_error(exc.code or 500, code, exc.description or exc.name)
+        return _error(exc.code or 500, code, exc.description or exc.name)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
         unavailable = _backend_outage(exc)
         if unavailable:
             log.warning("backend unavailable: %s: %s", unavailable, exc)
-            return _json_error(503, "backend_unavailable", f"the {unavailable} is unavailable; try again shortly",
-                               {"backend": unavailable})
+            return _error(503, "backend_unavailable", f"the {unavailable} is unavailable; try again shortly",
+                          {"backend": unavailable})
         log.exception("unhandled error")
-        return _json_error(500, "internal_error", "an unexpected error occurred; it has been logged")
+        return _error(500, "internal_error", "an unexpected error occurred; it has been logged")
 
 
 def _backend_outage(exc: BaseException) -> str | None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from typing import Literal
-from urllib.parse import quote
 
 from flask import Response, request
 from pydantic import BaseModel, Field, field_validator
@@ -18,6 +16,7 @@ from docsvc.web.api import api
 from docsvc.web.api.common import PageQuery, StrictModel, page_of
 from docsvc.web.api.spec import endpoint
 from docsvc.web.context import container, origin
+from docsvc.web.downloads import content_response
 
 UrgencyName = Literal["normal", "khan", "thuong_khan", "hoa_toc"]
 SecrecyName = Literal["none", "mat", "toi_mat", "tuyet_mat"]
@@ -85,6 +84,15 @@ class DocumentOut(BaseModel):
 _URGENCY_LEVEL = {"normal": 0, "khan": 1, "thuong_khan": 2, "hoa_toc": 3}
 
 
+def document_input(form: DocumentForm) -> DocumentInput:
+    """The service's input from the validated form (the number/notation split as the decree writes it)."""
+    code_number = code_notation = None
+    if form.number_notation:
+        code_number, code_notation = split_number_notation(form.number_notation)
+    return DocumentInput(**form.model_dump(exclude={"number_notation"}), code_number=code_number,
+                         code_notation=code_notation)
+
+
 def _uploads(name: str) -> list[Upload]:
     return [Upload(f.filename or name, f.stream) for f in request.files.getlist(name) if f and f.filename]
 
@@ -100,13 +108,8 @@ def create_document(actor: Actor, form: DocumentForm) -> dict:
     mains = _uploads("file")
     if len(mains) > 1:
         raise InvalidInput("send one main file; put the rest in 'attachments'", {"field": "file"})
-    code_number = code_notation = None
-    if form.number_notation:
-        code_number, code_notation = split_number_notation(form.number_notation)
-    data = DocumentInput(**form.model_dump(exclude={"number_notation"}), code_number=code_number,
-                         code_notation=code_notation)
-    view = container().documents.create(actor, data, mains[0] if mains else None, _uploads("attachments"),
-                                        origin())
+    view = container().documents.create(actor, document_input(form), mains[0] if mains else None,
+                                        _uploads("attachments"), origin())
     return view.to_dict()
 
 
@@ -132,19 +135,7 @@ def get_document(actor: Actor, doc_id: int) -> dict:
 def document_content(actor: Actor, doc_id: int, query: ContentQuery) -> Response:
     """Default: the best rendition of the current version (issued > signed > uploaded). Secret
     content is watermarked with the reader's name and the time."""
-    facts, chunks, secrecy = container().documents.open_content(actor, doc_id, file_id=query.file_id,
-                                                                version=query.version, origin=origin())
-    if secrecy > 0 and facts["content_type"] == "application/pdf":
-        from docsvc.db.base import utcnow
-        from docsvc.services.watermark import watermark_pdf, watermark_text
-        marked = watermark_pdf(b"".join(chunks), watermark_text(actor.full_name, utcnow(), secrecy))
-        chunks = iter([marked])
-        facts = {**facts, "sha256": hashlib.sha256(marked).hexdigest()}
-    response = Response(chunks, mimetype=facts["content_type"], direct_passthrough=True)
-    response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(facts['filename'])}"
-    response.headers["X-Content-SHA256"] = facts["sha256"]
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return content_response(actor, doc_id, file_id=query.file_id, version=query.version, origin=origin())
 
 
 @endpoint(api, "/documents/<int:doc_id>/versions", summary="Files and versions of a document",

@@ -13,6 +13,7 @@ from docsvc.web.api import api
 from docsvc.web.api.common import StrictModel
 from docsvc.web.api.spec import endpoint
 from docsvc.web.context import container, origin
+from docsvc.web.downloads import register_pdf_response
 
 
 class RegisterQuery(StrictModel):
@@ -29,9 +30,4 @@ def register_json(actor: Actor, register: str, query: RegisterQuery) -> dict:
 @endpoint(api, "/registers/<any(incoming,outgoing):register>/pdf", tag="registers", query=RegisterQuery,
           summary="The register as a printable PDF (A4 landscape)", produces="application/pdf")
 def register_pdf(actor: Actor, register: str, query: RegisterQuery) -> Response:
-    service = container().registers
-    book = service.book(actor, register, query.year, query.series, origin())
-    response = Response(service.pdf(book), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'inline; filename="so-van-ban-{"den" if register == "incoming" else "di"}-{query.series}-{query.year}.pdf"')
-    return response
+    return register_pdf_response(actor, register, query.year, query.series, origin())

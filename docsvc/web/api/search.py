@@ -62,6 +62,15 @@ def to_query(p: SearchParams) -> Any:
         raise InvalidInput(str(exc)) from None
 
 
+def run_search(actor: Actor, params: SearchParams) -> Any:
+    """The search service's result; a malformed query or cursor is the caller's InvalidInput."""
+    from search import InvalidCursor, InvalidQuery
+    try:
+        return container().indexing.search(actor, to_query(params))
+    except (InvalidQuery, InvalidCursor) as exc:
+        raise InvalidInput(str(exc), {"field": "cursor" if isinstance(exc, InvalidCursor) else "q"}) from None
+
+
 def hit_dict(hit: Any) -> dict[str, Any]:
     return {"id": int(hit.id), "direction": hit.direction, "number_notation": hit.notation,
             "subject": hit.subject if hit.subject is not None else "[Tuyệt mật]",
@@ -79,11 +88,7 @@ def hit_dict(hit: Any) -> dict[str, Any]:
 def search_documents(actor: Actor, query: SearchParams) -> dict:
     """``quyet dinh`` finds "Quyết định"; ``15 qđ ubnd`` finds 15/QĐ-UBND. Facet counts, totals and
     snippets cover only readable documents. Pass ``next_cursor`` back as ``cursor`` for the next page."""
-    from search import InvalidCursor, InvalidQuery
-    try:
-        result = container().indexing.search(actor, to_query(query))
-    except (InvalidQuery, InvalidCursor) as exc:
-        raise InvalidInput(str(exc), {"field": "cursor" if isinstance(exc, InvalidCursor) else "q"}) from None
+    result = run_search(actor, query)
     return {"total": result.total, "hits": [hit_dict(h) for h in result.hits],
             "facets": {name: [{"value": v.value, "count": v.count} for v in values]
                        for name, values in result.facets.items()},

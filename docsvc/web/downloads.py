@@ -1,0 +1,41 @@
+"""File responses shared by the JSON API and the pages: document content (secret content
+watermarked with the reader's name and the time) and the printable registers."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import quote
+
+from flask import Response
+
+from docsvc.domain.identity import Actor, RequestOrigin
+from docsvc.web.context import container
+
+
+def content_response(actor: Actor, doc_id: int, *, file_id: int | None, version: int | None,
+                     origin: RequestOrigin) -> Response:
+    """The document's file inline (audited by the service), never cached by the browser."""
+    facts, chunks, secrecy = container().documents.open_content(actor, doc_id, file_id=file_id,
+                                                                version=version, origin=origin)
+    if secrecy > 0 and facts["content_type"] == "application/pdf":
+        from docsvc.db.base import utcnow
+        from docsvc.services.watermark import watermark_pdf, watermark_text
+        marked = watermark_pdf(b"".join(chunks), watermark_text(actor.full_name, utcnow(), secrecy))
+        chunks = iter([marked])
+        facts = {**facts, "sha256": hashlib.sha256(marked).hexdigest()}
+    response = Response(chunks, mimetype=facts["content_type"], direct_passthrough=True)
+    response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(facts['filename'])}"
+    response.headers["X-Content-SHA256"] = facts["sha256"]
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def register_pdf_response(actor: Actor, register: str, year: int, series: str, origin: RequestOrigin) -> Response:
+    """A register of the year as a printable PDF (A4 landscape)."""
+    service = container().registers
+    book = service.book(actor, register, year, series, origin)
+    response = Response(service.pdf(book), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="so-van-ban-{"den" if register == "incoming" else "di"}-{series}-{year}.pdf"')
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,169 @@
+"""The document page: metadata, preview, signatures and their verdict, processing history, and
+the actions the current user may take now (computed by ``ActionService``; each POST goes to the
+service that enforces the same rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, abort, render_template, request, url_for
+from flask_babel import gettext as _
+
+from docsvc.domain.identity import Actor
+from docsvc.errors import InvalidInput
+from docsvc.services.documents import RENDITION_ORDER, DocumentView
+from docsvc.services.incoming import AssignmentInput
+from docsvc.services.outgoing import RecipientInput
+from docsvc.web.context import container
+from docsvc.web.downloads import content_response
+from docsvc.web.pages import forms
+from docsvc.web.pages.base import act, page_actor, page_blueprint, web_origin
+
+bp = page_blueprint("documents", __name__)
+
+# Audit events that are accesses, not processing steps (shown on request).
+ACCESS_EVENTS = frozenset({"document.read", "document.download", "document.link", "document.verify"})
+
+
+@bp.get("/documents/<int:doc_id>")
+def show(doc_id: int) -> str:
+    return render_document(page_actor(), doc_id)
+
+
+def render_document(actor: Actor, doc_id: int, status: int = 200) -> tuple[str, int] | str:
+    c = container()
+    doc = c.documents.get(actor, doc_id, web_origin()).to_dict()  # NotFound for what the actor may not read
+    incoming = doc["direction"] == "incoming"
+    show_accesses = request.args.get("accesses") == "1"
+    history = [e for e in c.documents.history(actor, doc_id) if show_accesses or e["action"] not in ACCESS_EVENTS]
+    page = render_template(
+        "document.html", doc=doc, allowed=c.actions.allowed(actor, doc_id), history=history,
+        show_accesses=show_accesses, preview=_preview(doc), handling=c.incoming.handling(actor, doc_id) if incoming else None,
+        chain=None if incoming else c.approval.chain(actor, doc_id),
+        recipients=c.outgoing.recipients(actor, doc_id) if doc["status"] in ("issued", "recalled") else [])
+    return (page, status) if status != 200 else page
+
+
+def _preview(doc: dict[str, Any]) -> str | None:
+    """The content type of the file the preview shows (the content route's default rendition)."""
+    if doc["content_offline"]:
+        return None
+    current = [f for f in doc["files"] if f["version"] == doc["current_version"] and f["role"] in RENDITION_ORDER]
+    return min(current, key=lambda f: (RENDITION_ORDER[f["role"]], -f["id"]))["content_type"] if current else None
+
+
+@bp.get("/documents/<int:doc_id>/content")
+def content(doc_id: int) -> Response:
+    """The file inline, for the preview (secret content watermarked, every access audited)."""
+    return content_response(page_actor(), doc_id, file_id=request.args.get("file_id", type=int), version=None,
+                            origin=web_origin())
+
+
+@bp.get("/documents/<int:doc_id>/signatures")
+def signatures(doc_id: int) -> str:
+    """The signatures' verdict (loaded into the document page by htmx, or opened as a page)."""
+    check = container().signature_check.check(page_actor(), doc_id, file_id=request.args.get("file_id", type=int),
+                                              origin=web_origin())
+    fragment = request.headers.get("HX-Request") == "true"
+    return render_template("signatures.html", check=check, doc_id=doc_id, fragment=fragment)
+
+
+# ---------------------------------------------------------------- actions (POST)
+def _assign(actor: Actor, doc_id: int) -> DocumentView:
+    data = AssignmentInput(lead=forms.target(forms.text("lead"), "lead"), co=forms.targets("co"),
+                           info=forms.targets("info"), deadline_days=forms.optional_int("deadline_days"),
+                           deadline=forms.optional_date("deadline"), instruction=forms.text("instruction"))
+    return container().incoming.assign(actor, doc_id, data, web_origin())
+
+
+def _reassign(actor: Actor, doc_id: int) -> DocumentView:
+    assignment_id, user_id = forms.optional_int("assignment_id"), forms.optional_int("user_id")
+    if assignment_id is None or user_id is None:
+        raise InvalidInput("re-assign to an active officer of your unit", {"field": "user_id"})
+    return container().incoming.reassign(actor, assignment_id, user_id=user_id,
+                                         deadline_days=forms.optional_int("deadline_days"),
+                                         deadline=forms.optional_date("deadline"),
+                                         instruction=forms.text("instruction"), origin=web_origin())
+
+
+def _issue(actor: Actor, doc_id: int) -> DocumentView:
+    recipients = ([RecipientInput(agency_id=i) for i in forms.int_list("agency")]
+                  + [RecipientInput(unit_id=i) for i in forms.int_list("unit")]
+                  + [RecipientInput(name=line.strip()) for line in forms.text("outside").splitlines() if line.strip()])
+    return container().outgoing.issue(actor, doc_id, recipients=recipients, origin=web_origin())
+
+
+def _new_version(actor: Actor, doc_id: int) -> DocumentView:
+    files = forms.uploads("file")
+    if len(files) != 1:
+        raise InvalidInput("the document's file (PDF or scan) is required", {"field": "file"})
+    return container().documents.add_version(actor, doc_id, files[0], web_origin())
+
+
+def _decide(decision: str, field: str) -> Callable[[Actor, int], DocumentView]:
+    return lambda actor, doc_id: container().approval.decide(actor, doc_id, decision, forms.text(field),
+                                                             web_origin())
+
+
+def _number(view: DocumentView) -> str:
+    return view.data.get("number_notation") or ""
+
+
+# action → (service call, message on success)
+ACTIONS: dict[str, tuple[Callable[[Actor, int], Any], Callable[[Any], str]]] = {
+    "register": (lambda a, d: container().incoming.register(a, d, confirm_duplicate=forms.flag("confirm_duplicate"),
+                                                            origin=web_origin()),
+                 lambda v: _("Registered with incoming number %(n)s.", n=v.data["arrival_number"])),
+    "return_to_sender": (lambda a, d: container().incoming.return_to_sender(a, d, forms.text("reason"), web_origin()),
+                         lambda v: _("Returned to the sender.")),
+    "assign": (_assign, lambda v: _("Instruction recorded and handlers notified.")),
+    "reassign": (_reassign, lambda v: _("Passed on to the officer.")),
+    "progress": (lambda a, d: container().incoming.add_progress(a, d, forms.text("text"), forms.optional_int("percent"),
+                                                                web_origin()),
+                 lambda v: _("Progress recorded.")),
+    "complete": (lambda a, d: container().incoming.complete(a, d, forms.text("note"), web_origin()),
+                 lambda v: _("Handling completed.")),
+    "confirm_recall": (lambda a, d: container().outgoing.confirm_recall(a, d, origin=web_origin()),
+                       lambda v: _("Recall confirmed.")),
+    "submit": (lambda a, d: container().approval.submit(a, d, template_id=forms.optional_int("template_id"),
+                                                        signer_id=forms.optional_int("signer_id"), origin=web_origin()),
+               lambda v: _("Submitted for approval.")),
+    "approve": (_decide("approved", "comment"), lambda v: _("Approved.")),
+    "reject": (_decide("rejected", "reason"), lambda v: _("Rejected: the draft went back to its drafter.")),
+    "return_for_revision": (_decide("returned", "reason"), lambda v: _("Returned to the drafter for revision.")),
+    "sign": (lambda a, d: container().outgoing.sign(a, d, pin=request.form.get("pin", ""), origin=web_origin()),
+             lambda v: _("Signed digitally.")),
+    "issue": (_issue, lambda v: _("Issued as %(number)s.", number=_number(v))),
+    "recall": (lambda a, d: container().outgoing.recall(a, d, reason=forms.text("reason"), origin=web_origin()),
+               lambda v: _("Recalled.")),
+    "copy": (lambda a, d: container().outgoing.copy(a, d, form=forms.text("form", "SY"), origin=web_origin()),
+             lambda v: _("Electronic copy %(number)s made.", number=_number(v))),
+    "new_version": (_new_version, lambda v: _("New version uploaded.")),
+}
+
+
+@bp.post("/documents/<int:doc_id>/<action>")
+def perform(doc_id: int, action: str) -> Any:
+    if action not in ACTIONS:
+        abort(404)
+    call, done = ACTIONS[action]
+    return act(lambda actor: call(actor, doc_id), done=done,
+               then=lambda v: url_for("documents.show", doc_id=v.data["id"] if action == "copy" else doc_id),
+               on_error=lambda actor, status: render_document(actor, doc_id, status))
+
+
+# ---------------------------------------------------------------- lists (incoming, outgoing)
+PER_PAGE = 25
+
+
+def render_list(direction: str, title: str, *, statuses: list[str] | None = None) -> str:
+    """Documents of one direction the user may read, urgent first, with simple filters."""
+    page = max(request.args.get("page", 1, type=int), 1)
+    status = [s for s in request.args.getlist("status") if s] or statuses
+    q = (request.args.get("q") or "").strip()[:200] or None
+    items, total = container().documents.list(page_actor(), direction=direction, status=status, q=q,
+                                              offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+    return render_template("list.html", title=title, direction=direction, items=[i.to_dict() for i in items],
+                           total=total, page=page, pages=max((total + PER_PAGE - 1) // PER_PAGE, 1), q=q or "",
+                           status=request.args.get("status", ""))

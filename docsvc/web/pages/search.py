@@ -1,0 +1,54 @@
+"""Search: Vietnamese-aware full text with filters, facet counts and highlights, trimmed by the
+search service to what the user may read."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import render_template, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
+
+from docsvc.web.api.search import SearchParams, hit_dict, run_search
+from docsvc.web.api.spec import _args_for, parse_model
+from docsvc.web.pages.base import page_actor, page_blueprint
+from docsvc.web.pages.nav import NavItem
+
+bp = page_blueprint("search", __name__)
+NAV = [NavItem("search.search", _l("Search"), order=45)]
+
+FACETS = ["direction", "type", "year", "status", "urgency", "secrecy", "issuing_body"]
+FILTERS = ("q", "type", "year", "direction", "status", "urgency", "secrecy", "issuing_body", "from", "to", "sort")
+_LEVELS = {"urgency": ["normal", "khan", "thuong_khan", "hoa_toc"], "secrecy": ["none", "mat", "toi_mat", "tuyet_mat"]}
+
+
+def _filters() -> MultiDict:
+    return MultiDict([(k, v) for k in FILTERS for v in request.args.getlist(k) if v.strip()])
+
+
+def toggle_url(args: MultiDict, name: str, value: Any) -> str:
+    """The search URL with ``name=value`` added, or removed when it is already chosen."""
+    value = _facet_param(name, value)
+    pairs = [(k, v) for k, v in args.items(multi=True) if k != "cursor"]
+    pairs = [p for p in pairs if p != (name, value)] if (name, value) in pairs else pairs + [(name, value)]
+    return "?" + urlencode(pairs)
+
+
+def _facet_param(name: str, value: Any) -> str:
+    """Facets count urgency and secrecy by level number; filters take their names."""
+    if name in _LEVELS and str(value).isdigit():
+        return _LEVELS[name][int(value)]
+    return str(value)
+
+
+@bp.get("/search")
+def search() -> str:
+    args = _filters()
+    params = parse_model(SearchParams, {**_args_for(SearchParams, args), "facets": FACETS,
+                                        "cursor": request.args.get("cursor") or None})
+    result = run_search(page_actor(), params)
+    return render_template("search.html", args=args, params=params, total=result.total,
+                           hits=[hit_dict(h) for h in result.hits], facets=result.facets,
+                           next_cursor=result.next_cursor, toggle_url=toggle_url, facet_param=_facet_param,
+                           next_url="?" + urlencode([*args.items(multi=True), ("cursor", result.next_cursor or "")]))
