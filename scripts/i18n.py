@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -32,6 +33,15 @@ def extract() -> Catalog:
             str(WEB), METHODS, keywords=KEYWORDS, options_map={"templates/**.html": {"trimmed": "true"}}):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog
+
+
+def _header(catalog: Catalog) -> None:
+    """A stable header, so that updating without new messages changes nothing."""
+    stamp = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    catalog.project, catalog.version, catalog.fuzzy = "docsvc", "", False
+    catalog.copyright_holder, catalog.msgid_bugs_address = "docsvc contributors", ""
+    catalog.last_translator = catalog.language_team = "docsvc contributors"
+    catalog.creation_date = catalog.revision_date = stamp
 
 
 def po_path(locale: str) -> Path:
@@ -62,6 +72,7 @@ def update() -> None:
         catalog = load(locale)
         catalog.update(template, no_fuzzy_matching=True)
         catalog.obsolete.clear()
+        _header(catalog)
         path = po_path(locale)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as fh:

@@ -78,3 +78,51 @@ def upload(user_client: Any, *, file: bytes | None = None, filename: str = "van-
 def created(response: Any) -> dict[str, Any]:
     assert response.status_code == 201, (response.status_code, response.get_data(as_text=True)[:800])
     return response.get_json()
+
+
+class PageClient:
+    """A browser-like session on the HTML pages: logs in through the form and sends the
+    session's CSRF token with every POST (``post(..., csrf=False)`` to leave it out)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.csrf = ""
+
+    def login(self, username: str, password: str) -> Any:
+        self.csrf = self._token(self.client.get("/login"))
+        response = self.client.post("/login", data={"username": username, "password": password,
+                                                    "csrf_token": self.csrf})
+        if response.status_code == 303:
+            self.csrf = self._token(self.client.get("/work"))
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any) -> Any:
+        data = dict(data or {})
+        if csrf:
+            data["csrf_token"] = self.csrf
+        return self.client.post(path, data=data, **kwargs)
+
+    @staticmethod
+    def _token(response: Any) -> str:
+        import re
+        found = re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True))
+        assert found, response.get_data(as_text=True)[:500]
+        return found.group(1)
+
+
+def page_text(response: Any) -> str:
+    """The visible text of a page (tags removed, spaces folded), for assertions on wording."""
+    import html
+    import re
+    body = response.get_data(as_text=True)
+    body = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", body)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body))).strip()
+
+
+def page_actions(response: Any) -> set[str]:
+    """The actions a document page offers (its forms' data-action)."""
+    import re
+    return set(re.findall(r'data-action="([a-z_]+)"', response.get_data(as_text=True)))
