@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite uses for real, when missing and when we may.
 set -euo pipefail
-PKGS=(poppler-utils softhsm2 opensc libnss3-tools tesseract-ocr tesseract-ocr-vie fonts-dejavu-core qpdf ghostscript)  # ghostscript: PDF/A renditions in dossier exports
+PKGS=(poppler-utils softhsm2 opensc libnss3-tools tesseract-ocr tesseract-ocr-vie fonts-dejavu-core qpdf ghostscript  # ghostscript: PDF/A renditions in dossier exports
+      chromium)  # the browser tests (tests/browser) drive Debian's Chromium headless through Playwright
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -123,8 +123,8 @@ class ActionService:
     def _outgoing(self, s: Session, doc: Document, actor: Actor, result: AllowedActions) -> set[str]:
         direction, status = Direction(doc.direction), Status(doc.status)
         out: set[str] = set()
-        if doc.created_by == actor.user_id and can_transition(direction, status, Status.IN_REVIEW) \
-                and not doc.content_offline and doc.current_version > 0:
+        if doc.created_by == actor.user_id and status is Status.DRAFT and not doc.content_offline \
+                and doc.current_version > 0:
             out.add("submit")
         turn = chains.turn(s, doc, actor)
         if turn is not None:

@@ -91,6 +91,9 @@ class ApprovalService:
                 raise InvalidState("incoming documents are not submitted for approval")
             if doc.created_by != actor.user_id:
                 raise PermissionDenied("only the drafter submits the draft")
+            if Status(doc.status) is not Status.DRAFT:  # in review → in review is a restart, not a second chain
+                raise InvalidState("only a draft is submitted: this one is already in its approval chain",
+                                   {"status": doc.status})
             check_transition(Direction(doc.direction), Status(doc.status), Status.IN_REVIEW)
             if doc.content_offline or doc.current_version == 0:
                 raise InvalidState("upload the draft's file before submitting it")

@@ -117,3 +117,14 @@ def test_outgoing_flow_offers_only_what_the_services_accept(container, demo) -> 
     assert "copy" in seen["vanthu"] and "recall" in seen["chutich"]
     flow.step(doc_id, "issued", "chutich", "recall")
     assert all(not a for a in flow.check(doc_id, "recalled").values())
+
+
+def test_a_draft_in_review_is_not_submitted_twice(api) -> None:  # type: ignore[no-untyped-def]
+    """A second submit used to start a second active chain (and the next decision failed with 500)."""
+    from tests.helpers import assert_error, created, upload
+    officer = api.as_user("chuyenvien")
+    draft = created(upload(officer, direction="outgoing", type="QĐ", number_notation=None, issuing_body=None,
+                           issuing_organ_id=None, issued_date=None, received_via=None, subject="Quyết định thử"))
+    assert officer.post(f"/api/v1/documents/{draft['id']}/submit", json={}).status_code == 200
+    assert_error(officer.post(f"/api/v1/documents/{draft['id']}/submit", json={}), 409, "invalid_state")
+    assert api.as_user("truongphong").post(f"/api/v1/documents/{draft['id']}/approve", json={}).status_code == 200

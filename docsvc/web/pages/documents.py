@@ -66,7 +66,7 @@ def signatures(doc_id: int) -> str:
     check = container().signature_check.check(page_actor(), doc_id, file_id=request.args.get("file_id", type=int),
                                               origin=web_origin())
     fragment = request.headers.get("HX-Request") == "true"
-    return render_template("signatures.html", check=check, doc_id=doc_id, fragment=fragment)
+    return render_template("signatures_fragment.html" if fragment else "signatures.html", check=check, doc_id=doc_id)
 
 
 # ---------------------------------------------------------------- actions (POST)

@@ -64,6 +64,7 @@ EXACT = frozenset((
     N_("secret documents are not sent electronically on a connected deployment"),
     N_("the chosen signer is not among this chain's signers"),
     N_("upload the draft's file before submitting it"),
+    N_("only a draft is submitted: this one is already in its approval chain"),
     N_("the content changed after approval: it goes back through the chain"),
     N_("the document has not been signed by the competent person"),
     N_("only PDF documents are signed digitally"),
