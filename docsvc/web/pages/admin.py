@@ -15,7 +15,7 @@ from docsvc.errors import NotFound
 from docsvc.services.identity import OrganisationView
 from docsvc.web.context import container
 from docsvc.web.pages import forms
-from docsvc.web.pages.base import act, page_actor, page_blueprint, web_origin
+from docsvc.web.pages.base import act, page_actor, page_blueprint, render, web_origin
 from docsvc.web.pages.nav import NavItem
 
 ADMINS = frozenset({Role.ADMIN})
@@ -53,9 +53,8 @@ def users() -> str:
 
 
 def _user_form(user: Any = None, status: int = 200) -> Any:
-    page = render_template("admin_user.html", user=user, orgs=_organisations(page_actor()), roles=ROLES,
-                           clearances=CLEARANCES)
-    return (page, status) if status != 200 else page
+    return render("admin_user.html", status, user=user, orgs=_organisations(page_actor()), roles=ROLES,
+                  clearances=CLEARANCES)
 
 
 @bp.get("/users/new")
@@ -93,8 +92,7 @@ def update_user(user_id: int) -> Response:
 
 # ---------------------------------------------------------------- organisations and units
 def _units_page(status: int = 200) -> Any:
-    page = render_template("admin_units.html", orgs=_organisations(page_actor()))
-    return (page, status) if status != 200 else page
+    return render("admin_units.html", status, orgs=_organisations(page_actor()))
 
 
 @bp.get("/units")
@@ -121,10 +119,9 @@ def chains() -> str:
 
 def _chain_form(template: dict[str, Any] | None = None, status: int = 200) -> Any:
     actor = page_actor()
-    page = render_template("admin_chain.html", template=template, rows=STEP_ROWS, kinds=[k.value for k in StepKind],
-                           approver_roles=APPROVER_ROLES, types=container().document_types(),
-                           users=container().identity.list_users(actor, actor.agency_id))
-    return (page, status) if status != 200 else page
+    return render("admin_chain.html", status, template=template, rows=STEP_ROWS, kinds=[k.value for k in StepKind],
+                  approver_roles=APPROVER_ROLES, types=container().document_types(),
+                  users=container().identity.list_users(actor, actor.agency_id))
 
 
 def _template(actor: Actor, template_id: int) -> dict[str, Any]:

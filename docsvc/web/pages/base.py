@@ -172,6 +172,12 @@ def login_redirect(expired: bool = False) -> Response:
     return redirect(url_for("auth.login", next=safe_next(target, "")), 303 if request.method == "POST" else 302)
 
 
+def render(template: str, status: int = 200, **context: Any) -> Any:
+    """A page, with a status other than 200 when it is re-shown after a refused POST."""
+    page = render_template(template, **context)
+    return page if status == 200 else (page, status)
+
+
 def error_page(status: int, message: str, detail: str | None = None) -> Response:
     titles = {400: _("The request cannot be carried out"), 403: _("Not allowed"), 404: _("Not found"),
               405: _("Not allowed"), 409: _("Not possible now"), 413: _("Upload too large"),

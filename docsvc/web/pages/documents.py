@@ -18,7 +18,7 @@ from docsvc.services.outgoing import RecipientInput
 from docsvc.web.context import container
 from docsvc.web.downloads import content_response
 from docsvc.web.pages import forms
-from docsvc.web.pages.base import act, page_actor, page_blueprint, web_origin
+from docsvc.web.pages.base import act, page_actor, page_blueprint, render, web_origin
 
 bp = page_blueprint("documents", __name__)
 
@@ -37,12 +37,12 @@ def render_document(actor: Actor, doc_id: int, status: int = 200) -> tuple[str, 
     incoming = doc["direction"] == "incoming"
     show_accesses = request.args.get("accesses") == "1"
     history = [e for e in c.documents.history(actor, doc_id) if show_accesses or e["action"] not in ACCESS_EVENTS]
-    page = render_template(
-        "document.html", doc=doc, allowed=c.actions.allowed(actor, doc_id), history=history,
-        show_accesses=show_accesses, preview=_preview(doc), handling=c.incoming.handling(actor, doc_id) if incoming else None,
+    return render(
+        "document.html", status, doc=doc, allowed=c.actions.allowed(actor, doc_id), history=history,
+        show_accesses=show_accesses, preview=_preview(doc),
+        handling=c.incoming.handling(actor, doc_id) if incoming else None,
         chain=None if incoming else c.approval.chain(actor, doc_id),
         recipients=c.outgoing.recipients(actor, doc_id) if doc["status"] in ("issued", "recalled") else [])
-    return (page, status) if status != 200 else page
 
 
 def _preview(doc: dict[str, Any]) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, render_template, url_for
+from flask import Response, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from docsvc.domain.identity import Actor, Role
@@ -12,7 +12,7 @@ from docsvc.services.documents import DocumentView
 from docsvc.web.api.documents import DocumentForm, document_input
 from docsvc.web.context import container
 from docsvc.web.pages import forms
-from docsvc.web.pages.base import act, page_blueprint, requires, web_origin
+from docsvc.web.pages.base import act, page_blueprint, requires, render, web_origin
 from docsvc.web.pages.documents import render_list
 from docsvc.web.pages.nav import NavItem
 
@@ -33,8 +33,7 @@ def new() -> str:
 
 
 def render_form(status: int = 200) -> Any:
-    page = render_template("incoming_new.html", types=container().document_types())
-    return (page, status) if status != 200 else page
+    return render("incoming_new.html", status, types=container().document_types())
 
 
 def _receive(actor: Actor) -> DocumentView:

@@ -12,7 +12,7 @@ from docsvc.services.documents import DRAFTERS, DocumentView
 from docsvc.web.api.documents import DocumentForm, document_input
 from docsvc.web.context import container
 from docsvc.web.pages import forms
-from docsvc.web.pages.base import act, page_actor, page_blueprint, requires, web_origin
+from docsvc.web.pages.base import act, page_actor, page_blueprint, requires, render, web_origin
 from docsvc.web.pages.documents import render_list
 from docsvc.web.pages.nav import NavItem
 
@@ -50,8 +50,7 @@ def new() -> str:
 def render_form(status: int = 200) -> Any:
     actor = page_actor()
     units = [container().identity.get_organisation(u) for u in sorted(actor.unit_ids)]
-    page = render_template("outgoing_new.html", types=container().document_types(), units=units)
-    return (page, status) if status != 200 else page
+    return render("outgoing_new.html", status, types=container().document_types(), units=units)
 
 
 def _draft(actor: Actor) -> DocumentView:
