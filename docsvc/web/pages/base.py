@@ -172,7 +172,7 @@ def login_redirect(expired: bool = False) -> Response:
     return redirect(url_for("auth.login", next=safe_next(target, "")), 303 if request.method == "POST" else 302)
 
 
-def render(template: str, status: int = 200, **context: Any) -> Any:
+def render(template: str, status: int = 200, /, **context: Any) -> Any:
     """A page, with a status other than 200 when it is re-shown after a refused POST."""
     page = render_template(template, **context)
     return page if status == 200 else (page, status)
