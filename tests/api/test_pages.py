@@ -281,3 +281,21 @@ def test_admin_creates_and_edits_a_user(pages, api) -> None:  # type: ignore[no-
         "kind": "review", "mode": "any", "approvers": [{"role": "unit_head", "unit": "drafting"}]}
     r = admin.post("/admin/chains/new", {"name": "Sai", "kind_0": "review", "approver_0": "role:leader"})
     assert r.status_code == 400 and "bước ký" in page_text(r)
+
+
+def test_a_new_page_module_plugs_in_with_its_menu_and_guards(container, demo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The hook the archive pages will use: one module added to PAGE_MODULES."""
+    from docsvc.web import pages as pages_package
+    from docsvc.web.app import create_app
+    monkeypatch.setattr(pages_package, "PAGE_MODULES", [*pages_package.PAGE_MODULES, "tests.api.page_module_example"])
+    app = create_app(container=container)
+    archivist, clerk = PageClient(app.test_client()), PageClient(app.test_client())
+    assert archivist.login("luutru", demo.password).status_code == 303
+    assert clerk.login("vanthu", demo.password).status_code == 303
+    assert 'href="/example-archive/"' in archivist.get("/work").get_data(as_text=True)
+    assert 'href="/example-archive/"' not in clerk.get("/work").get_data(as_text=True)
+    assert archivist.get("/example-archive/").get_data(as_text=True) == "archive of luutru"
+    assert clerk.get("/example-archive/").status_code == 403
+    assert archivist.post("/example-archive/", {}, csrf=False).status_code == 400
+    assert archivist.post("/example-archive/", {}).get_data(as_text=True) == "changed"
+    assert PageClient(app.test_client()).get("/example-archive/").status_code == 302  # login first
