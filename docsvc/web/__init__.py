@@ -1,1 +1,1 @@
-"""Flask layer: JSON API under /api/v1 (and, later, HTML pages). Views stay thin."""
+"""Flask layer: the JSON API under /api/v1 (api/) and the HTML pages (pages/). Views stay thin."""

@@ -299,3 +299,20 @@ def test_a_new_page_module_plugs_in_with_its_menu_and_guards(container, demo, mo
     assert archivist.post("/example-archive/", {}, csrf=False).status_code == 400
     assert archivist.post("/example-archive/", {}).get_data(as_text=True) == "changed"
     assert PageClient(app.test_client()).get("/example-archive/").status_code == 302  # login first
+
+
+def test_messages_name_the_field_in_the_users_language(app) -> None:  # type: ignore[no-untyped-def]
+    from docsvc.errors import InvalidInput, PermissionDenied
+    from docsvc.web.pages.messages import user_message
+    with app.test_request_context("/work"):
+        m = user_message(InvalidInput("subject: String should have at most 500 characters",
+                                      [{"field": "subject", "problem": "String should have at most 500 characters"}]))
+        assert m.text == "Có giá trị không hợp lệ trong biểu mẫu. Hãy kiểm tra trường “Trích yếu”."
+        assert m.detail == "Subject: String should have at most 500 characters."
+        assert user_message(PermissionDenied("only the agency's registry issues documents")).text == \
+            "Chỉ văn thư cơ quan mới phát hành văn bản."
+        assert user_message(InvalidInput("too many failed logins; the account is locked for 15 minutes")).text == \
+            "Đăng nhập sai quá nhiều lần: tài khoản bị khóa trong 15 phút."
+    with app.test_request_context("/work", headers={"Cookie": "docsvc_lang=en"}):
+        assert user_message(PermissionDenied("only the agency's registry issues documents")).text == \
+            "Only the agency's registry issues documents."

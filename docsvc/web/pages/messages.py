@@ -144,6 +144,23 @@ BY_CODE = {
 }
 
 
+# Form fields named by the services' and the request models' errors.
+FIELDS = {
+    "subject": _l("Subject"), "number_notation": _l("Number and notation"), "issuing_body": _l("Issuing body"),
+    "issuing_organ_id": _l("OrganId of the issuing body"), "issued_date": _l("Document date"),
+    "due_date": _l("Due date"), "type": _l("Document type"), "file": _l("File"), "attachments": _l("Attachments"),
+    "signer_name": _l("Signer"), "signer_position": _l("Signer position"), "description": _l("Description"),
+    "page_amount": _l("Pages"), "urgency": _l("Urgency"), "secrecy": _l("Secrecy"), "pin": _l("PIN"),
+    "reason": _l("Reason"), "text": _l("What was done"), "percent": _l("Percent done"), "deadline": _l("Deadline"),
+    "deadline_days": _l("Deadline in working days"), "lead": _l("Lead handler"), "assignments": _l("Assigned to"),
+    "user_id": _l("Officer"), "username": _l("Username"), "password": _l("Password"), "full_name": _l("Full name"),
+    "agency_id": _l("Agency"), "roles": _l("Roles"), "clearance": _l("Clearance"), "unit_ids": _l("Units"),
+    "abbreviation": _l("Abbreviation"), "organ_id": _l("OrganId (agencies)"), "name": _l("Name"),
+    "parent_id": _l("Under"), "steps": _l("Steps"), "template_id": _l("Approval chain"), "signer_id": _l("Signer"),
+    "recipients": _l("Recipients"), "drafting_unit_id": _l("Drafting unit"),
+}
+
+
 @dataclass(frozen=True)
 class UserMessage:
     text: str
@@ -166,7 +183,20 @@ def user_message(exc: DomainError) -> UserMessage:
     if exc.code == "invalid_state" and "cannot go from" in text:
         return UserMessage(str(BY_CODE["invalid_state"]))
     generic = str(BY_CODE.get(exc.code, BY_CODE["invalid_input"]))
+    field = _field(exc.details)
+    if field is not None:
+        generic += " " + str(_l("Check the field “%(field)s”.") % {"field": field})
     return UserMessage(generic, _sentence(text))
+
+
+def _field(details: Any) -> str | None:
+    """The label of the first form field an error names ("steps.2" → Steps, "recipients[0]" → Recipients)."""
+    first = details[0] if isinstance(details, list) and details else details
+    name = first.get("field") if isinstance(first, dict) else None
+    if not isinstance(name, str):
+        return None
+    label = FIELDS.get(re.split(r"[.\[]", name)[0])
+    return str(label) if label is not None else None
 
 
 def _nested(value: str) -> str:
