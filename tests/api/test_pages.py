@@ -175,6 +175,9 @@ def test_unknown_pages_and_methods_answer_with_pages_the_api_with_json(pages) ->
     assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
     assert pc.post("/documents/1/teleport", {}).status_code == 404
     assert pc.client.delete("/work").status_code == 405
+    pc.client.application.config["MAX_CONTENT_LENGTH"] = 4096
+    r = _receive(pc)
+    assert r.status_code == 413 and r.mimetype == "text/html" and "Tệp tải lên quá lớn" in page_text(r)
 
 
 def test_refused_actions_explain_themselves_with_the_right_status(pages, api, container) -> None:  # type: ignore[no-untyped-def]
