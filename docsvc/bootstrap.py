@@ -160,6 +160,50 @@ class Container:
                                hide_top_secret_subject=self.settings.hide_top_secret_subject,
                                ocr=self.extra.get("ocr", True))
 
+    # ------------------------------------------------------------ dossiers and archives
+    @cached_property
+    def object_locks(self) -> Any:
+        """Storage locks (compliance retention, legal hold) of archived and held records."""
+        from docsvc.services.archives.locks import ObjectLocks
+        return ObjectLocks(self.db, self.store)
+
+    @cached_property
+    def retention(self) -> Any:
+        from docsvc.services.archives.retention import RetentionCatalogue
+        return RetentionCatalogue(self.db)
+
+    @cached_property
+    def dossiers(self) -> Any:
+        from docsvc.services.archives.dossiers import DossierService
+        return DossierService(self.db, self.object_locks)
+
+    @cached_property
+    def transfers(self) -> Any:
+        from docsvc.services.archives.transfers import TransferService
+        return TransferService(self.db, self.object_locks)
+
+    @cached_property
+    def holds(self) -> Any:
+        from docsvc.services.archives.holds import HoldService
+        return HoldService(self.db, self.object_locks)
+
+    @cached_property
+    def disposal(self) -> Any:
+        from docsvc.services.archives.disposal import DisposalService
+        return DisposalService(self.db, self.store, self.object_locks)
+
+    @cached_property
+    def secrecy(self) -> Any:
+        from docsvc.services.archives.secrecy import SecrecyService
+        return SecrecyService(self.db, hide_top_secret_subject=self.settings.hide_top_secret_subject)
+
+    @cached_property
+    def exports(self) -> Any:
+        from docsvc.services.archives.export import ExportService
+        from docsvc.services.archives.pdfa import find_converter
+        converter = self.extra["pdfa_converter"] if "pdfa_converter" in self.extra else find_converter()
+        return ExportService(self.db, self.files, work_dir=self.settings.data_dir / "tmp", converter=converter)
+
     def document_types(self) -> list[dict[str, Any]]:
         from sqlalchemy import select
 
@@ -242,6 +286,8 @@ def _one_line(exc: BaseException) -> str:
 
 
 def build_container(settings: Settings | None = None) -> Container:
+    from docsvc.services.archives.hooks import install as install_archive_hooks
+    install_archive_hooks()  # archive read access, index fields, write-once guard (once per process)
     return Container(settings or load_settings())
 
 

@@ -48,6 +48,12 @@ class InvalidState(DomainError):
     code, status = "invalid_state", 409
 
 
+class Gone(DomainError):
+    """The record exists but its content does not any more (destroyed after appraisal)."""
+
+    code, status = "content_destroyed", 410
+
+
 class PayloadTooLarge(DomainError):
     code, status = "payload_too_large", 413
 

@@ -80,6 +80,31 @@ def created(response: Any) -> dict[str, Any]:
     return response.get_json()
 
 
+PIN = "246810"  # the signing PIN test leaders enrol with
+
+
+def me(api: Any, username: str) -> dict[str, Any]:
+    return api.as_user(username).get("/api/v1/me").get_json()
+
+
+def signed_draft(api: Any, *, secrecy: str | None = None,
+                 subject: str = "Quyết định phê duyệt danh sách hộ nghèo năm 2026") -> dict[str, Any]:
+    """A QĐ drafted by the officer, reviewed by the unit head, signed by the chairman."""
+    from tests.fixtures.pdfs import official_pdf
+    officer, head, leader = api.as_user("chuyenvien"), api.as_user("truongphong"), api.as_user("chutich")
+    if leader.get("/api/v1/me/signing-key").status_code != 200:
+        assert leader.post("/api/v1/me/signing-key", json={"pin": PIN}).status_code == 201
+    draft = created(upload(officer, direction="outgoing", type="QĐ", number_notation=None, issuing_body=None,
+                           issuing_organ_id=None, issued_date=None, received_via=None, secrecy=secrecy,
+                           subject=subject, file=official_pdf(subject)))
+    r = officer.post(f"/api/v1/documents/{draft['id']}/submit", json={"signer_id": me(api, "chutich")["id"]})
+    assert r.status_code == 200, r.get_json()
+    assert head.post(f"/api/v1/documents/{draft['id']}/approve", json={}).status_code == 200
+    r = leader.post(f"/api/v1/documents/{draft['id']}/sign", json={"pin": PIN})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
 class PageClient:
     """A browser-like session on the HTML pages: logs in through the form and sends the
     session's CSRF token with every POST (``post(..., csrf=False)`` to leave it out)."""

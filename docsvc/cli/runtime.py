@@ -84,9 +84,10 @@ def config() -> None:
 @main.command()
 def demo() -> None:
     """Seed a demo province, commune, department and users of every role (idempotent)."""
-    from docsvc.services.demo import DEMO_PIN, enrol_demo_signers, seed_demo
+    from docsvc.services.demo import DEMO_PIN, enrol_demo_signers, seed_demo, seed_demo_dossiers
     c = container()
     report = seed_demo(c.identity)
+    report.created += seed_demo_dossiers(c.identity, c.dossiers)
     enrolled = enrol_demo_signers(c.db, c.signatures)
     click.echo(f"demo: {report.created} records created; users (password {report.password!r}):")
     for username in report.users:

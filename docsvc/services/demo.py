@@ -112,3 +112,31 @@ def enrol_demo_signers(db: Any, signatures: Any, usernames: tuple[str, ...] = DE
                 signatures.enrol_user(s, user, DEMO_PIN)
                 done.append(username)
     return done
+
+
+#: The demo commune's dossier plan of the current year: (notation, title, retention code, owner).
+DEMO_DOSSIERS = [
+    ("01.VP", "Tập lưu văn bản đi của Ủy ban nhân dân xã", "VV-01", "vanthu"),
+    ("02.VP", "Hồ sơ kế hoạch, báo cáo công tác năm của xã", "VV-02", "vanthu"),
+    ("03.KT", "Hồ sơ kế hoạch phát triển kinh tế - xã hội năm", "KH-10", "chuyenvien"),
+    ("04.KT", "Công văn trao đổi về những vấn đề chung của Phòng Kinh tế", "CV-05", "chuyenvien"),
+]
+
+
+def seed_demo_dossiers(identity: IdentityService, dossiers: Any, year: int | None = None) -> int:
+    """Open the demo commune's dossier plan of ``year`` (default: this year); idempotent. Returns
+    how many dossiers were created."""
+    from docsvc.timeutil import vn_today
+    year = year or vn_today().year
+    commune = identity.find_organisation(AGENCIES[0][4])
+    plans = [p for p in dossiers.plans(None, commune.id) if p["year"] == year]
+    plan = plans[0] if plans else dossiers.create_plan(None, year=year, agency_id=commune.id)
+    existing = {d["notation"] for d in dossiers.plan(None, plan["id"])["dossiers"]}
+    created = 0
+    for notation, title, retention, owner in DEMO_DOSSIERS:
+        if notation not in existing:
+            dossiers.add(None, plan["id"], notation=notation, title=title, retention_code=retention,
+                         owner_id=identity.find_user(owner).id, open_now=True)
+            created += 1
+    return created
+

@@ -17,12 +17,12 @@ from docsvc.db.uow import Database
 from docsvc.domain.documents import (EDITABLE, INITIAL_STATUS, Direction, Status, Urgency, duplicate_key,
                                      number_notation)
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy
-from docsvc.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
+from docsvc.errors import Gone, InvalidInput, InvalidState, NotFound, PermissionDenied
 from docsvc.services import audit
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
 from docsvc.services.files import FileStore, StoredFile
 from docsvc.services.uploads import inspect_upload
-from docsvc.timeutil import to_vn_iso
+from docsvc.timeutil import to_vn, to_vn_iso, vn_today
 
 log = logging.getLogger("docsvc.documents")
 
@@ -129,7 +129,8 @@ class DocumentService:
                 dup_key=duplicate_key(data.code_number, data.code_notation,
                                       data.issuing_organ_id or data.issuing_body),
                 signer_name=data.signer_name, signer_position=data.signer_position, urgency=int(urgency),
-                secrecy=int(secrecy), classified_on=date.today() if secrecy else None, due_date=data.due_date,
+                secrecy=int(secrecy), classified_on=_classified_on(direction, data) if secrecy else None,
+                due_date=data.due_date,
                 page_amount=data.page_amount or (facts[0].page_count if facts else None), language=data.language,
                 description=data.description, received_via=(data.received_via or "paper")
                 if direction is Direction.INCOMING else None,
@@ -211,8 +212,7 @@ class DocumentService:
         Returns (file facts, chunk iterator, secrecy). The caller watermarks secret content."""
         with self.db.write() as s:
             doc = load_readable(s, actor, doc_id)
-            if doc.content_offline:
-                raise NotFound(f"document {doc_id} is registered as metadata only: its content is kept offline")
+            _check_has_content(doc)
             chosen = _choose_file(doc, file_id, version)
             audit.record(s, actor=actor, action="document.download", object_type="document", object_id=doc.id,
                          origin=origin, agency_id=doc.agency_id,
@@ -230,9 +230,10 @@ class DocumentService:
             doc = load_readable(s, actor, doc_id)
             if doc.secrecy:
                 raise InvalidState("secret content is only downloaded through /content (watermarked)")
-            if doc.content_offline:
-                raise NotFound(f"document {doc_id} is registered as metadata only: its content is kept offline")
+            _check_has_content(doc)
             chosen = _choose_file(doc, file_id, version)
+            if chosen.encrypted:  # e.g. a declassified document: its content stays encrypted at rest
+                raise InvalidState("this file is stored encrypted: download it through /content")
             expires = timedelta(seconds=lifetime_seconds)
             url = self.files.store.presigned_url(chosen.object_key, expires, chosen.filename)
             audit.record(s, actor=actor, action="document.link", object_type="document", object_id=doc.id,
@@ -333,6 +334,7 @@ def document_dict(s: Session, doc: Document, *, hide_subject: bool, detail: bool
         "arrival_number": doc.arrival_number, "arrival_at": to_vn_iso(doc.arrival_at),
         "register_year": doc.register_year,
         "content_offline": doc.content_offline,
+        "content_destroyed_at": to_vn_iso(doc.content_destroyed_at),
         "current_version": doc.current_version,
         "created_by": {"id": creator.id, "full_name": creator.full_name} if creator else None,
         "created_at": to_vn_iso(doc.created_at), "updated_at": to_vn_iso(doc.updated_at),
@@ -359,6 +361,22 @@ def _duplicate_warnings(s: Session, doc: Document) -> list[dict[str, Any]]:
     return [{"code": "possible_duplicate", "document_id": o.id,
              "message": f"already registered as incoming number {o.arrival_number}/{o.register_year}"}
             for o in others]
+
+
+def _classified_on(direction: Direction, data: DocumentInput) -> date:
+    """A received secret document was classified by its issuer when it was issued; ours today."""
+    if direction is Direction.INCOMING and data.issued_date:
+        return data.issued_date
+    return vn_today()
+
+
+def _check_has_content(doc: Document) -> None:
+    if doc.content_offline:
+        raise NotFound(f"document {doc.id} is registered as metadata only: its content is kept offline")
+    if doc.content_destroyed_at is not None:
+        raise Gone(f"the content of document {doc.id} was destroyed on {to_vn(doc.content_destroyed_at):%d/%m/%Y} "
+                   "after appraisal; its metadata and the destruction record are kept",
+                   {"destroyed_at": to_vn_iso(doc.content_destroyed_at)})
 
 
 # Which file of a version is "the document" when none is named: the best rendition first.

@@ -68,3 +68,28 @@ def ltv_refresh() -> int:
 PERIODIC["deadline-sweep"] = ("docsvc.deadline_sweep", timedelta(hours=1))
 PERIODIC["orphan-sweep"] = ("docsvc.orphan_sweep", timedelta(hours=6))
 PERIODIC["ltv-refresh"] = ("docsvc.ltv_refresh", timedelta(days=1))
+
+
+# ---------------------------------------------------------------- dossiers and archives
+@celery_app.task(name="docsvc.archive_locks")
+def archive_locks() -> dict:
+    """Apply pending storage locks (retention, legal hold) of archived and held records; a storage
+    outage leaves them pending, so this retries until they are applied."""
+    c = task_container()
+    marked = c.object_locks.reconcile()
+    report = c.object_locks.sync()
+    return {"marked": marked, **report.to_dict()}
+
+
+@celery_app.task(name="docsvc.archive_daily")
+def archive_daily() -> dict:
+    """The archive's daily round: transfer alerts (30 days ahead and overdue), the listing of
+    records past their retention for disposal, and the protection periods of secret documents
+    (review notices 60 days ahead, declassification at the end)."""
+    c = task_container()
+    return {"transfer_notices": c.transfers.alert(), "disposal": c.disposal.propose(),
+            "secrecy": c.secrecy.sweep()}
+
+
+PERIODIC["archive-locks"] = ("docsvc.archive_locks", timedelta(minutes=10))
+PERIODIC["archive-daily"] = ("docsvc.archive_daily", timedelta(days=1))

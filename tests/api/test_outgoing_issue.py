@@ -6,14 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from tests.fixtures.pdfs import official_pdf
-from tests.helpers import assert_error, created, upload
+from tests.helpers import PIN, assert_error, created, upload
+from tests.helpers import me as _me
+from tests.helpers import signed_draft as _signed_draft
 from tests.signing.pki import assert_pdfsig_trusts_every_signature
-
-PIN = "246810"
-
-
-def _me(api: Any, username: str) -> dict:
-    return api.as_user(username).get("/api/v1/me").get_json()
 
 
 def _org_id(api: Any, organ_id: str) -> int:
@@ -24,22 +20,6 @@ def _org_id(api: Any, organ_id: str) -> int:
 def _unit_id(api: Any, abbreviation: str, agency_id: int) -> int:
     orgs = api.as_user("quantri").get("/api/v1/organisations").get_json()["items"]
     return next(o["id"] for o in orgs if o["abbreviation"] == abbreviation and o.get("parent_id") == agency_id)
-
-
-def _signed_draft(api: Any, *, secrecy: str | None = None) -> dict:
-    """A QĐ drafted by the officer, reviewed by the unit head, signed by the chairman."""
-    officer, head, leader = api.as_user("chuyenvien"), api.as_user("truongphong"), api.as_user("chutich")
-    assert leader.post("/api/v1/me/signing-key", json={"pin": PIN}).status_code == 201
-    draft = created(upload(officer, direction="outgoing", type="QĐ", number_notation=None, issuing_body=None,
-                           issuing_organ_id=None, issued_date=None, received_via=None, secrecy=secrecy,
-                           subject="Quyết định phê duyệt danh sách hộ nghèo năm 2026",
-                           file=official_pdf("Quyết định phê duyệt danh sách hộ nghèo năm 2026")))
-    r = officer.post(f"/api/v1/documents/{draft['id']}/submit", json={"signer_id": _me(api, "chutich")["id"]})
-    assert r.status_code == 200, r.get_json()
-    assert head.post(f"/api/v1/documents/{draft['id']}/approve", json={}).status_code == 200
-    r = leader.post(f"/api/v1/documents/{draft['id']}/sign", json={"pin": PIN})
-    assert r.status_code == 200, r.get_json()
-    return r.get_json()
 
 
 def test_sign_needs_the_right_pin_and_the_signers_turn(api) -> None:  # type: ignore[no-untyped-def]

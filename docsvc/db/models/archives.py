@@ -155,6 +155,7 @@ class DisposalList(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     status: Mapped[str] = mapped_column(String(12), default="proposed")
+    secrecy: Mapped[int] = mapped_column(default=0)  # lists are kept per secrecy level: readers need clearance
     listed_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -182,6 +183,7 @@ class DisposalItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("disposal_lists.id"), index=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    retention_id: Mapped[int | None] = mapped_column(ForeignKey("retention_periods.id"))  # when listed
     decision: Mapped[str] = mapped_column(String(12), default="destroy")
     note: Mapped[str | None] = mapped_column(Text)
 

@@ -64,6 +64,7 @@ class Document(Base):
     drafting_unit_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     content_offline: Mapped[bool] = mapped_column(default=False)  # secret content kept off this system
+    content_destroyed_at: Mapped[datetime | None] = mapped_column()  # destroyed after appraisal; metadata kept
     current_version: Mapped[int] = mapped_column(default=0)
     register_series: Mapped[str | None] = mapped_column(String(16))
     register_year: Mapped[int | None] = mapped_column()

@@ -85,6 +85,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agency_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('secrecy', sa.Integer(), nullable=False),
     sa.Column('listed_on', sa.Date(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('reviewed_by', sa.Integer(), nullable=True),
@@ -214,11 +215,13 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('list_id', sa.Integer(), nullable=False),
     sa.Column('dossier_id', sa.Integer(), nullable=False),
+    sa.Column('retention_id', sa.Integer(), nullable=True),
     sa.Column('decision', sa.String(length=12), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
     sa.CheckConstraint("decision in ('destroy','keep','withheld','destroyed')", name=op.f('ck_disposal_items_decision')),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossiers.id'], name=op.f('fk_disposal_items_dossier_id_dossiers')),
     sa.ForeignKeyConstraint(['list_id'], ['disposal_lists.id'], name=op.f('fk_disposal_items_list_id_disposal_lists')),
+    sa.ForeignKeyConstraint(['retention_id'], ['retention_periods.id'], name=op.f('fk_disposal_items_retention_id_retention_periods')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_disposal_items')),
     sa.UniqueConstraint('list_id', 'dossier_id', name='uq_disposal_items_list_dossier')
     )
@@ -263,10 +266,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_legal_holds_document_id'), ['document_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_legal_holds_dossier_id'), ['dossier_id'], unique=False)
 
+    with op.batch_alter_table('documents', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('content_destroyed_at', sa.DateTime(), nullable=True))
+
     _seed_retention()
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('documents', schema=None) as batch_op:
+        batch_op.drop_column('content_destroyed_at')
+
     with op.batch_alter_table('legal_holds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_legal_holds_dossier_id'))
         batch_op.drop_index(batch_op.f('ix_legal_holds_document_id'))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from docsvc.db.models import (Dossier, DossierDocument, LegalHold, Organisation, RetentionPeriod, User, UserRole)
 from docsvc.domain.archives import DossierStatus, Retention, Rights, lock_until
 from docsvc.domain.identity import Actor, Role, Secrecy
-from docsvc.errors import NotFound, PermissionDenied
+from docsvc.errors import InvalidInput, NotFound, PermissionDenied
 from docsvc.timeutil import to_vn_iso
 
 #: Who keeps the dossier plan and files for anyone: the archive and the registry.
@@ -29,6 +29,16 @@ HOLD_KEEPERS = (Role.ARCHIVIST, Role.LEADER)
 def require(actor: Actor | None, *roles: Role, message: str) -> None:
     if actor is not None and not actor.has(*roles):
         raise PermissionDenied(message)
+
+
+def required_text(value: str | None, field_name: str, max_len: int) -> str:
+    """A required free-text field, stripped; InvalidInput naming the field when empty or too long."""
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput(f"{field_name} is required", {"field": field_name})
+    if len(text) > max_len:
+        raise InvalidInput(f"{field_name} is longer than {max_len} characters", {"field": field_name})
+    return text
 
 
 def agency_of(actor: Actor | None, agency_id: int | None) -> int:

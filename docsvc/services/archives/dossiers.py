@@ -23,7 +23,8 @@ from docsvc.errors import Conflict, InvalidInput, InvalidState, NotFound, Permis
 from docsvc.services import audit
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
 from docsvc.services.archives.common import (HOLD_KEEPERS, PLAN_KEEPERS, agency_of, dossier_dict, held_dossier_ids,
-                                             load_dossier, may_see_dossier, require, require_manager, retention_of)
+                                             load_dossier, may_see_dossier, require, require_manager, required_text,
+                                             retention_of)
 from docsvc.services.archives.guard import archive_write
 from docsvc.services.archives.locks import ObjectLocks, mark_documents
 from docsvc.services.archives.retention import current_entry
@@ -86,9 +87,11 @@ class DossierService:
                          object_id=plan.id, origin=origin, agency_id=agency_id, details={"year": year})
             return _plan_dict(plan, [])
 
-    def plans(self, actor: Actor) -> list[dict[str, Any]]:
+    def plans(self, actor: Actor | None, agency_id: int | None = None) -> list[dict[str, Any]]:
+        """The agency's plans, newest year first (the system names the agency)."""
+        agency_id = agency_of(actor, agency_id)
         with self.db.read() as s:
-            rows = s.execute(select(DossierPlan).where(DossierPlan.agency_id == actor.agency_id)
+            rows = s.execute(select(DossierPlan).where(DossierPlan.agency_id == agency_id)
                              .order_by(DossierPlan.year.desc())).scalars().all()
             return [_plan_dict(p, None) for p in rows]
 
@@ -117,7 +120,7 @@ class DossierService:
                 raise PermissionDenied("you add dossiers you own; the archive assigns other owners")
             owner_id = actor.user_id  # type: ignore[union-attr]
         notation = check_notation(notation)
-        title = _required(title, "title", 1000)
+        title = required_text(title, "title", 1000)
         level = _secrecy(secrecy)
         if actor is not None and int(actor.clearance) < level:
             raise PermissionDenied(f"your clearance does not cover {level.label_vi} dossiers")
@@ -162,7 +165,7 @@ class DossierService:
                                    {"status": d.status})
             changes: dict[str, Any] = {}
             if title is not None:
-                d.title = changes["title"] = _required(title, "title", 1000)
+                d.title = changes["title"] = required_text(title, "title", 1000)
             if retention_code is not None:
                 d.retention_id = current_entry(s, retention_code).id
                 changes["retention_code"] = retention_code
@@ -323,7 +326,7 @@ class DossierService:
     def reopen(self, actor: Actor | None, dossier_id: int, *, reason: str,
                origin: RequestOrigin | None = None) -> dict[str, Any]:
         """Reopen a closed dossier that has not been transferred (documents to add or remove)."""
-        reason = _required(reason, "reason", 2000)
+        reason = required_text(reason, "reason", 2000)
         with self.db.write() as s:
             d = load_dossier(s, actor, dossier_id, for_update=True)
             require_manager(actor, d)
@@ -362,7 +365,7 @@ class DossierService:
         """Give a dossier a longer retention (never a shorter one); archived records get the longer
         storage lock at once."""
         require(actor, *HOLD_KEEPERS, message="the archive or the head extend a retention")
-        reason = _required(reason, "reason", 2000)
+        reason = required_text(reason, "reason", 2000)
         with self.db.write() as s:
             d = load_dossier(s, actor, dossier_id, for_update=True)
             if d.status == DossierStatus.DESTROYED.value:
@@ -464,11 +467,3 @@ def _rights(value: str | None, level: Secrecy) -> Rights:
         raise InvalidInput("a dossier of secret documents cannot be public", {"field": "rights"})
     return rights
 
-
-def _required(value: str | None, field_name: str, max_len: int) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise InvalidInput(f"{field_name} is required", {"field": field_name})
-    if len(text) > max_len:
-        raise InvalidInput(f"{field_name} is longer than {max_len} characters", {"field": field_name})
-    return text

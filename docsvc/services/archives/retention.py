@@ -14,7 +14,7 @@ from docsvc.domain.archives import Retention
 from docsvc.domain.identity import Actor, RequestOrigin, Role
 from docsvc.errors import Conflict, InvalidInput, NotFound
 from docsvc.services import audit
-from docsvc.services.archives.common import require, retention_dict
+from docsvc.services.archives.common import require, required_text, retention_dict
 
 CODE_MAX = 30
 
@@ -51,7 +51,7 @@ class RetentionCatalogue:
     def add(self, actor: Actor | None, *, code: str, description: str, years: int | None, legal_basis: str,
             origin: RequestOrigin | None = None) -> dict[str, Any]:
         require(actor, Role.ADMIN, message="only administrators edit the retention catalogue")
-        code, description = _check_code(code), _check_text(description, "description")
+        code, description = _check_code(code), required_text(description, "description", 2000)
         Retention(years)
         with self.db.write() as s:
             if s.execute(select(RetentionPeriod.id).where(RetentionPeriod.code == code)).first():
@@ -72,7 +72,7 @@ class RetentionCatalogue:
         """Add version N+1 of an entry. Dossiers keep the version they were given; a longer period
         reaches them only through an explicit extension (retention can only be extended)."""
         require(actor, Role.ADMIN, message="only administrators edit the retention catalogue")
-        reason = _check_text(reason, "reason")
+        reason = required_text(reason, "reason", 2000)
         with self.db.write() as s:
             old = s.execute(select(RetentionPeriod).where(RetentionPeriod.code == code,
                                                           RetentionPeriod.is_current.is_(True))
@@ -83,7 +83,7 @@ class RetentionCatalogue:
             Retention(new_years)  # type: ignore[arg-type]
             new = RetentionPeriod(
                 code=old.code, version=old.version + 1,
-                description=_check_text(description, "description") if description is not None else old.description,
+                description=required_text(description, "description", 2000) if description is not None else old.description,
                 years=new_years, legal_basis=(legal_basis.strip()[:300] if legal_basis is not None
                                               else old.legal_basis),
                 is_current=True, change_reason=reason, created_by=actor.user_id if actor else None)
@@ -103,9 +103,3 @@ def _check_code(code: str) -> str:
         raise InvalidInput(f"a retention code is 1..{CODE_MAX} characters without spaces", {"field": "code"})
     return value
 
-
-def _check_text(value: str | None, field_name: str) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise InvalidInput(f"{field_name} is required", {"field": field_name})
-    return text
