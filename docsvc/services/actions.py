@@ -21,6 +21,7 @@ from docsvc.domain.documents import ASSIGNABLE, EDITABLE, FROZEN, Direction, Sta
 from docsvc.domain.identity import Actor, Role
 from docsvc.services.access import load_readable
 from docsvc.services.approval import chains
+from docsvc.services.archives.common import protection_of
 from docsvc.services.incoming import open_assignment
 from docsvc.services.outgoing import RECALL_CONFIRMED
 
@@ -51,6 +52,7 @@ class AllowedActions:
     document_id: int
     actions: frozenset[str]
     step: str | None = None  # the chain step waiting for the actor (review, approve, sign, issue)
+    protection: str | None = None  # "archived" or "held": write-once, only copies may be made
     authority_form: str | None = None  # when acting as a delegate (KT., TL., ...)
     reassignable: list[dict[str, Any]] = field(default_factory=list)  # open assignments the actor may pass on
     assignees: list[Option] = field(default_factory=list)  # users cleared for the document
@@ -84,6 +86,9 @@ class ActionService:
             else:
                 actions |= self._outgoing(s, doc, actor, result)
             actions |= self._common(doc, actor)
+            result.protection = protection_of(s, [doc.id]).get(doc.id)
+            if result.protection is not None:  # the write-once guard refuses every change to it
+                actions &= {"copy"}
             result.actions = frozenset(actions)
             self._options(s, doc, actor, result)
             return result
@@ -144,6 +149,8 @@ class ActionService:
         status = Status(doc.status)
         incoming = doc.direction == Direction.INCOMING.value
         out: set[str] = set()
+        if doc.content_destroyed_at is not None:  # destroyed after appraisal: only its metadata is left
+            return out
         if status in EDITABLE and not doc.content_offline and (
                 actor.has(Role.CLERK) if incoming else doc.created_by == actor.user_id):
             out.add("new_version")

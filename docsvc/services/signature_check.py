@@ -27,10 +27,10 @@ class SignatureCheckService:
     def check(self, actor: Actor, doc_id: int, *, file_id: int | None = None,
               origin: RequestOrigin | None = None) -> dict[str, Any] | None:
         """The report of the file (default: the best rendition of the current version), or None
-        when the document has no PDF here (metadata only, or a scan)."""
+        when the document has no PDF here (metadata only, destroyed content, or a scan)."""
         with self.db.write() as s:
             doc = load_readable(s, actor, doc_id)
-            if doc.content_offline or doc.current_version == 0:
+            if doc.content_offline or doc.content_destroyed_at is not None or doc.current_version == 0:
                 return None
             chosen = _choose_file(doc, file_id, None)
             if chosen.content_type != "application/pdf":

@@ -128,3 +128,21 @@ def test_a_draft_in_review_is_not_submitted_twice(api) -> None:  # type: ignore[
     assert officer.post(f"/api/v1/documents/{draft['id']}/submit", json={}).status_code == 200
     assert_error(officer.post(f"/api/v1/documents/{draft['id']}/submit", json={}), 409, "invalid_state")
     assert api.as_user("truongphong").post(f"/api/v1/documents/{draft['id']}/approve", json={}).status_code == 200
+
+
+def test_a_document_under_legal_hold_offers_only_copies(container, demo, app) -> None:  # type: ignore[no-untyped-def]
+    """Archived or held records are write-once: the page offers nothing the guard would refuse."""
+    from tests.helpers import PageClient, page_actions, page_text
+    flow = Flow(container, demo)
+    doc = container.documents.create(flow.actors["vanthu"], DocumentInput(
+        direction="incoming", type="QĐ", subject="Quyết định về đất đai đang có tranh chấp", code_number="21",
+        code_notation="QĐ-UBND", issuing_body="UBND tỉnh Lạng Sơn"), Upload("qd.pdf", io.BytesIO(official_pdf())), [])
+    doc_id = doc.data["id"]
+    container.incoming.register(flow.actors["vanthu"], doc_id)
+    container.holds.place(flow.actors["chutich"], reason="Vụ án hành chính số 12/2026", document_id=doc_id)
+    seen = flow.check(doc_id, "held")
+    assert seen["vanthu"] == {"copy"} and seen["chutich"] == frozenset()
+    leader = PageClient(app.test_client())
+    assert leader.login("chutich", demo.password).status_code == 303
+    page = leader.get(f"/documents/{doc_id}")
+    assert page_actions(page) == set() and "phong tỏa theo yêu cầu pháp lý" in page_text(page)

@@ -180,7 +180,8 @@ def render(template: str, status: int = 200, /, **context: Any) -> Any:
 
 def error_page(status: int, message: str, detail: str | None = None) -> Response:
     titles = {400: _("The request cannot be carried out"), 403: _("Not allowed"), 404: _("Not found"),
-              405: _("Not allowed"), 409: _("Not possible now"), 413: _("Upload too large"),
+              405: _("Not allowed"), 409: _("Not possible now"), 410: _("No longer available"),
+              413: _("Upload too large"),
               422: _("Not possible"), 423: _("Locked"), 503: _("Temporarily unavailable")}
     body = render_template("error.html", status=status, title=titles.get(status, _("Error")), message=message,
                            detail=detail)

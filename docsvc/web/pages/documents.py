@@ -47,7 +47,7 @@ def render_document(actor: Actor, doc_id: int, status: int = 200) -> tuple[str, 
 
 def _preview(doc: dict[str, Any]) -> str | None:
     """The content type of the file the preview shows (the content route's default rendition)."""
-    if doc["content_offline"]:
+    if doc["content_offline"] or doc.get("content_destroyed_at"):
         return None
     current = [f for f in doc["files"] if f["version"] == doc["current_version"] and f["role"] in RENDITION_ORDER]
     return min(current, key=lambda f: (RENDITION_ORDER[f["role"]], -f["id"]))["content_type"] if current else None

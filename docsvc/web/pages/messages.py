@@ -139,7 +139,9 @@ BY_CODE = {
     "invalid_state": _l("This is not possible in the document's current state."),
     "payload_too_large": _l("The upload is too large."),
     "unsupported_media_type": _l("This kind of file is not accepted: upload a PDF or a scan (PNG, JPEG, TIFF)."),
-    "locked": _l("Locked."),
+    "locked": _l("This record is archived or under a legal hold: it can no longer be changed."),
+    "content_destroyed": _l("The content of this document was destroyed after appraisal; its metadata and the "
+                            "destruction record are kept."),
     "backend_unavailable": _l("A service the application needs is unavailable; try again shortly."),
 }
 
