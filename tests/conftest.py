@@ -120,7 +120,19 @@ class PostgresDatabases:
         return name
 
     def drop(self, name: str) -> None:
-        self._conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        """Drop a test database. FORCE cannot end an autovacuum worker (a superuser process) for a
+        non-superuser role, so a busy database is retried for a few seconds before giving up."""
+        import time
+
+        import psycopg
+        for attempt in range(20):
+            try:
+                self._conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                return
+            except psycopg.errors.InsufficientPrivilege:
+                if attempt == 19:
+                    raise
+                time.sleep(0.5)
 
     def close(self) -> None:
         self.drop(self.template)
