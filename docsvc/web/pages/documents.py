@@ -19,6 +19,7 @@ from docsvc.web.context import container
 from docsvc.web.downloads import content_response
 from docsvc.web.pages import forms
 from docsvc.web.pages.base import act, page_actor, page_blueprint, render, web_origin
+from docsvc.web.pages.document_archive import document_archive
 
 bp = page_blueprint("documents", __name__)
 
@@ -42,7 +43,8 @@ def render_document(actor: Actor, doc_id: int, status: int = 200) -> tuple[str, 
         show_accesses=show_accesses, preview=_preview(doc),
         handling=c.incoming.handling(actor, doc_id) if incoming else None,
         chain=None if incoming else c.approval.chain(actor, doc_id),
-        recipients=c.outgoing.recipients(actor, doc_id) if doc["status"] in ("issued", "recalled") else [])
+        recipients=c.outgoing.recipients(actor, doc_id) if doc["status"] in ("issued", "recalled") else [],
+        archive=document_archive(actor, doc))
 
 
 def _preview(doc: dict[str, Any]) -> str | None:
