@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, request, url_for
+from flask import Response, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from docsvc.domain.archives import DisposalStatus
@@ -15,7 +15,7 @@ from docsvc.errors import InvalidInput
 from docsvc.web.context import container
 from docsvc.web.pages import forms
 from docsvc.web.pages.archive import DISPOSAL_READERS
-from docsvc.web.pages.base import act, page_actor, page_blueprint, render, web_origin
+from docsvc.web.pages.base import act, dispatch, page_actor, page_blueprint, render, web_origin
 
 bp = page_blueprint("disposal", __name__, url_prefix="/archive/disposal", roles=DISPOSAL_READERS)
 STATUSES = [s.value for s in DisposalStatus]
@@ -107,12 +107,9 @@ STEPS = {
 
 @bp.post("/<int:list_id>/<step>")
 def perform(list_id: int, step: str) -> Response:
-    if step not in STEPS:
-        abort(404)
-    call, done = STEPS[step]
     template = "disposal_destroy.html" if step == "destroy" else "disposal_list.html"
-    return act(lambda actor: call(actor, list_id), done=done, then=url_for("disposal.show", list_id=list_id),
-               on_error=lambda actor, status: render_list(actor, list_id, status, template))
+    return dispatch(STEPS, step, list_id, then=url_for("disposal.show", list_id=list_id),
+                    on_error=lambda actor, status: render_list(actor, list_id, status, template))
 
 
 @bp.get("/<int:list_id>/destroy")

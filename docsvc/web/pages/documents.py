@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, render_template, request, url_for
 from flask_babel import gettext as _
 
 from docsvc.domain.identity import Actor
@@ -18,7 +18,7 @@ from docsvc.services.outgoing import RecipientInput
 from docsvc.web.context import container
 from docsvc.web.downloads import content_response
 from docsvc.web.pages import forms
-from docsvc.web.pages.base import act, page_actor, page_blueprint, render, web_origin
+from docsvc.web.pages.base import dispatch, page_actor, page_blueprint, render, web_origin
 from docsvc.web.pages.document_archive import document_archive
 
 bp = page_blueprint("documents", __name__)
@@ -147,12 +147,9 @@ ACTIONS: dict[str, tuple[Callable[[Actor, int], Any], Callable[[Any], str]]] = {
 
 @bp.post("/documents/<int:doc_id>/<action>")
 def perform(doc_id: int, action: str) -> Any:
-    if action not in ACTIONS:
-        abort(404)
-    call, done = ACTIONS[action]
-    return act(lambda actor: call(actor, doc_id), done=done,
-               then=lambda v: url_for("documents.show", doc_id=v.data["id"] if action == "copy" else doc_id),
-               on_error=lambda actor, status: render_document(actor, doc_id, status))
+    return dispatch(ACTIONS, action, doc_id,
+                    then=lambda v: url_for("documents.show", doc_id=v.data["id"] if action == "copy" else doc_id),
+                    on_error=lambda actor, status: render_document(actor, doc_id, status))
 
 
 # ---------------------------------------------------------------- lists (incoming, outgoing)

@@ -15,7 +15,7 @@ from docsvc.domain.identity import Actor
 from docsvc.errors import InvalidInput
 from docsvc.services.archives.common import HOLD_KEEPERS
 from docsvc.services.archives.dossiers import DOSSIER_OWNERS
-from docsvc.services.dossier_actions import dossier_actions, longer_retentions, may_keep_dossiers, may_keep_plan
+from docsvc.services.dossier_actions import dossier_actions, longer_retentions, may_keep_plan
 from docsvc.timeutil import vn_today
 from docsvc.web.api.archives import DossierIn, add_dossier
 from docsvc.web.api.search import SearchParams, hit_dict, run_search
@@ -24,7 +24,7 @@ from docsvc.web.context import container
 from docsvc.web.downloads import dossier_export_response
 from docsvc.web.pages import forms
 from docsvc.web.pages.archive import TRANSFER_READERS
-from docsvc.web.pages.base import act, page_actor, page_blueprint, render, web_origin
+from docsvc.web.pages.base import act, dispatch, page_actor, page_blueprint, render, web_origin
 from docsvc.web.pages.choices import agency_people, agency_units, retention_entries
 from docsvc.web.pages.i18n import label
 from docsvc.web.pages.nav import NavItem
@@ -189,11 +189,8 @@ ACTIONS: dict[str, tuple[Callable[[Actor, int], Any], Callable[[Any], str]]] = {
 
 @bp.post("/dossiers/<int:dossier_id>/<action>")
 def perform(dossier_id: int, action: str) -> Any:
-    if action not in ACTIONS:
-        abort(404)
-    call, done = ACTIONS[action]
-    return act(lambda actor: call(actor, dossier_id), done=done, then=url_for("dossiers.show", dossier_id=dossier_id),
-               on_error=lambda actor, status: render_dossier(actor, dossier_id, status))
+    return dispatch(ACTIONS, action, dossier_id, then=url_for("dossiers.show", dossier_id=dossier_id),
+                    on_error=lambda actor, status: render_dossier(actor, dossier_id, status))
 
 
 @bp.get("/dossiers/<int:dossier_id>/export")

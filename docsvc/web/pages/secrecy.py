@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, abort, request, url_for
+from flask import Response, request, url_for
 from flask_babel import gettext as _
 
 from docsvc.domain.archives import REVIEW_DAYS_AHEAD
@@ -15,7 +15,7 @@ from docsvc.domain.identity import Actor, Role
 from docsvc.web.context import container
 from docsvc.web.pages import forms
 from docsvc.web.pages.archive import SECRECY_READERS
-from docsvc.web.pages.base import act, page_actor, page_blueprint, render, web_origin
+from docsvc.web.pages.base import dispatch, page_actor, page_blueprint, render, web_origin
 from docsvc.web.pages.i18n import vn_date
 
 bp = page_blueprint("secrecy", __name__, url_prefix="/archive/secrecy", roles=SECRECY_READERS)
@@ -45,8 +45,5 @@ DECISIONS: dict[str, tuple[Callable[[Actor, int], Any], Callable[[Any], str]]] =
 @bp.post("/documents/<int:doc_id>/<decision>")
 def decide(doc_id: int, decision: str) -> Response:
     from docsvc.web.pages.documents import render_document
-    if decision not in DECISIONS:
-        abort(404)
-    call, done = DECISIONS[decision]
-    return act(lambda actor: call(actor, doc_id), done=done, then=url_for("documents.show", doc_id=doc_id) + "#secrecy",
-               on_error=lambda actor, status: render_document(actor, doc_id, status))
+    return dispatch(DECISIONS, decision, doc_id, then=url_for("documents.show", doc_id=doc_id) + "#secrecy",
+                    on_error=lambda actor, status: render_document(actor, doc_id, status))
