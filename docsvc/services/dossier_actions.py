@@ -3,8 +3,8 @@
 The rules are the archive services' own (``docsvc.services.archives``): who manages a dossier (its
 owner, the archive, the registry), who keeps holds and extends retention (the archive, the head),
 who receives transfers (the archive), and which states allow what. The services still check every
-POST; ``tests/api/test_dossier_actions.py`` drives a dossier through its states and checks that
-nothing offered here is wider than what the services accept.
+POST; ``tests/api/test_dossier_actions.py`` drives dossiers through their states and checks that
+every action not offered here is refused by its service, and that each step taken was offered.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The dossier actions the pages offer (``docsvc.services.dossier_actions``) are never wider than
-what the archive services accept.
+"""The dossier actions the pages offer (``docsvc.services.dossier_actions``) match what the archive
+services accept: nothing the services would accept is hidden, and the services refuse the rest.
 
 A construction dossier is driven through its states (planned, open, closed, archived, held,
 released) and an expired one through disposal to destroyed; at every state each demo user's
