@@ -11,7 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 from docsvc.timeutil import vn_today
-from tests.api.archive_support import close, file_into, open_dossier, plan_id, registered_incoming
+from tests.api.archive_support import (close, file_into, open_dossier, plan_id, raise_clearance,
+                                       registered_incoming)
 from tests.helpers import created, me, page_actions, page_text, upload
 
 
@@ -212,3 +213,12 @@ def test_a_secret_dossier_stays_hidden_from_those_not_cleared(pages, api) -> Non
     assert 'value="toi_mat"' not in pages("vanthu").get("/dossiers").get_data(as_text=True)
     r = pages("vanthu").post(f"/dossiers/plans/{pid}/dossiers", {"notation": "11.QS", "title": "x", "secrecy": "toi_mat"})
     assert r.status_code == 403 and "Bạn không được tiếp cận hồ sơ độ Tối mật" in page_text(r)
+
+    # A Tuyệt mật document filed in a dossier: its subject is hidden in the dossier's list, as in every list.
+    raise_clearance(api, "vanthu", "tuyet_mat")
+    top = registered_incoming(api, 5, content=False, secrecy="tuyet_mat", subject="Kế hoạch tác chiến khu vực")
+    d = open_dossier(api, "12.QS", title="Hồ sơ quốc phòng")
+    file_into(api, d["id"], top["id"])
+    page = pages("vanthu").get(f"/dossiers/{d['id']}")
+    assert "[Tuyệt mật]" in page_text(page) and "Kế hoạch tác chiến" not in page_text(page)
+    assert "Kế hoạch tác chiến khu vực" in page_text(pages("vanthu").get(f"/documents/{top['id']}"))
