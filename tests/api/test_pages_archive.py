@@ -138,6 +138,8 @@ def test_disposal_council_decision_and_destruction_with_its_record(pages, api, c
     url = f"/archive/disposal/{lid}"
     assert "Đề nghị hủy" in _row(archivist.get("/archive/disposal?status=proposed"), "list", lid)
     assert f'data-list="{lid}"' not in archivist.get("/archive/disposal?status=destroyed").get_data(as_text=True)
+    assert f'data-list="{lid}"' in archivist.get("/archive/disposal?secrecy=none").get_data(as_text=True)
+    assert f'data-list="{lid}"' not in archivist.get("/archive/disposal?secrecy=mat").get_data(as_text=True)
 
     # The council (at least 3 members) keeps one dossier; only the archivist records it, only the head decides.
     assert 'data-form="review"' in archivist.get(url).get_data(as_text=True)

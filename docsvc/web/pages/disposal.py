@@ -20,6 +20,7 @@ from docsvc.web.pages.dossiers import hide_top_secret
 
 bp = page_blueprint("disposal", __name__, url_prefix="/archive/disposal", roles=DISPOSAL_READERS)
 STATUSES = [s.value for s in DisposalStatus]
+LEVELS = [s.key for s in Secrecy]
 
 # Notes the disposal service writes on a list's items (the council's own reasons stay as written).
 NOTES = {"under a legal hold": _l("under a legal hold"),
@@ -49,10 +50,12 @@ def index() -> Any:
 
 def _lists_page(status: int = 200) -> Any:
     actor = page_actor()
-    chosen = request.args.get("status", "")
+    chosen, level = request.args.get("status", ""), request.args.get("secrecy", "")
     lists = container().disposal.list(actor, status=[chosen] if chosen in STATUSES else None)
-    return render("disposal_lists.html", status, lists=lists, statuses=STATUSES, chosen=chosen,
-                  archivist=actor.has(Role.ARCHIVIST))
+    if level in LEVELS:  # one list per secrecy level: the service keeps them apart
+        lists = [lst for lst in lists if lst["secrecy"] == LEVELS.index(level)]
+    return render("disposal_lists.html", status, lists=lists, statuses=STATUSES, chosen=chosen, level=level,
+                  levels=LEVELS[:int(actor.clearance) + 1], archivist=actor.has(Role.ARCHIVIST))
 
 
 @bp.post("/propose")
