@@ -151,3 +151,16 @@ def page_actions(response: Any) -> set[str]:
     """The actions a document page offers (its forms' data-action)."""
     import re
     return set(re.findall(r'data-action="([a-z_]+)"', response.get_data(as_text=True)))
+
+
+def assert_refused_unless_offered(attempts: dict[str, Any], offered: Any, actor: Any, *, who: str,
+                                  state: str = "") -> None:
+    """Each action of ``attempts`` not ``offered`` to ``actor`` is refused by its service: the
+    pages never show less than what the services accept (nor, with the flow's steps, more)."""
+    from docsvc.errors import DomainError
+    for action in sorted(set(attempts) - set(offered)):
+        try:
+            attempts[action](actor)
+        except DomainError:
+            continue
+        raise AssertionError(f"{state}: {who} was not offered {action!r}, but the service accepted it")

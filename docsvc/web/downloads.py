@@ -1,9 +1,10 @@
 """File responses shared by the JSON API and the pages: document content (secret content
-watermarked with the reader's name and the time) and the printable registers."""
+watermarked with the reader's name and the time), the printable registers and dossier exports."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from urllib.parse import quote
 
 from flask import Response
@@ -37,5 +38,25 @@ def register_pdf_response(actor: Actor, register: str, year: int, series: str, o
     response = Response(service.pdf(book), mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'inline; filename="so-van-ban-{"den" if register == "incoming" else "di"}-{series}-{year}.pdf"')
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def dossier_export_response(actor: Actor, dossier_id: int, *, renditions: bool, origin: RequestOrigin) -> Response:
+    """A dossier's export ZIP as a download, streamed from its temporary file, which goes afterwards."""
+    export = container().exports.export(actor, dossier_id, origin=origin, renditions=renditions)
+
+    def stream() -> Iterator[bytes]:
+        try:
+            with export.path.open("rb") as fh:
+                while chunk := fh.read(256 * 1024):
+                    yield chunk
+        finally:
+            export.discard()
+
+    response = Response(stream(), mimetype="application/zip", direct_passthrough=True)
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response.headers["Content-Length"] = str(export.size)
+    response.headers["X-Content-SHA256"] = export.sha256
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -9,21 +9,8 @@ import io
 import re
 from typing import Any
 
-import pytest
-
 from tests.fixtures.pdfs import official_pdf
 from tests.helpers import PageClient, created, page_actions, page_text, upload
-
-
-@pytest.fixture
-def pages(app: Any, demo: Any) -> Any:
-    """pages('vanthu') → a logged-in PageClient of its own (own cookies)."""
-    def make(username: str | None = None) -> PageClient:
-        pc = PageClient(app.test_client())
-        if username:
-            assert pc.login(username, demo.password).status_code == 303
-        return pc
-    return make
 
 
 def _receive(pc: PageClient, **fields: Any) -> Any:

@@ -3,17 +3,18 @@ agency archive, legal holds, disposal, declassification and dossier exports."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 from flask import Response
 from pydantic import Field
 
-from docsvc.domain.identity import Actor
+from docsvc.domain.identity import Actor, RequestOrigin
 from docsvc.web.api import api
 from docsvc.web.api.common import PageQuery, StrictModel, page_of
 from docsvc.web.api.spec import endpoint
 from docsvc.web.context import container, origin
+from docsvc.web.downloads import dossier_export_response
 
 TAG = "archives"
 ReasonText = Field(min_length=1, max_length=2000)
@@ -104,11 +105,16 @@ def plan_get(actor: Actor, plan_id: int) -> dict:
 @endpoint(api, "/dossier-plans/<int:plan_id>/dossiers", method="POST", tag=TAG, body=DossierIn, status=201,
           summary="Add a dossier to the plan")
 def dossier_add(actor: Actor, plan_id: int, body: DossierIn) -> dict:
+    return add_dossier(actor, plan_id, body, origin())
+
+
+def add_dossier(actor: Actor, plan_id: int, body: DossierIn, at: RequestOrigin) -> dict[str, Any]:
+    """Add a dossier to a plan (the API's and the pages' one call)."""
     return container().dossiers.add(actor, plan_id, notation=body.notation, title=body.title,
                                     retention_code=body.retention_code, owner_id=body.owner_id,
                                     unit_id=body.unit_id, construction=body.construction, rights=body.rights,
                                     description=body.description, language=body.language, secrecy=body.secrecy,
-                                    open_now=body.open, origin=origin())
+                                    open_now=body.open, origin=at)
 
 
 # ---------------------------------------------------------------- dossiers
@@ -222,21 +228,7 @@ def dossier_extend(actor: Actor, dossier_id: int, body: ExtendRetentionIn) -> di
 @endpoint(api, "/dossiers/<int:dossier_id>/export", tag=TAG, query=ExportQuery, produces="application/zip",
           summary="Export a closed dossier: ZIP of originals, PDF/A renditions, Appendix VI XML, SHA-256 manifest")
 def dossier_export(actor: Actor, dossier_id: int, query: ExportQuery) -> Response:
-    export = container().exports.export(actor, dossier_id, origin=origin(), renditions=query.renditions)
-
-    def stream() -> Iterator[bytes]:
-        try:
-            with export.path.open("rb") as fh:
-                while chunk := fh.read(256 * 1024):
-                    yield chunk
-        finally:
-            export.discard()
-
-    response = Response(stream(), mimetype="application/zip", direct_passthrough=True)
-    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-    response.headers["Content-Length"] = str(export.size)
-    response.headers["X-Content-SHA256"] = export.sha256
-    return response
+    return dossier_export_response(actor, dossier_id, renditions=query.renditions, origin=origin())
 
 
 @endpoint(api, "/documents/<int:doc_id>/dossiers", tag=TAG, summary="The dossiers holding a document")

@@ -6,8 +6,7 @@ Each module of ``PAGE_MODULES`` is one area of the interface and exposes:
   CSRF and error pages come with it);
 - ``NAV``: its menu entries (:class:`docsvc.web.pages.nav.NavItem`), each with the roles that see it.
 
-A new area (for example the archive pages, once the archive API exists) is one new module in this
-package added to ``PAGE_MODULES``: its blueprint is registered and its entries join the menu for
+A new area (as the archive pages were) is one new module in this package added to ``PAGE_MODULES``: its blueprint is registered and its entries join the menu for
 the roles they name; no other file changes. Views are thin: parse the form, call one service
 through ``docsvc.web.context.container()``, render.
 """
@@ -30,6 +29,13 @@ PAGE_MODULES: list[str] = [
     "docsvc.web.pages.registers",  # registers of the year, print to PDF
     "docsvc.web.pages.search",  # search with filters, facets, highlights
     "docsvc.web.pages.admin",  # users, units, approval chains
+    "docsvc.web.pages.dossiers",  # dossier plans, dossiers, filing, closing, export
+    "docsvc.web.pages.archive",  # the archive's overview and tabs
+    "docsvc.web.pages.transfers",  # transfers to the agency archive, handover records
+    "docsvc.web.pages.holds",  # legal holds
+    "docsvc.web.pages.disposal",  # disposal lists, council review, decision, destruction
+    "docsvc.web.pages.secrecy",  # protection periods: review, extension, declassification
+    "docsvc.web.pages.retention",  # the retention catalogue (admin)
 ]
 
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, Response, flash, g, redirect, render_template, request, session,
+from flask import (Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
 
@@ -207,6 +207,19 @@ def act(call: Callable[[Actor], Any], *, done: Callable[[Any], str] | str, then:
         return on_error(actor, exc.status)
     flash(done(result) if callable(done) else done, "success")
     return redirect(then(result) if callable(then) else then, 303)
+
+
+#: A page's table of POST actions: name → (service call on one record, message on success).
+ActionTable = Mapping[str, tuple[Callable[[Actor, int], Any], Callable[[Any], str]]]
+
+
+def dispatch(actions: ActionTable, name: str, record_id: int, *, then: Callable[[Any], str] | str,
+             on_error: Callable[[Actor, int], Any]) -> Any:
+    """Run the action ``name`` of a page's table on one record (404 for a name not in it)."""
+    if name not in actions:
+        abort(404)
+    call, done = actions[name]
+    return act(lambda actor: call(actor, record_id), done=done, then=then, on_error=on_error)
 
 
 def app_error_page(status: int, code: str, message: str) -> Response:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, render_template, request, url_for
 from flask_babel import gettext as _
 
 from docsvc.domain.identity import Actor
@@ -18,7 +18,8 @@ from docsvc.services.outgoing import RecipientInput
 from docsvc.web.context import container
 from docsvc.web.downloads import content_response
 from docsvc.web.pages import forms
-from docsvc.web.pages.base import act, page_actor, page_blueprint, render, web_origin
+from docsvc.web.pages.base import dispatch, page_actor, page_blueprint, render, web_origin
+from docsvc.web.pages.document_archive import document_archive
 
 bp = page_blueprint("documents", __name__)
 
@@ -42,7 +43,8 @@ def render_document(actor: Actor, doc_id: int, status: int = 200) -> tuple[str, 
         show_accesses=show_accesses, preview=_preview(doc),
         handling=c.incoming.handling(actor, doc_id) if incoming else None,
         chain=None if incoming else c.approval.chain(actor, doc_id),
-        recipients=c.outgoing.recipients(actor, doc_id) if doc["status"] in ("issued", "recalled") else [])
+        recipients=c.outgoing.recipients(actor, doc_id) if doc["status"] in ("issued", "recalled") else [],
+        archive=document_archive(actor, doc))
 
 
 def _preview(doc: dict[str, Any]) -> str | None:
@@ -145,12 +147,9 @@ ACTIONS: dict[str, tuple[Callable[[Actor, int], Any], Callable[[Any], str]]] = {
 
 @bp.post("/documents/<int:doc_id>/<action>")
 def perform(doc_id: int, action: str) -> Any:
-    if action not in ACTIONS:
-        abort(404)
-    call, done = ACTIONS[action]
-    return act(lambda actor: call(actor, doc_id), done=done,
-               then=lambda v: url_for("documents.show", doc_id=v.data["id"] if action == "copy" else doc_id),
-               on_error=lambda actor, status: render_document(actor, doc_id, status))
+    return dispatch(ACTIONS, action, doc_id,
+                    then=lambda v: url_for("documents.show", doc_id=v.data["id"] if action == "copy" else doc_id),
+                    on_error=lambda actor, status: render_document(actor, doc_id, status))
 
 
 # ---------------------------------------------------------------- lists (incoming, outgoing)

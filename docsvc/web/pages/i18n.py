@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, request
 from flask_babel import Babel, get_locale, lazy_gettext as _l
 
+from docsvc.domain.archives import DossierStatus, Retention, Rights
 from docsvc.domain.documents import Status, Urgency
 from docsvc.domain.identity import Role, Secrecy
 from docsvc.services.inbox import ACTIONS as INBOX_ACTIONS_VI
@@ -86,6 +87,9 @@ _EN: dict[str, dict[str, str]] = {
     "secrecy": {"none": "Not classified", "mat": "Confidential", "toi_mat": "Secret", "tuyet_mat": "Top secret"},
     "role": {"clerk": "Clerk", "officer": "Officer", "unit_head": "Unit head", "leader": "Leader",
              "archivist": "Archivist", "admin": "Administrator"},
+    "dossier_status": {"planned": "Planned", "open": "Open", "closed": "Closed", "archived": "Archived",
+                       "destroyed": "Destroyed", "unfiled": "Not filed"},
+    "rights": {"public": "Public", "restricted": "Restricted"},
     "reason": {"register": "Register the incoming document", "instruct": "Give instructions and assign",
                "handle": "Handle (lead)", "co_handle": "Co-handle", "for_information": "For information",
                "review": "Review", "approve": "Approve", "sign": "Sign digitally",
@@ -105,9 +109,40 @@ def _vi(kind: str, key: str) -> str | None:
             return Role(key).label_vi
         if kind == "reason":
             return INBOX_ACTIONS_VI[key]
+        if kind == "dossier_status":
+            return UNFILED_VI if key == "unfiled" else DossierStatus(key).label_vi
+        if kind == "rights":
+            return Rights(key).label_vi
+        if kind == "retention":
+            return Retention(_retention_years(key)).label_vi
     except (ValueError, KeyError):
         return None
     return None
+
+
+UNFILED_VI = "Chưa lập hồ sơ"  # archive_status of a document in no dossier
+
+
+def _retention_years(key: str) -> int | None:
+    """``permanent`` → None, ``10y`` → 10 (the search index's retention keys)."""
+    if key == "permanent":
+        return None
+    if key.endswith("y") and key[:-1].isdigit():
+        return int(key[:-1])
+    raise ValueError(key)
+
+
+def _en(kind: str, key: str) -> str | None:
+    if kind == "retention":
+        try:
+            years = _retention_years(key)
+        except ValueError:
+            return None
+        return "Permanent" if years is None else f"{years} years"
+    if kind in GETTEXT_LABELS:
+        found = GETTEXT_LABELS[kind].get(key)
+        return str(found) if found is not None else None
+    return _EN.get(kind, {}).get(key)
 
 
 def label(kind: str, value: Any) -> str:
@@ -116,9 +151,23 @@ def label(kind: str, value: Any) -> str:
     key = str(value)
     if kind in ("urgency", "secrecy") and key.isdigit():
         key = (Urgency if kind == "urgency" else Secrecy)(int(key)).key
+    if kind in GETTEXT_LABELS:  # labels only the interface has: translated by the catalogue
+        return _en(kind, key) or key
     if current_language() == "vi":
         return _vi(kind, key) or key
-    return _EN.get(kind, {}).get(key, key)
+    return _en(kind, key) or key
+
+
+# Labels of archive values that the domain does not name in Vietnamese (the catalogue does).
+GETTEXT_LABELS: dict[str, dict[str, Any]] = {
+    "disposal_status": {"proposed": _l("Proposed"), "reviewed": _l("Reviewed by the council"),
+                        "approved": _l("Destruction approved"), "rejected": _l("Destruction refused"),
+                        "destroyed": _l("Destroyed")},
+    "disposal_decision": {"destroy": _l("To destroy"), "keep": _l("Keep"), "withheld": _l("Withheld"),
+                          "destroyed": _l("Destroyed")},
+    "secrecy_action": {"extend": _l("Protection extended"), "declassify": _l("Declassified"),
+                       "auto_declassify": _l("Declassified at the end of the protection period")},
+}
 
 
 DIRECTIONS = {"incoming": _l("Incoming"), "outgoing": _l("Outgoing"), "internal": _l("Internal")}
@@ -138,6 +187,8 @@ EVENTS = {
     "document.deliver": _l("Delivered"), "document.recall": _l("Recalled"),
     "document.recall_confirm": _l("Recall confirmed"), "document.copy": _l("Electronic copy made"),
     "document.ltv_refresh": _l("Signature evidence renewed"),
+    "secrecy.extend": _l("Protection period extended"), "secrecy.declassify": _l("Declassified"),
+    "secrecy.auto_declassify": _l("Declassified at the end of the protection period"),
 }
 
 

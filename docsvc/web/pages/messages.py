@@ -86,6 +86,61 @@ EXACT = frozenset((
     N_("must contain letters and digits"),
     N_("must not contain the username"),
     N_("the session has expired or the form is stale: reload the page and try again"),
+    # dossiers and archives
+    N_("only administrators edit the retention catalogue"),
+    N_("the agency archive (archivist) receives transfers"),
+    N_("the archive and the leaders follow disposal"),
+    N_("the archive and the leaders follow legal holds"),
+    N_("the archive carries out an approved destruction"),
+    N_("the archive lists expired records"),
+    N_("the archive or the agency's leaders place legal holds"),
+    N_("the archive or the agency's leaders release legal holds"),
+    N_("the archive or the head extend a retention"),
+    N_("the archive or the registry keeps the dossier plan"),
+    N_("the archive records the appraisal council's review"),
+    N_("the archive, the registry and the leaders follow transfers"),
+    N_("the head and the archive review protection periods"),
+    N_("the head of the agency decides on destruction"),
+    N_("the head of the agency declassifies documents"),
+    N_("the head of the agency extends protection periods"),
+    N_("your role cannot keep dossiers"),
+    N_("only the dossier's owner, the archive or the registry manage this dossier"),
+    N_("the archive or the registry change a dossier's owner"),
+    N_("the archive, the registry or the dossier's owner export a dossier"),
+    N_("you act for your own agency only"),
+    N_("you add dossiers you own; the archive assigns other owners"),
+    N_("a dossier number/notation looks like 01.TCCB (letters, digits, '.' or '-', at most 20 characters)"),
+    N_("a dossier of secret documents cannot be public"),
+    N_("a retention period is 1..200 years, or permanent"),
+    N_("an appraisal council has at least 3 members"),
+    N_("file documents of your own agency (a received copy is your agency's)"),
+    N_("hold exactly one of document_id or dossier_id"),
+    N_("one transfer covers dossiers of one agency"),
+    N_("rights is public or restricted"),
+    N_("the settlement date cannot be in the future"),
+    N_("the work cannot end in the future"),
+    N_("within_days is 0..3660"),
+    N_("year must be 2000..2100"),
+    N_("a closed dossier's metadata is fixed (reopen it first)"),
+    N_("close the dossier before exporting it"),
+    N_("documents are filed into open dossiers only"),
+    N_("documents are removed from open dossiers only"),
+    N_("only a closed dossier that was not transferred is reopened"),
+    N_("only construction dossiers have a final settlement"),
+    N_("the agency has no OrganId: dossier FileCodes need it (set it first)"),
+    N_("the agency has no archivist or leader to record as the holder"),
+    N_("the agency has no archivist to receive the transfer"),
+    N_("the appraisal council reviews the list before the head decides"),
+    N_("the document is not classified"),
+    N_("the dossier was destroyed"),
+    N_("the dossier was transferred already"),
+    N_("the dossier's content was destroyed: nothing left to hold"),
+    N_("use reopen for a closed dossier"),
+    N_("choose the dossiers to transfer"),
+    N_("choose a dossier"),
+    N_("give the document's ID or choose it from the search"),
+    N_("tick the confirmation: destruction cannot be undone"),
+    N_("choose approve or refuse"),
 ))
 
 # Messages carrying values: pattern → message with the same named values.
@@ -112,6 +167,57 @@ PATTERNS: list[tuple[re.Pattern[str], Any]] = [
      _l("A unit abbreviated %(abbr)s already exists there.")),
     (re.compile(r"^OrganId (?P<organ_id>\S+) is already used$"), _l("OrganId %(organ_id)s is already used.")),
     (re.compile(r"^organ_id (?P<problem>.+)$"), _l("OrganId: %(problem)s.")),
+    # dossiers and archives
+    (re.compile(r"^(?P<field>\w+) is required$"), _l("Fill in “%(field)s”.")),
+    (re.compile(r"^(?P<field>\w+) is longer than (?P<n>\d+) characters$"),
+     _l("“%(field)s” is longer than %(n)s characters.")),
+    (re.compile(r"^no retention entry '(?P<code>[^']*)'( in the catalogue)?$"),
+     _l("There is no entry “%(code)s” in the retention catalogue.")),
+    (re.compile(r"^retention entry '(?P<code>[^']*)' exists: .*$"),
+     _l("The retention entry %(code)s exists already: change it instead (that adds a new version).")),
+    (re.compile(r"^a retention code is 1\.\.(?P<n>\d+) characters without spaces$"),
+     _l("A retention code has 1 to %(n)s characters, without spaces.")),
+    (re.compile(r"^retention can only be extended: (?P<new>.+) is not longer than (?P<old>.+)$"),
+     _l("A retention can only be extended: %(new)s is not longer than %(old)s.")),
+    (re.compile(r"^the FileCode (?P<code>\S+) is taken$"), _l("The FileCode %(code)s is taken.")),
+    (re.compile(r"^the plan has a dossier (?P<notation>\S+) already$"),
+     _l("The plan already has a dossier %(notation)s.")),
+    (re.compile(r"^the (?P<year>\d{4}) dossier plan exists already$"),
+     _l("The dossier plan of %(year)s exists already.")),
+    (re.compile(r"^document (?P<id>\d+) is in this dossier already$"),
+     _l("Document %(id)s is in this dossier already.")),
+    (re.compile(r"^document (?P<id>\d+) is not in this dossier$"), _l("Document %(id)s is not in this dossier.")),
+    (re.compile(r"^dossier (?P<id>\d+) is not on this list$"), _l("Dossier %(id)s is not on this list.")),
+    (re.compile(r"^extend by 1\.\.(?P<n>\d+) years for this level$"),
+     _l("Extend by 1 to %(n)s years for this secrecy level.")),
+    (re.compile(r"^transfer 1\.\.(?P<n>\d+) dossiers$"), _l("Choose between 1 and %(n)s dossiers to transfer.")),
+    (re.compile(r"^unit (?P<id>\d+) is not a unit of this agency$"), _l("This unit is not a unit of your agency.")),
+    (re.compile(r"^user (?P<id>\d+) is not a member of this agency$"),
+     _l("This person is not an active member of your agency.")),
+    (re.compile(r"^your clearance does not cover (?P<level>.+) dossiers$"),
+     _l("Your clearance does not cover %(level)s dossiers.")),
+    (re.compile(r"^a dossier cannot go from '(?P<old>\w+)' to '(?P<new>\w+)'$"),
+     _l("This is not possible in the dossier's current state.")),
+    (re.compile(r"^a disposal list cannot go from 'proposed' to '(?P<new>approved|rejected)'$"),
+     _l("The appraisal council reviews the list before the head decides.")),
+    (re.compile(r"^a disposal list cannot go from '(?P<old>proposed|reviewed)' to 'destroyed'$"),
+     _l("Only a destruction the head approved is carried out.")),
+    (re.compile(r"^a disposal list cannot go from '(?P<old>\w+)' to '(?P<new>\w+)'$"),
+     _l("This is not possible in the disposal list's current state.")),
+    (re.compile(r"^dossier (?P<code>\S+) has no retention or end of work$"),
+     _l("Dossier %(code)s has no retention period or end of work.")),
+    (re.compile(r"^dossier (?P<code>\S+) is kept (?P<retention>.+): dossiers kept less than 5 years .*$"),
+     _l("Dossier %(code)s is kept %(retention)s: dossiers kept less than 5 years stay with the unit.")),
+    (re.compile(r"^legal hold (?P<id>\d+) is already active on it$"),
+     _l("A legal hold (no. %(id)s) is already active on it.")),
+    (re.compile(r"^legal hold (?P<id>\d+) was released already$"),
+     _l("Legal hold no. %(id)s was released already.")),
+    (re.compile(r"^the dossier cannot be closed: .*$"),
+     _l("The dossier cannot be closed yet: see the problems listed on the page.")),
+    (re.compile(r"^the protection ended on (?P<date>[\d/]+): .*$"),
+     _l("The protection ended on %(date)s: the document is declassified (classify it anew with a new decision).")),
+    (re.compile(r"^stored content of document (?P<id>\d+) does not match .*$"),
+     _l("The stored content of document %(id)s does not match its recorded checksum: the export was refused.")),
 ]
 
 # Errors recognised by their code or their details' reason.
@@ -160,6 +266,15 @@ FIELDS = {
     "abbreviation": _l("Abbreviation"), "organ_id": _l("OrganId (agencies)"), "name": _l("Name"),
     "parent_id": _l("Under"), "steps": _l("Steps"), "template_id": _l("Approval chain"), "signer_id": _l("Signer"),
     "recipients": _l("Recipients"), "drafting_unit_id": _l("Drafting unit"),
+    "notation": _l("Number and notation of the dossier"), "title": _l("Dossier title"),
+    "retention_code": _l("Retention period"), "owner_id": _l("Owner"), "unit_id": _l("Unit"),
+    "construction": _l("Construction dossier"), "rights": _l("Rights"), "language": _l("Language"),
+    "work_ended_on": _l("Work ended on"), "settlement_date": _l("Final settlement date"),
+    "document_id": _l("Document"), "dossier_id": _l("Dossier"), "dossier_ids": _l("Dossiers"),
+    "delivered_by_id": _l("Handed over by"), "note": _l("Note"), "opinion": _l("Council's opinion"),
+    "members": _l("Council members"), "keep": _l("Reason to keep"), "decision_ref": _l("Decision number"),
+    "years": _l("Years"), "code": _l("Code"), "within_days": _l("Within days"), "year": _l("Year"),
+    "approve": _l("Decision"),
 }
 
 
@@ -180,7 +295,7 @@ def user_message(exc: DomainError) -> UserMessage:
     for pattern, template in PATTERNS:
         m = pattern.match(text)
         if m:
-            values = {k: _nested(v) for k, v in m.groupdict().items()}
+            values = {k: _field_label(v) if k == "field" else _nested(v) for k, v in m.groupdict().items()}
             return UserMessage(str(template) % values)
     if exc.code == "invalid_state" and "cannot go from" in text:
         return UserMessage(str(BY_CODE["invalid_state"]))
@@ -199,6 +314,11 @@ def _field(details: Any) -> str | None:
         return None
     label = FIELDS.get(re.split(r"[.\[]", name)[0])
     return str(label) if label is not None else None
+
+
+def _field_label(name: str) -> str:
+    label = FIELDS.get(name)
+    return str(label) if label is not None else name
 
 
 def _nested(value: str) -> str:
