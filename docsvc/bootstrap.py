@@ -175,7 +175,8 @@ class Container:
     @cached_property
     def dossiers(self) -> Any:
         from docsvc.services.archives.dossiers import DossierService
-        return DossierService(self.db, self.object_locks)
+        return DossierService(self.db, self.object_locks,
+                              hide_top_secret_subject=self.settings.hide_top_secret_subject)
 
     @cached_property
     def transfers(self) -> Any:
@@ -190,7 +191,8 @@ class Container:
     @cached_property
     def disposal(self) -> Any:
         from docsvc.services.archives.disposal import DisposalService
-        return DisposalService(self.db, self.store, self.object_locks)
+        return DisposalService(self.db, self.store, self.object_locks,
+                               hide_top_secret_subject=self.settings.hide_top_secret_subject)
 
     @cached_property
     def secrecy(self) -> Any:

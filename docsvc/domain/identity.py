@@ -54,6 +54,16 @@ class Secrecy(IntEnum):
         raise ValueError(f"unknown secrecy level {value!r} (none, mat, toi_mat, tuyet_mat)")
 
 
+#: What lists show instead of the subject of a Tuyệt mật document where the deployment hides it
+#: (DOCSVC_HIDE_TOP_SECRET_SUBJECT).
+HIDDEN_SUBJECT = "[Tuyệt mật]"
+
+
+def listed_subject(subject: str, secrecy: int, hide_top_secret: bool) -> str:
+    """The subject a list, a search hit or a record shows for a document of this secrecy level."""
+    return HIDDEN_SUBJECT if hide_top_secret and secrecy == Secrecy.TUYET_MAT else subject
+
+
 _SECRECY_LABELS_VI = {Secrecy.NONE: "Thường", Secrecy.MAT: "Mật", Secrecy.TOI_MAT: "Tối mật",
                       Secrecy.TUYET_MAT: "Tuyệt mật"}
 

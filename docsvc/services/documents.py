@@ -16,7 +16,7 @@ from docsvc.db.models import Document, DocumentFile, DocumentGrant, DocumentType
 from docsvc.db.uow import Database
 from docsvc.domain.documents import (EDITABLE, INITIAL_STATUS, Direction, Status, Urgency, duplicate_key,
                                      number_notation)
-from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy
+from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
 from docsvc.errors import Gone, InvalidInput, InvalidState, NotFound, PermissionDenied
 from docsvc.services import audit
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
@@ -324,9 +324,7 @@ class DocumentService:
 def document_dict(s: Session, doc: Document, *, hide_subject: bool, detail: bool) -> dict[str, Any]:
     """The API shape of a document (Appendix VI names in comments)."""
     secrecy, urgency, status = Secrecy(doc.secrecy), Urgency(doc.urgency), Status(doc.status)
-    subject = doc.subject
-    if hide_subject and secrecy is Secrecy.TUYET_MAT:
-        subject = "[Tuyệt mật]"
+    subject = listed_subject(doc.subject, doc.secrecy, hide_subject)
     creator = s.get(User, doc.created_by) if doc.created_by else None
     out: dict[str, Any] = {
         "id": doc.id,

@@ -19,7 +19,7 @@ from docsvc.db.models import Assignment, Document, DocumentLink, Organisation, P
 from docsvc.db.uow import Database
 from docsvc.domain.documents import (ASSIGNABLE, Direction, SeriesKey, Status, check_transition, incoming_series,
                                      number_notation)
-from docsvc.domain.identity import Actor, RequestOrigin, Role
+from docsvc.domain.identity import Actor, RequestOrigin, Role, listed_subject
 from docsvc.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
 from docsvc.services import audit, registers
 from docsvc.services.access import load_readable, refresh_readers
@@ -314,7 +314,7 @@ class IncomingService:
                 raise InvalidInput(f"unit {t.unit_id} is not a unit of this agency", {"field": "assignments"})
 
     def _subject(self, doc: Document) -> str:
-        return "[Tuyệt mật]" if self.hide_top_secret_subject and doc.secrecy == 3 else doc.subject[:120]
+        return listed_subject(doc.subject[:120], doc.secrecy, self.hide_top_secret_subject)
 
     def _view(self, s: Session, doc: Document) -> DocumentView:
         return DocumentView(document_dict(s, doc, hide_subject=False, detail=True))

@@ -56,6 +56,9 @@ def test_due_dates_alerts_and_handover_record(api, container) -> None:  # type: 
     assert archivist.get(f"/api/v1/archive/transfers/{record['id']}").get_json()["dossiers"][0]["file_code"] \
         == d["file_code"]
     assert [t["id"] for t in archivist.get("/api/v1/archive/transfers").get_json()["items"]] == [record["id"]]
+    # Handover records name dossiers and digests: the archive, the registry and the leaders read them.
+    assert_error(api.as_user("chuyenvien").get("/api/v1/archive/transfers"), 403)
+    assert_error(api.as_user("chuyenvien").get(f"/api/v1/archive/transfers/{record['id']}"), 403)
     assert archivist.get(f"/api/v1/dossiers/{d['id']}").get_json()["status"] == "archived"
     assert_error(archivist.post("/api/v1/archive/transfers", json={"dossier_ids": [d["id"]]}), 409)  # once
 

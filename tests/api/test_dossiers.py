@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from docsvc.domain.archives import add_months, add_years
 from docsvc.timeutil import vn_today
-from tests.api.archive_support import close, file_into, files_of, open_dossier, plan_id, registered_incoming
+from tests.api.archive_support import (close, file_into, files_of, open_dossier, plan_id, raise_clearance,
+                                       registered_incoming)
 from tests.helpers import assert_error, created, me, upload
 
 
@@ -164,6 +165,13 @@ def test_dossiers_are_seen_within_clearance_only(api) -> None:  # type: ignore[n
     assert secret["id"] not in [x["id"] for x in api.as_user("luutru").get("/api/v1/dossiers").get_json()["items"]]
     assert_error(api.as_user("luutru").post(f"/api/v1/dossier-plans/{secret['plan_id']}/dossiers",
                                             json={"notation": "11.MAT", "title": "x", "secrecy": "tuyet_mat"}), 403)
+    # Even for those cleared, lists hide the subject of Tuyệt mật documents (DOCSVC_HIDE_TOP_SECRET_SUBJECT).
+    raise_clearance(api, "vanthu", "tuyet_mat")
+    top = registered_incoming(api, 1, content=False, secrecy="tuyet_mat", subject="Phương án tác chiến")
+    created(api.as_user("chutich").post(f"/api/v1/dossiers/{secret['id']}/documents", json={"document_id": top["id"]}))
+    listed = api.as_user("chutich").get(f"/api/v1/dossiers/{secret['id']}").get_json()["documents"]
+    assert [x["subject"] for x in listed] == ["[Tuyệt mật]"]
+    assert api.as_user("chutich").get(f"/api/v1/documents/{top['id']}").get_json()["subject"] == "Phương án tác chiến"
     assert_error(api.as_user("chutich").post(f"/api/v1/dossier-plans/{secret['plan_id']}/dossiers",
                                              json={"notation": "12.MAT", "title": "x", "secrecy": "mat",
                                                    "rights": "public"}), 400)

@@ -84,7 +84,9 @@ def test_disposal_lists_review_decide_destroy_and_keep_metadata(api, container) 
     assert any(n["kind"] == "archive.disposal_listed" for n in archivist.get("/api/v1/notifications").get_json()["items"])
 
     # Order: council review (≥ 3 members) → head's decision → destruction.
-    assert_error(leader.post(f"/api/v1/disposal-lists/{lid}/decide", json={"approve": True, "decision_ref": "1/QĐ"}), 409)
+    early = assert_error(leader.post(f"/api/v1/disposal-lists/{lid}/decide",
+                                     json={"approve": True, "decision_ref": "1/QĐ"}), 409)
+    assert "council reviews the list before" in early["message"]
     assert_error(archivist.post(f"/api/v1/disposal-lists/{lid}/destroy"), 409)
     assert_error(archivist.post(f"/api/v1/disposal-lists/{lid}/review", json={"opinion": "x", "members": ["a", "b"]}), 400)
     r = archivist.post(f"/api/v1/disposal-lists/{lid}/review", json={"opinion": "Hết giá trị, đề nghị hủy",

@@ -24,7 +24,7 @@ from docsvc.db.uow import Database
 from docsvc.domain.archives import (DisposalStatus, DossierStatus, Retention, check_disposal_transition,
                                     disposable)
 from docsvc.domain.documents import number_notation
-from docsvc.domain.identity import Actor, RequestOrigin, Role
+from docsvc.domain.identity import Actor, RequestOrigin, Role, listed_subject
 from docsvc.errors import InvalidInput, InvalidState, NotFound
 from docsvc.services import audit
 from docsvc.services.access import refresh_readers
@@ -44,10 +44,11 @@ TEXT_MAX = 4000
 
 
 class DisposalService:
-    def __init__(self, db: Database, store: Any, locks: ObjectLocks) -> None:
+    def __init__(self, db: Database, store: Any, locks: ObjectLocks, *, hide_top_secret_subject: bool = True) -> None:
         self.db = db
         self.store = store  # storage.ObjectStore
         self.locks = locks
+        self.hide = hide_top_secret_subject
 
     # ------------------------------------------------------------ listing (nightly)
     def expired(self, s: Session, agency_id: int, today: date) -> list[Dossier]:
@@ -118,12 +119,12 @@ class DisposalService:
                                            DisposalList.secrecy <= int(actor.clearance))
             if status:
                 q = q.where(DisposalList.status.in_(status))
-            return [list_dict(s, lst, items=False) for lst in s.execute(q.order_by(DisposalList.id.desc())).scalars()]
+            return [list_dict(s, lst, self.hide, items=False) for lst in s.execute(q.order_by(DisposalList.id.desc())).scalars()]
 
     def get(self, actor: Actor, list_id: int) -> dict[str, Any]:
         _require_reader(actor)
         with self.db.read() as s:
-            return list_dict(s, _load(s, actor, list_id))
+            return list_dict(s, _load(s, actor, list_id), self.hide)
 
     # ------------------------------------------------------------ appraisal
     def review(self, actor: Actor | None, list_id: int, *, opinion: str, members: list[str],
@@ -158,7 +159,7 @@ class DisposalService:
             notify(s, leaders, "archive.disposal_reviewed",
                    f"Danh mục hủy tài liệu số {lst.id} đã được Hội đồng xác định giá trị thẩm định, chờ quyết định",
                    dedupe=f"disposal-reviewed:{lst.id}")
-            return list_dict(s, lst)
+            return list_dict(s, lst, self.hide)
 
     def decide(self, actor: Actor | None, list_id: int, *, approve: bool, decision_ref: str = "",
                reason: str = "", origin: RequestOrigin | None = None) -> dict[str, Any]:
@@ -167,10 +168,10 @@ class DisposalService:
         with self.db.write() as s:
             lst = _load(s, actor, list_id, for_update=True)
             target = DisposalStatus.APPROVED if approve else DisposalStatus.REJECTED
-            check_disposal_transition(DisposalStatus(lst.status), target)
-            if lst.status != DisposalStatus.REVIEWED.value:
+            if lst.status == DisposalStatus.PROPOSED.value:
                 raise InvalidState("the appraisal council reviews the list before the head decides",
                                    {"status": lst.status})
+            check_disposal_transition(DisposalStatus(lst.status), target)
             if approve:
                 lst.decision_ref = required_text(decision_ref, "decision_ref", 100)
             else:
@@ -182,7 +183,7 @@ class DisposalService:
             audit.record(s, actor=actor, action="disposal.approve" if approve else "disposal.reject",
                          object_type="disposal_list", object_id=lst.id, origin=origin, agency_id=lst.agency_id,
                          details={"decision_ref": lst.decision_ref, "reason": lst.rejection_reason})
-            return list_dict(s, lst)
+            return list_dict(s, lst, self.hide)
 
     # ------------------------------------------------------------ destruction
     def destroy(self, actor: Actor | None, list_id: int, *, origin: RequestOrigin | None = None,
@@ -230,7 +231,7 @@ class DisposalService:
                          origin=origin, agency_id=lst.agency_id,
                          details={"dossiers": [e["file_code"] for e in record_dossiers],
                                   "decision_ref": lst.decision_ref})
-            out = list_dict(s, lst)
+            out = list_dict(s, lst, self.hide)
             doomed = sorted(doomed_keys - still_used)
         out["objects"] = self._delete_objects(doomed)
         return out
@@ -245,7 +246,7 @@ class DisposalService:
                     DossierDocument.document_id == doc.id, Dossier.id.not_in(destroying),
                     Dossier.status != DossierStatus.DESTROYED.value))]
             entry = {"id": doc.id, "number_notation": number_notation(doc.code_number, doc.code_notation) or None,
-                     "subject": doc.subject, "files": [{"role": f.role, "sha256": f.sha256, "size": f.size}
+                     "subject": doc.subject, "secrecy": doc.secrecy, "files": [{"role": f.role, "sha256": f.sha256, "size": f.size}
                                                       for f in doc.files]}
             if kept_by:
                 entry["content_kept"] = f"also filed in {', '.join(sorted(kept_by))}"
@@ -319,7 +320,17 @@ def _name(s: Session, user_id: int | None) -> str | None:
     return user.full_name if user else None
 
 
-def list_dict(s: Session, lst: DisposalList, *, items: bool = True) -> dict[str, Any]:
+def _masked(record: dict[str, Any] | None, hide_top_secret: bool) -> dict[str, Any] | None:
+    """The destruction record as shown: subjects of Tuyệt mật documents hidden where the
+    deployment hides them (the stored record keeps them)."""
+    if not record:
+        return record
+    return {**record, "dossiers": [
+        {**d, "documents": [{**doc, "subject": listed_subject(doc["subject"], doc.get("secrecy", 0), hide_top_secret)}
+                            for doc in d["documents"]]} for d in record.get("dossiers", [])]}
+
+
+def list_dict(s: Session, lst: DisposalList, hide_top_secret: bool, *, items: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": lst.id, "agency_id": lst.agency_id, "status": lst.status, "secrecy": lst.secrecy,
         "listed_on": lst.listed_on.isoformat(),
@@ -335,6 +346,6 @@ def list_dict(s: Session, lst: DisposalList, *, items: bool = True) -> dict[str,
         held = held_dossier_ids(s, [i.dossier_id for i in rows])
         out["items"] = [{"dossier": dossier_dict(s, s.get(Dossier, i.dossier_id), held=i.dossier_id in held),
                          "decision": i.decision, "note": i.note} for i in rows]
-        out["destruction_record"] = lst.destruction_record
+        out["destruction_record"] = _masked(lst.destruction_record, hide_top_secret)
     return out
 

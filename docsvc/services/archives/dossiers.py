@@ -11,14 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
-from docsvc.db.models import (Document, DocumentFile, Dossier, DossierDocument, DossierPlan, Organisation,
-                              RetentionPeriod, User)
+from docsvc.db.models import Document, DocumentFile, Dossier, DossierDocument, DossierPlan, Organisation, User
 from docsvc.db.uow import Database
 from docsvc.domain.archives import (DossierStatus, FiledDocument, Retention, Rights, check_dossier_transition,
                                     check_notation, chronological, closing_problems, file_code, must_transfer,
                                     transfer_due_on)
 from docsvc.domain.documents import number_notation
-from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy
+from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
 from docsvc.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
 from docsvc.services import audit
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
@@ -58,9 +57,10 @@ def filed_documents(s: Session, dossier_id: int) -> list[Document]:
 
 
 class DossierService:
-    def __init__(self, db: Database, locks: ObjectLocks) -> None:
+    def __init__(self, db: Database, locks: ObjectLocks, *, hide_top_secret_subject: bool = True) -> None:
         self.db = db
         self.locks = locks
+        self.hide_top_secret_subject = hide_top_secret_subject
 
     # ------------------------------------------------------------ plans
     def create_plan(self, actor: Actor | None, *, year: int, title: str = "", agency_id: int | None = None,
@@ -197,7 +197,7 @@ class DossierService:
             rows.sort(key=lambda r: (r[1].ordinal is None, r[1].ordinal or 0, document_date(r[0]) or date.max,
                                      r[0].id))
             out = dossier_dict(s, d)
-            out["documents"] = [_filed_dict(doc, link) for doc, link in rows]
+            out["documents"] = [_filed_dict(doc, link, self.hide_top_secret_subject) for doc, link in rows]
             return out
 
     def list(self, actor: Actor, *, year: int | None = None, status: list[str] | None = None,
@@ -412,10 +412,11 @@ def _facts(doc: Document) -> FiledDocument:
                          page_amount=doc.page_amount)
 
 
-def _filed_dict(doc: Document, link: DossierDocument) -> dict[str, Any]:
+def _filed_dict(doc: Document, link: DossierDocument, hide_top_secret: bool) -> dict[str, Any]:
     return {"id": doc.id, "ordinal": link.ordinal, "direction": doc.direction, "status": doc.status,
             "number_notation": number_notation(doc.code_number, doc.code_notation) or None,
-            "subject": doc.subject, "date": (document_date(doc) or date.min).isoformat(),
+            "subject": listed_subject(doc.subject, doc.secrecy, hide_top_secret),
+            "date": (document_date(doc) or date.min).isoformat(),
             "secrecy": Secrecy(doc.secrecy).key, "page_amount": doc.page_amount,
             "filed_at": to_vn_iso(link.filed_at)}
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from docsvc.db.models import Document, Dossier, DossierDocument, SecrecyDecision, User
 from docsvc.db.uow import Database
 from docsvc.domain.archives import REVIEW_DAYS_AHEAD, add_years, check_extension_years, protection_ends_on
-from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy
+from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
 from docsvc.errors import InvalidInput, InvalidState, NotFound
 from docsvc.services import audit
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
@@ -185,8 +185,7 @@ class SecrecyService:
                               "decision_ref": decision_ref, "reason": reason})
 
     def _entry(self, s: Session, doc: Document, p: Protection, today: date) -> dict[str, Any]:
-        hidden = self.hide_top_secret_subject and doc.secrecy == Secrecy.TUYET_MAT
-        return {"document_id": doc.id, "subject": "[Tuyệt mật]" if hidden else doc.subject,
+        return {"document_id": doc.id, "subject": listed_subject(doc.subject, doc.secrecy, self.hide_top_secret_subject),
                 "secrecy": p.level.key, "secrecy_label": p.level.label_vi,
                 "classified_on": p.classified_on.isoformat(), "protected_until": p.ends_on.isoformat(),
                 "days_left": p.days_left(today), "extensions": p.extensions,

@@ -28,6 +28,8 @@ from docsvc.services.notifications import notify
 from docsvc.timeutil import to_vn, to_vn_iso, vn_today
 
 MAX_DOSSIERS_PER_TRANSFER = 500
+#: Who follows transfers and reads handover records (they list dossier titles and file digests).
+TRANSFER_READERS = (Role.ARCHIVIST, *PLAN_KEEPERS, Role.LEADER)
 
 
 class TransferService:
@@ -37,8 +39,7 @@ class TransferService:
 
     def due(self, actor: Actor, *, within_days: int = 30, today: date | None = None) -> list[dict[str, Any]]:
         """Closed dossiers waiting for transfer whose due date is within ``within_days`` (or past)."""
-        require(actor, Role.ARCHIVIST, *PLAN_KEEPERS, Role.LEADER,
-                message="the archive, the registry and the leaders follow transfers")
+        require(actor, *TRANSFER_READERS, message="the archive, the registry and the leaders follow transfers")
         today = today or vn_today()
         with self.db.read() as s:
             rows = s.execute(select(Dossier).where(
@@ -129,6 +130,7 @@ class TransferService:
         return out
 
     def get(self, actor: Actor, transfer_id: int) -> dict[str, Any]:
+        require(actor, *TRANSFER_READERS, message="the archive, the registry and the leaders read handover records")
         with self.db.read() as s:
             t = s.get(ArchiveTransfer, transfer_id)
             if t is None or t.agency_id != actor.agency_id or not _may_read_record(s, actor, t):
@@ -136,6 +138,7 @@ class TransferService:
             return transfer_dict(s, t)
 
     def list(self, actor: Actor) -> list[dict[str, Any]]:
+        require(actor, *TRANSFER_READERS, message="the archive, the registry and the leaders read handover records")
         with self.db.read() as s:
             rows = s.execute(select(ArchiveTransfer).where(ArchiveTransfer.agency_id == actor.agency_id)
                              .order_by(ArchiveTransfer.id.desc())).scalars()

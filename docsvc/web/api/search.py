@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from docsvc.domain.identity import Actor
+from docsvc.domain.identity import HIDDEN_SUBJECT, Actor
 from docsvc.errors import InvalidInput
 from docsvc.web.api import api
 from docsvc.web.api.common import StrictModel
@@ -73,7 +73,7 @@ def run_search(actor: Actor, params: SearchParams) -> Any:
 
 def hit_dict(hit: Any) -> dict[str, Any]:
     return {"id": int(hit.id), "direction": hit.direction, "number_notation": hit.notation,
-            "subject": hit.subject if hit.subject is not None else "[Tuyệt mật]",
+            "subject": hit.subject if hit.subject is not None else HIDDEN_SUBJECT,
             "type": {"code": hit.type_code, "name": hit.type_name}, "issuing_body": hit.issuing_body,
             "organ_id": hit.organ_id, "incoming_number": hit.incoming_number,
             "issued_date": hit.issued_date.isoformat() if hit.issued_date else None,

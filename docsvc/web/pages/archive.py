@@ -12,12 +12,13 @@ from flask_babel import lazy_gettext as _l
 from docsvc.domain.archives import OPEN_DISPOSAL
 from docsvc.domain.identity import Role
 from docsvc.services.archives.common import HOLD_KEEPERS
+from docsvc.services.archives.transfers import TRANSFER_READERS as TRANSFER_READERS_SERVICE
 from docsvc.web.context import container
 from docsvc.web.pages.base import optional_actor, page_actor, page_blueprint, render
 from docsvc.web.pages.nav import NavItem
 
-#: Who follows transfers (TransferService.due) and reads the handover records.
-TRANSFER_READERS = frozenset({Role.ARCHIVIST, Role.CLERK, Role.LEADER})
+#: Who follows transfers and reads the handover records (the transfer service's rule).
+TRANSFER_READERS = frozenset(TRANSFER_READERS_SERVICE)
 #: Who follows legal holds, disposal and the protection periods of secret documents.
 HOLD_READERS = frozenset(HOLD_KEEPERS)
 DISPOSAL_READERS = frozenset({Role.ARCHIVIST, Role.LEADER})

@@ -16,7 +16,6 @@ from docsvc.web.context import container
 from docsvc.web.pages import forms
 from docsvc.web.pages.archive import DISPOSAL_READERS
 from docsvc.web.pages.base import act, dispatch, page_actor, page_blueprint, render, web_origin
-from docsvc.web.pages.dossiers import hide_top_secret
 
 bp = page_blueprint("disposal", __name__, url_prefix="/archive/disposal", roles=DISPOSAL_READERS)
 STATUSES = [s.value for s in DisposalStatus]
@@ -75,9 +74,6 @@ def show(list_id: int) -> Any:
 
 def render_list(actor: Actor, list_id: int, status: int = 200, template: str = "disposal_list.html") -> Any:
     lst = container().disposal.get(actor, list_id)
-    record = lst.get("destruction_record") or {}
-    for entry in record.get("dossiers", []):
-        entry["documents"] = hide_top_secret(entry["documents"], all_top_secret=lst["secrecy"] == Secrecy.TUYET_MAT)
     return render(template, status, lst=lst, archivist=actor.has(Role.ARCHIVIST), leader=actor.has(Role.LEADER),
                   to_destroy=[i for i in lst["items"] if i["decision"] == "destroy"], note_text=note_text)
 

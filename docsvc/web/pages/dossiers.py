@@ -34,7 +34,6 @@ bp = page_blueprint("dossiers", __name__, roles=KEEPERS)
 NAV = [NavItem("dossiers.plan", _l("Dossiers"), order=50, roles=KEEPERS)]
 
 PER_PAGE = 50
-TOP_SECRET_SUBJECT = "[Tuyệt mật]"  # as the document and search services show a hidden subject
 STATUSES = [s.value for s in DossierStatus]
 
 
@@ -92,7 +91,6 @@ def show(dossier_id: int) -> Any:
 def render_dossier(actor: Actor, dossier_id: int, status: int = 200) -> Any:
     c = container()
     dossier = c.dossiers.get(actor, dossier_id)  # NotFound for what the actor may not see
-    dossier["documents"] = hide_top_secret(dossier["documents"])
     holds = [h for h in c.holds.list(actor, active_only=False) if h["dossier_id"] == dossier_id] \
         if actor.has(*HOLD_KEEPERS) else []
     active = next((h for h in holds if h["active"]), None)
@@ -109,16 +107,6 @@ def render_dossier(actor: Actor, dossier_id: int, status: int = 200) -> Any:
                   units=agency_units(actor) if "edit" in allowed else [], keeper=keeper, find=find, found=found,
                   find_error=find_error, filed={x["id"] for x in dossier["documents"]},
                   problems=_closing_problems(dossier["documents"]), follows_transfers=actor.has(*TRANSFER_READERS))
-
-
-def hide_top_secret(documents: list[dict[str, Any]], *, all_top_secret: bool = False) -> list[dict[str, Any]]:
-    """Documents listed on a page with the subject of Tuyệt mật ones hidden when the deployment
-    says so (DOCSVC_HIDE_TOP_SECRET_SUBJECT), as in every other list; ``all_top_secret``: the
-    list itself is Tuyệt mật (a destruction record, whose entries carry no level)."""
-    if not container().settings.hide_top_secret_subject:
-        return documents
-    return [{**x, "subject": TOP_SECRET_SUBJECT} if all_top_secret or x.get("secrecy") == "tuyet_mat" else x
-            for x in documents]
 
 
 def _find(actor: Actor, q: str) -> tuple[list[dict[str, Any]], str | None]:
