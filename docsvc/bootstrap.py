@@ -147,7 +147,8 @@ class Container:
     def indexing(self) -> IndexingService:
         return IndexingService(self.db, self.files, self.search_index,
                                hide_top_secret_subject=self.settings.hide_top_secret_subject,
-                               ocr=self.extra.get("ocr", True))
+                               ocr=self.extra.get("ocr", True),
+                               lease=timedelta(seconds=self.settings.outbox_lease_seconds))
 
     def document_types(self) -> list[dict[str, Any]]:
         from sqlalchemy import select

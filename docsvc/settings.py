@@ -71,6 +71,7 @@ class Settings:
     login_lockout_minutes: int = 15
     holidays: str = ""  # extra non-working days "YYYY-MM-DD,..." on top of the built-in calendar
     log_level: str = "INFO"
+    outbox_lease_seconds: int = 120  # a worker that dies mid-item leaves it to others after this long
     environment: str = "development"  # "production" refuses generated secrets
 
     # ---------------------------------------------------------------- derived values
@@ -259,5 +260,7 @@ def _validate(s: Settings) -> None:
         for name in ("secret_key", "encryption_keys"):
             if not getattr(s, name):
                 raise ConfigError(s.env_name(name), "must be set in production (no generated secrets)")
+    if s.outbox_lease_seconds < 1:
+        raise ConfigError(s.env_name("outbox_lease_seconds"), "expected a positive number of seconds")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(s.env_name("log_level"), "expected DEBUG, INFO, WARNING or ERROR")

@@ -78,3 +78,58 @@ def upload(user_client: Any, *, file: bytes | None = None, filename: str = "van-
 def created(response: Any) -> dict[str, Any]:
     assert response.status_code == 201, (response.status_code, response.get_data(as_text=True)[:800])
     return response.get_json()
+
+
+def settings_env(settings: Any, **extra: str) -> dict[str, str]:
+    """The environment that makes a child process (`docsvc worker`, gunicorn) use ``settings``:
+    this process's environment without its DOCSVC_* variables, plus one per set setting."""
+    import os
+    from dataclasses import fields
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")}
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if value in (None, "", ()):
+            continue
+        if isinstance(value, tuple):
+            value = ",".join(str(v) for v in value)
+        env[settings.env_name(f.name)] = str(value)
+    env.update(extra)
+    return env
+
+
+def start_worker(settings: Any, *args: str) -> Any:
+    """A real `docsvc worker` process on ``settings`` (its own process group, so that a test can
+    kill it together with its pool children). Its output goes to ``proc.log_path`` (a file, not a
+    pipe nobody reads: a full pipe would block the worker); ``process_log(proc)`` reads it."""
+    import subprocess
+    import sys
+    import tempfile
+    log = tempfile.NamedTemporaryFile(prefix="docsvc-worker-", suffix=".log", delete=False)
+    proc = subprocess.Popen([sys.executable, "-m", "docsvc", "worker", *args], env=settings_env(settings),
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc.log_path = log.name  # type: ignore[attr-defined]
+    log.close()
+    return proc
+
+
+def process_log(proc: Any, tail: int = 4000) -> str:
+    from pathlib import Path
+    return Path(proc.log_path).read_text(errors="replace")[-tail:]
+
+
+def stop_process(proc: Any, timeout: float = 20) -> None:
+    """Terminate a child process (and its process group), killing it if it does not stop in time."""
+    import os
+    import signal
+    import subprocess
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
