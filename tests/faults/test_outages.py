@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -199,9 +200,8 @@ def test_database_stopped_during_uploads_and_issues(fault_api, fault_container, 
         t.join(timeout=120)
 
     statuses = {code for _, code, _ in results}
-    print("outage results:", {k: sum(1 for n, c, _ in results if c == k and n.startswith(("issue", "Công"))[0:0] or
-                                     sum(1 for n, c, _ in results if c == k)) for k in statuses},
-          "issues:", [(n, c) for n, c, _ in results if n.startswith("issue")])
+    print("outage results:", Counter(code for _, code, _ in results),
+          "issues:", [(name, code) for name, code, _ in results if name.startswith("issue")])
     assert statuses <= {201, 200, 503}, sorted(statuses)
     assert 503 in statuses, "no request met the outage"
     for subject, code, body in results:
