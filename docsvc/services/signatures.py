@@ -193,6 +193,11 @@ class SignatureService:
             return verify_report(data, self.trust).to_json()
         except DomainError as exc:  # no trust configured: say so in the report instead of failing receipt
             return {"verdict": "indeterminate", "signatures": [], "error": exc.message}
+        except Exception as exc:  # noqa: BLE001 - signature data the validator cannot even read (a
+            # damaged or forged /Sig dictionary) makes the document's signatures invalid, not the receipt fail
+            log.info("unreadable signature data: %s: %s", type(exc).__name__, exc)
+            return {"verdict": "invalid", "signatures": [],
+                    "error": f"the signature data cannot be read: {str(exc)[:200]}"}
 
     def validate_stream(self, stream: BinaryIO) -> dict[str, Any]:
         return self.validate(stream)
