@@ -19,6 +19,8 @@ from docsvc.web.errors import install_error_handlers
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
     """Build the WSGI app. gunicorn: ``gunicorn 'docsvc.web.app:create_app()'``."""
     container = container or build_container(settings)
+    from docsvc.tasks.app import use_container
+    use_container(container)  # tasks sent by requests go to the configured broker (or run in-process)
     s = container.settings
     logging.basicConfig(level=s.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask(__name__, static_folder=None)
