@@ -80,21 +80,10 @@ def created(response: Any) -> dict[str, Any]:
     return response.get_json()
 
 
-def settings_env(settings: Any, **extra: str) -> dict[str, str]:
-    """The environment that makes a child process (`docsvc worker`, gunicorn) use ``settings``:
-    this process's environment without its DOCSVC_* variables, plus one per set setting."""
-    import os
-    from dataclasses import fields
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")}
-    for f in fields(settings):
-        value = getattr(settings, f.name)
-        if value in (None, "", ()):
-            continue
-        if isinstance(value, tuple):
-            value = ",".join(str(v) for v in value)
-        env[settings.env_name(f.name)] = str(value)
-    env.update(extra)
-    return env
+def settings_env(settings: Any) -> dict[str, str]:
+    """The environment that makes a child process (`docsvc worker`, gunicorn) use ``settings``."""
+    from bench.stack import env_of
+    return env_of(settings)
 
 
 def start_worker(settings: Any, *args: str) -> Any:

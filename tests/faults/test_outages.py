@@ -223,4 +223,4 @@ def test_database_stopped_during_uploads_and_issues(fault_api, fault_container, 
             r = clerk.post(f"/api/v1/documents/{d['id']}/issue", json={"recipients": [{"agency_id": snv}]})
             assert r.status_code == 200, r.get_json()
     state = assert_clean_state(fault_container)
-    assert state["numbered"] >= len(drafts)
+    assert state.numbered >= len(drafts)
