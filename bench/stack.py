@@ -164,6 +164,9 @@ class Stack:
                 pass
             c.close()
         url = make_url(self.settings.database_url)
+        if url.get_backend_name() != "postgresql":
+            shutil.rmtree(self.settings.data_dir, ignore_errors=True)
+            return
         with psycopg.connect(host=url.host, port=url.port, user=url.username, password=url.password,
                              dbname="postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
