@@ -316,7 +316,7 @@ def document_dict(s: Session, doc: Document, *, hide_subject: bool, detail: bool
     subject = doc.subject
     if hide_subject and secrecy is Secrecy.TUYET_MAT:
         subject = "[Tuyệt mật]"
-    creator = s.get(User, doc.created_by) if doc.created_by else None
+    creator = _user(s, doc.created_by) if doc.created_by else None
     out: dict[str, Any] = {
         "id": doc.id,
         "agency_id": doc.agency_id,
@@ -348,6 +348,15 @@ def document_dict(s: Session, doc: Document, *, hide_subject: bool, detail: bool
             "files": [_file_dict(f, public=True) for f in doc.files],
         })
     return out
+
+
+def _user(s: Session, user_id: int) -> User | None:
+    """The user, loaded once per session: lists name the creator of every item, and the session's
+    identity map is weak (a plain ``s.get`` queried again for each item)."""
+    users = s.info.setdefault("users_by_id", {})
+    if user_id not in users:
+        users[user_id] = s.get(User, user_id)
+    return users[user_id]
 
 
 def _duplicate_warnings(s: Session, doc: Document) -> list[dict[str, Any]]:
