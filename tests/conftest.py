@@ -126,13 +126,20 @@ class PostgresDatabases:
 
     def _execute(self, sql: str) -> None:
         """Run an admin statement, reconnecting once if the server was restarted (fault tests)."""
+        import time
+
         import psycopg
-        try:
-            self._conn.execute(sql)
-        except psycopg.OperationalError:
-            self._conn.close()
-            self._conn = self._connect()
-            self._conn.execute(sql)
+        for attempt in range(5):
+            try:
+                self._conn.execute(sql)
+                return
+            except psycopg.OperationalError:
+                self._conn.close()
+                self._conn = self._connect()
+            except psycopg.errors.InsufficientPrivilege:
+                # DROP ... WITH (FORCE) cannot end an autovacuum worker (not ours) busy on the database
+                time.sleep(0.5 * (attempt + 1))
+        self._conn.execute(sql)
 
     def close(self) -> None:
         self.drop(self.template)

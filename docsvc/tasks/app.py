@@ -36,6 +36,8 @@ _container: Container | None = None
 
 def configure(settings: Settings) -> Celery:
     import docsvc.tasks.jobs  # noqa: F401  (late: registers the tasks and their PERIODIC entries)
+    if celery_app.conf.broker_url != (settings.broker_url or "memory://"):
+        _drop_broker_connections()
     if settings.broker_is_embedded:
         celery_app.conf.update(broker_url="memory://", task_always_eager=True, task_eager_propagates=True)
     else:
@@ -44,6 +46,16 @@ def configure(settings: Settings) -> Celery:
     celery_app.conf.beat_schedule = {name: {"task": task, "schedule": every}
                                      for name, (task, every) in PERIODIC.items()}
     return celery_app
+
+
+def _drop_broker_connections() -> None:
+    """Forget the pooled connections to the previous broker: Celery keeps them once made, so a
+    process whose settings change (tests, several containers) would go on sending there."""
+    pool = celery_app._pool
+    if pool is not None:
+        pool.force_close_all()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 def use_container(container: Container) -> None:
