@@ -226,6 +226,7 @@ def main() -> None:
     with Stack.real(workers=args.web_workers, celery_concurrency=args.celery_concurrency) as stack:
         result = run_load(stack, clients=args.clients, duration=args.duration)
     print(result.report())
+    print(f"logs of gunicorn and the worker: {stack.logs}")
     sys.exit(0 if result.verification.ok and not result.server_errors else 1)
 
 

@@ -75,7 +75,7 @@ class Stack:
         self.celery, self.celery_concurrency = celery, celery_concurrency
         self.procs: list[subprocess.Popen] = []
         self.container: Any = None
-        self.logs = Path(settings.data_dir) / "logs"
+        self.logs = ROOT / "var" / "bench-logs" / Path(settings.data_dir).name  # kept after cleanup
 
     @classmethod
     def real(cls, **kwargs: Any) -> "Stack":
@@ -159,7 +159,9 @@ class Stack:
             except Exception:  # noqa: BLE001 - best effort
                 pass
             try:
-                _empty_bucket(c.store)
+                from tests.helpers import remove_s3_bucket
+                if hasattr(c.store, "client"):
+                    remove_s3_bucket(c.store.client, c.store.bucket)
             except Exception:  # noqa: BLE001
                 pass
             c.close()
@@ -172,9 +174,3 @@ class Stack:
             conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
         shutil.rmtree(self.settings.data_dir, ignore_errors=True)
 
-
-def _empty_bucket(store: Any) -> None:
-    client, bucket = store.client, store.bucket
-    for v in list(client.list_objects(bucket, include_version=True, recursive=True)):
-        client.remove_object(bucket, v.object_name, version_id=v.version_id)
-    client.remove_bucket(bucket)

@@ -122,3 +122,29 @@ def stop_process(proc: Any, timeout: float = 20) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def remove_s3_bucket(client: Any, bucket: str) -> bool:
+    """Delete every version (lifting holds, bypassing governance) and the bucket: moto keeps all of
+    it in memory, so a suite that leaves its buckets behind grows the shared server without bound.
+    Compliance-retained versions cannot be deleted by anyone until they expire: then the bucket
+    stays and this returns False."""
+    import contextlib
+
+    from minio.deleteobjects import DeleteObject
+    from minio.error import S3Error
+    if not client.bucket_exists(bucket):
+        return True
+    for upload in client._list_multipart_uploads(bucket).uploads:
+        client._abort_multipart_upload(bucket, upload.object_name, upload.upload_id)
+    versions = list(client.list_objects(bucket, include_version=True, recursive=True))
+    for v in versions:
+        if not v.is_delete_marker:
+            with contextlib.suppress(S3Error):
+                client.disable_object_legal_hold(bucket, v.object_name, version_id=v.version_id)
+    errors = list(client.remove_objects(bucket, [DeleteObject(v.object_name, v.version_id) for v in versions],
+                                        bypass_governance_mode=True))
+    if errors:
+        return False
+    client.remove_bucket(bucket)
+    return True

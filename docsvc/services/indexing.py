@@ -57,8 +57,11 @@ class IndexingService:
 
     # ------------------------------------------------------------ outbox
     def drain(self, limit: int = 50) -> DrainReport:
+        from search.errors import SearchUnavailable
+        from storage.errors import StorageUnavailable
         report = DrainReport()
-        for item_id, key in self._claim(limit):
+        claimed = self._claim(limit)
+        for n, (item_id, key) in enumerate(claimed):
             try:
                 self.index_document(int(key))
             except Exception as exc:  # any failure: back off and retry later, keep the item
@@ -66,6 +69,13 @@ class IndexingService:
                 report.errors.append(f"document {key}: {type(exc).__name__}: {exc}"[:300])
                 self._failed(item_id, exc)
                 log.warning("indexing document %s failed: %s", key, exc)
+                if isinstance(exc, (SearchUnavailable, StorageUnavailable)):
+                    # The index or the object store is down or hanging: every other item would
+                    # wait for the same timeout. Back them all off now; the next drain tries again.
+                    for other_id, _ in claimed[n + 1:]:
+                        self._failed(other_id, exc)
+                    report.failed += len(claimed) - n - 1
+                    break
             else:
                 report.done += 1
                 with self.db.write() as s:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 from docsvc.bootstrap import Container, build_container
 from docsvc.settings import Settings, load_settings
@@ -64,6 +65,22 @@ def use_container(container: Container) -> None:
     with _lock:
         _container = container
     configure(container.settings)
+
+
+@worker_process_init.connect
+def _fresh_connections_after_fork(**_: Any) -> None:
+    """A prefork pool child starts with copies of its parent's pooled connections (database,
+    Elasticsearch, S3): two processes on one socket corrupt each other's traffic ("database
+    unavailable", garbled index writes). Each child builds its own container instead."""
+    global _container
+    with _lock:
+        parent = _container
+        if parent is None:
+            return
+        _container = build_container(parent.settings)
+        _container.extra.update(parent.extra)
+    if "db" in parent.__dict__:
+        parent.db.engine.dispose(close=False)  # forget the parent's connections without closing its sockets
 
 
 def task_container() -> Container:

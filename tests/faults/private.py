@@ -76,17 +76,28 @@ class PrivateServices:
 
     def kill(self, name: str) -> None:
         """SIGKILL, as a crash or an OOM kill would do (moto then forgets every object)."""
-        pidfile = {"redis": "redis.pid", "elasticsearch": "elasticsearch.pid", "s3": "s3.pid"}.get(name)
         if name == "postgres":
-            pid = int((self.dir / "postgres" / "postmaster.pid").read_text().split()[0])
-        else:
-            pid = int((self.dir / "run" / pidfile).read_text().strip())  # type: ignore[operator]
-        os.kill(pid, signal.SIGKILL)
+            raise ValueError("stop PostgreSQL with down(): a killed postmaster leaves its backends running")
+        os.kill(self._pid(name), signal.SIGKILL)
         deadline = time.monotonic() + 30
         while self.is_up(name) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if name != "postgres":
-            (self.dir / "run" / pidfile).unlink(missing_ok=True)  # type: ignore[operator]
+        {"redis": self.dir / "run" / "redis.pid", "elasticsearch": self.dir / "run" / "elasticsearch.pid",
+         "s3": self.dir / "run" / "s3.pid"}[name].unlink(missing_ok=True)
+
+    def _pid(self, name: str) -> int:
+        if name == "postgres":
+            return int((self.dir / "postgres" / "postmaster.pid").read_text().split()[0])
+        pidfile = {"redis": "redis.pid", "elasticsearch": "elasticsearch.pid", "s3": "s3.pid"}[name]
+        return int((self.dir / "run" / pidfile).read_text().strip())
+
+    def freeze(self, name: str) -> None:
+        """SIGSTOP: the server keeps its port and its connections but answers nothing (a hung
+        process, a stalled disk): the client's timeouts decide what happens."""
+        os.kill(self._pid(name), signal.SIGSTOP)
+
+    def thaw(self, name: str) -> None:
+        os.kill(self._pid(name), signal.SIGCONT)
 
     def is_up(self, name: str) -> bool:
         with socket.socket() as s:

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.real_backend, pytest.mark.slow,
 def test_short_load_run_loses_nothing() -> None:
     from bench.load import run_load
     from bench.stack import Stack
-    with Stack.real(workers=2, celery_concurrency=1) as stack:
+    with Stack.real(workers=2, celery_concurrency=2) as stack:
         result = run_load(stack, clients=8, duration=20)
     print(result.report())
     assert result.server_errors == 0, result.report()
