@@ -76,7 +76,8 @@ class Container:
         options: dict[str, Any] = {"keyring": KeyRing(keys, active)}
         if s.storage_is_s3:
             options.update(endpoint=s.s3_endpoint, access_key=s.s3_access_key, secret_key=s.s3_secret_key,
-                           region=s.s3_region)
+                           region=s.s3_region, connect_timeout=5.0, read_timeout=float(s.s3_timeout_seconds),
+                           retries=1)
         else:
             options.update(url_secret=secrets_store.secret_key(s).encode(), base_url=s.public_url)
         return open_store(s.storage_url, **options)

@@ -26,6 +26,7 @@ def test_hung_object_store_answers_503_in_bounded_time(fault_api, fault_containe
     try:
         r, seconds = _timed(lambda: upload(clerk, subject="Công văn gửi khi máy chủ S3 treo"))
         assert_error_shape(r, 503)
+        print(f"upload with S3 hung: 503 after {seconds:.1f} s")
         assert seconds < BOUND, seconds
     finally:
         private.thaw("s3")
@@ -40,6 +41,7 @@ def test_hung_search_index_answers_503_in_bounded_time(fault_api, fault_containe
     try:
         r, seconds = _timed(lambda: clerk.get("/api/v1/search", query_string={"q": "chi muc bi treo"}))
         assert_error_shape(r, 503)
+        print(f"search with Elasticsearch hung: 503 after {seconds:.1f} s")
         assert seconds < BOUND, seconds
         r, seconds = _timed(lambda: upload(clerk, subject="Công văn gửi khi chỉ mục treo"))
         assert r.status_code == 201, r.get_json()  # accepted: the outbox keeps the index work
