@@ -184,6 +184,9 @@ class SignatureService:
                             timestamper=self.settings.effective_tsa_url, validation_context=self.trust)
         except SigningError as exc:
             raise as_domain_error(exc) from None
+        except (TimeoutError, ConnectionError) as exc:  # OCSP/CRL fetch for B-LT: no answer in time
+            raise BackendUnavailable("the certificate status service (OCSP/CRL) did not answer in time; try "
+                                     "signing again shortly", {"backend": "pki", "reason": type(exc).__name__}) from exc
 
     def validate(self, pdf: bytes | BinaryIO) -> dict[str, Any]:
         """The validation report (JSON-able) of any signed PDF; never raises for a bad signature."""
