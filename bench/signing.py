@@ -69,11 +69,12 @@ class Setup:
         self.bare_timestamper = HTTPTimeStamper(self.tsa)
 
 
-def bare_pyhanko(setup: Setup, pdf: bytes, level: PadesLevel, signer: object = None) -> bytes:
+def bare_pyhanko(setup: Setup, pdf: bytes, level: PadesLevel, signer: object = None,
+                 field_name: str = "Signature1") -> bytes:
     """The same signature with pyHanko alone: what signing/ adds is measured against this.
     ``signer`` defaults to pyHanko's SimpleSigner loaded once from the same PKCS#12."""
     meta = PdfSignatureMetadata(
-        field_name="Signature1", md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES,
+        field_name=field_name, md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES,
         embed_validation_info=level.long_term, use_pades_lta=level is PadesLevel.B_LTA,
         validation_context=setup.trust.validation_context(), signer_key_usage={"digital_signature", "non_repudiation"})
     pdf_signer = PdfSigner(meta, signer=signer or setup.bare_signer,  # type: ignore[arg-type]

@@ -78,7 +78,8 @@ class Container:
         options: dict[str, Any] = {"keyring": KeyRing(keys, active)}
         if s.storage_is_s3:
             options.update(endpoint=s.s3_endpoint, access_key=s.s3_access_key, secret_key=s.s3_secret_key,
-                           region=s.s3_region)
+                           region=s.s3_region, connect_timeout=5.0, read_timeout=float(s.s3_timeout_seconds),
+                           retries=1)
         else:
             options.update(url_secret=secrets_store.secret_key(s).encode(), base_url=s.public_url)
         return open_store(s.storage_url, **options)
@@ -158,7 +159,8 @@ class Container:
     def indexing(self) -> IndexingService:
         return IndexingService(self.db, self.files, self.search_index,
                                hide_top_secret_subject=self.settings.hide_top_secret_subject,
-                               ocr=self.extra.get("ocr", True))
+                               ocr=self.extra.get("ocr", True),
+                               lease=timedelta(seconds=self.settings.outbox_lease_seconds))
 
     # ------------------------------------------------------------ dossiers and archives
     @cached_property

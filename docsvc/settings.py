@@ -46,6 +46,7 @@ class Settings:
     s3_access_key: str = ""
     s3_secret_key: str = ""
     s3_region: str = "us-east-1"
+    s3_timeout_seconds: int = 10  # waiting for an S3 answer; a hung server is a 503 after 2 tries, not a hung request
     search_url: str = ""  # default: embedded:<data_dir>/search.sqlite ; http(s)://... for Elasticsearch
     search_index: str = "docsvc"
     broker_url: str = ""  # empty: Celery runs tasks in-process (no external broker)
@@ -71,6 +72,7 @@ class Settings:
     login_lockout_minutes: int = 15
     holidays: str = ""  # extra non-working days "YYYY-MM-DD,..." on top of the built-in calendar
     log_level: str = "INFO"
+    outbox_lease_seconds: int = 120  # a worker that dies mid-item leaves it to others after this long
     environment: str = "development"  # "production" refuses generated secrets
 
     # ---------------------------------------------------------------- derived values
@@ -259,5 +261,9 @@ def _validate(s: Settings) -> None:
         for name in ("secret_key", "encryption_keys"):
             if not getattr(s, name):
                 raise ConfigError(s.env_name(name), "must be set in production (no generated secrets)")
+    if s.s3_timeout_seconds < 1:
+        raise ConfigError(s.env_name("s3_timeout_seconds"), "expected a positive number of seconds")
+    if s.outbox_lease_seconds < 1:
+        raise ConfigError(s.env_name("outbox_lease_seconds"), "expected a positive number of seconds")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(s.env_name("log_level"), "expected DEBUG, INFO, WARNING or ERROR")

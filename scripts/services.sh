@@ -11,10 +11,16 @@
 #   scripts/services.sh up|down|restart <name>   one service: postgres, redis, elasticsearch, s3
 #
 # Everything lives under var/services/ in the checkout; servers listen on 127.0.0.1 only.
+#
+# Private instances (the fault tests stop and restart servers, so they never touch the shared ones):
+#   DOCSVC_SVC_DIR=<dir> DOCSVC_SVC_PG_PORT=... (and _REDIS_, _ES_, _S3_PORT) scripts/services.sh up postgres
+# keeps that instance's data, pid files and logs under <dir>; installed software (the Elasticsearch
+# distribution) stays under var/services/ and is shared by every instance.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SVC="$ROOT/var/services"
+INSTALL="$ROOT/var/services"
+SVC="${DOCSVC_SVC_DIR:-$INSTALL}"
 RUN="$SVC/run"
 LOGS="$SVC/logs"
 
@@ -127,23 +133,27 @@ java17_home() {
   return 1
 }
 
+elasticsearch_install() {  # the distribution, once per checkout (shared by private instances)
+  local home="$INSTALL/elasticsearch-$ES_VERSION"
+  [ -x "$home/bin/elasticsearch" ] && return 0
+  command -v mvn >/dev/null || apt_install maven
+  command -v unzip >/dev/null || apt_install unzip
+  mkdir -p "$INSTALL/downloads"
+  log "fetching Elasticsearch $ES_VERSION (integ-test zip) from Maven Central"
+  mvn -q -B dependency:copy \
+    -Dartifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip" \
+    -DoutputDirectory="$INSTALL/downloads" >"$LOGS/es-download.log" 2>&1 \
+    || die "could not fetch the Elasticsearch zip (see $LOGS/es-download.log)"
+  rm -rf "$home.partial"; mkdir -p "$home.partial"
+  unzip -q "$INSTALL/downloads/elasticsearch-$ES_VERSION.zip" -d "$home.partial"
+  mv "$home.partial/elasticsearch-$ES_VERSION" "$home"; rm -rf "$home.partial"
+}
+
 elasticsearch_up() {
-  local home="$SVC/elasticsearch-$ES_VERSION" data="$SVC/es-data" java
+  local home="$INSTALL/elasticsearch-$ES_VERSION" data="$SVC/es-data" java
   if port_open "$ES_PORT"; then log "elasticsearch already up on $ES_PORT"; return 0; fi
   java="$(java17_home)" || { apt_install openjdk-17-jre-headless; java="$(java17_home)"; }
-  if [ ! -x "$home/bin/elasticsearch" ]; then
-    command -v mvn >/dev/null || apt_install maven
-    command -v unzip >/dev/null || apt_install unzip
-    mkdir -p "$SVC/downloads"
-    log "fetching Elasticsearch $ES_VERSION (integ-test zip) from Maven Central"
-    mvn -q -B dependency:copy \
-      -Dartifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip" \
-      -DoutputDirectory="$SVC/downloads" >"$LOGS/es-download.log" 2>&1 \
-      || die "could not fetch the Elasticsearch zip (see $LOGS/es-download.log)"
-    rm -rf "$home.partial"; mkdir -p "$home.partial"
-    unzip -q "$SVC/downloads/elasticsearch-$ES_VERSION.zip" -d "$home.partial"
-    mv "$home.partial/elasticsearch-$ES_VERSION" "$home"; rm -rf "$home.partial"
-  fi
+  elasticsearch_install
   mkdir -p "$data" "$LOGS/es" "$SVC/es-tmp"
   [ "$(id -u)" = 0 ] && chown -R "$SVC_USER" "$home" "$data" "$LOGS/es" "$SVC/es-tmp"
   as_service_user env ES_JAVA_HOME="$java" ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP" ES_TMPDIR="$SVC/es-tmp" \

@@ -12,6 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from docsvc.settings import Settings, load_settings
-from tests.helpers import ApiClient
+from tests.helpers import ApiClient, remove_s3_bucket
 
 REAL_DATABASE_URL = os.environ.get("DOCSVC_DATABASE_URL", "")
 HAS_REAL_DB = REAL_DATABASE_URL.startswith("postgresql")
@@ -100,11 +101,12 @@ class PostgresDatabases:
         import psycopg
         url = make_url(admin_url)
         self._url = url
-        self._conn = psycopg.connect(
+        self._connect = lambda: psycopg.connect(
             host=url.host, port=url.port, user=url.username, password=url.password, dbname=url.database,
             autocommit=True)
+        self._conn = self._connect()
         self.template = f"docsvc_tpl_{uuid.uuid4().hex[:8]}"
-        self._conn.execute(f'CREATE DATABASE "{self.template}"')
+        self._execute(f'CREATE DATABASE "{self.template}"')
         from docsvc.db import migrate
         from docsvc.db.engine import make_engine
         engine = make_engine(self.url_of(self.template))
@@ -116,23 +118,28 @@ class PostgresDatabases:
 
     def create(self) -> str:
         name = f"docsvc_t_{uuid.uuid4().hex[:10]}"
-        self._conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}" STRATEGY FILE_COPY')
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}" STRATEGY FILE_COPY')
         return name
 
     def drop(self, name: str) -> None:
-        """Drop a test database. FORCE cannot end an autovacuum worker (a superuser process) for a
-        non-superuser role, so a busy database is retried for a few seconds before giving up."""
+        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _execute(self, sql: str) -> None:
+        """Run an admin statement, reconnecting once if the server was restarted (fault tests)."""
         import time
 
         import psycopg
-        for attempt in range(20):
+        for attempt in range(5):
             try:
-                self._conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                self._conn.execute(sql)
                 return
+            except psycopg.OperationalError:
+                self._conn.close()
+                self._conn = self._connect()
             except psycopg.errors.InsufficientPrivilege:
-                if attempt == 19:
-                    raise
-                time.sleep(0.5)
+                # DROP ... WITH (FORCE) cannot end an autovacuum worker (not ours) busy on the database
+                time.sleep(0.5 * (attempt + 1))
+        self._conn.execute(sql)
 
     def close(self) -> None:
         self.drop(self.template)
@@ -177,24 +184,19 @@ def settings_overrides() -> dict[str, Any]:
     return {}
 
 
-@pytest.fixture
-def settings(backend: str, database_url: str, tmp_path: Path, settings_overrides: dict[str, Any],
-             pki: tuple[Any, Path, _CurrentCa]) -> Settings:
-    import shutil
-    data_dir = tmp_path / "var"
-    data_dir.mkdir(exist_ok=True)
+def make_test_settings(data_dir: Path, database_url: str, pki: tuple[Any, Path, "_CurrentCa"], **values: Any) -> Settings:
+    """Settings of one test: its data folder (with a copy of the session's CA), its database, the
+    loopback PKI server's URL, fast password hashing, then ``values``."""
+    data_dir.mkdir(parents=True, exist_ok=True)
     server, template, _ = pki
     shutil.copytree(template, data_dir / "ca")
-    values: dict[str, Any] = {"data_dir": data_dir, "database_url": database_url, **FAST_HASH,
-                              "ca_passphrase": CA_PASSPHRASE, "public_url": server.base_url.removesuffix("/pki")}
-    if backend == "real":
-        values.update(real_backend_overrides())
-    values.update(settings_overrides)
-    return load_settings(environ={}, **values)
+    return load_settings(environ={}, **{"data_dir": data_dir, "database_url": database_url, **FAST_HASH,
+                                        "ca_passphrase": CA_PASSPHRASE,
+                                        "public_url": server.base_url.removesuffix("/pki"), **values})
 
 
-@pytest.fixture
-def container(settings: Settings, pki: tuple[Any, Path, _CurrentCa]) -> Iterator[Any]:
+@contextmanager
+def running_container(settings: Settings, pki: tuple[Any, Path, "_CurrentCa"]) -> Iterator[Any]:
     """The wired application, initialised like `docsvc init` does (bucket, index schema...)."""
     from docsvc.bootstrap import build_container
     from docsvc.services.setup import initialise
@@ -204,11 +206,30 @@ def container(settings: Settings, pki: tuple[Any, Path, _CurrentCa]) -> Iterator
     initialise(c)
     use_container(c)
     pki[2].container = c
-    yield c
-    pki[2].container = None
-    if settings.search_is_elasticsearch:
-        c.search_index.drop()
-    c.close()
+    try:
+        yield c
+    finally:
+        pki[2].container = None
+        with suppress(Exception):  # best effort: a fault test may leave a server down
+            if settings.search_is_elasticsearch:
+                c.search_index.drop()
+        with suppress(Exception):
+            if settings.storage_is_s3:
+                remove_s3_bucket(c.store.client, c.store.bucket)
+        c.close()
+
+
+@pytest.fixture
+def settings(backend: str, database_url: str, tmp_path: Path, settings_overrides: dict[str, Any],
+             pki: tuple[Any, Path, _CurrentCa]) -> Settings:
+    values: dict[str, Any] = real_backend_overrides() if backend == "real" else {}
+    return make_test_settings(tmp_path / "var", database_url, pki, **{**values, **settings_overrides})
+
+
+@pytest.fixture
+def container(settings: Settings, pki: tuple[Any, Path, _CurrentCa]) -> Iterator[Any]:
+    with running_container(settings, pki) as c:
+        yield c
 
 
 @pytest.fixture

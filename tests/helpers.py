@@ -164,3 +164,73 @@ def assert_refused_unless_offered(attempts: dict[str, Any], offered: Any, actor:
         except DomainError:
             continue
         raise AssertionError(f"{state}: {who} was not offered {action!r}, but the service accepted it")
+
+
+def settings_env(settings: Any) -> dict[str, str]:
+    """The environment that makes a child process (`docsvc worker`, gunicorn) use ``settings``."""
+    from bench.stack import env_of
+    return env_of(settings)
+
+
+def start_worker(settings: Any, *args: str) -> Any:
+    """A real `docsvc worker` process on ``settings`` (its own process group, so that a test can
+    kill it together with its pool children). Its output goes to ``proc.log_path`` (a file, not a
+    pipe nobody reads: a full pipe would block the worker); ``process_log(proc)`` reads it."""
+    import subprocess
+    import sys
+    import tempfile
+    log = tempfile.NamedTemporaryFile(prefix="docsvc-worker-", suffix=".log", delete=False)
+    proc = subprocess.Popen([sys.executable, "-m", "docsvc", "worker", *args], env=settings_env(settings),
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc.log_path = log.name  # type: ignore[attr-defined]
+    log.close()
+    return proc
+
+
+def process_log(proc: Any, tail: int = 4000) -> str:
+    from pathlib import Path
+    return Path(proc.log_path).read_text(errors="replace")[-tail:]
+
+
+def stop_process(proc: Any, timeout: float = 20) -> None:
+    """Terminate a child process (and its process group), killing it if it does not stop in time."""
+    import os
+    import signal
+    import subprocess
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def remove_s3_bucket(client: Any, bucket: str) -> bool:
+    """Delete every version (lifting holds, bypassing governance) and the bucket: moto keeps all of
+    it in memory, so a suite that leaves its buckets behind grows the shared server without bound.
+    Compliance-retained versions cannot be deleted by anyone until they expire: then the bucket
+    stays and this returns False."""
+    import contextlib
+
+    from minio.deleteobjects import DeleteObject
+    from minio.error import S3Error
+    if not client.bucket_exists(bucket):
+        return True
+    for upload in client._list_multipart_uploads(bucket).uploads:
+        client._abort_multipart_upload(bucket, upload.object_name, upload.upload_id)
+    versions = list(client.list_objects(bucket, include_version=True, recursive=True))
+    for v in versions:
+        if not v.is_delete_marker:
+            with contextlib.suppress(S3Error):
+                client.disable_object_legal_hold(bucket, v.object_name, version_id=v.version_id)
+    errors = list(client.remove_objects(bucket, [DeleteObject(v.object_name, v.version_id) for v in versions],
+                                        bypass_governance_mode=True))
+    if errors:
+        return False
+    client.remove_bucket(bucket)
+    return True

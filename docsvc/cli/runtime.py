@@ -54,8 +54,8 @@ def worker(beat: bool, concurrency: int) -> None:
             scheduler.stop()
         return
     argv = ["worker", "--loglevel", c.settings.log_level.upper(), "--concurrency", str(concurrency)]
-    if beat:
-        argv.append("--beat")
+    if beat:  # the schedule file belongs in the data folder, not wherever the worker was started
+        argv += ["--beat", "--schedule", str(c.settings.data_dir / "celerybeat-schedule")]
     celery_app.worker_main(argv)
 
 

@@ -140,6 +140,9 @@ def number_notation(number: int | str | None, notation: str | None) -> str:
 _NOTATION_FULL = re.compile(r"^\s*(\d{1,11})\s*/\s*([^\s/].{0,29})\s*$")
 
 
+CODE_NUMBER_MAX, CODE_NOTATION_MAX = 11, 30  # Appendix VI: CodeNumber (11), CodeNotation (30)
+
+
 def split_number_notation(text: str) -> tuple[str | None, str | None]:
     """'15/QĐ-UBND' → ('15', 'QĐ-UBND'); anything else is kept as a notation."""
     m = _NOTATION_FULL.match(text)

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, DocumentGrant, DocumentType, Organisation, User
 from docsvc.db.uow import Database
-from docsvc.domain.documents import (EDITABLE, INITIAL_STATUS, Direction, Status, Urgency, duplicate_key,
-                                     number_notation)
+from docsvc.domain.documents import (CODE_NOTATION_MAX, CODE_NUMBER_MAX, EDITABLE, INITIAL_STATUS, Direction,
+                                     Status, Urgency, duplicate_key, number_notation)
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
 from docsvc.errors import Gone, InvalidInput, InvalidState, NotFound, PermissionDenied
 from docsvc.services import audit
@@ -100,6 +100,7 @@ class DocumentService:
             raise PermissionDenied(f"your clearance does not cover {secrecy.label_vi} documents")
         if not data.subject.strip():
             raise InvalidInput("subject (trích yếu) is required", {"field": "subject"})
+        _check_code(data.code_number, data.code_notation)
         offline = secrecy > 0 and self.secrecy_policy == "connected"
         if offline and (main or attachments):
             raise InvalidInput(f"this deployment is connected to outside networks: the content of a "
@@ -325,7 +326,7 @@ def document_dict(s: Session, doc: Document, *, hide_subject: bool, detail: bool
     """The API shape of a document (Appendix VI names in comments)."""
     secrecy, urgency, status = Secrecy(doc.secrecy), Urgency(doc.urgency), Status(doc.status)
     subject = listed_subject(doc.subject, doc.secrecy, hide_subject)
-    creator = s.get(User, doc.created_by) if doc.created_by else None
+    creator = _user(s, doc.created_by) if doc.created_by else None
     out: dict[str, Any] = {
         "id": doc.id,
         "agency_id": doc.agency_id,
@@ -358,6 +359,15 @@ def document_dict(s: Session, doc: Document, *, hide_subject: bool, detail: bool
             "files": [_file_dict(f, public=True) for f in doc.files],
         })
     return out
+
+
+def _user(s: Session, user_id: int) -> User | None:
+    """The user, loaded once per session: lists name the creator of every item, and the session's
+    identity map is weak (a plain ``s.get`` queried again for each item)."""
+    users = s.info.setdefault("users_by_id", {})
+    if user_id not in users:
+        users[user_id] = s.get(User, user_id)
+    return users[user_id]
 
 
 def _duplicate_warnings(s: Session, doc: Document) -> list[dict[str, Any]]:
@@ -439,6 +449,15 @@ def _check_unit(s: Session, actor: Actor, unit_id: int) -> None:
     unit = s.get(Organisation, unit_id)
     if unit is None or unit.kind != "unit" or unit.parent_id is None:
         raise InvalidInput(f"unit {unit_id} does not exist", {"field": "drafting_unit_id"})
+
+
+def _check_code(code_number: str | None, code_notation: str | None) -> None:
+    """The number and notation fit Appendix VI's CodeNumber (11 digits) and CodeNotation (30)."""
+    if code_number is not None and (not code_number.isdigit() or len(code_number) > CODE_NUMBER_MAX):
+        raise InvalidInput(f"the number has at most {CODE_NUMBER_MAX} digits", {"field": "number_notation"})
+    if code_notation is not None and len(code_notation) > CODE_NOTATION_MAX:
+        raise InvalidInput(f"the notation (ký hiệu) has at most {CODE_NOTATION_MAX} characters, e.g. "
+                           "15/QĐ-UBND", {"field": "number_notation"})
 
 
 def _parse(parser: Any, value: Any, field_name: str) -> Any:

@@ -40,10 +40,30 @@ class FileStore:
         return self.store.get_bytes(key)
 
     def iter_chunks(self, key: str) -> Iterator[bytes]:
-        """Verified chunks: the store raises IntegrityError before the last chunk of a corrupt object."""
-        with self.store.open(key) as fh:
-            while True:
-                chunk = fh.read(CHUNK)
-                if not chunk:
-                    return
-                yield chunk
+        """Verified chunks: the store raises IntegrityError before the last chunk of a corrupt object.
+
+        The object is opened now, not when the first chunk is asked for: a missing object or an
+        unreachable store raises here, while the caller can still answer 404/503, instead of
+        inside a streamed response whose 200 status is already sent."""
+        return _Chunks(self.store.open(key))
+
+
+class _Chunks:
+    """Iterator over an open object's chunks; ``close()`` (called by the WSGI server when the
+    response ends, even unread) releases the connection."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    def __iter__(self) -> "_Chunks":
+        return self
+
+    def __next__(self) -> bytes:
+        chunk = self._reader.read(CHUNK)
+        if not chunk:
+            self.close()
+            raise StopIteration
+        return chunk
+
+    def close(self) -> None:
+        self._reader.close()

@@ -1,7 +1,8 @@
 """Feeding the search index from the outbox, and searching with the caller's access filter.
 
 Draining claims due outbox items with a lease (a worker that dies mid-item leaves it to be
-retried when the lease ends), extracts text (pypdf, or Tesseract OCR for scans) outside any
+retried when the lease ends: ``DOCSVC_OUTBOX_LEASE_SECONDS``, 2 minutes by default; an item that
+takes longer than its lease may be indexed twice, which is harmless), extracts text (pypdf, or Tesseract OCR for scans) outside any
 transaction, stores the text beside the original, upserts the index, then marks the item done.
 A failure (index down, OCR error) backs off and retries; nothing is lost.
 """
@@ -29,7 +30,7 @@ from docsvc.timeutil import to_vn
 
 log = logging.getLogger("docsvc.indexing")
 
-LEASE = timedelta(minutes=10)
+LEASE = timedelta(minutes=2)
 TEXT_ROLES = ("text", "ocr_text")
 SOURCE_ROLES = ("main",)  # text comes from the uploaded content; signed renditions add no words
 
@@ -46,8 +47,9 @@ class DrainReport:
 
 class IndexingService:
     def __init__(self, db: Database, files: FileStore, index: Any, *, hide_top_secret_subject: bool,
-                 ocr: bool = True) -> None:
+                 ocr: bool = True, lease: timedelta = LEASE) -> None:
         self.db = db
+        self.lease = lease
         self.files = files
         self.index = index  # a search.SearchIndex
         self.hide_top_secret_subject = hide_top_secret_subject
@@ -55,8 +57,11 @@ class IndexingService:
 
     # ------------------------------------------------------------ outbox
     def drain(self, limit: int = 50) -> DrainReport:
+        from search.errors import SearchUnavailable
+        from storage.errors import StorageUnavailable
         report = DrainReport()
-        for item_id, key in self._claim(limit):
+        claimed = self._claim(limit)
+        for n, (item_id, key) in enumerate(claimed):
             try:
                 self.index_document(int(key))
             except Exception as exc:  # any failure: back off and retry later, keep the item
@@ -64,6 +69,13 @@ class IndexingService:
                 report.errors.append(f"document {key}: {type(exc).__name__}: {exc}"[:300])
                 self._failed(item_id, exc)
                 log.warning("indexing document %s failed: %s", key, exc)
+                if isinstance(exc, (SearchUnavailable, StorageUnavailable)):
+                    # The index or the object store is down or hanging: every other item would
+                    # wait for the same timeout. Back them all off now; the next drain tries again.
+                    for other_id, _ in claimed[n + 1:]:
+                        self._failed(other_id, exc)
+                    report.failed += len(claimed) - n - 1
+                    break
             else:
                 report.done += 1
                 with self.db.write() as s:
@@ -93,7 +105,7 @@ class IndexingService:
             now = utcnow()
             for item in items:
                 item.attempts += 1
-                item.next_attempt_at = now + LEASE
+                item.next_attempt_at = now + self.lease
             return [(i.id, i.key) for i in items]
 
     def _failed(self, item_id: int, exc: Exception) -> None:

@@ -184,6 +184,9 @@ class SignatureService:
                             timestamper=self.settings.effective_tsa_url, validation_context=self.trust)
         except SigningError as exc:
             raise as_domain_error(exc) from None
+        except (TimeoutError, ConnectionError) as exc:  # OCSP/CRL fetch for B-LT: no answer in time
+            raise BackendUnavailable("the certificate status service (OCSP/CRL) did not answer in time; try "
+                                     "signing again shortly", {"backend": "pki", "reason": type(exc).__name__}) from exc
 
     def validate(self, pdf: bytes | BinaryIO) -> dict[str, Any]:
         """The validation report (JSON-able) of any signed PDF; never raises for a bad signature."""
@@ -193,6 +196,11 @@ class SignatureService:
             return verify_report(data, self.trust).to_json()
         except DomainError as exc:  # no trust configured: say so in the report instead of failing receipt
             return {"verdict": "indeterminate", "signatures": [], "error": exc.message}
+        except Exception as exc:  # noqa: BLE001 - signature data the validator cannot even read (a
+            # damaged or forged /Sig dictionary) makes the document's signatures invalid, not the receipt fail
+            log.info("unreadable signature data: %s: %s", type(exc).__name__, exc)
+            return {"verdict": "invalid", "signatures": [],
+                    "error": f"the signature data cannot be read: {str(exc)[:200]}"}
 
     def validate_stream(self, stream: BinaryIO) -> dict[str, Any]:
         return self.validate(stream)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 
 from docsvc.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+
+log = logging.getLogger("docsvc.uploads")
 
 PDF = "application/pdf"
 IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "TIFF": "image/tiff"}
@@ -67,7 +69,9 @@ def _inspect_pdf(stream: BinaryIO, filename: str, size: int, field: str) -> Uplo
         signatures = sum(1 for f in fields.values() if f.get("/FT") == "/Sig" and f.get("/V") is not None)
     except InvalidInput:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - hostile input makes pypdf raise anything (LimitReachedError,
+        # IndexError, ZeroDivisionError...): whatever the parser cannot read is an unreadable PDF (400), never a 500
+        log.info("unreadable PDF upload %r: %s: %s", filename, type(exc).__name__, exc)
         raise InvalidInput(f"{field} '{filename}' is not a readable PDF ({type(exc).__name__}: "
                            f"{str(exc)[:120]})", {"field": field, "reason": "malformed"}) from None
     if pages == 0:

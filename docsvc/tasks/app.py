@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 from docsvc.bootstrap import Container, build_container
 from docsvc.settings import Settings, load_settings
@@ -36,6 +37,8 @@ _container: Container | None = None
 
 def configure(settings: Settings) -> Celery:
     import docsvc.tasks.jobs  # noqa: F401  (late: registers the tasks and their PERIODIC entries)
+    if celery_app.conf.broker_url != (settings.broker_url or "memory://"):
+        _drop_broker_connections()
     if settings.broker_is_embedded:
         celery_app.conf.update(broker_url="memory://", task_always_eager=True, task_eager_propagates=True)
     else:
@@ -46,12 +49,38 @@ def configure(settings: Settings) -> Celery:
     return celery_app
 
 
+def _drop_broker_connections() -> None:
+    """Forget the pooled connections to the previous broker: Celery keeps them once made, so a
+    process whose settings change (tests, several containers) would go on sending there."""
+    pool = celery_app._pool
+    if pool is not None:
+        pool.force_close_all()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
 def use_container(container: Container) -> None:
     """Tasks of this process use ``container`` (the web app's, or the worker's own)."""
     global _container
     with _lock:
         _container = container
     configure(container.settings)
+
+
+@worker_process_init.connect
+def _fresh_connections_after_fork(**_: Any) -> None:
+    """A prefork pool child starts with copies of its parent's pooled connections (database,
+    Elasticsearch, S3): two processes on one socket corrupt each other's traffic ("database
+    unavailable", garbled index writes). Each child builds its own container instead."""
+    global _container
+    with _lock:
+        parent = _container
+        if parent is None:
+            return
+        _container = build_container(parent.settings)
+        _container.extra.update(parent.extra)
+    if "db" in parent.__dict__:
+        parent.db.engine.dispose(close=False)  # forget the parent's connections without closing its sockets
 
 
 def task_container() -> Container:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 
+from typing import Any
+
 from flask import Flask, redirect
+from werkzeug.routing import IntegerConverter
 
 from docsvc.bootstrap import Container, build_container
 from docsvc.settings import Settings
 from docsvc.web.api import register_api_modules
+from docsvc.web.api.common import INT_MAX
 from docsvc.web.errors import install_error_handlers
 from docsvc.web.pages import register_pages
 from docsvc.web.pages.base import app_error_page
@@ -17,9 +21,12 @@ from docsvc.web.pages.base import app_error_page
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
     """Build the WSGI app. gunicorn: ``gunicorn 'docsvc.web.app:create_app()'``."""
     container = container or build_container(settings)
+    from docsvc.tasks.app import use_container
+    use_container(container)  # tasks sent by requests go to the configured broker (or run in-process)
     s = container.settings
     logging.basicConfig(level=s.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask(__name__, static_folder=None)
+    app.url_map.converters["int"] = BoundedInt  # /documents/99999999999999 is a 404, not an overflow
     app.config.update(MAX_CONTENT_LENGTH=s.max_upload_mb * 1024 * 1024)
     app.json.sort_keys = False
     app.json.ensure_ascii = False  # Vietnamese stays readable in JSON
@@ -34,6 +41,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.add_url_rule("/", "root", lambda: redirect("/work"))
     _mount_pki(app, container)
     return app
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:...>`` path arguments no larger than the databases store (INT_MAX)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", INT_MAX)
+        super().__init__(map, *args, **kwargs)
 
 
 def _mount_pki(app: Flask, container: Container) -> None:

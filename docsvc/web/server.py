@@ -20,10 +20,8 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self):  # type: ignore[no-untyped-def]
-        from docsvc.tasks.app import use_container
         from docsvc.web.app import create_app
-        app = create_app()
-        use_container(app.extensions["docsvc"])
+        app = create_app()  # also points this process's tasks at the app's container
         if self.embedded_beat:
             from docsvc.tasks.embedded import EmbeddedScheduler
             EmbeddedScheduler().start()

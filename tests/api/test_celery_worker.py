@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
-from dataclasses import fields
 from typing import Any, Callable, Iterator
 
 import pytest
 
 from tests.conftest import HAS_REAL_DB
-from tests.helpers import created, upload
+from tests.helpers import created, process_log, start_worker, stop_process, upload
 
 BROKER = os.environ.get("DOCSVC_BROKER_URL", "")
 pytestmark = pytest.mark.skipif(not (HAS_REAL_DB and BROKER.startswith("redis://")),
@@ -32,22 +30,9 @@ def worker(container: Any, backend: str) -> Iterator[subprocess.Popen]:
         pytest.skip("the worker test runs on the real backends")
     import redis
     redis.Redis.from_url(container.settings.broker_url).flushdb()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")}
-    for f in fields(container.settings):
-        value = getattr(container.settings, f.name)
-        if value in (None, "", ()):
-            continue
-        if isinstance(value, tuple):
-            value = ",".join(str(v) for v in value)
-        env[container.settings.env_name(f.name)] = str(value)
-    proc = subprocess.Popen([sys.executable, "-m", "docsvc", "worker", "--concurrency", "2"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = start_worker(container.settings, "--concurrency", "2")
     yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_process(proc)
 
 
 def _eventually(check: Callable[[], bool], proc: subprocess.Popen, seconds: float = 60) -> None:
@@ -56,7 +41,7 @@ def _eventually(check: Callable[[], bool], proc: subprocess.Popen, seconds: floa
         if check():
             return
         if proc.poll() is not None:
-            raise AssertionError(f"the worker exited: {proc.stdout.read() if proc.stdout else ''}")
+            raise AssertionError(f"the worker exited: {process_log(proc)}")
         time.sleep(0.5)
     raise AssertionError("the worker did not do the work in time")
 

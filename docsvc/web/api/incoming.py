@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from docsvc.domain.identity import Actor
 from docsvc.services.incoming import AssignmentInput, Target
@@ -73,6 +73,13 @@ class CalendarDayIn(StrictModel):
     day: date
     workday: bool
     name: str = Field(min_length=1, max_length=200)
+
+    @field_validator("day")
+    @classmethod
+    def _in_calendar(cls, day: date) -> date:
+        if not 2000 <= day.year <= 2100:  # the years the working-day calendar (and its lunar holidays) covers
+            raise ValueError("the working-day calendar covers the years 2000 to 2100")
+        return day
 
 
 def _target(t: TargetIn) -> Target:

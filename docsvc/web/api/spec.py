@@ -18,6 +18,7 @@ from flask import Blueprint, Flask, Response, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 
 from docsvc.errors import InvalidInput, UnsupportedMediaType
+from docsvc.web.api.common import INT_MAX
 
 
 @dataclass
@@ -138,7 +139,7 @@ def _is_list(annotation: Any) -> bool:
 
 # ---------------------------------------------------------------- OpenAPI
 _PATH_ARG = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
-_CONVERTER_SCHEMAS = {"int": {"type": "integer", "minimum": 0}, "string": {"type": "string"},
+_CONVERTER_SCHEMAS = {"int": {"type": "integer", "minimum": 0, "maximum": INT_MAX}, "string": {"type": "string"},
                       "path": {"type": "string"}, "uuid": {"type": "string", "format": "uuid"}}
 
 

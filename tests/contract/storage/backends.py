@@ -3,7 +3,6 @@ corrupt bytes, count unfinished uploads, and clean up) without going through the
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import uuid
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 
 from storage import KeyRing, ObjectStore, open_store
+from tests.helpers import remove_s3_bucket
 
 S3_ENDPOINT = os.environ.get("DOCSVC_S3_ENDPOINT", "")
 HAS_S3 = bool(S3_ENDPOINT)
@@ -190,23 +190,7 @@ class S3Backend(Backend):
     def cleanup(self) -> bool:
         """Delete every version, lifting holds and bypassing governance; compliance-retained
         versions cannot be deleted by anyone until they expire, so their bucket stays."""
-        from minio.deleteobjects import DeleteObject
-        from minio.error import S3Error
-        if not self.client.bucket_exists(self.bucket):
-            return True
-        for upload in self.client._list_multipart_uploads(self.bucket).uploads:
-            self.client._abort_multipart_upload(self.bucket, upload.object_name, upload.upload_id)
-        versions = list(self.client.list_objects(self.bucket, include_version=True, recursive=True))
-        for v in versions:
-            if not v.is_delete_marker:
-                with contextlib.suppress(S3Error):
-                    self.client.disable_object_legal_hold(self.bucket, v.object_name, version_id=v.version_id)
-        errors = list(self.client.remove_objects(
-            self.bucket, [DeleteObject(v.object_name, v.version_id) for v in versions], bypass_governance_mode=True))
-        if errors:
-            return False
-        self.client.remove_bucket(self.bucket)
-        return True
+        return remove_s3_bucket(self.client, self.bucket)
 
 
 def make_backend(adapter: str, tmp_path: Path, s3_prefix: str) -> Backend:
