@@ -13,8 +13,9 @@ doing the same work in the same run; one Markdown table on stdout and in bench/r
 * search p50/p95 at 10k and 100k documents (bench/search.py's corpus and query mix), against the
   same Elasticsearch request body sent with the bare client / the bare FTS5 MATCH on the same
   SQLite index;
-* API requests/s of ``GET /api/v1/inbox`` and ``GET /api/v1/documents/{id}`` under gunicorn (2
-  workers x 8 threads; the HTML pages are another engineer's work and not in this branch), against
+* requests/s of the inbox and the document, as JSON (``GET /api/v1/inbox``, ``GET /api/v1/documents/{id}``)
+  and as pages (``GET /work``, ``GET /documents/{id}``) under gunicorn (2
+  workers x 8 threads), against
   the same gunicorn serving a bare WSGI app with a body of the same size.
 
 Ratios are docsvc / bare for rates (lower = slower than bare) and docsvc / bare for latencies
@@ -305,14 +306,31 @@ def bench_api(backend: str, seconds: float, threads: int) -> list[Row]:
                 "direction": "incoming", "type": "QĐ", "subject": f"Quyết định số {i} về kế hoạch năm 2026",
                 "received_via": "paper", "file": ("van-ban.pdf", pdf, "application/pdf")})
             last = json.loads(r.data)["id"]
-        for name, path in (("API GET /api/v1/inbox", "/api/v1/inbox"),
-                           ("API GET /api/v1/documents/{id}", f"/api/v1/documents/{last}")):
-            size = len(http.request("GET", stack.url + path, headers=auth).data)
-            ours = hammer(stack.url + path, auth, seconds, threads)
+        page = page_session(http, stack.url, "vanthu", stack.demo.password)
+        for name, path, headers in (("API GET /api/v1/inbox", "/api/v1/inbox", auth),
+                                    ("API GET /api/v1/documents/{id}", f"/api/v1/documents/{last}", auth),
+                                    ("page GET /work (my work)", "/work", page),
+                                    ("page GET /documents/{id}", f"/documents/{last}", page)):
+            size = len(http.request("GET", stack.url + path, headers=headers).data)
+            ours = hammer(stack.url + path, headers, seconds, threads)
             bare = bare_gunicorn_rate(size, seconds, threads)
             rows.append(Row(f"{name} ({size // 1000} kB), gunicorn 2×8", backend, ours, bare, "req/s",
                             "bare WSGI app, same gunicorn"))
     return rows
+
+
+def page_session(http: Any, base: str, username: str, password: str) -> dict[str, str]:
+    """Sign in through the login form (CSRF token included); the session cookie as headers."""
+    import re
+    login = http.request("GET", f"{base}/login")
+    cookie = login.headers.get("Set-Cookie", "").split(";", 1)[0]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login.data.decode()).group(1)
+    r = http.request("POST", f"{base}/login", fields={"username": username, "password": password,
+                                                      "csrf_token": token},
+                     encode_multipart=False, headers={"Cookie": cookie}, redirect=False)
+    if r.status != 303:
+        raise RuntimeError(f"page login failed: {r.status} {r.data[:200]!r}")
+    return {"Cookie": r.headers["Set-Cookie"].split(";", 1)[0]}
 
 
 def bare_gunicorn_rate(size: int, seconds: float, threads: int) -> float:
