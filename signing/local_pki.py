@@ -13,12 +13,13 @@ URL in this process instead:
   and hand every other certificate (external CAs) to the normal HTTP fetchers (aiohttp, as
   pyHanko does by default).
 
-The bytes are those of the HTTP endpoints: both go through the same
-:class:`~signing.pki_http.PkiResponder` with the same method, path and body (the same DER OCSP
-request with its nonce, the same DER ``TimeStampReq``), and the fetchers process the answer with
+The answers are those of the HTTP endpoints: both are computed by the same
+:class:`~signing.pki_http.PkiResponder` from the same method, path and body (the same DER OCSP
+request with its nonce, the same DER ``TimeStampReq``), and the fetchers process them with
 pyhanko-certvalidator's own helpers (nonce check, status check, PEM/DER handling), as its HTTP
-fetchers do. Only the socket is gone. The HTTP endpoints stay for outside validators (pdfsig,
-Acrobat, other agencies).
+fetchers do. Only the socket is gone. (Like any OCSP response or time-stamp, each one is fresh:
+its producedAt, genTime and serial number are those of the moment it is made.) The HTTP
+endpoints stay for outside validators (pdfsig, Acrobat, other agencies).
 
 Give it to :class:`~signing.trust.TrustStore` (``local_pki=``): its validation contexts and
 validation policy then use the local fetchers, and :func:`~signing.pades.sign_pdf` and
@@ -206,7 +207,8 @@ class LocalFetcherBackend(FetcherBackend):
     """Every :meth:`get_fetchers` call starts fresh caches and a fresh fetch budget (as
     pyhanko-certvalidator's own backends do); :meth:`close` closes the fallback backend."""
 
-    def __init__(self, pki: LocalPki, fallback: FetcherBackend | None, *, limits: FetchLimits = FetchLimits()) -> None:  # noqa: B008
+    def __init__(self, pki: LocalPki, fallback: FetcherBackend | None, *,
+                 limits: FetchLimits = FetchLimits()) -> None:  # noqa: B008
         self.pki = pki
         self.fallback = fallback
         self.limits = limits
@@ -313,7 +315,8 @@ class LocalCRLFetcher(CRLFetcher):
         key = issuer_serial(cert)
         if key in self._by_cert:
             return self._by_cert[key]
-        urls = [u for dp in get_relevant_crl_dps(cert, use_deltas=use_deltas) for u in enumerate_delivery_point_urls(dp)]
+        urls = [u for dp in get_relevant_crl_dps(cert, use_deltas=use_deltas)
+                for u in enumerate_delivery_point_urls(dp)]
         if not self._local.all_local(urls):
             if self._fallback is not None:
                 return await self._fallback.fetch(cert, use_deltas=use_deltas)

@@ -63,9 +63,8 @@ class OwnPki:
 
     __test__ = False
 
-    @property
-    def trust(self) -> TrustStore:
-        """Trust with the CA answered in-process (a fresh LocalPki: fresh counters)."""
+    def local_trust(self) -> TrustStore:
+        """Trust with the CA answered in-process, by a fresh LocalPki (fresh counters in ``local``)."""
         self.local = LocalPki(self.ca)
         return TrustStore.build(internal_ca=self.ca, local_pki=self.local)
 
@@ -117,7 +116,7 @@ def test_without_the_local_pki_signing_needs_the_http_server(own: OwnPki, docume
 @pytest.mark.parametrize("level", LEVELS, ids=lambda lv: lv.value)
 def test_signing_answers_the_internal_ca_in_process(own: OwnPki, document: bytes, level: PadesLevel) -> None:
     own.assert_nothing_listens()
-    trust = own.trust
+    trust = own.local_trust()
     signed = sign_pdf(document, own.key, level=level, timestamper=own.ca.urls.tsa, validation_context=trust)
     answered = dict(own.local.answered)
     assert answered.get("POST /tsa", 0) >= (2 if level is PadesLevel.B_LTA else 1), answered
@@ -135,7 +134,7 @@ def test_outside_validators_accept_it_over_http(own: OwnPki, document: bytes, le
     """Signed without any server; then pdfsig (NSS asks the OCSP responder over HTTP) and
     pyHanko fetching over HTTP only both accept the result."""
     own.assert_nothing_listens()
-    signed = sign_pdf(document, own.key, level=level, timestamper=own.ca.urls.tsa, validation_context=own.trust)
+    signed = sign_pdf(document, own.key, level=level, timestamper=own.ca.urls.tsa, validation_context=own.local_trust())
     with own.serve() as server:
         assert_pdfsig_trusts_every_signature(signed, 1, own.ca)
         report = verify_report(signed, own.http_trust)
@@ -147,7 +146,8 @@ def test_outside_validators_accept_it_over_http(own: OwnPki, document: bytes, le
 def test_the_embedded_validation_data_is_the_internal_cas(own: OwnPki, document: bytes) -> None:
     """B-LT's DSS holds the internal CA's own OCSP responses (signed by the issuing CA, status
     good for the signer) and certificates, as the HTTP responder would have given them."""
-    signed = sign_pdf(document, own.key, level="B-LT", timestamper=own.ca.urls.tsa, validation_context=own.trust)
+    signed = sign_pdf(document, own.key, level="B-LT", timestamper=own.ca.urls.tsa,
+                      validation_context=own.local_trust())
     dss = DocumentSecurityStore.read_dss(PdfFileReader(io.BytesIO(signed), strict=False))
     responses = [ocsp.load_der_ocsp_response(ref.get_object().data) for ref in dss.ocsps]
     assert responses and all(r.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL for r in responses)
@@ -164,8 +164,8 @@ def test_the_embedded_validation_data_is_the_internal_cas(own: OwnPki, document:
 
 def test_ltv_refresh_in_process(own: OwnPki, document: bytes) -> None:
     own.assert_nothing_listens()
-    b_t = sign_pdf(document, own.key, level="B-T", timestamper=own.ca.urls.tsa, validation_context=own.trust)
-    trust = own.trust
+    b_t = sign_pdf(document, own.key, level="B-T", timestamper=own.ca.urls.tsa, validation_context=own.local_trust())
+    trust = own.local_trust()
     extended = add_ltv(b_t, trust, own.ca.urls.tsa)
     assert own.local.answered.get("POST /tsa", 0) >= 1 and own.local.answered.get("POST /ocsp", 0) >= 1
     again = add_ltv(extended, trust, own.ca.urls.tsa)  # the archival chain grows by one time-stamp
@@ -272,7 +272,8 @@ def test_which_urls_are_answered_in_process(own: OwnPki) -> None:
     assert local.path_of(f"http://127.0.0.1:{port}/pki/ocsp") == "/ocsp"
     assert local.path_of(f"HTTP://127.0.0.1:{port}/pki/crl/issuing.crl") == "/crl/issuing.crl"
     assert local.path_of("https://VANBAN.dongdang.gov.vn:443/pki/tsa") == "/tsa"
-    for foreign in (f"http://127.0.0.1:{port}/pkix/ocsp", f"http://127.0.0.1:{port}/pki", f"https://127.0.0.1:{port}/pki/ocsp",
+    for foreign in (f"http://127.0.0.1:{port}/pkix/ocsp", f"http://127.0.0.1:{port}/pki",
+                    f"https://127.0.0.1:{port}/pki/ocsp",
                     f"http://localhost:{port}/pki/ocsp", f"http://127.0.0.1:{port + 1}/pki/ocsp",
                     "http://vanban.dongdang.gov.vn/pki/ocsp", "ldap://127.0.0.1/pki/ocsp", "not a url"):
         assert not local.serves(foreign), foreign
