@@ -11,7 +11,9 @@
 * the visible Decree 30 appearance (image found above the printed name) against an invisible
   signature;
 * keys reloaded per signature (PKCS#12 decrypted, or a token login each time) against kept loaded;
-* validation time of ``signing.validate.verify_report`` per level and for two signatures.
+* validation time of ``signing.validate.verify_report`` per level and for two signatures;
+* the internal CA's TSA/OCSP/CRL over the loopback HTTP server against answered in-process
+  (``signing.local_pki.LocalPki``, what docsvc does since issue #9), per level.
 
 It prints figures; it asserts nothing. Everything it writes goes to a temporary folder.
 """
@@ -42,6 +44,7 @@ from signing.appearance import SealAppearance, SignerAppearance  # noqa: E402
 from signing.ca import InternalCA  # noqa: E402
 from signing.images import seal_png, signature_png  # noqa: E402
 from signing.keys import Pkcs11KeySource, Pkcs12KeySource  # noqa: E402
+from signing.local_pki import LocalPki  # noqa: E402
 from signing.pades import PadesLevel, sign_pdf  # noqa: E402
 from signing.pki_http import PkiServer  # noqa: E402
 from signing.trust import TrustStore  # noqa: E402
@@ -179,6 +182,22 @@ def bench_validation(setup: Setup, docs: dict[str, bytes], rounds: int) -> None:
     print(f"  1 page     B-LT signer + B-LT organisation {t * 1000:8.1f} ms", flush=True)
 
 
+def bench_local_pki(setup: Setup, pdf: bytes, rounds: int) -> None:
+    print("internal CA over loopback HTTP vs in-process (signing.local_pki), 1 page, signing then validating")
+    local = TrustStore.build(internal_ca=setup.ca, local_pki=LocalPki(setup.ca))
+    for level in (PadesLevel.B_T, PadesLevel.B_LT, PadesLevel.B_LTA):
+        t_http, t_local = side_by_side(
+            lambda: sign_pdf(pdf, setup.key, level=level, timestamper=setup.tsa, validation_context=setup.trust),
+            lambda: sign_pdf(pdf, setup.key, level=level, timestamper=setup.tsa, validation_context=local),
+            rounds=rounds)
+        signed = ours(setup, pdf, level)
+        v_http, v_local = side_by_side(partial(verify_report, signed, setup.trust), partial(verify_report, signed, local),
+                                       rounds=rounds)
+        print(f"  {level.value:<6} sign: HTTP {t_http * 1000:7.1f} ms  in-process {t_local * 1000:7.1f} ms  "
+              f"ratio {t_local / t_http:.2f}   validate: HTTP {v_http * 1000:7.1f} ms  in-process "
+              f"{v_local * 1000:7.1f} ms  ratio {v_local / v_http:.2f}", flush=True)
+
+
 def prepare_hsm(setup: Setup, workdir: Path) -> tuple[str, str, str, str] | None:
     module = "/usr/lib/softhsm/libsofthsm2.so"
     if not Path(module).is_file() or shutil.which("softhsm2-util") is None:
@@ -216,6 +235,7 @@ def main() -> None:
         bench_appearance(setup, docs, args.big_rounds)
         bench_key_loading(setup, docs["1 page"], args.rounds, hsm)
         bench_validation(setup, docs, max(2, args.big_rounds))
+        bench_local_pki(setup, docs["1 page"], args.rounds)
         setup.server.close()
 
 

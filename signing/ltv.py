@@ -30,7 +30,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko_certvalidator import ValidationContext
 
 from signing.errors import InvalidDocumentError, SigningError
-from signing.pades import map_signing_exception, timestamper_for
+from signing.pades import local_pki_of, map_signing_exception, timestamper_for
 from signing.trust import TrustStore
 from signing.x509util import signature_timestamp_tokens, utcnow
 
@@ -75,11 +75,13 @@ def add_ltv(pdf: bytes, validation_context: ValidationContext | TrustStore,
     A document that already has document time-stamps gets the data of the last one (the chain of
     archival time-stamps, PAdES §5.5); otherwise the data of every signature and its
     time-stamps. Certificates must still be valid: run this before :func:`ltv_deadline`.
+    A trust store with a local PKI answers the internal CA's URLs (and TSA URL) in-process.
     """
     reader = _reader(pdf)
     vc = validation_context.validation_context() if isinstance(validation_context, TrustStore) \
         else validation_context
-    ts = timestamper_for(timestamper) if isinstance(timestamper, str) else timestamper
+    ts = timestamper_for(timestamper, local_pki=local_pki_of(validation_context)) \
+        if isinstance(timestamper, str) else timestamper
     stamper = PdfTimeStamper(ts)
     try:
         if list(reader.embedded_timestamp_signatures):
@@ -108,7 +110,10 @@ def add_ltv(pdf: bytes, validation_context: ValidationContext | TrustStore,
 
 
 async def _collect(signatures: list[EmbeddedPdfSignature], vc: ValidationContext) -> list[list[object]]:
-    return [await collect_validation_info(sig, vc) for sig in signatures]
+    try:
+        return [await collect_validation_info(sig, vc) for sig in signatures]
+    finally:  # release the HTTP session in this event loop; the time-stamp step runs in another
+        await vc.aclose()
 
 
 def _reader(pdf: bytes) -> PdfFileReader:

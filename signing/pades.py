@@ -43,6 +43,7 @@ from signing.errors import (
     ValidationDataError,
 )
 from signing.keys import KeySource
+from signing.local_pki import LocalPki
 from signing.placement import open_reader, signature_fields
 from signing.trust import TrustStore
 from signing.x509util import utcnow
@@ -78,10 +79,13 @@ _TIMESTAMPERS: dict[str, HTTPTimeStamper] = {}
 _TIMESTAMPERS_LOCK = threading.Lock()
 
 
-def timestamper_for(url: str, *, timeout: float = 10) -> HTTPTimeStamper:
-    """One time-stamper per TSA URL for the process (it caches the TSA's certificate chain)."""
+def timestamper_for(url: str, *, timeout: float = 10, local_pki: LocalPki | None = None) -> TimeStamper:
+    """One time-stamper per TSA URL for the process (it caches the TSA's certificate chain): the
+    in-process one of ``local_pki`` when it serves ``url``, else an HTTP client."""
     if not url.startswith(("http://", "https://")):
         raise TimestampError(f"the TSA URL must be http(s)://..., not {url!r}")
+    if local_pki is not None and local_pki.serves(url):
+        return local_pki.timestamper(url)
     with _TIMESTAMPERS_LOCK:
         if url not in _TIMESTAMPERS:
             _TIMESTAMPERS[url] = HTTPTimeStamper(url, timeout=timeout)
@@ -100,7 +104,8 @@ def sign_pdf(pdf: bytes | BinaryIO, key: KeySource, *, level: PadesLevel | str =
     signature is invisible. ``field_name`` names the new field, or the empty placeholder field to
     fill. ``timestamper`` (a pyHanko TimeStamper or a TSA URL) is required from B-T up;
     ``validation_context`` (or a :class:`TrustStore`) is required for B-LT/B-LTA and, when given,
-    checks the signer's chain and revocation status before signing at any level.
+    checks the signer's chain and revocation status before signing at any level. A trust store with
+    a local PKI answers the internal CA's TSA URL, OCSP and CRLs in-process (no HTTP).
     """
     data = pdf if isinstance(pdf, bytes) else pdf.read()
     level = PadesLevel.parse(level)
@@ -108,7 +113,7 @@ def sign_pdf(pdf: bytes | BinaryIO, key: KeySource, *, level: PadesLevel | str =
         raise SigningError(f"certify_permission must be one of {sorted(CERTIFY_PERMISSIONS)}")
     key.check_certificate(utcnow())
     if isinstance(timestamper, str):
-        timestamper = timestamper_for(timestamper)
+        timestamper = timestamper_for(timestamper, local_pki=local_pki_of(validation_context))
     if level.timestamped and timestamper is None:
         raise TimestampError(f"level {level.value} needs a time-stamping authority (timestamper)")
     if isinstance(validation_context, TrustStore):
@@ -150,6 +155,11 @@ def sign_pdf(pdf: bytes | BinaryIO, key: KeySource, *, level: PadesLevel | str =
             raise
         raise mapped from exc
     return out.getvalue()
+
+
+def local_pki_of(trust: object) -> LocalPki | None:
+    """The in-process internal CA of a :class:`TrustStore` (None for anything else)."""
+    return trust.local_pki if isinstance(trust, TrustStore) else None
 
 
 def certification_permission(reader: "PdfReader") -> MDPPerm | None:

@@ -3,15 +3,19 @@
 One :class:`TrustStore` is built at start from the internal CA (if any) and the external CA root
 files of the configuration; it hands out a fresh pyHanko ``ValidationContext`` for each signing
 (validation contexts cache fetched OCSP/CRL, so one per operation keeps them current) and the
-AdES validation policy used by :mod:`signing.validate`.
+AdES validation policy used by :mod:`signing.validate`. With a :class:`~signing.local_pki.LocalPki`
+(``local_pki=``), both fetch the internal CA's OCSP responses, CRLs and certificates in-process
+and everything else over HTTP.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from pyhanko.sign.diff_analysis import (
@@ -32,6 +36,7 @@ from pyhanko.sign.validation.policy_decl import (
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.fetchers import FetcherBackend, OwnedFetcherBackend
 from pyhanko_certvalidator.policy_decl import (
     NO_REVOCATION,
     REQUIRE_REVINFO,
@@ -41,6 +46,9 @@ from pyhanko_certvalidator.policy_decl import (
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from signing.x509util import load_certificate_files, to_asn1_cert
+
+if TYPE_CHECKING:
+    from signing.local_pki import LocalPki
 
 #: pyHanko's default difference policy, except that a new *visible* signature field after a
 #: certification signature is accepted (as Acrobat does): the organisation's seal is added after the
@@ -63,6 +71,9 @@ class TrustStore:
     ``revocation_mode`` applies when signing: ``hard-fail`` (default) requires a successful
     OCSP/CRL check wherever a certificate names a responder or distribution point; ``require``
     demands revocation data for every certificate; ``soft-fail`` tolerates unreachable responders.
+
+    ``local_pki`` (a :class:`~signing.local_pki.LocalPki` of the internal CA) answers the internal
+    CA's URLs in-process when fetching; without it every URL is fetched over HTTP.
     """
 
     roots: tuple[x509.Certificate, ...]
@@ -70,6 +81,7 @@ class TrustStore:
     allow_fetching: bool = True
     revocation_mode: str = "hard-fail"
     check_revocation_on_validate: bool = True
+    local_pki: "LocalPki | None" = field(default=None, compare=False)
     _asn1_roots: tuple = field(init=False, repr=False, compare=False)
     _asn1_intermediates: tuple = field(init=False, repr=False, compare=False)
 
@@ -95,32 +107,44 @@ class TrustStore:
         return cls(roots=tuple(roots), intermediates=tuple(intermediates), **options)  # type: ignore[arg-type]
 
     def with_roots(self, extra: Sequence[x509.Certificate]) -> "TrustStore":
-        return TrustStore(roots=(*self.roots, *extra), intermediates=self.intermediates,
-                          allow_fetching=self.allow_fetching, revocation_mode=self.revocation_mode,
-                          check_revocation_on_validate=self.check_revocation_on_validate)
+        return dataclasses.replace(self, roots=(*self.roots, *extra))
+
+    def fetcher_backend(self) -> FetcherBackend | None:
+        """A new backend for one operation when the internal CA is answered in-process (the
+        caller closes it), else None: pyHanko's default HTTP fetching."""
+        return self.local_pki.fetcher_backend() if self.local_pki is not None else None
 
     # ------------------------------------------------------------------ signing side
     def validation_context(self, *, moment: datetime | None = None, fetching: bool | None = None) -> ValidationContext:
         """A fresh context for one signing (or LTV update): checks the signer's chain and
-        collects the OCSP responses and CRLs that B-LT embeds."""
+        collects the OCSP responses and CRLs that B-LT embeds. The context owns its fetcher
+        backend: pyHanko closes it when the signing operation ends."""
+        allow = self.allow_fetching if fetching is None else fetching
+        backend = self.fetcher_backend() if allow else None
         return ValidationContext(
             trust_roots=list(self._asn1_roots), other_certs=list(self._asn1_intermediates), moment=moment,
-            allow_fetching=self.allow_fetching if fetching is None else fetching,
-            revocation_mode=self.revocation_mode)
+            allow_fetching=allow, revocation_mode=self.revocation_mode,
+            fetcher_backend=OwnedFetcherBackend(backend) if backend is not None else None)
 
     # ------------------------------------------------------------------ validation side
     def pdf_validation_spec(self) -> PdfSignatureValidationSpec:
         """The AdES policy for validating received documents: chain to one of our roots,
-        revocation data required (embedded, or fetched online when allowed)."""
+        revocation data required (embedded, or fetched online when allowed).
+
+        With a local PKI the policy carries a fetcher backend of its own, which pyHanko leaves to
+        the caller: close it (``spec.signature_validation_spec.revinfo_gathering_policy
+        .fetcher_backend.close()``) when the validation is over, as :mod:`signing.validate` does."""
         revinfo = (CertRevTrustPolicy(REQUIRE_REVINFO, freshness=None,
                                       freshness_req_type=FreshnessReqType.MAX_DIFF_REVOCATION_VALIDATION)
                    if self.check_revocation_on_validate else CertRevTrustPolicy(NO_REVOCATION))
         fetch_rule = (RevinfoOnlineFetchingRule.NO_HISTORICAL_FETCH if self.allow_fetching
                       else RevinfoOnlineFetchingRule.LOCAL_ONLY)
+        backend = self.fetcher_backend() if self.allow_fetching else None
         spec = SignatureValidationSpec(
             cert_validation_policy=CertValidationPolicySpec(
                 trust_manager=SimpleTrustManager.build(list(self._asn1_roots)), revinfo_policy=revinfo),
-            revinfo_gathering_policy=RevocationInfoGatheringSpec(online_fetching_rule=fetch_rule),
+            revinfo_gathering_policy=RevocationInfoGatheringSpec(online_fetching_rule=fetch_rule,
+                                                                 fetcher_backend=backend),
             local_knowledge=LocalKnowledge(known_certs=list(self._asn1_intermediates)),
             key_usage_settings=KeyUsageConstraints(key_usage=set(SIGNER_KEY_USAGE)),
         )

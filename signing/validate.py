@@ -234,6 +234,16 @@ class _Context:
 async def _validate_all(reader: PdfFileReader, sigs: list[EmbeddedPdfSignature], trust: TrustStore,
                         now: datetime) -> list[SignatureReport]:
     base = trust.pdf_validation_spec()
+    backend = base.signature_validation_spec.revinfo_gathering_policy.fetcher_backend
+    try:
+        return await _validate_with(reader, sigs, base, now)
+    finally:  # a backend on the policy is ours to close (pyHanko closes only those it provisions)
+        if backend is not None:
+            await backend.close()
+
+
+async def _validate_with(reader: PdfFileReader, sigs: list[EmbeddedPdfSignature], base: PdfSignatureValidationSpec,
+                         now: datetime) -> list[SignatureReport]:
     dss_facts = _dss_to_local_knowledge(reader)
     own = base.signature_validation_spec.local_knowledge
     knowledge = LocalKnowledge(known_ocsps=own.known_ocsps + dss_facts.known_ocsps,

@@ -115,10 +115,19 @@ class SignatureService:
         roots = list(self.settings.trust_roots)
         if internal is None and not roots:
             raise BackendUnavailable("no trusted roots: run `docsvc ca init` or set DOCSVC_TRUST_ROOTS")
-        trust = TrustStore.build(internal_ca=internal, root_files=roots)
+        trust = TrustStore.build(internal_ca=internal, root_files=roots, local_pki=self._local_pki(internal))
         with self._lock:
             self._trust = trust
         return trust
+
+    def _local_pki(self, internal: Any) -> Any:
+        """The internal CA answered in this process: signing, LTV refresh and validation must not
+        wait for a free thread of this service to answer its own /pki URLs (issue #9). Its
+        <public_url>/pki is this service too, even when the CA was created under another base."""
+        if internal is None:
+            return None
+        from signing.local_pki import LocalPki
+        return LocalPki(internal, also_serves=[f"{self.settings.public_url.rstrip('/')}/pki"])
 
     # ------------------------------------------------------------ enrolment
     def enrol_user(self, s: Session, user: User, pin: str) -> SigningKey:

@@ -164,3 +164,22 @@ def test_a_failed_organisation_signature_takes_no_number(api, container) -> None
     assert [e["number"] for e in clerk.get("/api/v1/registers/outgoing").get_json()["rows"]] == [1]
     assert clerk.get(f"/api/v1/documents/{doc2['id']}").get_json()["status"] == "signed"
     assert sorted(container.store.list()) == before  # nothing written for the failed issue
+
+
+def test_signing_and_issuing_answer_the_internal_ca_in_process(api, container, pki) -> None:  # type: ignore[no-untyped-def]
+    """Issue #9: the chairman's B-LT signature, the seal at issue and the validation on receipt at
+    the sister agency take their time-stamps, OCSP responses and CRLs from the internal CA in this
+    process: not one request reaches the CA's HTTP endpoints (served for this test's CA by the
+    loopback PKI server), which still answer outside validators (pdfsig)."""
+    server = pki[0]
+    before = server.request_count()
+    doc = _signed_draft(api)
+    r = api.as_user("vanthu").post(f"/api/v1/documents/{doc['id']}/issue", json={"recipients": [
+        {"agency_id": _org_id(api, "000.00.02.H41")}]})
+    assert r.status_code == 200, r.get_json()
+    assert server.request_count() == before, dict(server.requests)
+    answered = container.signatures.trust.local_pki.answered
+    assert answered.get("POST /tsa", 0) >= 2 and answered.get("POST /ocsp", 0) >= 2, answered
+    pdf = api.as_user("vanthu").get(f"/api/v1/documents/{doc['id']}/content").data
+    assert_pdfsig_trusts_every_signature(pdf, 2, container.signatures.ca)
+    assert server.request_count() > before  # NSS asked the OCSP responder over HTTP
