@@ -6,18 +6,21 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine. SQLite gets WAL, foreign keys, a busy timeout and ``BEGIN IMMEDIATE``
     (a write transaction takes the lock at its start, so two writers queue instead of one
-    failing on lock upgrade); PostgreSQL gets a connection pool with pre-ping."""
+    failing on lock upgrade), and a pool like PostgreSQL's: opening a SQLite connection and
+    setting its pragmas cost more than most of the queries a unit of work makes (a document page
+    runs several units of work). PostgreSQL's pool pre-pings; a forked worker forgets the parent's
+    connections (docsvc.tasks.app)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, poolclass=NullPool,
+        engine = create_engine(url, echo=echo, poolclass=QueuePool, pool_size=10, max_overflow=20,
                                connect_args={"timeout": 30, "check_same_thread": False})
         _configure_sqlite(engine)
         return engine

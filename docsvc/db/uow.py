@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -15,12 +16,14 @@ AfterCommit = Callable[[], None]
 
 
 class Database:
-    """Owns the engine and opens sessions. ``write()`` and ``read()`` are the only entry points."""
+    """Owns the engine and opens sessions. ``write()`` and ``read()`` are the only entry points
+    (``shared_read()`` lets the ``read()`` calls of one page share a transaction)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._writer = sessionmaker(bind=engine, expire_on_commit=False)
         self._reader = sessionmaker(bind=engine.execution_options(readonly=True), expire_on_commit=False)
+        self._shared: ContextVar[Session | None] = ContextVar(f"docsvc_shared_read_{id(self)}", default=None)
 
     @property
     def dialect(self) -> str:
@@ -46,12 +49,34 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        """A read-only transaction (the ``shared_read()`` one when inside it)."""
+        shared = self._shared.get()
+        if shared is not None:
+            yield shared
+            return
         with _translate_outage():
             session = self._reader()
             try:
                 yield session
             finally:
                 session.close()  # ends the transaction; loaded objects stay readable (detached)
+
+    @contextmanager
+    def shared_read(self) -> Iterator[None]:
+        """One read transaction for every ``read()`` inside the block (in this thread or task).
+
+        A page that asks several services (each checking access itself) then costs one
+        transaction instead of one per box, and its boxes see one snapshot. ``write()`` is not
+        affected: a write inside the block has its own transaction."""
+        if self._shared.get() is not None:
+            yield
+            return
+        with self.read() as session:
+            token = self._shared.set(session)
+            try:
+                yield
+            finally:
+                self._shared.reset(token)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -37,14 +37,15 @@ def render_document(actor: Actor, doc_id: int, status: int = 200) -> tuple[str, 
     doc = c.documents.get(actor, doc_id, web_origin()).to_dict()  # NotFound for what the actor may not read
     incoming = doc["direction"] == "incoming"
     show_accesses = request.args.get("accesses") == "1"
-    history = [e for e in c.documents.history(actor, doc_id) if show_accesses or e["action"] not in ACCESS_EVENTS]
-    return render(
-        "document.html", status, doc=doc, allowed=c.actions.allowed(actor, doc_id), history=history,
-        show_accesses=show_accesses, preview=_preview(doc),
-        handling=c.incoming.handling(actor, doc_id) if incoming else None,
-        chain=None if incoming else c.approval.chain(actor, doc_id),
-        recipients=c.outgoing.recipients(actor, doc_id) if doc["status"] in ("issued", "recalled") else [],
-        archive=document_archive(actor, doc))
+    with c.db.shared_read():  # the boxes (and the page's frame) read one snapshot in one transaction
+        history = [e for e in c.documents.history(actor, doc_id) if show_accesses or e["action"] not in ACCESS_EVENTS]
+        return render(
+            "document.html", status, doc=doc, allowed=c.actions.allowed(actor, doc_id), history=history,
+            show_accesses=show_accesses, preview=_preview(doc),
+            handling=c.incoming.handling(actor, doc_id) if incoming else None,
+            chain=None if incoming else c.approval.chain(actor, doc_id),
+            recipients=c.outgoing.recipients(actor, doc_id) if doc["status"] in ("issued", "recalled") else [],
+            archive=document_archive(actor, doc))
 
 
 def _preview(doc: dict[str, Any]) -> str | None:

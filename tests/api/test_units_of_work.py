@@ -1,0 +1,80 @@
+"""Units of work on both databases: a read inside ``shared_read()`` uses its transaction, a write
+never does, the connections are reused from a pool, and the document page reads its boxes in
+one transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select, text
+
+from docsvc.db.models import Organisation
+from tests.helpers import created, upload
+
+
+def test_reads_inside_shared_read_share_one_session_and_writes_have_their_own(container: Any) -> None:
+    db = container.db
+    with db.read() as a, db.read() as b:
+        assert a is not b  # outside a shared read each read is its own unit of work
+    with db.shared_read():
+        with db.read() as first:
+            pass
+        with db.read() as second, db.write() as w:
+            assert second is first
+            assert w is not first
+        with db.shared_read(), db.read() as nested:  # nesting keeps the outer transaction
+            assert nested is first
+    with db.read() as after:
+        assert after is not first
+
+
+def test_a_write_inside_a_shared_read_commits_and_a_later_read_in_it_still_works(container: Any, demo: Any) -> None:
+    db = container.db
+    with db.shared_read():
+        with db.write() as w:
+            w.execute(text("UPDATE organisations SET name = name"))
+        with db.read() as r:
+            assert r.execute(select(Organisation.id).limit(1)).first() is not None
+    with db.read() as r:
+        r.execute(select(Organisation.id).limit(1))
+
+
+def test_an_error_inside_a_shared_read_ends_it(container: Any) -> None:
+    db = container.db
+    with pytest.raises(RuntimeError), db.shared_read():
+        with db.read() as inside:
+            raise RuntimeError("boom")
+    with db.read() as after:
+        assert after is not inside
+
+
+def test_units_of_work_reuse_pooled_connections(container: Any) -> None:
+    opened: list[object] = []
+    event.listen(container.db.engine, "connect", lambda *a: opened.append(a))
+    for _ in range(5):
+        with container.db.read() as s:
+            s.execute(select(Organisation.id).limit(1))
+        with container.db.write() as s:
+            s.execute(text("UPDATE organisations SET name = name"))
+    assert len(opened) <= 1, f"{len(opened)} connections opened for 10 units of work"
+
+
+def test_the_document_page_reads_its_boxes_in_one_transaction(container: Any, api: Any, pages: Any) -> None:
+    doc = created(upload(api.as_user("vanthu"), subject="Quyết định về lịch tiếp công dân"))
+    page = pages("vanthu")
+    begins: list[str] = []
+
+    def on_begin(conn: Any) -> None:
+        begins.append("read" if conn.get_execution_options().get("readonly") else "write")
+
+    event.listen(container.db.engine, "begin", on_begin)
+    try:
+        r = page.get(f"/documents/{doc['id']}")
+    finally:
+        event.remove(container.db.engine, "begin", on_begin)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert "Quyết định về lịch tiếp công dân" in r.get_data(as_text=True)
+    # the session's identity (1 read), the audited read of the document (1 write), then the page (1 read)
+    assert begins.count("read") <= 2, begins
+    assert begins.count("write") == 1, begins
