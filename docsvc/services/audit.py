@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,7 +131,14 @@ def _in_order(session: Session, batch: int) -> Iterator[AuditEvent]:
         session.expunge_all()
 
 
-def events_for(session: Session, object_type: str, object_id: str | int, limit: int = 500) -> list[AuditEvent]:
-    return list(session.execute(
-        select(AuditEvent).where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
-        .order_by(AuditEvent.seq).limit(limit)).scalars())
+def events_for(session: Session, object_type: str, object_id: str | int, *, limit: int = 500,
+               exclude_actions: Collection[str] = (), before_seq: int | None = None) -> list[AuditEvent]:
+    """The newest ``limit`` events of an object (before ``before_seq`` when given, leaving out
+    ``exclude_actions``), oldest first. Newest, because an object read thousands of times must
+    still show what happened to it last."""
+    q = select(AuditEvent).where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
+    if exclude_actions:
+        q = q.where(AuditEvent.action.not_in(sorted(exclude_actions)))
+    if before_seq is not None:
+        q = q.where(AuditEvent.seq < before_seq)
+    return list(reversed(session.execute(q.order_by(AuditEvent.seq.desc()).limit(limit)).scalars().all()))

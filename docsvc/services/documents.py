@@ -74,6 +74,16 @@ class DocumentView:
 
 DERIVED_ROLES = frozenset({"text", "ocr_text"})
 
+# Audit events that are accesses to a document, not steps of its processing.
+ACCESS_EVENTS = frozenset({"document.read", "document.download", "document.link", "document.verify"})
+HISTORY_PAGE = 500  # events per page of a document's history
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    items: list[dict[str, Any]]
+    older: int | None  # ``before_seq`` of the next (older) page; None when this is the oldest
+
 
 class DocumentService:
     def __init__(self, db: Database, files: FileStore, *, secrecy_policy: str, hide_top_secret_subject: bool,
@@ -203,12 +213,21 @@ class DocumentService:
             rows = s.execute(readable_filter(select(Document).where(Document.id.in_(ids)), actor)).scalars().all()
             return {d.id: self._view(s, d, actor, detail=False) for d in rows}
 
-    def history(self, actor: Actor, doc_id: int) -> list[dict[str, Any]]:
+    def history(self, actor: Actor, doc_id: int, *, accesses: bool = True, before_seq: int | None = None,
+                limit: int = HISTORY_PAGE) -> HistoryPage:
+        """The document's newest ``limit`` audit events before ``before_seq``, oldest first;
+        ``accesses=False`` leaves out reads, downloads, links and verifications (the processing
+        history). ``older`` is the ``before_seq`` that pages further back, if there is more."""
         with self.db.read() as s:
             load_readable(s, actor, doc_id)
-            return [{"seq": e.seq, "at": to_vn_iso(e.occurred_at), "actor": e.actor_name, "action": e.action,
-                     "outcome": e.outcome, "details": e.details}
-                    for e in audit.events_for(s, "document", doc_id)]
+            events = audit.events_for(s, "document", doc_id, limit=limit + 1, before_seq=before_seq,
+                                      exclude_actions=() if accesses else ACCESS_EVENTS)
+            more = len(events) > limit
+            events = events[1:] if more else events
+            return HistoryPage(
+                items=[{"seq": e.seq, "at": to_vn_iso(e.occurred_at), "actor": e.actor_name, "action": e.action,
+                        "outcome": e.outcome, "details": e.details} for e in events],
+                older=events[0].seq if more else None)
 
     def versions(self, actor: Actor, doc_id: int) -> list[dict[str, Any]]:
         with self.db.read() as s:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 from docsvc.domain.documents import split_number_notation
 from docsvc.domain.identity import Actor
 from docsvc.errors import InvalidInput
-from docsvc.services.documents import DocumentInput, Upload
+from docsvc.services.documents import HISTORY_PAGE, DocumentInput, Upload
 from docsvc.web.api import api
 from docsvc.web.api.common import PageQuery, StrictModel, page_of
 from docsvc.web.api.spec import endpoint
@@ -154,9 +154,19 @@ def add_version(actor: Actor, doc_id: int) -> dict:
     return container().documents.add_version(actor, doc_id, uploads[0], origin()).to_dict()
 
 
-@endpoint(api, "/documents/<int:doc_id>/history", summary="The document's audit events", tag="documents")
-def document_history(actor: Actor, doc_id: int) -> dict:
-    return {"items": container().documents.history(actor, doc_id)}
+class HistoryQuery(StrictModel):
+    accesses: bool = Field(True, description="include reads, downloads, links and verifications")
+    before_seq: int | None = Field(None, ge=1, description="only events before this one (the previous page's "
+                                                           "next_before_seq)")
+    limit: int = Field(HISTORY_PAGE, ge=1, le=HISTORY_PAGE)
+
+
+@endpoint(api, "/documents/<int:doc_id>/history", summary="The document's audit events, newest page first",
+          tag="documents", query=HistoryQuery)
+def document_history(actor: Actor, doc_id: int, query: HistoryQuery) -> dict:
+    page = container().documents.history(actor, doc_id, accesses=query.accesses, before_seq=query.before_seq,
+                                         limit=query.limit)
+    return {"items": page.items, "next_before_seq": page.older}
 
 
 @endpoint(api, "/documents/<int:doc_id>/grants", method="POST",

@@ -15,6 +15,7 @@ from docsvc.errors import InvalidInput
 from docsvc.services.documents import RENDITION_ORDER, DocumentView
 from docsvc.services.incoming import AssignmentInput
 from docsvc.services.outgoing import RecipientInput
+from docsvc.web.api.common import INT_MAX
 from docsvc.web.context import container
 from docsvc.web.downloads import content_response
 from docsvc.web.pages import forms
@@ -22,10 +23,6 @@ from docsvc.web.pages.base import dispatch, page_actor, page_blueprint, render, 
 from docsvc.web.pages.document_archive import document_archive
 
 bp = page_blueprint("documents", __name__)
-
-# Audit events that are accesses, not processing steps (shown on request).
-ACCESS_EVENTS = frozenset({"document.read", "document.download", "document.link", "document.verify"})
-
 
 @bp.get("/documents/<int:doc_id>")
 def show(doc_id: int) -> str:
@@ -38,14 +35,26 @@ def render_document(actor: Actor, doc_id: int, status: int = 200) -> tuple[str, 
     incoming = doc["direction"] == "incoming"
     show_accesses = request.args.get("accesses") == "1"
     with c.db.shared_read():  # the boxes (and the page's frame) read one snapshot in one transaction
-        history = [e for e in c.documents.history(actor, doc_id) if show_accesses or e["action"] not in ACCESS_EVENTS]
+        history = c.documents.history(actor, doc_id, accesses=show_accesses,
+                                      before_seq=_before_seq())
         return render(
-            "document.html", status, doc=doc, allowed=c.actions.allowed(actor, doc_id), history=history,
+            "document.html", status, doc=doc, allowed=c.actions.allowed(actor, doc_id), history=history.items,
+            older_history=history.older,
             show_accesses=show_accesses, preview=_preview(doc),
             handling=c.incoming.handling(actor, doc_id) if incoming else None,
             chain=None if incoming else c.approval.chain(actor, doc_id),
             recipients=c.outgoing.recipients(actor, doc_id) if doc["status"] in ("issued", "recalled") else [],
             archive=document_archive(actor, doc))
+
+
+def _before_seq() -> int | None:
+    """``?before=N``: the page of the history that ends before event N."""
+    raw = request.args.get("before")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= INT_MAX:
+        raise InvalidInput("'before' must be the number of an event of the history", {"field": "before"})
+    return int(raw)
 
 
 def _preview(doc: dict[str, Any]) -> str | None:
