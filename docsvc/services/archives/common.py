@@ -110,27 +110,28 @@ def archived_document_ids(s: Session, doc_ids: Iterable[int]) -> set[int]:
 
 def held_document_ids(s: Session, doc_ids: Iterable[int]) -> set[int]:
     """Documents under an active legal hold, directly or through a dossier holding them."""
-    ids = list(doc_ids)
-    if not ids:
-        return set()
-    direct = set(s.execute(select(LegalHold.document_id).where(
-        LegalHold.document_id.in_(ids), LegalHold.released_at.is_(None))).scalars())
-    via = set(s.execute(select(DossierDocument.document_id).join(
-        LegalHold, LegalHold.dossier_id == DossierDocument.dossier_id).where(
-        DossierDocument.document_id.in_(ids), LegalHold.released_at.is_(None))).scalars())
-    return direct | via
+    return _under_hold(s, doc_ids, held=LegalHold.document_id, member=DossierDocument.document_id,
+                       via_hold=LegalHold.dossier_id, via_member=DossierDocument.dossier_id)
 
 
 def held_dossier_ids(s: Session, dossier_ids: Iterable[int]) -> set[int]:
     """Dossiers under a hold, or holding a document under a hold."""
-    ids = list(dossier_ids)
+    return _under_hold(s, dossier_ids, held=LegalHold.dossier_id, member=DossierDocument.dossier_id,
+                       via_hold=LegalHold.document_id, via_member=DossierDocument.document_id)
+
+
+def _under_hold(s: Session, ids_in: Iterable[int], *, held: Any, member: Any, via_hold: Any,
+                via_member: Any) -> set[int]:
+    """Ids among ``ids_in`` whose own hold column (``held``) is under an active hold, or that are
+    linked through the dossier–document table (``member`` ↔ ``via_member``) to a record whose hold
+    column ``via_hold`` is."""
+    ids = list(ids_in)
     if not ids:
         return set()
-    direct = set(s.execute(select(LegalHold.dossier_id).where(
-        LegalHold.dossier_id.in_(ids), LegalHold.released_at.is_(None))).scalars())
-    via = set(s.execute(select(DossierDocument.dossier_id).join(
-        LegalHold, LegalHold.document_id == DossierDocument.document_id).where(
-        DossierDocument.dossier_id.in_(ids), LegalHold.released_at.is_(None))).scalars())
+    active = LegalHold.released_at.is_(None)
+    direct = set(s.execute(select(held).where(held.in_(ids), active)).scalars())
+    via = set(s.execute(select(member).join(LegalHold, via_hold == via_member)
+                        .where(member.in_(ids), active)).scalars())
     return direct | via
 
 
