@@ -2,8 +2,9 @@
 
 Draining claims due outbox items with a lease (a worker that dies mid-item leaves it to be
 retried when the lease ends: ``DOCSVC_OUTBOX_LEASE_SECONDS``, 2 minutes by default; an item that
-takes longer than its lease may be indexed twice, which is harmless), extracts text (pypdf, or Tesseract OCR for scans) outside any
-transaction, stores the text beside the original, upserts the index, then marks the item done.
+takes longer than its lease may be indexed twice, which is harmless), extracts text (pypdf, or
+Tesseract OCR for scans) outside any transaction, stores the text beside the original, upserts
+the index, then marks the item done.
 A failure (index down, OCR error) backs off and retries; nothing is lost.
 """
 

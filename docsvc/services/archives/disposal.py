@@ -24,7 +24,7 @@ from docsvc.db.uow import Database
 from docsvc.domain.archives import (DisposalStatus, DossierStatus, Retention, check_disposal_transition,
                                     disposable)
 from docsvc.domain.documents import number_notation
-from docsvc.domain.identity import Actor, RequestOrigin, Role, listed_subject
+from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
 from docsvc.errors import InvalidInput, InvalidState, NotFound
 from docsvc.services import audit
 from docsvc.services.access import refresh_readers
@@ -112,14 +112,20 @@ class DisposalService:
         return out
 
     # ------------------------------------------------------------ reading
-    def list(self, actor: Actor, *, status: list[str] | None = None) -> list[dict[str, Any]]:
+    def list(self, actor: Actor, *, status: list[str] | None = None,
+             secrecy: Secrecy | None = None) -> list[dict[str, Any]]:
+        """The agency's lists within the actor's clearance, by status and secrecy level (one list
+        per level)."""
         _require_reader(actor)
         with self.db.read() as s:
             q = select(DisposalList).where(DisposalList.agency_id == actor.agency_id,
                                            DisposalList.secrecy <= int(actor.clearance))
             if status:
                 q = q.where(DisposalList.status.in_(status))
-            return [list_dict(s, lst, self.hide, items=False) for lst in s.execute(q.order_by(DisposalList.id.desc())).scalars()]
+            if secrecy is not None:
+                q = q.where(DisposalList.secrecy == int(secrecy))
+            rows = s.execute(q.order_by(DisposalList.id.desc())).scalars()
+            return [list_dict(s, lst, self.hide, items=False) for lst in rows]
 
     def get(self, actor: Actor, list_id: int) -> dict[str, Any]:
         _require_reader(actor)
@@ -246,8 +252,8 @@ class DisposalService:
                     DossierDocument.document_id == doc.id, Dossier.id.not_in(destroying),
                     Dossier.status != DossierStatus.DESTROYED.value))]
             entry = {"id": doc.id, "number_notation": number_notation(doc.code_number, doc.code_notation) or None,
-                     "subject": doc.subject, "secrecy": doc.secrecy, "files": [{"role": f.role, "sha256": f.sha256, "size": f.size}
-                                                      for f in doc.files]}
+                     "subject": doc.subject, "secrecy": doc.secrecy,
+                     "files": [{"role": f.role, "sha256": f.sha256, "size": f.size} for f in doc.files]}
             if kept_by:
                 entry["content_kept"] = f"also filed in {', '.join(sorted(kept_by))}"
             elif doc.content_destroyed_at is None:

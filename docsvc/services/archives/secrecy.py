@@ -185,7 +185,8 @@ class SecrecyService:
                               "decision_ref": decision_ref, "reason": reason})
 
     def _entry(self, s: Session, doc: Document, p: Protection, today: date) -> dict[str, Any]:
-        return {"document_id": doc.id, "subject": listed_subject(doc.subject, doc.secrecy, self.hide_top_secret_subject),
+        subject = listed_subject(doc.subject, doc.secrecy, self.hide_top_secret_subject)
+        return {"document_id": doc.id, "subject": subject,
                 "secrecy": p.level.key, "secrecy_label": p.level.label_vi,
                 "classified_on": p.classified_on.isoformat(), "protected_until": p.ends_on.isoformat(),
                 "days_left": p.days_left(today), "extensions": p.extensions,

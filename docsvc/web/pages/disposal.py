@@ -50,9 +50,8 @@ def index() -> Any:
 def _lists_page(status: int = 200) -> Any:
     actor = page_actor()
     chosen, level = request.args.get("status", ""), request.args.get("secrecy", "")
-    lists = container().disposal.list(actor, status=[chosen] if chosen in STATUSES else None)
-    if level in LEVELS:  # one list per secrecy level: the service keeps them apart
-        lists = [lst for lst in lists if lst["secrecy"] == LEVELS.index(level)]
+    lists = container().disposal.list(actor, status=[chosen] if chosen in STATUSES else None,
+                                      secrecy=Secrecy.parse(level) if level in LEVELS else None)
     return render("disposal_lists.html", status, lists=lists, statuses=STATUSES, chosen=chosen, level=level,
                   levels=LEVELS[:int(actor.clearance) + 1], archivist=actor.has(Role.ARCHIVIST))
 
