@@ -136,16 +136,9 @@ class Stack:
                                     start_new_session=True)
 
     def stop(self) -> None:
-        import signal
+        from tests.helpers import stop_process
         for p in self.procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
+            stop_process(p, timeout=30)
         self.procs.clear()
 
     def cleanup(self) -> None:
@@ -154,16 +147,8 @@ class Stack:
         from sqlalchemy.engine import make_url
         c = self.container
         if c is not None:
-            try:
-                c.search_index.drop()
-            except Exception:  # noqa: BLE001 - best effort
-                pass
-            try:
-                from tests.helpers import remove_s3_bucket
-                if hasattr(c.store, "client"):
-                    remove_s3_bucket(c.store.client, c.store.bucket)
-            except Exception:  # noqa: BLE001
-                pass
+            from tests.helpers import drop_backend_data
+            drop_backend_data(c)
             c.close()
         url = make_url(self.settings.database_url)
         if url.get_backend_name() != "postgresql":

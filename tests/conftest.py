@@ -12,7 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from docsvc.settings import Settings, load_settings
-from tests.helpers import ApiClient, remove_s3_bucket
+from tests.helpers import ApiClient, drop_backend_data
 
 REAL_DATABASE_URL = os.environ.get("DOCSVC_DATABASE_URL", "")
 HAS_REAL_DB = REAL_DATABASE_URL.startswith("postgresql")
@@ -210,12 +210,7 @@ def running_container(settings: Settings, pki: tuple[Any, Path, "_CurrentCa"]) -
         yield c
     finally:
         pki[2].container = None
-        with suppress(Exception):  # best effort: a fault test may leave a server down
-            if settings.search_is_elasticsearch:
-                c.search_index.drop()
-        with suppress(Exception):
-            if settings.storage_is_s3:
-                remove_s3_bucket(c.store.client, c.store.bucket)
+        drop_backend_data(c)
         c.close()
 
 

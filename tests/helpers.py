@@ -210,6 +210,19 @@ def stop_process(proc: Any, timeout: float = 20) -> None:
         proc.wait()
 
 
+def drop_backend_data(container: Any) -> None:
+    """Best effort (a fault test may leave a server down): drop the container's Elasticsearch
+    index and its S3 bucket, which outlive the test's database and data folder."""
+    import contextlib
+    settings = container.settings
+    with contextlib.suppress(Exception):
+        if settings.search_is_elasticsearch:
+            container.search_index.drop()
+    with contextlib.suppress(Exception):
+        if settings.storage_is_s3:
+            remove_s3_bucket(container.store.client, container.store.bucket)
+
+
 def remove_s3_bucket(client: Any, bucket: str) -> bool:
     """Delete every version (lifting holds, bypassing governance) and the bucket: moto keeps all of
     it in memory, so a suite that leaves its buckets behind grows the shared server without bound.
