@@ -69,7 +69,27 @@ prepare() {
   if [ "$(id -u)" = 0 ] && ! id "$SVC_USER" >/dev/null 2>&1; then
     useradd --system --create-home --shell /usr/sbin/nologin "$SVC_USER"
   fi
-  if [ "$(id -u)" = 0 ]; then chown "$SVC_USER" "$RUN" "$LOGS"; fi
+  if [ "$(id -u)" = 0 ]; then
+    chown "$SVC_USER" "$RUN" "$LOGS"
+    let_service_user_reach "$SVC" "$INSTALL"
+  fi
+}
+
+let_service_user_reach() {  # let_service_user_reach DIR...
+  # The servers run as $SVC_USER and keep their data under DIR. A checkout in a private folder
+  # (`mktemp -d` makes it 0700, root's) cannot be entered by that user, so initdb and the others
+  # fail. Give "search" permission (o+x: enter, not list or read) on each folder from DIR up that
+  # the user cannot enter.
+  local d
+  for d in "$@"; do
+    while [ -n "$d" ] && [ "$d" != / ]; do
+      if ! runuser -u "$SVC_USER" -- test -x "$d" 2>/dev/null; then
+        log "letting $SVC_USER enter $d (chmod o+x)"
+        chmod o+x "$d"
+      fi
+      d="$(dirname "$d")"
+    done
+  done
 }
 
 # ---------------------------------------------------------------- PostgreSQL
