@@ -24,6 +24,7 @@ from docsvc.services.identity import IdentityService
 from docsvc.services.inbox import InboxService
 from docsvc.services.incoming import IncomingService
 from docsvc.services.indexing import IndexingService
+from docsvc.services.login_throttle import LoginThrottle
 from docsvc.services.notifications import NotificationService
 from docsvc.services.outgoing import OutgoingService
 from docsvc.services.passwords import Passwords
@@ -66,7 +67,14 @@ class Container:
     def identity(self) -> IdentityService:
         s = self.settings
         return IdentityService(self.db, self.passwords, token_ttl=timedelta(hours=s.token_ttl_hours),
-                               max_failures=s.login_max_failures, lockout=timedelta(minutes=s.login_lockout_minutes))
+                               max_failures=s.login_max_failures, lockout=timedelta(minutes=s.login_lockout_minutes),
+                               throttle=self.login_throttle)
+
+    @cached_property
+    def login_throttle(self) -> LoginThrottle:
+        s = self.settings
+        return LoginThrottle(s.ratelimit_storage_url, per_account=s.login_rate_per_account,
+                             per_address=s.login_rate_per_address)
 
     @cached_property
     def store(self) -> Any:

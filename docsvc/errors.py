@@ -68,5 +68,11 @@ class Locked(DomainError):
     code, status = "locked", 423
 
 
+class TooManyRequests(DomainError):
+    """A rate limit refused the request; ``details["retry_after"]`` is the wait in seconds."""
+
+    code, status = "too_many_requests", 429
+
+
 class BackendUnavailable(DomainError):
     code, status = "backend_unavailable", 503

@@ -70,6 +70,10 @@ class Settings:
     password_hash_time_cost: int = 3
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
+    login_rate_per_account: str = "10 per minute"  # login attempts per username (right or wrong)
+    login_rate_per_address: str = "60 per minute"  # login attempts per client address (offices share NAT)
+    ratelimit_storage_url: str = ""  # default: DOCSVC_BROKER_URL when it is redis://, else memory://
+    trusted_proxy_hops: int = 0  # reverse proxies whose X-Forwarded-For is trusted (0: use the peer address)
     holidays: str = ""  # extra non-working days "YYYY-MM-DD,..." on top of the built-in calendar
     log_level: str = "INFO"
     outbox_lease_seconds: int = 120  # a worker that dies mid-item leaves it to others after this long
@@ -106,8 +110,8 @@ class Settings:
             value = getattr(self, f.name)
             if f.name in _SECRET_FIELDS and value:
                 value = "***"
-            elif f.name == "database_url":
-                value = re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", str(value))
+            elif f.name in ("database_url", "broker_url", "ratelimit_storage_url"):
+                value = re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", str(value))
             out[self.env_name(f.name)] = str(value)
         return out
 
@@ -125,25 +129,28 @@ def _parse_bool(raw: str) -> bool:
     raise ValueError("expected true or false")
 
 
-def _parse_int(raw: str) -> int:
+def _parse_int(raw: str, *, zero_ok: bool = False) -> int:
     try:
         value = int(raw.strip())
     except ValueError:
         raise ValueError(f"expected a whole number, got {raw!r}") from None
-    if value <= 0:
-        raise ValueError(f"must be positive, got {value}")
+    if value < 0 or (value == 0 and not zero_ok):
+        raise ValueError(f"must be {'zero or more' if zero_ok else 'positive'}, got {value}")
     return value
+
+
+_ZERO_OK = {"trusted_proxy_hops"}  # whole-number settings where 0 is meaningful
 
 
 def _parse_paths(raw: str) -> tuple[Path, ...]:
     return tuple(Path(p) for p in re.split(r"[,:]", raw) if p.strip())
 
 
-def _parse_value(f_type: Any, raw: str) -> Any:
+def _parse_value(f_type: Any, raw: str, name: str = "") -> Any:
     if f_type in (bool, "bool"):
         return _parse_bool(raw)
     if f_type in (int, "int"):
-        return _parse_int(raw)
+        return _parse_int(raw, zero_ok=name in _ZERO_OK)
     if f_type in (Path, "Path"):
         return Path(raw)
     if f_type in ("tuple[Path, ...]",):
@@ -181,6 +188,9 @@ _URL_CHECKS: dict[str, Callable[[str], str | None]] = {
     "broker_url": lambda v: None
     if v == "" or v.startswith(("redis://", "rediss://", "amqp://", "sqla+"))
     else "expected redis://host:port/db (or empty for in-process tasks)",
+    "ratelimit_storage_url": lambda v: None
+    if re.fullmatch(r"memory://|(redis|rediss|redis\+sentinel|redis\+cluster)://\S+", v)
+    else "expected memory:// (one process) or redis://host:port/db (shared by every worker)",
     "public_url": lambda v: None if re.fullmatch(r"https?://[^\s]+", v) else "expected http(s)://host[:port]",
 }
 
@@ -198,7 +208,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         if raw is None or raw == "":
             continue
         try:
-            values[f.name] = _parse_value(f.type, raw)
+            values[f.name] = _parse_value(f.type, raw, f.name)
         except ValueError as exc:
             raise ConfigError(name, str(exc)) from None
     unknown = sorted(k for k in env if k.startswith(PREFIX) and k[len(PREFIX):].lower() not in _FIELD_NAMES
@@ -221,6 +231,9 @@ def _with_defaults(s: Settings) -> Settings:
         derived["storage_url"] = f"file://{data / 'objects'}"
     if not s.search_url:
         derived["search_url"] = f"embedded:{data / 'search.sqlite'}"
+    if not s.ratelimit_storage_url:
+        derived["ratelimit_storage_url"] = s.broker_url if s.broker_url.startswith(("redis://", "rediss://")) \
+            else "memory://"
     result = Settings(**{**{f.name: getattr(s, f.name) for f in fields(s)}, **derived})
     _validate(result)
     return result
@@ -265,5 +278,23 @@ def _validate(s: Settings) -> None:
         raise ConfigError(s.env_name("s3_timeout_seconds"), "expected a positive number of seconds")
     if s.outbox_lease_seconds < 1:
         raise ConfigError(s.env_name("outbox_lease_seconds"), "expected a positive number of seconds")
+    for name in ("login_rate_per_account", "login_rate_per_address"):
+        problem = _rate_problem(getattr(s, name))
+        if problem:
+            raise ConfigError(s.env_name(name), problem)
+    if s.trusted_proxy_hops < 0:
+        raise ConfigError(s.env_name("trusted_proxy_hops"), "expected 0 or more proxies")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(s.env_name("log_level"), "expected DEBUG, INFO, WARNING or ERROR")
+
+
+def _rate_problem(value: str) -> str | None:
+    """A rate such as "10 per minute" or "100/hour" (the ``limits`` notation), or why it is not one."""
+    from limits import parse_many  # late: only settings checks need it
+    try:
+        items = parse_many(value)
+    except ValueError:
+        items = []
+    if len(items) != 1:
+        return f"expected a rate such as '10 per minute' or '100/hour', got {value!r}"
+    return None

@@ -73,6 +73,9 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Path, _
 
 # Fast password hashing in tests (production keeps the memory-hard defaults).
 FAST_HASH = {"password_hash_memory_kib": 1024, "password_hash_time_cost": 1}
+# Tests log in very often from one address: login rate limits out of the way (tests/api/test_login_limits.py
+# sets low ones).
+RELAXED_LOGIN_LIMITS = {"login_rate_per_account": "100000 per minute", "login_rate_per_address": "100000 per minute"}
 
 
 def backend_params() -> list[Any]:
@@ -190,7 +193,7 @@ def make_test_settings(data_dir: Path, database_url: str, pki: tuple[Any, Path, 
     data_dir.mkdir(parents=True, exist_ok=True)
     server, template, _ = pki
     shutil.copytree(template, data_dir / "ca")
-    return load_settings(environ={}, **{"data_dir": data_dir, "database_url": database_url, **FAST_HASH,
+    return load_settings(environ={}, **{"data_dir": data_dir, "database_url": database_url, **FAST_HASH, **RELAXED_LOGIN_LIMITS,
                                         "ca_passphrase": CA_PASSPHRASE,
                                         "public_url": server.base_url.removesuffix("/pki"), **values})
 

@@ -20,6 +20,7 @@ from docsvc.domain.identity import (ABBREVIATION_RE, ALLOWED_PARENTS, USERNAME_R
                                     RequestOrigin, Role, Secrecy, organ_id_problem, password_problem)
 from docsvc.errors import Conflict, InvalidInput, Locked, NotFound, PermissionDenied, Unauthenticated
 from docsvc.services import audit
+from docsvc.services.login_throttle import LoginThrottle
 from docsvc.services.passwords import Passwords
 from docsvc.timeutil import to_vn_iso
 
@@ -74,12 +75,14 @@ def hash_token(token: str) -> str:
 
 class IdentityService:
     def __init__(self, db: Database, passwords: Passwords, *, token_ttl: timedelta,
-                 max_failures: int = 5, lockout: timedelta = timedelta(minutes=15)) -> None:
+                 max_failures: int = 5, lockout: timedelta = timedelta(minutes=15),
+                 throttle: LoginThrottle | None = None) -> None:
         self.db = db
         self.passwords = passwords
         self.token_ttl = token_ttl
         self.max_failures = max_failures
         self.lockout = lockout
+        self.throttle = throttle
 
     # ------------------------------------------------------------ organisations
     def add_organisation(self, actor: Actor | None, *, kind: str, name: str, abbreviation: str,
@@ -274,17 +277,23 @@ class IdentityService:
 
     # ------------------------------------------------------------ tokens
     def issue_token(self, username: str, password: str, origin: RequestOrigin | None = None) -> IssuedToken:
-        """Password login. Failures are counted; after ``max_failures`` the account locks for a while."""
+        """Password login. Failures are counted; after ``max_failures`` the account locks for a while.
+
+        Attempts are rate-limited per account and per client address before anything else (429).
+        A locked account answers the same 423 to every attempt: its password is not checked, so the
+        answer says nothing about it (a hash is still computed, so a locked attempt costs the same time)."""
         now = utcnow()
+        self._throttle(username, origin)
         with self.db.read() as s:
             user = s.execute(select(User).where(User.username == username.strip().lower())).scalar_one_or_none()
             stored = user.password_hash if user else None
             user_id = user.id if user else None
             active = bool(user and user.is_active)
             locked = bool(user and user.locked_until and user.locked_until > now)
-        ok = self.passwords.verify(stored, password)  # always runs, even for unknown users
+        # Always one verification, even for unknown users; a locked account's is against the dummy hash.
+        ok = self.passwords.verify(None if locked else stored, password)
         if user_id is None or not ok or locked or not active:
-            self._login_failed(user_id, username, origin, locked=locked and ok)
+            self._login_failed(user_id, username, origin, locked=locked)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         expires = now + self.token_ttl
         with self.db.write() as s:
@@ -297,6 +306,21 @@ class IdentityService:
             audit.record(s, actor=None, actor_name=u.username, action="auth.login", object_type="user",
                          object_id=u.id, origin=origin, agency_id=u.agency_id)
         return IssuedToken(token, expires)
+
+    def _throttle(self, username: str, origin: RequestOrigin | None) -> None:
+        if self.throttle is None:
+            return
+        refusal = self.throttle.attempt(username, origin.ip if origin else None)
+        if refusal is None:
+            return
+        if refusal.first_in_window:
+            with self.db.write() as s:
+                user = s.execute(select(User).where(User.username == username.strip().lower())).scalar_one_or_none()
+                audit.record(s, actor=None, actor_name=username[:64] or "?", action="auth.throttled",
+                             object_type="user", object_id=user.id if user else None, outcome="denied",
+                             origin=origin, agency_id=user.agency_id if user else None,
+                             details={"scope": refusal.scope, "limit": refusal.limit})
+        raise refusal.error()
 
     def _login_failed(self, user_id: int | None, username: str, origin: RequestOrigin | None,
                       *, locked: bool) -> None:

@@ -40,6 +40,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.add_url_rule("/health", "health", health_response)
     app.add_url_rule("/", "root", lambda: redirect("/work"))
     _mount_pki(app, container)
+    if s.trusted_proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=s.trusted_proxy_hops,  # type: ignore[method-assign]
+                                x_proto=s.trusted_proxy_hops)
     return app
 
 

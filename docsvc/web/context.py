@@ -17,5 +17,6 @@ def container() -> "Container":
 
 
 def origin(channel: str = "api") -> RequestOrigin:
-    # Behind a reverse proxy, configure ProxyFix so remote_addr is the client's address.
+    # remote_addr is the peer's address; X-Forwarded-For counts only behind DOCSVC_TRUSTED_PROXY_HOPS
+    # proxies (ProxyFix, installed by create_app), so a client cannot pick the address it is limited by.
     return RequestOrigin(ip=request.remote_addr, user_agent=(request.user_agent.string or None), channel=channel)

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, make_response
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from docsvc.errors import BackendUnavailable, DomainError
@@ -24,6 +24,14 @@ def _json_error(status: int, code: str, message: str, details: object = None):  
     return response
 
 
+def with_retry_after(response: Any, details: object) -> Any:
+    """A 429 tells when to come back (``details["retry_after"]`` seconds), on pages and in the API."""
+    if isinstance(details, dict) and isinstance(details.get("retry_after"), int):
+        response = make_response(response)
+        response.headers["Retry-After"] = str(details["retry_after"])
+    return response
+
+
 def install_error_handlers(app: Flask, page: Callable[[int, str, str], Any] | None = None) -> None:
     """JSON errors for the API; with ``page`` (status, code, message → response), requests outside
     the API are answered with a page instead (unknown URLs, wrong methods, uploads too large...)."""
@@ -38,7 +46,7 @@ def install_error_handlers(app: Flask, page: Callable[[int, str, str], Any] | No
     def _domain(exc: DomainError):  # type: ignore[no-untyped-def]
         if isinstance(exc, BackendUnavailable):
             log.warning("backend unavailable: %s", exc.message)
-        return _error(exc.status, exc.code, exc.message, exc.details)
+        return with_retry_after(_error(exc.status, exc.code, exc.message, exc.details), exc.details)
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from docsvc.db.base import utcnow
-from docsvc.db.models import ApiToken, AuditEvent
+from docsvc.db.models import ApiToken, AuditEvent, User
 from docsvc.services.identity import hash_token
 from tests.helpers import assert_error
 
@@ -50,6 +50,25 @@ def test_lockout_after_repeated_failures(api, client, container) -> None:  # typ
         denied = s.execute(select(AuditEvent).where(AuditEvent.action == "auth.login",
                                                     AuditEvent.outcome == "denied")).scalars().all()
     assert len(denied) == container.settings.login_max_failures + 1
+
+
+def test_a_locked_account_gives_the_same_answer_whatever_the_password(api, client, container) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14 §4: a locked account checked the password (wrong → 401, right → 423): an oracle."""
+    for _ in range(container.settings.login_max_failures):
+        login(client, "chuyenvien", "wrong-password-1")
+    right = login(client, "chuyenvien", api.password)
+    wrong = login(client, "chuyenvien", "another-wrong-2")
+    assert_error(right, 423, "locked")
+    assert_error(wrong, 423, "locked")
+    assert right.get_json() == wrong.get_json()
+    # Attempts while locked neither count as failures nor extend the lock; both are audited the same.
+    with container.db.read() as s:
+        user = s.execute(select(User).where(User.username == "chuyenvien")).scalar_one()
+        assert user.failed_logins == 0
+        events = s.execute(select(AuditEvent).where(AuditEvent.action == "auth.login",
+                                                    AuditEvent.outcome == "denied")
+                           .order_by(AuditEvent.seq.desc()).limit(2)).scalars().all()
+    assert [e.details for e in events] == [{"locked": True}, {"locked": True}]
 
 
 def test_missing_malformed_expired_and_revoked_tokens(api, client, container) -> None:  # type: ignore[no-untyped-def]

@@ -32,6 +32,17 @@ def test_real_backend_settings_parse() -> None:
     assert s.max_upload_mb == 25 and s.hide_top_secret_subject is False
     assert s.describe()["DOCSVC_DATABASE_URL"] == "postgresql+psycopg://u:***@127.0.0.1:5432/docsvc"
     assert s.describe()["DOCSVC_S3_SECRET_KEY"] == "***"
+    # Login rate limits are shared by every worker through the broker's Redis unless set apart.
+    assert s.ratelimit_storage_url == "redis://127.0.0.1:6379/0"
+
+
+def test_login_limit_settings() -> None:
+    s = load_settings({})
+    assert s.ratelimit_storage_url == "memory://" and s.trusted_proxy_hops == 0
+    s = load_settings({"DOCSVC_LOGIN_RATE_PER_ACCOUNT": "5/hour", "DOCSVC_TRUSTED_PROXY_HOPS": "0",
+                       "DOCSVC_RATELIMIT_STORAGE_URL": "redis://:pw@10.0.0.5:6379/2"})
+    assert s.login_rate_per_account == "5/hour" and s.trusted_proxy_hops == 0
+    assert s.describe()["DOCSVC_RATELIMIT_STORAGE_URL"] == "redis://:***@10.0.0.5:6379/2"
 
 
 @pytest.mark.parametrize("env, variable, fragment", [
@@ -51,6 +62,10 @@ def test_real_backend_settings_parse() -> None:
     ({"DOCSVC_TRUST_ROOTS": "/nonexistent/root.pem"}, "DOCSVC_TRUST_ROOTS", "no such certificate"),
     ({"DOCSVC_HOLIDAYS": "2026-13"}, "DOCSVC_HOLIDAYS", "YYYY-MM-DD"),
     ({"DOCSVC_ENVIRONMENT": "production"}, "DOCSVC_SECRET_KEY", "production"),
+    ({"DOCSVC_LOGIN_RATE_PER_ACCOUNT": "lots"}, "DOCSVC_LOGIN_RATE_PER_ACCOUNT", "10 per minute"),
+    ({"DOCSVC_LOGIN_RATE_PER_ADDRESS": "1/minute;2/hour"}, "DOCSVC_LOGIN_RATE_PER_ADDRESS", "per minute"),
+    ({"DOCSVC_RATELIMIT_STORAGE_URL": "memcached://x"}, "DOCSVC_RATELIMIT_STORAGE_URL", "redis://"),
+    ({"DOCSVC_TRUSTED_PROXY_HOPS": "-1"}, "DOCSVC_TRUSTED_PROXY_HOPS", "zero or more"),
     ({"DOCSVC_DATABSE_URL": "sqlite:///x"}, "DOCSVC_DATABSE_URL", "unknown setting"),
 ])
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str, fragment: str) -> None:

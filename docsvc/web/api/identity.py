@@ -88,7 +88,8 @@ class UserQuery(PageQuery):
 
 @endpoint(api, "/auth/token", method="POST", summary="Log in with username and password", tag="auth",
           auth=False, body=TokenRequest, response=TokenOut, status=201,
-          errors={401: "Wrong username or password", 423: "Account locked after repeated failures"})
+          errors={401: "Wrong username or password", 423: "Account locked after repeated failures",
+                  429: "Too many login attempts for this account or address (Retry-After)"})
 def create_token(body: TokenRequest) -> dict:
     """Returns a bearer token for the API. Tokens expire (DOCSVC_TOKEN_TTL_HOURS) and can be revoked."""
     return container().identity.issue_token(body.username, body.password, origin()).to_dict()

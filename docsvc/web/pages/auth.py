@@ -8,6 +8,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 
 from docsvc.errors import DomainError, NotFound
 from docsvc.web.context import container
+from docsvc.web.errors import with_retry_after
 from docsvc.web.pages import forms
 from docsvc.web.pages.base import (TOKEN_KEY, act, optional_actor, page_actor, page_blueprint, safe_next,
                                    start_session, web_origin)
@@ -31,9 +32,10 @@ def login_submit() -> str | Response | tuple[str, int]:
     username, next_url = forms.text("username"), safe_next(request.form.get("next"))
     try:
         issued = container().identity.issue_token(username, request.form.get("password", ""), web_origin())
-    except DomainError as exc:  # wrong password (401) or locked account (423)
+    except DomainError as exc:  # wrong password (401), locked account (423) or too many attempts (429)
         flash(user_message(exc).text, "error")
-        return render_template("login.html", next=next_url, username=username), exc.status
+        return with_retry_after((render_template("login.html", next=next_url, username=username), exc.status),
+                                exc.details)
     start_session(issued.token)
     return redirect(next_url, 303)
 

@@ -147,6 +147,8 @@ EXACT = frozenset((
 PATTERNS: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"^too many failed logins; the account is locked for (?P<minutes>\d+) minutes$"),
      _l("Too many failed logins: the account is locked for %(minutes)s minutes.")),
+    (re.compile(r"^too many login attempts for this \w+; try again in (?P<seconds>\d+) seconds$"),
+     _l("Too many login attempts: try again in %(seconds)s seconds.")),
     (re.compile(r"^(?P<name>.+) is not cleared for this document$"),
      _l("%(name)s is not cleared for this document.")),
     (re.compile(r"^username '(?P<username>[^']+)' is taken$"), _l("The username %(username)s is taken.")),
