@@ -60,6 +60,13 @@ def install_error_handlers(app: Flask, page: Callable[[int, str, str], Any] | No
         code = (exc.name or "error").lower().replace(" ", "_")
         return _error(exc.code or 500, code, exc.description or exc.name)
 
+    @app.errorhandler(RecursionError)
+    def _too_deep(exc: RecursionError):  # type: ignore[no-untyped-def]
+        # Only input nested without bound (JSON, XML, a PDF's objects…) recurses this deep: the
+        # caller's fault, told as such; no traceback in the answer or the log.
+        log.warning("request refused: input nested too deeply (%s)", exc)
+        return _error(400, "invalid_input", "the input is nested too deeply")
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
         unavailable = _backend_outage(exc)

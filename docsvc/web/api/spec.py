@@ -99,15 +99,40 @@ def parse_model(model: type[BaseModel], data: Any) -> BaseModel:
         raise InvalidInput(f"{first['field']}: {first['problem']}", problems) from None
 
 
+#: No request model nests deeper than a few levels; deeper bodies are refused before validation.
+MAX_JSON_DEPTH = 32
+
+
 def _json_body() -> Any:
     if not request.data:
         raise InvalidInput("a JSON body is required")
     if not request.is_json:
         raise UnsupportedMediaType("send the body as application/json")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # the parser recurses once per bracket: 10,000 '[' exhaust the stack
+        data = _TOO_DEEP
+    if data is _TOO_DEEP or _depth_exceeds(data, MAX_JSON_DEPTH):
+        raise InvalidInput(f"the JSON body is nested too deeply (at most {MAX_JSON_DEPTH} levels)",
+                           {"max_depth": MAX_JSON_DEPTH})
     if data is None:
         raise InvalidInput("the body is not valid JSON")
     return data
+
+
+_TOO_DEEP = object()
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    """Is ``data`` nested more than ``limit`` arrays/objects deep? Iterative: no recursion to exhaust."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return False
 
 
 def _args_for(model: type[BaseModel], args: Any) -> dict[str, Any]:
