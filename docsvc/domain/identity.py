@@ -130,6 +130,17 @@ class Actor:
         return any(r in self.roles for r in roles)
 
 
+#: What a user's rights consist of: whoever changes one of these for himself grants himself rights.
+RIGHTS = frozenset({"roles", "clearance", "units", "is_active"})
+
+
+def self_grant_problem(actor: Actor, user_id: int, changed: set[str]) -> str | None:
+    """Nobody changes his own rights (an administrator making himself leader + Tuyệt mật would read
+    the agency's secrets): another administrator has to. His own position and password he may change."""
+    own = sorted(changed & RIGHTS) if actor.user_id == user_id else []
+    return f"you cannot change your own {', '.join(own)}; ask another administrator" if own else None
+
+
 @dataclass(frozen=True)
 class RequestOrigin:
     """Where a request came from, for the audit log."""

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from docsvc.db.base import utcnow
 from docsvc.db.models import ApiToken, Organisation, User, UserRole, UserUnit
 from docsvc.db.uow import Database
-from docsvc.domain.identity import (ABBREVIATION_RE, ALLOWED_PARENTS, USERNAME_RE, Actor, OrgKind,
-                                    RequestOrigin, Role, Secrecy, organ_id_problem, password_problem)
+from docsvc.domain.identity import (ABBREVIATION_RE, ALLOWED_PARENTS, RIGHTS, USERNAME_RE, Actor, OrgKind,
+                                    RequestOrigin, Role, Secrecy, organ_id_problem, password_problem,
+                                    self_grant_problem)
 from docsvc.errors import Conflict, InvalidInput, Locked, NotFound, PermissionDenied, Unauthenticated
 from docsvc.services import audit
 from docsvc.services.login_throttle import LoginThrottle
@@ -199,44 +200,52 @@ class IdentityService:
                     clearance: str | int | None = None, unit_ids: Iterable[int] | None = None,
                     is_active: bool | None = None, position: str | None = None,
                     password: str | None = None, origin: RequestOrigin | None = None) -> UserView:
+        """Change a user (``actor`` None: the operator's CLI). A user outside the administrator's
+        agency is "not found", like a missing one; nobody changes his own rights."""
         new_hash = None
         if password is not None:
             with self.db.read() as s:
-                existing = s.get(User, user_id)
-                uname = existing.username if existing else ""
+                uname = self._visible_user(s, actor, user_id).username
             problem = password_problem(password, uname)
             if problem:
                 raise InvalidInput(f"password {problem}", {"field": "password"})
             new_hash = self.passwords.hash(password)
         with self.db.write() as s:
-            user = s.get(User, user_id)
-            if user is None:
-                raise NotFound(f"user {user_id} not found")
+            user = self._visible_user(s, actor, user_id)
             if actor is not None:
                 self._require_admin_over(s, actor, user.agency_id)
             changes: dict[str, Any] = {}
-            if roles is not None:
-                role_set = _parse_roles(roles)
-                user.roles = [UserRole(role=r.value) for r in sorted(role_set)]
+            role_set = _parse_roles(roles) if roles is not None else None
+            level = _parse_clearance(clearance) if clearance is not None else None
+            units = _checked_units(s, s.get(Organisation, user.agency_id), unit_ids) if unit_ids is not None else None
+            if role_set is not None and sorted(r.value for r in role_set) != sorted(r.role for r in user.roles):
                 changes["roles"] = sorted(r.value for r in role_set)
-            if clearance is not None:
-                user.clearance = int(_parse_clearance(clearance))
-                changes["clearance"] = Secrecy(user.clearance).key
-            if unit_ids is not None:
-                units = _checked_units(s, s.get(Organisation, user.agency_id), unit_ids)
-                user.units = [UserUnit(unit_id=u) for u in units]
+            if level is not None and int(level) != user.clearance:
+                changes["clearance"] = level.key
+            if units is not None and units != sorted(u.unit_id for u in user.units):
                 changes["units"] = units
-            if position is not None:
+            if is_active is not None and is_active != user.is_active:
+                changes["is_active"] = is_active
+            if actor is not None:
+                problem = self_grant_problem(actor, user.id, set(changes))
+                if problem:
+                    raise PermissionDenied(problem, {"fields": sorted(set(changes) & RIGHTS)})
+            if "roles" in changes and role_set is not None:
+                user.roles = [UserRole(role=r.value) for r in sorted(role_set)]
+            if "clearance" in changes and level is not None:
+                user.clearance = int(level)
+            if "units" in changes and units is not None:
+                user.units = [UserUnit(unit_id=u) for u in units]
+            if "is_active" in changes and is_active is not None:
+                user.is_active = is_active
+            if position is not None and position.strip() != user.position:
                 user.position = position.strip()
                 changes["position"] = user.position
-            if is_active is not None:
-                user.is_active = is_active
-                changes["is_active"] = is_active
             if new_hash is not None:
                 user.password_hash = new_hash
                 user.failed_logins, user.locked_until = 0, None
                 changes["password"] = "changed"
-            if changes.keys() & {"roles", "clearance", "units", "is_active", "password"}:
+            if changes.keys() & (RIGHTS | {"password"}):
                 # Rights changed: sessions issued under the old rights end now.
                 s.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
                           .values(revoked_at=utcnow()))
@@ -245,12 +254,19 @@ class IdentityService:
             s.flush()
             return _user_view(user)
 
+    @staticmethod
+    def _visible_user(s: Session, actor: Actor | None, user_id: int) -> User:
+        """The user, if it exists and ``actor`` (None: the operator) may see it; one answer otherwise,
+        so that ids of other agencies' users cannot be told from missing ones."""
+        user = s.get(User, user_id)
+        if user is None or (actor is not None and user.id != actor.user_id
+                            and not _within(s, user.agency_id, actor.agency_id)):
+            raise NotFound(f"user {user_id} not found")
+        return user
+
     def get_user(self, actor: Actor, user_id: int) -> UserView:
         with self.db.read() as s:
-            user = s.get(User, user_id)
-            if user is None or (user.id != actor.user_id and not _within(s, user.agency_id, actor.agency_id)):
-                raise NotFound(f"user {user_id} not found")
-            return _user_view(user)
+            return _user_view(self._visible_user(s, actor, user_id))
 
     def list_users(self, actor: Actor | None, agency_id: int | None = None) -> list[UserView]:
         with self.db.read() as s:

@@ -96,3 +96,45 @@ def test_users_list_is_paginated_and_scoped(api) -> None:  # type: ignore[no-unt
                                                               query_string={"per_page": 50}).get_json()["items"]}
     assert "snv.vanthu" not in names and "tinh.quantri" not in names
     assert_error(api.as_user("vanthu").get("/api/v1/users", query_string={"per_page": 0}), 400)
+
+
+def test_nobody_grants_himself_roles_clearance_or_units(api, demo, pages) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14 §8: an administrator PATCHed himself to leader + clerk with Tuyệt mật clearance."""
+    admin = api.as_user("quantri")
+    me = admin.get("/api/v1/me").get_json()
+    units = [o["id"] for o in admin.get("/api/v1/organisations", query_string={"per_page": 200}).get_json()["items"]
+             if o["kind"] == "unit" and o["agency_id"] == me["agency_id"]]
+    for change in ({"roles": ["admin", "leader", "clerk"]}, {"clearance": "tuyet_mat"}, {"unit_ids": units},
+                   {"is_active": False}):
+        err = assert_error(admin.patch(f"/api/v1/users/{me['id']}", json=change), 403, "forbidden")
+        assert "your own" in err["message"]
+    # The same through the administration page (which always posts every field).
+    page = pages("quantri")
+    r = page.post(f"/admin/users/{me['id']}", {"roles": ["admin", "leader"], "clearance": "tuyet_mat",
+                                               "unit_ids": [str(u) for u in me["unit_ids"]], "is_active": "on",
+                                               "position": me["position"]})
+    assert r.status_code == 403
+    after = admin.get("/api/v1/me").get_json()
+    assert after["roles"] == ["admin"] and after["clearance"] == "none"
+    # What is not a right he may change himself; his rights another administrator changes.
+    r = admin.patch(f"/api/v1/users/{me['id']}", json={"position": "Quản trị viên", "roles": ["admin"],
+                                                       "clearance": "none"})
+    assert r.status_code == 200, r.get_json()
+    r = api.as_user("tinh.quantri").patch(f"/api/v1/users/{me['id']}", json={"clearance": "mat"})
+    assert r.status_code == 200 and r.get_json()["clearance"] == "mat"
+
+
+def test_another_agencys_user_looks_missing(api, demo) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14 §8: PATCH /users/{id} answered 403 for another agency's user and 404 for a missing id."""
+    commune_admin = api.as_user("quantri")
+    other, missing = demo.users["snv.vanthu"], 999_999
+    for body in ({"position": "x"}, {"password": "snv.vanthu-2026x"}, {"roles": ["clerk"]}):
+        a = assert_error(commune_admin.patch(f"/api/v1/users/{other}", json=body), 404, "not_found")
+        b = assert_error(commune_admin.patch(f"/api/v1/users/{missing}", json=body), 404, "not_found")
+        assert a["message"].replace(str(other), "ID") == b["message"].replace(str(missing), "ID")
+    for client in (commune_admin, api.as_user("vanthu")):
+        assert_error(client.get(f"/api/v1/users/{other}"), 404)
+        assert_error(client.patch(f"/api/v1/users/{other}", json={"position": "x"}), 404)
+    # A non-admin of the same agency is refused (he can list those users anyway).
+    assert_error(api.as_user("vanthu").patch(f"/api/v1/users/{demo.users['chuyenvien']}",
+                                             json={"position": "x"}), 403)
