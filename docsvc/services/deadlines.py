@@ -44,11 +44,14 @@ class DeadlineService:
         today = today or vn_today()
         report = SweepReport()
         with self.db.write() as s:
-            cal = self.calendar.calendar(s)
-            soon = cal.add_working_days(today, 1)  # remind the working day before
-            rows = s.execute(select(Assignment, Document).join(Document, Document.id == Assignment.document_id).where(
-                Assignment.status == "open", Assignment.role.in_(["lead", "co"]), Assignment.deadline.is_not(None),
-                Assignment.deadline <= soon, Document.status.in_(_HANDLING))).all()
+            pending = (select(Assignment, Document).join(Document, Document.id == Assignment.document_id)
+                       .where(Assignment.status == "open", Assignment.role.in_(["lead", "co"]),
+                              Assignment.deadline.is_not(None), Document.status.in_(_HANDLING)))
+            agencies = s.execute(pending.with_only_columns(Document.agency_id).distinct()).scalars().all()
+            rows = []
+            for agency_id in sorted(agencies):  # each agency counts its own working days
+                soon = self.calendar.calendar(s, agency_id).add_working_days(today, 1)  # remind the working day before
+                rows += s.execute(pending.where(Document.agency_id == agency_id, Assignment.deadline <= soon)).all()
             for a, doc in rows:
                 people = _people_of(s, a)
                 subject = doc.subject[:120]

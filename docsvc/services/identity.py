@@ -399,10 +399,25 @@ class IdentityService:
 
     # ------------------------------------------------------------ helpers
     def _require_admin_over(self, s: Session, actor: Actor, org_id: int | None) -> None:
-        if not actor.has(Role.ADMIN):
-            raise PermissionDenied("only an administrator may manage organisations and users")
-        if org_id is None or not _within(s, org_id, actor.agency_id):
-            raise PermissionDenied("administrators manage only their own agency and what lies below it")
+        require_admin_over(s, actor, org_id)
+
+
+def require_admin_over(s: Session, actor: Actor, org_id: int | None,
+                       what: str = "organisations and users") -> None:
+    """``actor`` administers ``org_id``: an administrator of that agency or of one above it."""
+    if not actor.has(Role.ADMIN):
+        raise PermissionDenied(f"only an administrator may manage {what}")
+    if org_id is None or not _within(s, org_id, actor.agency_id):
+        raise PermissionDenied("administrators manage only their own agency and what lies below it")
+
+
+def is_deployment_admin(s: Session, actor: Actor) -> bool:
+    """The deployment's administrator: an administrator of the one organisation every other lies
+    under (the province in the demo). Deployment-wide settings, such as national holidays, are his."""
+    if not actor.has(Role.ADMIN):
+        return False
+    roots = set(s.execute(select(Organisation.id).where(Organisation.parent_id.is_(None))).scalars())
+    return roots == {actor.agency_id}
 
 
 def actor_of(user: User) -> Actor:

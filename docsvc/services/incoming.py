@@ -111,7 +111,7 @@ class IncomingService:
                 raise InvalidState(f"a document that is {status.label_vi.lower()} cannot be assigned; register it "
                                    "first" if status is Status.RECEIVED else
                                    f"a document that is {status.label_vi.lower()} cannot be assigned")
-            deadline = self._deadline(s, data.deadline_days, data.deadline)
+            deadline = self._deadline(s, doc.agency_id, data.deadline_days, data.deadline)
             targets = [("lead", data.lead)] + [("co", t) for t in data.co] + [("info", t) for t in data.info]
             seen: set[tuple[int | None, int | None]] = set()
             for _, t in targets:
@@ -166,7 +166,7 @@ class IncomingService:
                 raise InvalidInput("re-assign to an active officer of your unit", {"field": "user_id"})
             if officer.clearance < doc.secrecy:
                 raise InvalidInput(f"{officer.full_name} is not cleared for this document", {"field": "user_id"})
-            personal = self._deadline(s, deadline_days, deadline) or parent.deadline
+            personal = self._deadline(s, doc.agency_id, deadline_days, deadline) or parent.deadline
             if personal and parent.deadline and personal > parent.deadline:
                 raise InvalidInput("the personal deadline cannot be later than the unit's deadline "
                                    f"({parent.deadline.strftime('%d/%m/%Y')})", {"field": "deadline"})
@@ -286,14 +286,15 @@ class IncomingService:
     def _open_assignment(self, s: Session, doc: Document, actor: Actor) -> Assignment | None:
         return open_assignment(s, doc, actor)
 
-    def _deadline(self, s: Session, days: int | None, explicit: date | None) -> date | None:
+    def _deadline(self, s: Session, agency_id: int, days: int | None, explicit: date | None) -> date | None:
+        """A deadline in working days counts the working days of the document's agency."""
         if days is not None and explicit is not None:
             raise InvalidInput("give the deadline either in working days or as a date", {"field": "deadline"})
         today = vn_today()
         if days is not None:
             if not 1 <= days <= 365:
                 raise InvalidInput("deadline_days is 1..365 working days", {"field": "deadline_days"})
-            return self.calendar.calendar(s).add_working_days(today, days)
+            return self.calendar.calendar(s, agency_id).add_working_days(today, days)
         if explicit is not None and explicit < today:
             raise InvalidInput("the deadline is in the past", {"field": "deadline"})
         return explicit

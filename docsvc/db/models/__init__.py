@@ -6,11 +6,12 @@ from docsvc.db.models.audit import AuditEvent, AuditHead
 from docsvc.db.models.documents import (Document, DocumentFile, DocumentGrant, DocumentLink, DocumentReader,
                                         DocumentType, OutboxItem, RegisterCounter, RegisterEntry)
 from docsvc.db.models.identity import ApiToken, Organisation, User, UserRole, UserUnit
-from docsvc.db.models.workflow import (Assignment, CalendarDay, ChainDecision, ChainInstance, ChainStep,
+from docsvc.db.models.workflow import (AgencyCalendarDay, Assignment, CalendarDay, ChainDecision, ChainInstance, ChainStep,
                                        ChainTemplate, Delegation, Notification, ProgressUpdate, Recipient,
                                        SigningKey)
 
 __all__ = [
+    "AgencyCalendarDay",
     "ArchiveTransfer", "DisposalItem", "DisposalList", "Dossier", "DossierDocument", "DossierPlan", "LegalHold",
     "ObjectLock", "RetentionPeriod", "SecrecyDecision",
     "ApiToken", "Assignment", "AuditEvent", "AuditHead", "CalendarDay", "ChainDecision", "ChainInstance",

@@ -214,3 +214,15 @@ class CalendarDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     is_workday: Mapped[bool] = mapped_column(default=False)
     name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class AgencyCalendarDay(Base):
+    """An override of one agency's calendar (a local holiday, a compensating workday), on top of the
+    deployment-wide days of ``calendar_days`` that only the deployment's administrator sets."""
+
+    __tablename__ = "agency_calendar_days"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(default=False)
+    name: Mapped[str] = mapped_column(String(200), default="")

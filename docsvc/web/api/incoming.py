@@ -67,12 +67,16 @@ class MarkReadIn(StrictModel):
 
 class CalendarQuery(StrictModel):
     year: int = Field(ge=2000, le=2100)
+    agency_id: int | None = Field(None, ge=1, description="whose calendar (default: your agency's)")
+    national: bool = Field(False, description="the deployment-wide days only")
 
 
 class CalendarDayIn(StrictModel):
     day: date
     workday: bool
     name: str = Field(min_length=1, max_length=200)
+    agency_id: int | None = Field(None, ge=1, description="the agency whose calendar changes (default: yours)")
+    national: bool = Field(False, description="a day of the whole deployment (its administrator only)")
 
     @field_validator("day")
     @classmethod
@@ -160,17 +164,24 @@ def mark_read(actor: Actor, body: MarkReadIn) -> dict:
     return {"marked": container().notifications.mark_read(actor, body.ids)}
 
 
+def _calendar_of(actor: Actor, agency_id: int | None, national: bool) -> int | None:
+    return None if national else (agency_id or actor.agency_id)
+
+
 @endpoint(api, "/calendar", tag="admin", query=CalendarQuery,
-          summary="Holidays and compensating working days of a year")
-def calendar_year(query: CalendarQuery) -> dict:
-    return {"items": container().calendar.year(query.year)}
+          summary="Holidays and compensating working days of a year, of an agency (default: yours)",
+          errors={404: "No such agency"})
+def calendar_year(actor: Actor, query: CalendarQuery) -> dict:
+    return {"items": container().calendar.year(query.year, _calendar_of(actor, query.agency_id, query.national))}
 
 
 @endpoint(api, "/calendar", method="PUT", tag="admin", body=CalendarDayIn,
-          summary="Mark a day as a holiday or a (compensating) working day (admin)")
+          summary="Mark a day of an agency's calendar (its admin) or of the deployment's (the deployment admin) "
+                  "as a holiday or a (compensating) working day", errors={404: "No such agency"})
 def calendar_set(actor: Actor, body: CalendarDayIn) -> dict:
-    container().calendar.set_day(actor, body.day, workday=body.workday, name=body.name, origin=origin())
-    return {"items": container().calendar.year(body.day.year)}
+    container().calendar.set_day(actor, body.day, workday=body.workday, name=body.name, agency_id=body.agency_id,
+                                 national=body.national, origin=origin())
+    return {"items": container().calendar.year(body.day.year, _calendar_of(actor, body.agency_id, body.national))}
 
 
 @endpoint(api, "/document-types", tag="documents", summary="Document types and their abbreviations")
