@@ -18,10 +18,11 @@ def content_response(actor: Actor, doc_id: int, *, file_id: int | None, version:
     """The document's file inline (audited by the service), never cached by the browser."""
     facts, chunks, secrecy = container().documents.open_content(actor, doc_id, file_id=file_id,
                                                                 version=version, origin=origin)
-    if secrecy > 0 and facts["content_type"] == "application/pdf":
+    if secrecy > 0:  # every format is marked; one that cannot be is not served
         from docsvc.db.base import utcnow
-        from docsvc.services.watermark import watermark_pdf, watermark_text
-        marked = watermark_pdf(b"".join(chunks), watermark_text(actor.full_name, utcnow(), secrecy))
+        from docsvc.services.watermark import watermark, watermark_text
+        marked = watermark(b"".join(chunks), facts["content_type"],
+                           watermark_text(actor.full_name, utcnow(), secrecy))
         chunks = iter([marked])
         facts = {**facts, "sha256": hashlib.sha256(marked).hexdigest()}
     response = Response(chunks, mimetype=facts["content_type"], direct_passthrough=True)
