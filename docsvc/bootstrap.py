@@ -74,7 +74,8 @@ class Container:
     def login_throttle(self) -> LoginThrottle:
         s = self.settings
         return LoginThrottle(s.ratelimit_storage_url, per_account=s.login_rate_per_account,
-                             per_address=s.login_rate_per_address)
+                             per_address=s.login_rate_per_address, lockout_after=s.login_max_failures,
+                             lockout_minutes=s.login_lockout_minutes)
 
     @cached_property
     def store(self) -> Any:

@@ -306,6 +306,8 @@ class IdentityService:
             user_id = user.id if user else None
             active = bool(user and user.is_active)
             locked = bool(user and user.locked_until and user.locked_until > now)
+        if user is None and self.throttle is not None:
+            locked = self.throttle.unknown_locked(username)
         # Always one verification, even for unknown users; a locked account's is against the dummy hash.
         ok = self.passwords.verify(None if locked else stored, password)
         if user_id is None or not ok or locked or not active:
@@ -351,6 +353,8 @@ class IdentityService:
                         u.locked_until = utcnow() + self.lockout
                         u.failed_logins = 0
                         locked = True
+            elif not locked and self.throttle is not None:
+                locked = self.throttle.unknown_failed(username)
             audit.record(s, actor=None, actor_name=username[:64] or "?", action="auth.login",
                          object_type="user", object_id=user_id, outcome="denied", origin=origin,
                          agency_id=agency_id, details={"locked": locked})

@@ -36,14 +36,17 @@ class ThrottleRefusal:
 
 
 class LoginThrottle:
-    def __init__(self, storage_url: str, *, per_account: str, per_address: str) -> None:
+    def __init__(self, storage_url: str, *, per_account: str, per_address: str, lockout_after: int = 5,
+                 lockout_minutes: int = 15) -> None:
         self._storage: Storage = storage_from_string(storage_url)
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._limits: dict[str, RateLimitItem] = {"account": parse(per_account), "address": parse(per_address)}
+        self._failures = parse(f"{lockout_after} per {lockout_minutes} minutes")
+        self._lock = parse(f"1 per {lockout_minutes} minutes")
 
     def attempt(self, username: str, address: str | None) -> ThrottleRefusal | None:
         """Count one login attempt; the first limit it exceeds, or None when it may proceed."""
-        keys = {"account": username.strip().lower()[:64], "address": address or "unknown"}
+        keys = {"account": _name(username), "address": address or "unknown"}
         for scope, limit in self._limits.items():
             if not self._limiter.hit(limit, _NAMESPACE, scope, keys[scope]):
                 stats = self._limiter.get_window_stats(limit, _NAMESPACE, scope, keys[scope])
@@ -53,9 +56,28 @@ class LoginThrottle:
                 return ThrottleRefusal(scope, str(limit), retry, first)
         return None
 
+    # A name that is no account locks like an account does (the database keeps real accounts' locks):
+    # otherwise "locked after N failures" would tell which usernames exist.
+    def unknown_locked(self, username: str) -> bool:
+        return not self._limiter.test(self._lock, _NAMESPACE, "lock", _name(username))
+
+    def unknown_failed(self, username: str) -> bool:
+        """Count a failure for a name that is no account; True when it locks now."""
+        name = _name(username)
+        self._limiter.hit(self._failures, _NAMESPACE, "failures", name)
+        if self._limiter.get_window_stats(self._failures, _NAMESPACE, "failures", name).remaining > 0:
+            return False
+        self._limiter.clear(self._failures, _NAMESPACE, "failures", name)
+        self._limiter.hit(self._lock, _NAMESPACE, "lock", name)
+        return True
+
     def reset(self) -> None:
         """Forget every count (tests, and an operator after an incident)."""
         self._storage.reset()
+
+
+def _name(username: str) -> str:
+    return username.strip().lower()[:64]
 
 
 def _once_per(limit: RateLimitItem) -> RateLimitItem:

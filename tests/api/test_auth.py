@@ -71,6 +71,17 @@ def test_a_locked_account_gives_the_same_answer_whatever_the_password(api, clien
     assert [e.details for e in events] == [{"locked": True}, {"locked": True}]
 
 
+def test_unknown_usernames_lock_like_accounts(api, client, container) -> None:  # type: ignore[no-untyped-def]
+    """Otherwise "423 after N failures" tells which usernames are accounts."""
+    answers = {}
+    for name in ("chuyenvien", "khong.ton.tai"):
+        for _ in range(container.settings.login_max_failures - 1):
+            assert_error(login(client, name, "wrong-password-1"), 401)
+        answers[name] = [login(client, name, "wrong-password-1").get_json() for _ in range(2)]
+    assert answers["chuyenvien"] == answers["khong.ton.tai"]
+    assert answers["chuyenvien"][0]["error"]["code"] == "locked"
+
+
 def test_missing_malformed_expired_and_revoked_tokens(api, client, container) -> None:  # type: ignore[no-untyped-def]
     assert_error(client.get("/api/v1/me"), 401, "unauthenticated")
     assert_error(client.get("/api/v1/me", headers={"Authorization": "Basic abc"}), 401)
