@@ -50,6 +50,9 @@ def test_real_backend_settings_parse() -> None:
     ({"DOCSVC_ENCRYPTION_KEYS": "nokey"}, "DOCSVC_ENCRYPTION_KEYS", "keyid:base64key"),
     ({"DOCSVC_TRUST_ROOTS": "/nonexistent/root.pem"}, "DOCSVC_TRUST_ROOTS", "no such certificate"),
     ({"DOCSVC_HOLIDAYS": "2026-13"}, "DOCSVC_HOLIDAYS", "YYYY-MM-DD"),
+    ({"DOCSVC_FETCH_ALLOW": "10.0.0.0/8, http://pki.example.vn"}, "DOCSVC_FETCH_ALLOW", "neither a host name"),
+    ({"DOCSVC_FETCH_ALLOW": "10.0.0.0/40"}, "DOCSVC_FETCH_ALLOW", "CIDR"),
+    ({"DOCSVC_FETCH_TIMEOUT_SECONDS": "0"}, "DOCSVC_FETCH_TIMEOUT_SECONDS", "positive"),
     ({"DOCSVC_ENVIRONMENT": "production"}, "DOCSVC_SECRET_KEY", "production"),
     ({"DOCSVC_DATABSE_URL": "sqlite:///x"}, "DOCSVC_DATABSE_URL", "unknown setting"),
 ])
