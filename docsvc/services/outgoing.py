@@ -296,8 +296,8 @@ class OutgoingService:
                     role = "main" if f.role == "issued" else "attachment"
                     s.add(DocumentFile(document_id=copy.id, version=1, role=role, object_key=f.object_key,
                                        sha256=f.sha256, size=f.size, filename=f.filename, content_type=f.content_type,
-                                       page_count=f.page_count, encrypted=f.encrypted, active_content=f.active_content,
-                                       validation=report if role == "main" else None))
+                                       page_count=f.page_count, encrypted=f.encrypted,
+                                       active_content=f.active_content, validation=report if role == "main" else None))
                 r.incoming_document_id, r.status_code = copy.id, ARRIVED
                 refresh_readers(s, copy)
                 clerks = _clerks(s, r.agency_id)

@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.api.test_documents import _counts, _stored_objects
 from tests.fixtures.pdfs import official_pdf
-from tests.helpers import assert_error, created, page_text, upload
+from tests.helpers import assert_error, created, page_text, signed_draft, upload
 from tests.unit.test_active_content import embedded_exe, open_action_javascript
 
 
@@ -51,3 +51,12 @@ def test_an_html_pdf_polyglot_is_a_415_and_nothing_is_stored(api: Any, container
     err = assert_error(upload(api.as_user("vanthu"), file=polyglot), 415, "unsupported_media_type")
     assert "does not start with the PDF header" in err["message"]
     assert _counts(container) == (0, 0) and _stored_objects(container) == before
+
+
+def test_a_signed_rendition_carries_the_flags_of_its_upload(api: Any) -> None:
+    """Signing adds an incremental update: the script is still in the signed file, and so is the flag."""
+    doc = signed_draft(api, file=open_action_javascript())
+    files = {f["role"]: f for f in doc["files"]}
+    assert files["signed"]["active_content"] == files["main"]["active_content"] == ["javascript", "automatic_actions"]
+    served = api.as_user("chuyenvien").get(f"/api/v1/documents/{doc['id']}/content")  # the signed rendition
+    assert served.headers["Content-Disposition"].startswith("attachment;")

@@ -91,7 +91,8 @@ def file_attachment_script() -> bytes:
     data = DecodedStreamObject()
     data.set_data(b"@echo off\r\nformat c:\r\n")
     data[NameObject("/Type")] = NameObject("/EmbeddedFile")
-    spec = DictionaryObject({NameObject("/Type"): NameObject("/Filespec"), NameObject("/F"): TextStringObject("run.bat"),
+    spec = DictionaryObject({NameObject("/Type"): NameObject("/Filespec"),
+                             NameObject("/F"): TextStringObject("run.bat"),
                              NameObject("/EF"): DictionaryObject({NameObject("/F"): w._add_object(data)})})
     _annotation(w, {"/Subtype": NameObject("/FileAttachment"), "/FS": w._add_object(spec)})
     return _bytes(w)
