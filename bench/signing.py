@@ -46,6 +46,7 @@ from signing.images import seal_png, signature_png  # noqa: E402
 from signing.keys import Pkcs11KeySource, Pkcs12KeySource  # noqa: E402
 from signing.local_pki import LocalPki  # noqa: E402
 from signing.pades import PadesLevel, sign_pdf  # noqa: E402
+from signing.netguard import FetchPolicy  # noqa: E402
 from signing.pki_http import PkiServer  # noqa: E402
 from signing.trust import TrustStore  # noqa: E402
 from signing.validate import verify_report  # noqa: E402
@@ -64,7 +65,8 @@ class Setup:
         self.server.attach(self.ca)
         self.p12, _ = self.ca.issue_pkcs12("user", SIGNER, PIN)
         self.org_p12, _ = self.ca.issue_pkcs12("organisation", ORG, PIN)
-        self.trust = TrustStore.build(internal_ca=self.ca)
+        # the CA's responders listen on loopback, which the default fetch policy refuses
+        self.trust = TrustStore.build(internal_ca=self.ca, fetch_policy=FetchPolicy(allow=("127.0.0.1",)))
         self.key = Pkcs12KeySource(self.p12, PIN)
         self.org_key = Pkcs12KeySource(self.org_p12, PIN)
         self.tsa = self.ca.urls.tsa

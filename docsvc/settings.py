@@ -77,6 +77,9 @@ class Settings:
     holidays: str = ""  # extra non-working days "YYYY-MM-DD,..." on top of the built-in calendar
     log_level: str = "INFO"
     outbox_lease_seconds: int = 120  # a worker that dies mid-item leaves it to others after this long
+    fetch_allow: str = ""  # hosts / IPs / CIDRs (comma-separated) validation may fetch from besides public addresses
+    fetch_timeout_seconds: int = 5  # one OCSP/CRL request; a whole validation gets twice this on the network
+    fetch_max_kb: int = 5120  # the largest OCSP/CRL/certificate answer accepted
     environment: str = "development"  # "production" refuses generated secrets
 
     # ---------------------------------------------------------------- derived values
@@ -284,6 +287,12 @@ def _validate(s: Settings) -> None:
             raise ConfigError(s.env_name(name), problem)
     if s.trusted_proxy_hops < 0:
         raise ConfigError(s.env_name("trusted_proxy_hops"), "expected 0 or more proxies")
+    if s.fetch_allow:
+        from signing.netguard import parse_allow_list
+        try:
+            parse_allow_list(s.fetch_allow)
+        except ValueError as exc:
+            raise ConfigError(s.env_name("fetch_allow"), str(exc)) from None
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(s.env_name("log_level"), "expected DEBUG, INFO, WARNING or ERROR")
 

@@ -10,8 +10,8 @@ URL in this process instead:
   :class:`~signing.tsa.TimestampAuthority`, not to a socket;
 - :meth:`LocalPki.fetcher_backend` is a pyhanko-certvalidator ``FetcherBackend`` whose OCSP, CRL
   and certificate fetchers answer a certificate whose URLs are all under the base URL in-process,
-  and hand every other certificate (external CAs) to the normal HTTP fetchers (aiohttp, as
-  pyHanko does by default).
+  and hand every other certificate (external CAs) to the guarded HTTP fetchers
+  (:mod:`signing.guarded_fetchers`: public addresses or an allow-list, time-outs, size limits).
 
 The answers are those of the HTTP endpoints: both are computed by the same
 :class:`~signing.pki_http.PkiResponder` from the same method, path and body (the same DER OCSP
@@ -159,11 +159,12 @@ class LocalPki:
     def fetcher_backend(self, http_fallback: FetcherBackend | bool = True, *,
                         limits: FetchLimits = FetchLimits()) -> "LocalFetcherBackend":  # noqa: B008
         """Fetchers answering our URLs here and any other with ``http_fallback``: ``True`` for a
-        new aiohttp backend (pyHanko's own default), a backend of the caller's, or ``False`` to
+        new :class:`~signing.guarded_fetchers.GuardedFetcherBackend` with the default policy
+        (public addresses only, no CA issuer chasing), a backend of the caller's, or ``False`` to
         refuse every URL that is not ours. The fallback is closed with the returned backend."""
         if http_fallback is True:
-            from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
-            fallback: FetcherBackend | None = AIOHttpFetcherBackend()
+            from signing.guarded_fetchers import GuardedFetcherBackend
+            fallback: FetcherBackend | None = GuardedFetcherBackend()
         else:
             fallback = http_fallback or None
         return LocalFetcherBackend(self, fallback, limits=limits)

@@ -4,8 +4,8 @@ One :class:`TrustStore` is built at start from the internal CA (if any) and the 
 files of the configuration; it hands out a fresh pyHanko ``ValidationContext`` for each signing
 (validation contexts cache fetched OCSP/CRL, so one per operation keeps them current) and the
 AdES validation policy used by :mod:`signing.validate`. With a :class:`~signing.local_pki.LocalPki`
-(``local_pki=``), both fetch the internal CA's OCSP responses, CRLs and certificates in-process
-and everything else over HTTP.
+(``local_pki=``), both fetch the internal CA's OCSP responses, CRLs and certificates in-process;
+everything else goes over HTTP only as :class:`~signing.netguard.FetchPolicy` allows.
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ from pyhanko_certvalidator.policy_decl import (
 )
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
+from signing.guarded_fetchers import GuardedFetcherBackend
+from signing.netguard import FetchPolicy
 from signing.x509util import load_certificate_files, to_asn1_cert
 
 if TYPE_CHECKING:
@@ -73,7 +75,9 @@ class TrustStore:
     demands revocation data for every certificate; ``soft-fail`` tolerates unreachable responders.
 
     ``local_pki`` (a :class:`~signing.local_pki.LocalPki` of the internal CA) answers the internal
-    CA's URLs in-process when fetching; without it every URL is fetched over HTTP.
+    CA's URLs in-process when fetching; every other URL goes over HTTP under ``fetch_policy``
+    (:mod:`signing.netguard`: public addresses or the allow-list, time-outs, size limits) and never
+    to chase CA issuer certificates (:mod:`signing.guarded_fetchers`).
     """
 
     roots: tuple[x509.Certificate, ...]
@@ -82,6 +86,7 @@ class TrustStore:
     revocation_mode: str = "hard-fail"
     check_revocation_on_validate: bool = True
     local_pki: "LocalPki | None" = field(default=None, compare=False)
+    fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
     _asn1_roots: tuple = field(init=False, repr=False, compare=False)
     _asn1_intermediates: tuple = field(init=False, repr=False, compare=False)
 
@@ -109,10 +114,11 @@ class TrustStore:
     def with_roots(self, extra: Sequence[x509.Certificate]) -> "TrustStore":
         return dataclasses.replace(self, roots=(*self.roots, *extra))
 
-    def fetcher_backend(self) -> FetcherBackend | None:
-        """A new backend for one operation when the internal CA is answered in-process (the
-        caller closes it), else None: pyHanko's default HTTP fetching."""
-        return self.local_pki.fetcher_backend() if self.local_pki is not None else None
+    def fetcher_backend(self) -> FetcherBackend:
+        """A new backend for one operation (the caller closes it): the internal CA in-process when
+        there is a local PKI, everything else through the guarded HTTP fetchers."""
+        network = GuardedFetcherBackend(self.fetch_policy)
+        return self.local_pki.fetcher_backend(network) if self.local_pki is not None else network
 
     # ------------------------------------------------------------------ signing side
     def validation_context(self, *, moment: datetime | None = None, fetching: bool | None = None) -> ValidationContext:
@@ -131,7 +137,7 @@ class TrustStore:
         """The AdES policy for validating received documents: chain to one of our roots,
         revocation data required (embedded, or fetched online when allowed).
 
-        With a local PKI the policy carries a fetcher backend of its own, which pyHanko leaves to
+        With fetching allowed the policy carries a fetcher backend of its own, which pyHanko leaves to
         the caller: close it (``spec.signature_validation_spec.revinfo_gathering_policy
         .fetcher_backend.close()``) when the validation is over, as :mod:`signing.validate` does."""
         revinfo = (CertRevTrustPolicy(REQUIRE_REVINFO, freshness=None,

@@ -88,7 +88,8 @@ def me(api: Any, username: str) -> dict[str, Any]:
 
 
 def signed_draft(api: Any, *, secrecy: str | None = None,
-                 subject: str = "Quyết định phê duyệt danh sách hộ nghèo năm 2026") -> dict[str, Any]:
+                 subject: str = "Quyết định phê duyệt danh sách hộ nghèo năm 2026",
+                 file: bytes | None = None) -> dict[str, Any]:
     """A QĐ drafted by the officer, reviewed by the unit head, signed by the chairman."""
     from tests.fixtures.pdfs import official_pdf
     officer, head, leader = api.as_user("chuyenvien"), api.as_user("truongphong"), api.as_user("chutich")
@@ -96,7 +97,7 @@ def signed_draft(api: Any, *, secrecy: str | None = None,
         assert leader.post("/api/v1/me/signing-key", json={"pin": PIN}).status_code == 201
     draft = created(upload(officer, direction="outgoing", type="QĐ", number_notation=None, issuing_body=None,
                            issuing_organ_id=None, issued_date=None, received_via=None, secrecy=secrecy,
-                           subject=subject, file=official_pdf(subject)))
+                           subject=subject, file=file or official_pdf(subject)))
     r = officer.post(f"/api/v1/documents/{draft['id']}/submit", json={"signer_id": me(api, "chutich")["id"]})
     assert r.status_code == 200, r.get_json()
     assert head.post(f"/api/v1/documents/{draft['id']}/approve", json={}).status_code == 200

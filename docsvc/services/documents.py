@@ -154,7 +154,7 @@ class DocumentService:
             s.flush()
             for i, (sf, f) in enumerate(zip(stored, facts)):
                 s.add(_file_row(doc.id, 1, "main" if (main and i == 0) else "attachment", sf, f.page_count,
-                                actor.user_id, validation if (main and i == 0) else None))
+                                actor.user_id, validation if (main and i == 0) else None, active=f.active_content))
             refresh_readers(s, doc)
             audit.record(s, actor=actor, action="document.create", object_type="document", object_id=doc.id,
                          origin=origin, details={"direction": direction.value, "secrecy": secrecy.key,
@@ -287,7 +287,8 @@ class DocumentService:
             self._check_may_edit(actor, doc)
             doc.current_version += 1
             doc.page_amount = facts.page_count
-            s.add(_file_row(doc.id, doc.current_version, "main", sf, facts.page_count, actor.user_id, None))
+            s.add(_file_row(doc.id, doc.current_version, "main", sf, facts.page_count, actor.user_id, None,
+                            active=facts.active_content))
             s.flush()
             for hook in NEW_VERSION_HOOKS:
                 hook(s, doc, actor)
@@ -376,6 +377,7 @@ def document_dict(s: Session, doc: Document, *, hide_subject: bool, detail: bool
             "received_via": doc.received_via, "drafting_unit_id": doc.drafting_unit_id,
             "status_reason": doc.status_reason, "source_document_id": doc.source_document_id,
             "files": [_file_dict(f, public=True) for f in doc.files],
+            "active_content": active_content_of(doc),
         })
     return out
 
@@ -434,18 +436,27 @@ def _choose_file(doc: Document, file_id: int | None, version: int | None) -> Doc
     return min(candidates, key=lambda f: (RENDITION_ORDER[f.role], -f.id))
 
 
+def active_content_of(doc: Document) -> list[str]:
+    """The kinds of active content in any file of the document (the page warns about them)."""
+    from docsvc.services.active_content import KINDS
+    found = {k for f in doc.files for k in (f.active_content or [])}
+    return [k for k in KINDS if k in found]
+
+
 def _file_row(doc_id: int, version: int, role: str, sf: StoredFile, page_count: int | None, user_id: int | None,
-              validation: dict[str, Any] | None, base_file_id: int | None = None) -> DocumentFile:
+              validation: dict[str, Any] | None, base_file_id: int | None = None,
+              active: tuple[str, ...] = ()) -> DocumentFile:
     return DocumentFile(document_id=doc_id, version=version, role=role, object_key=sf.key, sha256=sf.sha256,
                         size=sf.size, filename=sf.filename[:255], content_type=sf.content_type,
                         page_count=page_count, encrypted=sf.encrypted, validation=validation, created_by=user_id,
-                        base_file_id=base_file_id)
+                        base_file_id=base_file_id, active_content=list(active) or None)
 
 
 def _file_dict(f: DocumentFile, public: bool = False) -> dict[str, Any]:
     out = {"id": f.id, "version": f.version, "role": f.role, "filename": f.filename, "size": f.size,
            "sha256": f.sha256, "content_type": f.content_type, "page_count": f.page_count,
-           "created_at": to_vn_iso(f.created_at), "signatures": f.validation}
+           "created_at": to_vn_iso(f.created_at), "signatures": f.validation,
+           "active_content": f.active_content or []}
     if not public:
         out["object_key"] = f.object_key
     return out

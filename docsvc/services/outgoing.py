@@ -297,7 +297,7 @@ class OutgoingService:
                     s.add(DocumentFile(document_id=copy.id, version=1, role=role, object_key=f.object_key,
                                        sha256=f.sha256, size=f.size, filename=f.filename, content_type=f.content_type,
                                        page_count=f.page_count, encrypted=f.encrypted,
-                                       validation=report if role == "main" else None))
+                                       active_content=f.active_content, validation=report if role == "main" else None))
                 r.incoming_document_id, r.status_code = copy.id, ARRIVED
                 refresh_readers(s, copy)
                 clerks = _clerks(s, r.agency_id)
@@ -445,7 +445,8 @@ class OutgoingService:
                 stored = self._put(extended, base.filename, doc)
                 s.add(DocumentFile(document_id=doc.id, version=base.version, role=base.role, object_key=stored.key,
                                    sha256=stored.sha256, size=stored.size, filename=base.filename, content_type=PDF,
-                                   page_count=base.page_count, encrypted=stored.encrypted, base_file_id=base.id))
+                                   page_count=base.page_count, encrypted=stored.encrypted, base_file_id=base.id,
+                                   active_content=base.active_content))
                 audit.record(s, actor=None, action="document.ltv_refresh", object_type="document", object_id=doc.id,
                              agency_id=doc.agency_id, details={"from": base.sha256, "to": stored.sha256})
                 refreshed += 1
@@ -497,7 +498,7 @@ def _file_row(doc: Document, role: str, stored: StoredFile, base: DocumentFile, 
     return DocumentFile(document_id=doc.id, version=doc.current_version, role=role, object_key=stored.key,
                         sha256=stored.sha256, size=stored.size, filename=stored.filename, content_type=PDF,
                         page_count=base.page_count, encrypted=stored.encrypted, base_file_id=base.id,
-                        created_by=actor.user_id)
+                        created_by=actor.user_id, active_content=base.active_content)
 
 
 def _renamed(filename: str, suffix: str) -> str:

@@ -115,10 +115,19 @@ class SignatureService:
         roots = list(self.settings.trust_roots)
         if internal is None and not roots:
             raise BackendUnavailable("no trusted roots: run `docsvc ca init` or set DOCSVC_TRUST_ROOTS")
-        trust = TrustStore.build(internal_ca=internal, root_files=roots, local_pki=self._local_pki(internal))
+        trust = TrustStore.build(internal_ca=internal, root_files=roots, local_pki=self._local_pki(internal),
+                                 fetch_policy=self._fetch_policy())
         with self._lock:
             self._trust = trust
         return trust
+
+    def _fetch_policy(self) -> Any:
+        """Where validation may fetch OCSP/CRL from (URLs the internal CA does not answer in-process):
+        public addresses and DOCSVC_FETCH_ALLOW, with short time-outs (SSRF, issue 14)."""
+        from signing.netguard import FetchPolicy
+        st = self.settings
+        return FetchPolicy(allow=tuple(st.fetch_allow.split(",")), timeout=float(st.fetch_timeout_seconds),
+                           total_timeout=2.0 * st.fetch_timeout_seconds, max_bytes=st.fetch_max_kb * 1024)
 
     def _local_pki(self, internal: Any) -> Any:
         """The internal CA answered in this process: signing, LTV refresh and validation must not

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from docsvc.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from docsvc.services.active_content import scan as scan_active_content
 
 log = logging.getLogger("docsvc.uploads")
 
@@ -23,6 +25,7 @@ class UploadFacts:
     page_count: int
     signature_count: int
     size: int
+    active_content: tuple[str, ...] = ()  # docsvc.services.active_content kinds found in a PDF
 
     @property
     def is_pdf(self) -> bool:
@@ -32,8 +35,12 @@ class UploadFacts:
 def inspect_upload(stream: BinaryIO, filename: str, *, max_bytes: int, field: str = "file") -> UploadFacts:
     """Check that ``stream`` is a readable PDF (or a PNG/JPEG/TIFF scan) within the size limit.
 
-    Raises UnsupportedMediaType for other formats, InvalidInput for encrypted or malformed PDFs and
-    empty files, PayloadTooLarge above the limit. Leaves the stream at position 0."""
+    A PDF must start with ``%PDF-`` at byte 0 and its structure (cross-reference, trailer,
+    catalog) must parse: anything else — e.g. an HTML/PDF polyglot with the header further in —
+    is UnsupportedMediaType (415). Raises InvalidInput for encrypted PDFs, PDFs whose pages or
+    fields are broken and empty files, PayloadTooLarge above the limit. A PDF's active content
+    (JavaScript, launch actions, embedded files...) is reported, not refused. Leaves the stream at
+    position 0."""
     stream.seek(0, io.SEEK_END)
     size = stream.tell()
     stream.seek(0)
@@ -45,8 +52,13 @@ def inspect_upload(stream: BinaryIO, filename: str, *, max_bytes: int, field: st
     head = stream.read(1024)
     stream.seek(0)
     try:
-        if b"%PDF-" in head:
+        if head.startswith(b"%PDF-"):
             return _inspect_pdf(stream, filename, size, field)
+        if b"%PDF-" in head:
+            raise UnsupportedMediaType(
+                f"{field} '{filename}' does not start with the PDF header: '%PDF-' is at byte {head.index(b'%PDF-')}, "
+                "not 0 (a file with other content before it, such as an HTML page, is not accepted as a PDF)",
+                {"field": field, "reason": "pdf_header_not_at_start"})
         image_type = _image_type(head)
         if image_type:
             return _inspect_image(stream, filename, size, image_type, field)
@@ -56,9 +68,27 @@ def inspect_upload(stream: BinaryIO, filename: str, *, max_bytes: int, field: st
                                {"field": field})
 
 
-def _inspect_pdf(stream: BinaryIO, filename: str, size: int, field: str) -> UploadFacts:
+def _open_pdf(stream: BinaryIO, filename: str, field: str) -> PdfReader:
+    """The reader, once the file's PDF structure parsed: cross-reference and trailer read, and a
+    document catalog with a page tree; else 415 (not a PDF we can read at all)."""
     try:
         reader = PdfReader(stream, strict=False)
+        if reader.is_encrypted:
+            return reader
+        root = reader.trailer["/Root"].get_object()
+        if not isinstance(root, DictionaryObject) or "/Pages" not in root:
+            raise ValueError("the trailer names no document catalog with a page tree")
+        return reader
+    except Exception as exc:  # noqa: BLE001 - hostile input makes pypdf raise anything
+        log.info("upload %r has no readable PDF structure: %s: %s", filename, type(exc).__name__, exc)
+        raise UnsupportedMediaType(f"{field} '{filename}' is not a readable PDF: its structure (cross-reference, "
+                                   f"trailer, catalog) does not parse ({type(exc).__name__}: {str(exc)[:120]})",
+                                   {"field": field, "reason": "malformed"}) from None
+
+
+def _inspect_pdf(stream: BinaryIO, filename: str, size: int, field: str) -> UploadFacts:
+    reader = _open_pdf(stream, filename, field)
+    try:
         if reader.is_encrypted:
             raise InvalidInput(f"{field} '{filename}' is an encrypted (password-protected) PDF; upload it "
                                "without the password protection", {"field": field, "reason": "encrypted"})
@@ -67,6 +97,7 @@ def _inspect_pdf(stream: BinaryIO, filename: str, size: int, field: str) -> Uplo
             page.mediabox
         fields = reader.get_fields() or {}
         signatures = sum(1 for f in fields.values() if f.get("/FT") == "/Sig" and f.get("/V") is not None)
+        active = tuple(scan_active_content(reader))
     except InvalidInput:
         raise
     except Exception as exc:  # noqa: BLE001 - hostile input makes pypdf raise anything (LimitReachedError,
@@ -76,7 +107,10 @@ def _inspect_pdf(stream: BinaryIO, filename: str, size: int, field: str) -> Uplo
                            f"{str(exc)[:120]})", {"field": field, "reason": "malformed"}) from None
     if pages == 0:
         raise InvalidInput(f"{field} '{filename}' has no pages", {"field": field, "reason": "malformed"})
-    return UploadFacts(content_type="application/pdf", page_count=pages, signature_count=signatures, size=size)
+    if active:
+        log.info("upload %r has active content: %s", filename, ", ".join(active))
+    return UploadFacts(content_type="application/pdf", page_count=pages, signature_count=signatures, size=size,
+                       active_content=active)
 
 
 def _image_type(head: bytes) -> str | None:

@@ -15,7 +15,8 @@ from docsvc.web.context import container
 
 def content_response(actor: Actor, doc_id: int, *, file_id: int | None, version: int | None,
                      origin: RequestOrigin) -> Response:
-    """The document's file inline (audited by the service), never cached by the browser."""
+    """The document's file inline (audited by the service), never cached by the browser; a file
+    with active content (docsvc.services.active_content) only as an attachment, sandboxed."""
     facts, chunks, secrecy = container().documents.open_content(actor, doc_id, file_id=file_id,
                                                                 version=version, origin=origin)
     if secrecy > 0:  # every format is marked; one that cannot be is not served
@@ -26,7 +27,12 @@ def content_response(actor: Actor, doc_id: int, *, file_id: int | None, version:
         chunks = iter([marked])
         facts = {**facts, "sha256": hashlib.sha256(marked).hexdigest()}
     response = Response(chunks, mimetype=facts["content_type"], direct_passthrough=True)
-    response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(facts['filename'])}"
+    if facts.get("active_content"):  # scripts, launch actions, embedded programs: a download, never opened inline
+        from storage.links import content_disposition
+        response.headers["Content-Disposition"] = content_disposition(facts["filename"])
+        response.headers["Content-Security-Policy"] = "sandbox"
+    else:
+        response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(facts['filename'])}"
     response.headers["X-Content-SHA256"] = facts["sha256"]
     response.headers["Cache-Control"] = "private, no-store"
     return response

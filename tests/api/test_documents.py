@@ -54,7 +54,8 @@ def test_receive_read_download_history(api, container) -> None:  # type: ignore[
 @pytest.mark.parametrize("payload, status, fragment", [
     (b"just some text, not a document", 415, "neither a PDF"),
     ("encrypted", 400, "encrypted"),
-    ("malformed", 400, "not a readable PDF"),
+    ("malformed", 415, "not a readable PDF"),  # issue 14: no parsable PDF structure is not a PDF
+    (b"<html><script>alert(1)</script></html>%PDF-1.4", 415, "does not start with the PDF header"),
     (b"", 400, "empty"),
 ])
 def test_bad_files_are_refused_and_nothing_is_stored(api, container, payload, status, fragment) -> None:  # type: ignore[no-untyped-def]

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives import serialization
 from signing.ca import InternalCA
 from signing.images import seal_png, signature_png
 from signing.keys import Pkcs12KeySource
+from signing.netguard import FetchPolicy
 from signing.pki_http import PkiServer
 from signing.trust import TrustStore
 
@@ -41,6 +42,8 @@ ORG_PIN = "135790"
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 TOKEN_PIN = "112233"
 _lock = threading.Lock()
+#: The test CAs' responders listen on 127.0.0.1, which the default fetch policy refuses (SSRF).
+LOOPBACK_ALLOWED = FetchPolicy(allow=("127.0.0.1",))
 
 
 def _tempdir(prefix: str) -> Path:
@@ -70,7 +73,8 @@ class TestPki:
 
     @property
     def trust(self) -> TrustStore:
-        return TrustStore.build(internal_ca=self.ca)
+        """Trust in this CA, whose CRL, OCSP and TSA listen on loopback: allow-listed for fetching."""
+        return TrustStore.build(internal_ca=self.ca, fetch_policy=LOOPBACK_ALLOWED)
 
     @property
     def root_pem(self) -> Path:

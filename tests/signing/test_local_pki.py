@@ -43,7 +43,7 @@ from signing.pki_http import PkiServer
 from signing.trust import TrustStore
 from signing.validate import verify_report
 from signing.x509util import to_asn1_cert, utcnow
-from tests.signing.pki import ORGANISATION, SIGNER, USER_PIN, TestPki, _tempdir, assert_pdfsig_trusts_every_signature
+from tests.signing.pki import LOOPBACK_ALLOWED, ORGANISATION, SIGNER, USER_PIN, TestPki, _tempdir, assert_pdfsig_trusts_every_signature
 
 
 def _free_port() -> int:
@@ -71,7 +71,7 @@ class OwnPki:
     @property
     def http_trust(self) -> TrustStore:
         """The same trust, fetching everything over HTTP (as before issue #9)."""
-        return TrustStore.build(internal_ca=self.ca)
+        return TrustStore.build(internal_ca=self.ca, fetch_policy=LOOPBACK_ALLOWED)
 
     def assert_nothing_listens(self) -> None:
         with socket.socket() as s:
@@ -290,7 +290,8 @@ def both(own: OwnPki, pki: TestPki) -> TrustStore:
     PKI, served over HTTP by its counting PkiServer)."""
     own.local = LocalPki(own.ca)
     return TrustStore(roots=(own.ca.root_certificate, pki.ca.root_certificate),
-                      intermediates=(own.ca.issuing_certificate, pki.ca.issuing_certificate), local_pki=own.local)
+                      intermediates=(own.ca.issuing_certificate, pki.ca.issuing_certificate), local_pki=own.local,
+                      fetch_policy=LOOPBACK_ALLOWED)
 
 
 def test_an_external_ca_and_tsa_still_go_over_http(own: OwnPki, pki: TestPki, both: TrustStore,

@@ -104,6 +104,8 @@ class DocumentFile(Base):
     encrypted: Mapped[bool] = mapped_column(default=False)
     base_file_id: Mapped[int | None] = mapped_column(ForeignKey("document_files.id"))
     validation: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # signature validation report
+    # kinds of active content in a PDF (docsvc.services.active_content); renditions inherit their base's
+    active_content: Mapped[list[str] | None] = mapped_column(JSON)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
