@@ -1,7 +1,7 @@
 """active content flags of stored files
 
 Revision ID: 0010
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-07
 
 Issue 14 §8: the kinds of active content (JavaScript, launch actions, embedded files...) found
