@@ -35,7 +35,18 @@ from pypdf import PdfReader
 
 from signing.errors import AppearanceError
 from signing.fonts import font_path
-from signing.placement import Anchor, Box, clamp, find_anchor, lowest_text, page_box, signed_widgets, text_width
+from signing.pagefields import COPY_FIELD, SEAL_FIELD
+from signing.placement import (
+    Anchor,
+    Box,
+    clamp,
+    empty_field_anchor,
+    find_anchor,
+    lowest_text,
+    page_box,
+    signed_widgets,
+    text_width,
+)
 from signing.x509util import in_vietnam_time
 
 AUTHORITY_PREFIXES = ("KT.", "TL.", "TUQ.", "Q.", "TM.")
@@ -221,6 +232,13 @@ class SealAppearance(Appearance):
 
     def place(self, reader: PdfReader, *, field_name: str | None = None) -> Placement:
         d = self.diameter_mm * MM
+        field = empty_field_anchor(reader, field_name or SEAL_FIELD)
+        if field is not None and field.box[2] > field.box[0]:  # prepared when the signer certified
+            w, h = field.box[2] - field.box[0], field.box[3] - field.box[1]
+            side = min(w, h)
+            return Placement(field.page, field.box, (ImageElement(self.image, ((w - side) / 2, (h - side) / 2,
+                                                                                (w + side) / 2, (h + side) / 2)),),
+                             existing_field=field.field_name, source="field")
         widgets = signed_widgets(reader)
         if self.signer_field is not None:
             widgets = [w for w in widgets if w.field_name == self.signer_field]
@@ -252,6 +270,7 @@ class TextAppearance(Appearance):
     max_width: float = 340.0
     margin_right_mm: float = 15.0
     margin_top_mm: float = 8.0
+    field: str | None = None  # an empty field prepared for it (an electronic copy's), used when present
 
     @classmethod
     def attachment(cls, number_notation: str, **options: float) -> "TextAppearance":
@@ -261,13 +280,17 @@ class TextAppearance(Appearance):
         return cls((number_notation.strip(),), **options)
 
     @classmethod
-    def copy(cls, kind: str, organisation: str, **options: float) -> "TextAppearance":
-        """Electronic copy: ``SAO Y; <organisation>; date; time`` (or SAO LỤC, TRÍCH SAO)."""
+    def copy(cls, kind: str, organisation: str, number_notation: str | None = None,
+             **options: float) -> "TextAppearance":
+        """Electronic copy: ``SAO Y; Số: 01/SY-UBND; <organisation>; date; time`` (or SAO LỤC,
+        TRÍCH SAO); the copy's own number when given. Fills the copy field prepared at
+        certification when the document has it."""
         if kind.upper() not in COPY_KINDS:
             raise AppearanceError(f"copy kind must be one of {COPY_KINDS}")
         if not organisation.strip():
             raise AppearanceError("the organisation's name is required")
-        return cls((kind.upper(), organisation.strip()), **options)
+        number = (f"Số: {number_notation.strip()}",) if number_notation and number_notation.strip() else ()
+        return cls((kind.upper(), *number, organisation.strip()), field=COPY_FIELD, **options)  # type: ignore[arg-type]
 
     def text(self) -> str:
         return "; ".join([*self.parts, "{date}", "{time}"])
@@ -290,6 +313,14 @@ class TextAppearance(Appearance):
         leading = self.font_size * 1.2
         w = max(_measure(line, self.font_size) for line in lines) + 4
         h = leading * len(lines) + 0.4 * self.font_size
+        prepared = empty_field_anchor(reader, field_name or self.field) if (field_name or self.field) else None
+        if prepared is not None and prepared.box[2] > prepared.box[0]:
+            fw, fh = prepared.box[2] - prepared.box[0], prepared.box[3] - prepared.box[1]
+            y = fh - self.font_size
+            elements = [TextElement(line, fw - 2, y - i * leading, self.font_size, align="right")
+                        for i, line in enumerate(lines)]
+            return Placement(prepared.page, prepared.box, tuple(elements), existing_field=prepared.field_name,
+                             source="field")
         pb = page_box(reader, 0)
         right, top = pb[2] - self.margin_right_mm * MM, pb[3] - self.margin_top_mm * MM
         box = (right - w, top - h, right, top)
