@@ -40,7 +40,7 @@ from pyhanko.pdf_utils.layout import BoxConstraints
 from pyhanko.sign.fields import FieldMDPAction, FieldMDPSpec, SigFieldSpec, append_signature_field
 from pypdf import PdfReader
 
-from signing.errors import AppearanceError, InvalidDocumentError
+from signing.errors import InvalidDocumentError, IssueFieldsMissingError
 from signing.placement import Box, page_box, page_lines, text_width
 
 NUMBER_FIELD = "docsvc_so"
@@ -364,4 +364,5 @@ def copy_box(reader: PdfReader, *, width: float = 344.0, lines: int = 4, font_si
 def require_positions(number: NumberSlots | ManualPosition | None, when: DateSlots | ManualPosition | None) -> None:
     if number is None or when is None:
         missing = [w for w, v in (("number (Số:)", number), ("date (ngày … tháng … năm)", when)) if v is None]
-        raise AppearanceError(f"the document has no place for its {' and '.join(missing)}")
+        raise IssueFieldsMissingError(f"the document shows no place for its {' and '.join(missing)}: give the "
+                                      "position on the page before it is signed")
