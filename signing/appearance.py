@@ -18,6 +18,7 @@ Dates and times printed are the signing time (the one in the signature dictionar
 from __future__ import annotations
 
 import io
+import unicodedata
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,7 +43,7 @@ from signing.placement import (
     clamp,
     empty_field_anchor,
     find_anchor,
-    lowest_text,
+    line_extents,
     page_box,
     signed_widgets,
     text_width,
@@ -134,6 +135,7 @@ class SignerAppearance(Appearance):
     image_height: float = 56.0  # points (~2 cm)
     max_image_width: float = 180.0
     hide_marker: bool = True
+    seal_room_mm: float = 38.0  # a printed block leaves room for a seal this wide over the image
 
     def __post_init__(self) -> None:
         _image_size(self.image)  # fail early on a bad image
@@ -183,21 +185,34 @@ class SignerAppearance(Appearance):
         return Placement(anchor.page, box, (ImageElement(self.image, (0, 0, w, h)),), source="name")
 
     def _fallback(self, reader: PdfReader, anchor: Anchor) -> Placement:
-        """No signature block in the document: print one (authority, title, image, name)."""
-        size, leading, gap = 13.0, 16.0, 6.0
+        """No signature block in the document: print one (authority, title, image, name) at the
+        right, its top level with "Nơi nhận:" when the page has that list (Decree 30 puts them side
+        by side), else under the last line of text. Above and below the image it leaves the room a
+        seal of ``seal_room_mm`` centred on the image needs, so the seal touches neither the title
+        nor the name."""
+        size, leading = 13.0, 16.0
         heads = [t for t in (
             f"{self.authority} {self.on_behalf_of or ''}".strip() if self.authority else None,
             self.title) if t]
         heads = [t.upper() for t in heads]
         iw, ih = self._image_box(self.image_height)
-        widths = [text_width(t, size) for t in [*heads, *( [self.name] if self.name else [])]]
+        clearance = max(6.0, (self.seal_room_mm * MM - ih) / 2 + 2)  # the seal's overhang above/below the image
+        widths = [text_width(t, size) for t in [*heads, *([self.name] if self.name else [])]]
         bw = max([iw, *widths]) + 8
-        bh = leading * len(heads) + gap + ih + gap + (leading if self.name else 0) + 4
+        head_h = leading * len(heads)
+        name_h = 0.75 * size + clearance + size if self.name else 0.0
+        bh = 2 + head_h + (0.25 * size + clearance if heads else 0) + ih + name_h + 4
         px0, py0, px1, _ = anchor.page_box
         right, bottom = px1 - 20 * MM, py0 + 20 * MM
-        lowest = lowest_text(reader, anchor.page)
-        if lowest is not None and lowest - 24 - bh >= bottom:
-            bottom = lowest - 24 - bh  # right under the last line, where a signature block would be
+        lines = line_extents(reader, anchor.page)
+        recipients = [ln for ln in lines if _normalised_start(ln.text).startswith("nơi nhận")]
+        if recipients:  # level with the "Nơi nhận:" heading, beside its list
+            top: float | None = max(ln.y + 0.75 * ln.size for ln in recipients) + 2
+        else:  # right under the last line, where a signature block would be
+            top = min((ln.y for ln in lines), default=None)
+            top = top - 24 if top is not None else None
+        if top is not None and top - bh >= bottom:
+            bottom = top - bh
         box = clamp((right - bw, bottom, right, bottom + bh), anchor.page_box)
         cx = bw / 2
         elements: list[Element] = []
@@ -205,11 +220,15 @@ class SignerAppearance(Appearance):
         for line in heads:
             elements.append(TextElement(line, cx, y, size, bold=True))
             y -= leading
-        img_top = y + size - gap
+        img_top = (y + leading - 0.25 * size - clearance) if heads else bh - 2
         elements.append(ImageElement(self.image, (cx - iw / 2, img_top - ih, cx + iw / 2, img_top)))
         if self.name:
-            elements.append(TextElement(self.name, cx, img_top - ih - gap - size + 2, size, bold=True))
+            elements.append(TextElement(self.name, cx, img_top - ih - clearance - 0.75 * size, size, bold=True))
         return Placement(anchor.page, box, tuple(elements), source="fallback")
+
+
+def _normalised_start(text: str) -> str:
+    return unicodedata.normalize("NFC", text.strip()).casefold()
 
 
 # ====================================================================== the organisation's seal
