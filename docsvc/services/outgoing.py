@@ -151,9 +151,8 @@ class OutgoingService:
             doc = load_readable(s, actor, doc_id, for_update=True)
             if not actor.has(Role.CLERK) or actor.agency_id != doc.agency_id:
                 raise PermissionDenied("the agency's registry places the number and date")
-            if doc.direction == Direction.INCOMING.value or doc.status not in (
-                    Status.DRAFT.value, Status.IN_REVIEW.value, Status.APPROVED.value):
-                raise InvalidState("the number and date are placed before the document is signed")
+            if not page_positions.may_place(actor, doc):
+                raise InvalidState("the number and date are placed on an outgoing document before it is signed")
             main = _main_file(s, doc)
             doc.page_positions = page_positions.positions_dict(number, date, place, main.page_count)
             audit.record(s, actor=actor, action="document.page_positions", object_type="document",

@@ -29,11 +29,6 @@ from tests.signing.pki import (
 SUBJECT = "Quyết định ban hành quy chế làm việc của Ủy ban nhân dân xã"
 
 
-@pytest.fixture(params=["B-LT", "B-LTA"])
-def settings_overrides(request: Any) -> dict[str, Any]:
-    return {"signature_level": request.param}
-
-
 def _date_line() -> str:
     today = vn_today()
     month = f"{today.month:02d}" if today.month < 3 else str(today.month)
@@ -68,6 +63,8 @@ def _draft(api: Any, pdf: bytes, *, attachment: bytes | None = None) -> dict[str
     return draft
 
 
+@pytest.mark.parametrize("settings_overrides", [{"signature_level": "B-LT"}, {"signature_level": "B-LTA"}],
+                         ids=["B-LT", "B-LTA"])
 def test_issue_prints_number_and_date_and_every_validator_accepts(api, container) -> None:  # type: ignore[no-untyped-def]
     ca = container.signatures.ca
     _kt_delegation(api)
@@ -157,3 +154,38 @@ def test_a_draft_without_number_and_date_text_needs_positions_before_signing(api
     text = page_text(pdf)
     assert "Số: 01/QĐ-UBND" in text and f"Đồng Đăng, {_date_line()}" in text, text
     assert assert_stock_pyhanko_accepts_every_signature(pdf, container.signatures.ca) >= 2
+
+
+def test_a_document_signed_without_the_fields_is_not_issued() -> None:
+    """Signed before the fields existed (an older signature): refused at issue, never issued
+    without its number and date on the page."""
+    from docsvc.errors import InvalidState
+    from docsvc.services.page_positions import require_issue_fields
+    from signing.appearance import SignerAppearance
+    from signing.pades import sign_pdf
+    from tests.signing.pki import test_pki
+    pki = test_pki()
+    old = sign_pdf(official_pdf(), pki.user_key, level="B-B", certify=True,
+                   appearance=SignerAppearance(pki.signature_image, name="Hoàng Văn Nam"))
+    with pytest.raises(InvalidState, match="number and date"):
+        require_issue_fields(old)
+
+
+def test_the_registry_places_the_number_and_date_on_the_document_page(api, pages) -> None:  # type: ignore[no-untyped-def]
+    leader = api.as_user("chutich")
+    assert leader.post("/api/v1/me/signing-key", json={"pin": PIN}).status_code == 201
+    draft = _draft(api, official_pdf(SUBJECT, notation=None, date_line=None))
+    clerk = pages("vanthu")
+    assert 'data-action="page_positions"' in clerk.get(f"/documents/{draft['id']}").get_data(as_text=True)
+    bad = clerk.post(f"/documents/{draft['id']}/page_positions", {"number_page": "1", "number_x": "80"})
+    assert bad.status_code == 400  # y missing: said on the page, nothing saved
+    r = clerk.post(f"/documents/{draft['id']}/page_positions", {
+        "number_page": "1", "number_x": "80", "number_y": "745", "number_size": "12",
+        "date_page": "1", "date_x": "330", "date_y": "742", "date_size": "12", "place": "Đồng Đăng"})
+    assert r.status_code == 303, r.get_data(as_text=True)[:500]
+    saved = api.as_user("vanthu").get(f"/api/v1/documents/{draft['id']}").get_json()["page_positions"]
+    assert saved == {"number": {"page": 1, "x": 80.0, "y": 745.0, "size": 12.0},
+                     "date": {"page": 1, "x": 330.0, "y": 742.0, "size": 12.0}, "place": "Đồng Đăng"}
+    assert leader.post(f"/api/v1/documents/{draft['id']}/sign", json={"pin": PIN}).status_code == 200
+    # Signed: the form is no longer offered.
+    assert 'data-action="page_positions"' not in clerk.get(f"/documents/{draft['id']}").get_data(as_text=True)
