@@ -45,6 +45,7 @@ from signing.placement import (
     find_anchor,
     line_extents,
     page_box,
+    signature_fields,
     signed_widgets,
     text_width,
 )
@@ -227,6 +228,16 @@ class SignerAppearance(Appearance):
         return Placement(anchor.page, box, tuple(elements), source="fallback")
 
 
+def _prepared_field(reader: PdfReader, name: str) -> Anchor | None:
+    """The visible empty signature field ``name`` prepared for this signature; None when the
+    document has none, or has it signed already (a copy of a copy gets a field of its own)."""
+    names = {n: filled for n, _, filled in signature_fields(reader)}
+    if names.get(name, True):
+        return None
+    anchor = empty_field_anchor(reader, name)
+    return anchor if anchor is not None and anchor.box[2] > anchor.box[0] else None
+
+
 def _normalised_start(text: str) -> str:
     return unicodedata.normalize("NFC", text.strip()).casefold()
 
@@ -251,8 +262,8 @@ class SealAppearance(Appearance):
 
     def place(self, reader: PdfReader, *, field_name: str | None = None) -> Placement:
         d = self.diameter_mm * MM
-        field = empty_field_anchor(reader, field_name or SEAL_FIELD)
-        if field is not None and field.box[2] > field.box[0]:  # prepared when the signer certified
+        field = _prepared_field(reader, field_name or SEAL_FIELD)
+        if field is not None:  # prepared when the signer certified
             w, h = field.box[2] - field.box[0], field.box[3] - field.box[1]
             side = min(w, h)
             return Placement(field.page, field.box, (ImageElement(self.image, ((w - side) / 2, (h - side) / 2,
@@ -332,8 +343,8 @@ class TextAppearance(Appearance):
         leading = self.font_size * 1.2
         w = max(_measure(line, self.font_size) for line in lines) + 4
         h = leading * len(lines) + 0.4 * self.font_size
-        prepared = empty_field_anchor(reader, field_name or self.field) if (field_name or self.field) else None
-        if prepared is not None and prepared.box[2] > prepared.box[0]:
+        prepared = _prepared_field(reader, field_name or self.field) if (field_name or self.field) else None
+        if prepared is not None:
             fw, fh = prepared.box[2] - prepared.box[0], prepared.box[3] - prepared.box[1]
             y = fh - self.font_size
             elements = [TextElement(line, fw - 2, y - i * leading, self.font_size, align="right")

@@ -28,16 +28,23 @@ JSON) so the registry's fill needs nothing but the PDF.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import asdict, dataclass
 from datetime import date
+from typing import Any
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name, pdf_string
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import BoxConstraints
-from pyhanko.sign.fields import FieldMDPAction, FieldMDPSpec, SigFieldSpec, append_signature_field
+from pyhanko.sign.fields import (
+    FieldMDPAction,
+    FieldMDPSpec,
+    SigFieldSpec,
+    append_signature_field,
+)
 from pypdf import PdfReader
 
 from signing.errors import InvalidDocumentError, IssueFieldsMissingError
@@ -130,10 +137,7 @@ def find_slots(reader: PdfReader) -> tuple[NumberSlots | None, DateSlots | None]
     when: DateSlots | None = None
     for line in page_lines(reader, 0):
         text, offsets = line.text_and_offsets()
-
-        def x_at(index: int) -> tuple[float, float]:
-            start, chunk = max((o for o in offsets if o[0] <= index), key=lambda o: o[0])
-            return chunk.x + text_width(text[start:index], chunk.size), chunk.size
+        x_at = functools.partial(_x_at, text, offsets)
 
         if number is None and (m := _NUMBER_LINE.search(text)):
             gap_start, size = x_at(m.start(1))
@@ -171,6 +175,12 @@ def find_slots(reader: PdfReader) -> tuple[NumberSlots | None, DateSlots | None]
     return number, when
 
 
+def _x_at(text: str, offsets: list[tuple[int, Any]], index: int) -> tuple[float, float]:
+    """The x position of character ``index`` of a line, and the font size there."""
+    start, chunk = max((o for o in offsets if o[0] <= index), key=lambda o: o[0])
+    return chunk.x + text_width(text[start:index], chunk.size), chunk.size
+
+
 # ====================================================================== creating the fields
 def add_issue_fields(writer: IncrementalPdfFileWriter, layout: IssueLayout) -> None:
     """Create the text fields, the seal field (locking the text fields) and the copy field in the
@@ -187,8 +197,9 @@ def add_issue_fields(writer: IncrementalPdfFileWriter, layout: IssueLayout) -> N
         append_signature_field(writer, SigFieldSpec(COPY_FIELD, on_page=page, box=_rounded(box)))
 
 
-def _rounded(box: Box) -> tuple[float, float, float, float]:
-    return tuple(round(v, 2) for v in box)  # type: ignore[return-value]
+def _rounded(box: Box) -> Any:
+    """Two decimals (pyHanko annotates boxes as ints but writes any number)."""
+    return tuple(round(v, 2) for v in box)
 
 
 def _slots_of(where: NumberSlots | DateSlots | ManualPosition) -> dict[str, object]:
@@ -270,7 +281,12 @@ def fill_issue_fields(writer: IncrementalPdfFileWriter, *, number_notation: str,
                       place: str | None = None) -> None:
     """Print ``number_notation`` and ``issued`` into the fields (value + appearance): form filling
     in the revision the registry signs. ``place`` prefixes a hand-placed date line."""
-    from signing.appearance import DecreeStamp, DecreeStampStyle, MaskElement, TextElement
+    from signing.appearance import (
+        DecreeStamp,
+        DecreeStampStyle,
+        MaskElement,
+        TextElement,
+    )
     fields = _text_fields(writer)
     missing = [n for n in TEXT_FIELDS if n not in fields]
     if missing:
@@ -336,7 +352,7 @@ def _text_fields(writer: IncrementalPdfFileWriter) -> dict[str, tuple[generic.In
 
 def has_issue_fields(reader: PdfReader) -> bool:
     """Whether the document carries the number and date fields (certified for issue)."""
-    form = reader.trailer["/Root"].get("/AcroForm")
+    form = reader.root.get("/AcroForm")
     if form is None:
         return False
     names = {str(f.get_object().get("/T", "")) for f in form.get_object().get("/Fields", [])}

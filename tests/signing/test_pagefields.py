@@ -15,7 +15,12 @@ from signing.pades import FillIssueFields, IssueFieldsRequest, sign_pdf
 from signing.pagefields import ManualPosition, date_parts, fill_issue_fields, find_slots
 from signing.placement import open_reader
 from tests.fixtures.pdfs import official_pdf
-from tests.signing.pki import SIGNER, TestPki, assert_stock_pyhanko_accepts_every_signature, page_text
+from tests.signing.pki import (
+    SIGNER,
+    TestPki,
+    assert_stock_pyhanko_accepts_every_signature,
+    page_text,
+)
 
 
 def _certify(pki: TestPki, pdf: bytes, **request: object) -> bytes:
@@ -76,3 +81,21 @@ def test_the_seal_locks_the_number_and_date(pki: TestPki) -> None:
     writer.write(out)
     with pytest.raises(AssertionError, match="docsvc_con_dau"):
         assert_stock_pyhanko_accepts_every_signature(out.getvalue())
+
+
+def test_ltv_refresh_and_a_copy_of_a_copy_keep_stock_validators_happy(pki: TestPki) -> None:
+    """A DSS update with a document time-stamp after the certification (the LTV refresh) is an
+    allowed modification, and a copy made from the refreshed file still fills the prepared field.
+    A copy of that copy finds the field taken and gets a new one (printed, but a new visible field
+    after certification: see the README's limits)."""
+    from signing.appearance import TextAppearance
+    from signing.ltv import add_ltv
+    issued = _seal(pki, _certify(pki, official_pdf()), "05/QĐ-UBND", date(2026, 12, 7))
+    refreshed = add_ltv(issued, pki.trust, pki.tsa_url)
+    assert assert_stock_pyhanko_accepts_every_signature(refreshed) == 3
+    copy = sign_pdf(refreshed, pki.org_key, level="B-T", timestamper=pki.tsa_url, validation_context=pki.trust,
+                    appearance=TextAppearance.copy("SAO Y", "Ủy ban nhân dân xã Đồng Đăng", "01/SY-UBND"))
+    assert assert_stock_pyhanko_accepts_every_signature(copy) == 4
+    again = sign_pdf(copy, pki.org_key, level="B-T", timestamper=pki.tsa_url, validation_context=pki.trust,
+                     appearance=TextAppearance.copy("SAO LỤC", "Ủy ban nhân dân xã Đồng Đăng", "02/SL-UBND"))
+    assert "02/SL-UBND" in page_text(again)
