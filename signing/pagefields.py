@@ -352,7 +352,7 @@ def _text_fields(writer: IncrementalPdfFileWriter) -> dict[str, tuple[generic.In
 
 def has_issue_fields(reader: PdfReader) -> bool:
     """Whether the document carries the number and date fields (certified for issue)."""
-    form = reader.trailer["/Root"].get_object().get("/AcroForm")  # type: ignore[attr-defined]
+    form = reader.trailer["/Root"].get_object().get("/AcroForm")  # type: ignore[union-attr]
     if form is None:
         return False
     names = {str(f.get_object().get("/T", "")) for f in form.get_object().get("/Fields", [])}
