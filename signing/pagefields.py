@@ -63,7 +63,9 @@ _READ_ONLY = 1
 #: Widget flags: Print (bit 3).
 _PRINT = 4
 _BLANK = r"[ \u00a0.\u2026_]*"
-_NUMBER_LINE = re.compile(rf"Số\s*:({_BLANK})(/\S+)?", re.IGNORECASE)
+#: "Số:" then blanks, then the notation ("/QĐ-UBND") or the end of the line: a number already
+#: typed ("Số: 15/QĐ-UBND", a citation) is not a blank to fill.
+_NUMBER_LINE = re.compile(rf"Số\s*:({_BLANK})(?:(/\S+)|$)", re.IGNORECASE)
 _DATE_LINE = re.compile(rf"ngày({_BLANK})tháng({_BLANK})năm(\s*)(\d{{4}}|{_BLANK})", re.IGNORECASE)
 
 
@@ -144,8 +146,10 @@ def find_slots(reader: PdfReader) -> tuple[NumberSlots | None, DateSlots | None]
             gap_end, _ = x_at(m.end(1))
             suffix = m.group(2) or ""
             lead = text_width(" ", size)
-            slot = Slot(gap_start + lead, max(gap_end, gap_start + lead + 2 * text_width("0", size)), line.y, size,
-                        align="right" if suffix else "left", mask="." in m.group(1) or "…" in m.group(1))
+            # the blank itself when a notation follows (too narrow: the label is printed over it at issue)
+            x1 = max(gap_end, gap_start + lead) if suffix else gap_start + lead + 2 * text_width("0", size)
+            slot = Slot(gap_start + lead, x1, line.y, size, align="right" if suffix else "left",
+                        mask="." in m.group(1) or "…" in m.group(1))
             suffix_slot = None
             if suffix:
                 s0, _ = x_at(m.start(2))
@@ -213,7 +217,9 @@ def _widget_rect(where: NumberSlots | DateSlots | ManualPosition) -> Box:
     slots = [s for s in ((where.number, where.suffix_slot) if isinstance(where, NumberSlots)
                          else (where.day, where.month, where.year)) if s is not None]
     rects = [s.rect() for s in slots]
-    return (min(r[0] for r in rects) - 2, min(r[1] for r in rects), max(r[2] for r in rects) + 2,
+    # room on the right for a label longer than the draft's notation (the appearance is clipped to the widget)
+    spare = 6 * where.number.size if isinstance(where, NumberSlots) else 2
+    return (min(r[0] for r in rects) - 2, min(r[1] for r in rects), max(r[2] for r in rects) + spare,
             max(r[3] for r in rects))
 
 
@@ -306,11 +312,13 @@ def fill_issue_fields(writer: IncrementalPdfFileWriter, *, number_notation: str,
             elements.append(TextElement(text, spec["x"] - rect[0], spec["y"] - rect[1], spec["size"], align="left"))
         else:
             if name == NUMBER_FIELD:
-                suffix = spec["suffix"]
+                suffix, slot = spec["suffix"], spec["number"]
                 number = number_notation
-                if suffix and number_notation.endswith(suffix):
+                fits = text_width(number_notation[: -len(suffix)] if suffix else number_notation, slot["size"]) \
+                    <= slot["x1"] - slot["x0"] + text_width(" ", slot["size"])
+                if suffix and number_notation.endswith(suffix) and fits:
                     number = number_notation[: -len(suffix)]
-                elif spec.get("suffix_slot"):
+                elif spec.get("suffix_slot"):  # another notation, or a number too long for the blank
                     elements.append(_mask(spec["suffix_slot"], rect, MaskElement))
                     spec["number"] = {**spec["number"], "align": "left"}
                 items = [(spec["number"], number)]

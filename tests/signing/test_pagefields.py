@@ -49,6 +49,8 @@ def test_the_blanks_are_found_and_a_citation_in_the_body_is_not_box_4() -> None:
     number, when = find_slots(open_reader(cited))
     assert number is not None and number.number.mask  # dots are masked before the number is printed
     assert when is None
+    typed = official_pdf(notation="Số: 15/QĐ-UBND")  # a number already typed is not a blank
+    assert find_slots(open_reader(typed))[0] is None
 
 
 def test_no_place_for_the_number_and_date_refuses_to_certify(pki: TestPki) -> None:
@@ -69,6 +71,9 @@ def test_another_notation_and_a_new_year_are_printed_over_the_drafts(pki: TestPk
     text = page_text(issued)
     assert "Số: 05/QĐ-VP" in text and "ngày 04 tháng 01" in text and "2027" in text, text
     assert assert_stock_pyhanko_accepts_every_signature(issued) == 2
+    # A number too long for the blank is printed with the notation, over the draft's.
+    long = _seal(pki, _certify(pki, official_pdf(notation="Số:  /QĐ-UBND")), "1234/QĐ-UBND", date(2027, 1, 4))
+    assert "Số: 1234/QĐ-UBND" in page_text(long)
 
 
 def test_the_seal_locks_the_number_and_date(pki: TestPki) -> None:
