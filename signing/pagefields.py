@@ -98,13 +98,16 @@ class NumberSlots:
 
 @dataclass(frozen=True)
 class DateSlots:
-    """Day and month (and the year when the draft left it blank, or printed another one)."""
+    """Day and month (and the year when the draft left it blank, or printed another one); or, when
+    the blanks are too narrow for the numbers, ``whole``: the draft's ``ngày … năm …`` masked and
+    the whole date printed over it."""
 
     page: int
-    day: Slot
-    month: Slot
+    day: Slot | None
+    month: Slot | None
     year: Slot | None
     printed_year: str = ""
+    whole: Slot | None = None
 
 
 @dataclass(frozen=True)
@@ -156,27 +159,35 @@ def find_slots(reader: PdfReader) -> tuple[NumberSlots | None, DateSlots | None]
                 suffix_slot = Slot(s0, s0 + text_width(suffix, size), line.y, size, align="left", mask=True)
             number = NumberSlots(0, slot, suffix, suffix_slot)
         if when is None and (m := _DATE_LINE.search(text)):
-            slots = []
-            for group in (1, 2):
-                g0, size = x_at(m.start(group))
-                g1, _ = x_at(m.end(group))
-                if g1 - g0 < 1.2 * text_width("00", size):
-                    break  # "ngày tháng năm" without room for the numbers: not a blank date
-                slots.append(Slot(g0, g1, line.y, size, mask="." in m.group(group) or "…" in m.group(group)))
-            else:
-                year_text = m.group(4)
-                year = None
-                if not year_text.strip(" \u00a0") or not year_text.isdigit():
-                    y0, size = x_at(m.start(3))
-                    year = Slot(y0 + text_width(" ", size), y0 + text_width(" 0000 ", size), line.y, size,
-                                align="left", mask=bool(year_text.strip()))
-                else:
-                    y0, size = x_at(m.start(4))
-                    year = Slot(y0, y0 + text_width(year_text, size), line.y, size, align="left", mask=True)
-                when = DateSlots(0, slots[0], slots[1], year, printed_year=year_text if year_text.isdigit() else "")
+            when = _date_slots(m, x_at, line.y)
         if number is not None and when is not None:
             break
     return number, when
+
+
+def _date_slots(m: re.Match[str], x_at: Any, baseline: float) -> DateSlots:
+    """The blanks of ``ngày … tháng … năm …``; blanks too narrow for two digits make the whole
+    date one masked slot."""
+    year_text = m.group(4)
+    printed = year_text if year_text.isdigit() else ""
+    slots = []
+    for group in (1, 2):
+        g0, size = x_at(m.start(group))
+        g1, _ = x_at(m.end(group))
+        if g1 - g0 < 1.2 * text_width("00", size):
+            x0, size = x_at(m.start())
+            x1, _ = x_at(m.end())
+            return DateSlots(0, None, None, None, printed, whole=Slot(x0, max(x1, x0 + text_width(
+                "ngày 00 tháng 00 năm 0000", size)), baseline, size, align="left", mask=True))
+        slots.append(Slot(g0, g1, baseline, size, mask="." in m.group(group) or "…" in m.group(group)))
+    if printed:
+        y0, size = x_at(m.start(4))
+        year = Slot(y0, y0 + text_width(year_text, size), baseline, size, align="left", mask=True)
+    else:
+        y0, size = x_at(m.start(3))
+        year = Slot(y0 + text_width(" ", size), y0 + text_width(" 0000 ", size), baseline, size, align="left",
+                    mask=bool(year_text.strip()))
+    return DateSlots(0, slots[0], slots[1], year, printed_year=printed)
 
 
 def _x_at(text: str, offsets: list[tuple[int, Any]], index: int) -> tuple[float, float]:
@@ -215,7 +226,7 @@ def _widget_rect(where: NumberSlots | DateSlots | ManualPosition) -> Box:
     if isinstance(where, ManualPosition):
         return where.x - 2, where.y - 0.3 * where.size, where.x + 460, where.y + 0.9 * where.size
     slots = [s for s in ((where.number, where.suffix_slot) if isinstance(where, NumberSlots)
-                         else (where.day, where.month, where.year)) if s is not None]
+                         else (where.day, where.month, where.year, where.whole)) if s is not None]
     rects = [s.rect() for s in slots]
     # room on the right for a label longer than the draft's notation (the appearance is clipped to the widget)
     spare = 6 * where.number.size if isinstance(where, NumberSlots) else 2
@@ -323,9 +334,12 @@ def fill_issue_fields(writer: IncrementalPdfFileWriter, *, number_notation: str,
                     spec["number"] = {**spec["number"], "align": "left"}
                 items = [(spec["number"], number)]
             else:
-                items = [(spec["day"], day), (spec["month"], month)]
-                if spec.get("year") and spec.get("printed_year") != year:
-                    items.append((spec["year"], year))
+                if spec.get("whole"):
+                    items = [(spec["whole"], f"ngày {day} tháng {month} năm {year}")]
+                else:
+                    items = [(spec["day"], day), (spec["month"], month)]
+                    if spec.get("year") and spec.get("printed_year") != year:
+                        items.append((spec["year"], year))
             for slot, text in items:
                 if slot["mask"]:
                     elements.append(_mask(slot, rect, MaskElement))

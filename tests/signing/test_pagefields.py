@@ -104,3 +104,12 @@ def test_ltv_refresh_and_a_copy_of_a_copy_keep_stock_validators_happy(pki: TestP
     again = sign_pdf(copy, pki.org_key, level="B-T", timestamper=pki.tsa_url, validation_context=pki.trust,
                      appearance=TextAppearance.copy("SAO LỤC", "Ủy ban nhân dân xã Đồng Đăng", "02/SL-UBND"))
     assert "02/SL-UBND" in page_text(again)
+
+
+def test_blanks_too_narrow_for_the_day_get_the_whole_date_printed_over(pki: TestPki) -> None:
+    cramped = official_pdf(date_line="Đồng Đăng, ngày  tháng  năm 2026")
+    when = find_slots(open_reader(cramped))[1]
+    assert when is not None and when.whole is not None and when.day is None
+    issued = _seal(pki, _certify(pki, cramped), "05/QĐ-UBND", date(2026, 12, 7))
+    assert "ngày 07 tháng 12 năm 2026" in page_text(issued)
+    assert assert_stock_pyhanko_accepts_every_signature(issued) == 2
