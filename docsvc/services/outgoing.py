@@ -36,7 +36,7 @@ from docsvc.services.approval import chains
 from docsvc.services.documents import DocumentView, document_dict
 from docsvc.services.files import FileStore, StoredFile
 from docsvc.services.notifications import notify
-from docsvc.services.signatures import SignatureService
+from docsvc.services.signatures import SignatureService, SigningFailed
 from docsvc.timeutil import to_vn, vn_today
 
 log = logging.getLogger("docsvc.outgoing")
@@ -105,9 +105,16 @@ class OutgoingService:
             user = s.get(User, actor.user_id)
             signer = self.signatures.user_signer(s, user, pin)
             appearance = self._signer_appearance(s, user, turn, signer.image)
-            signed = self.signatures.sign(self.files.read_bytes(main.object_key), signer, appearance, certify=True,
-                                          reason=f"Ký ban hành: {doc.subject[:200]}",
-                                          issue_fields=page_positions.issue_fields_request(doc))
+            try:
+                signed = self.signatures.sign(self.files.read_bytes(main.object_key), signer, appearance,
+                                              certify=True, reason=f"Ký ban hành: {doc.subject[:200]}",
+                                              issue_fields=page_positions.issue_fields_request(doc))
+            except SigningFailed as exc:
+                if exc.code == "issue_fields_missing":
+                    raise SigningFailed(f"{exc.message}. The registry gives the positions of the number and date "
+                                        f"(document page, or PUT /api/v1/documents/{doc.id}/page-positions) before "
+                                        "it is signed.", exc.code, exc.status) from None
+                raise
             stored = self._put(signed, _renamed(main.filename, "ky"), doc)
             try:
                 s.add(_file_row(doc, "signed", stored, main, actor))

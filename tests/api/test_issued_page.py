@@ -138,7 +138,7 @@ def test_a_draft_without_number_and_date_text_needs_positions_before_signing(api
     # Nothing on the page says where the number and date go: the signature is refused, nothing written.
     error = assert_error(leader.post(f"/api/v1/documents/{draft['id']}/sign", json={"pin": PIN}), 422,
                          "issue_fields_missing")
-    assert "number" in error["message"] and "date" in error["message"]
+    assert "number" in error["message"] and "date" in error["message"] and "page-positions" in error["message"]
     assert api.as_user("chuyenvien").get(f"/api/v1/documents/{draft['id']}").get_json()["status"] == "approved"
     # Only the registry places them, with sane values.
     positions = {"number": {"page": 1, "x": 80, "y": 745, "size": 12},
