@@ -18,6 +18,7 @@ Dates and times printed are the signing time (the one in the signature dictionar
 from __future__ import annotations
 
 import io
+import unicodedata
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,7 +36,19 @@ from pypdf import PdfReader
 
 from signing.errors import AppearanceError
 from signing.fonts import font_path
-from signing.placement import Anchor, Box, clamp, find_anchor, lowest_text, page_box, signed_widgets, text_width
+from signing.pagefields import COPY_FIELD, SEAL_FIELD
+from signing.placement import (
+    Anchor,
+    Box,
+    clamp,
+    empty_field_anchor,
+    find_anchor,
+    line_extents,
+    page_box,
+    signature_fields,
+    signed_widgets,
+    text_width,
+)
 from signing.x509util import in_vietnam_time
 
 AUTHORITY_PREFIXES = ("KT.", "TL.", "TUQ.", "Q.", "TM.")
@@ -123,6 +136,7 @@ class SignerAppearance(Appearance):
     image_height: float = 56.0  # points (~2 cm)
     max_image_width: float = 180.0
     hide_marker: bool = True
+    seal_room_mm: float = 38.0  # a printed block leaves room for a seal this wide over the image
 
     def __post_init__(self) -> None:
         _image_size(self.image)  # fail early on a bad image
@@ -172,21 +186,34 @@ class SignerAppearance(Appearance):
         return Placement(anchor.page, box, (ImageElement(self.image, (0, 0, w, h)),), source="name")
 
     def _fallback(self, reader: PdfReader, anchor: Anchor) -> Placement:
-        """No signature block in the document: print one (authority, title, image, name)."""
-        size, leading, gap = 13.0, 16.0, 6.0
+        """No signature block in the document: print one (authority, title, image, name) at the
+        right, its top level with "Nơi nhận:" when the page has that list (Decree 30 puts them side
+        by side), else under the last line of text. Above and below the image it leaves the room a
+        seal of ``seal_room_mm`` centred on the image needs, so the seal touches neither the title
+        nor the name."""
+        size, leading = 13.0, 16.0
         heads = [t for t in (
             f"{self.authority} {self.on_behalf_of or ''}".strip() if self.authority else None,
             self.title) if t]
         heads = [t.upper() for t in heads]
         iw, ih = self._image_box(self.image_height)
-        widths = [text_width(t, size) for t in [*heads, *( [self.name] if self.name else [])]]
+        clearance = max(6.0, (self.seal_room_mm * MM - ih) / 2 + 2)  # the seal's overhang above/below the image
+        widths = [text_width(t, size) for t in [*heads, *([self.name] if self.name else [])]]
         bw = max([iw, *widths]) + 8
-        bh = leading * len(heads) + gap + ih + gap + (leading if self.name else 0) + 4
+        head_h = leading * len(heads)
+        name_h = 0.75 * size + clearance + size if self.name else 0.0
+        bh = 2 + head_h + (0.25 * size + clearance if heads else 0) + ih + name_h + 4
         px0, py0, px1, _ = anchor.page_box
         right, bottom = px1 - 20 * MM, py0 + 20 * MM
-        lowest = lowest_text(reader, anchor.page)
-        if lowest is not None and lowest - 24 - bh >= bottom:
-            bottom = lowest - 24 - bh  # right under the last line, where a signature block would be
+        lines = line_extents(reader, anchor.page)
+        recipients = [ln for ln in lines if _normalised_start(ln.text).startswith("nơi nhận")]
+        if recipients:  # level with the "Nơi nhận:" heading, beside its list
+            top: float | None = max(ln.y + 0.75 * ln.size for ln in recipients) + 2
+        else:  # right under the last line, where a signature block would be
+            top = min((ln.y for ln in lines), default=None)
+            top = top - 24 if top is not None else None
+        if top is not None and top - bh >= bottom:
+            bottom = top - bh
         box = clamp((right - bw, bottom, right, bottom + bh), anchor.page_box)
         cx = bw / 2
         elements: list[Element] = []
@@ -194,11 +221,25 @@ class SignerAppearance(Appearance):
         for line in heads:
             elements.append(TextElement(line, cx, y, size, bold=True))
             y -= leading
-        img_top = y + size - gap
+        img_top = (y + leading - 0.25 * size - clearance) if heads else bh - 2
         elements.append(ImageElement(self.image, (cx - iw / 2, img_top - ih, cx + iw / 2, img_top)))
         if self.name:
-            elements.append(TextElement(self.name, cx, img_top - ih - gap - size + 2, size, bold=True))
+            elements.append(TextElement(self.name, cx, img_top - ih - clearance - 0.75 * size, size, bold=True))
         return Placement(anchor.page, box, tuple(elements), source="fallback")
+
+
+def _prepared_field(reader: PdfReader, name: str) -> Anchor | None:
+    """The visible empty signature field ``name`` prepared for this signature; None when the
+    document has none, or has it signed already (a copy of a copy gets a field of its own)."""
+    names = {n: filled for n, _, filled in signature_fields(reader)}
+    if names.get(name, True):
+        return None
+    anchor = empty_field_anchor(reader, name)
+    return anchor if anchor is not None and anchor.box[2] > anchor.box[0] else None
+
+
+def _normalised_start(text: str) -> str:
+    return unicodedata.normalize("NFC", text.strip()).casefold()
 
 
 # ====================================================================== the organisation's seal
@@ -221,6 +262,13 @@ class SealAppearance(Appearance):
 
     def place(self, reader: PdfReader, *, field_name: str | None = None) -> Placement:
         d = self.diameter_mm * MM
+        field = _prepared_field(reader, field_name or SEAL_FIELD)
+        if field is not None:  # prepared when the signer certified
+            w, h = field.box[2] - field.box[0], field.box[3] - field.box[1]
+            side = min(w, h)
+            return Placement(field.page, field.box, (ImageElement(self.image, ((w - side) / 2, (h - side) / 2,
+                                                                                (w + side) / 2, (h + side) / 2)),),
+                             existing_field=field.field_name, source="field")
         widgets = signed_widgets(reader)
         if self.signer_field is not None:
             widgets = [w for w in widgets if w.field_name == self.signer_field]
@@ -252,6 +300,7 @@ class TextAppearance(Appearance):
     max_width: float = 340.0
     margin_right_mm: float = 15.0
     margin_top_mm: float = 8.0
+    field: str | None = None  # an empty field prepared for it (an electronic copy's), used when present
 
     @classmethod
     def attachment(cls, number_notation: str, **options: float) -> "TextAppearance":
@@ -261,13 +310,17 @@ class TextAppearance(Appearance):
         return cls((number_notation.strip(),), **options)
 
     @classmethod
-    def copy(cls, kind: str, organisation: str, **options: float) -> "TextAppearance":
-        """Electronic copy: ``SAO Y; <organisation>; date; time`` (or SAO LỤC, TRÍCH SAO)."""
+    def copy(cls, kind: str, organisation: str, number_notation: str | None = None,
+             **options: float) -> "TextAppearance":
+        """Electronic copy: ``SAO Y; Số: 01/SY-UBND; <organisation>; date; time`` (or SAO LỤC,
+        TRÍCH SAO); the copy's own number when given. Fills the copy field prepared at
+        certification when the document has it."""
         if kind.upper() not in COPY_KINDS:
             raise AppearanceError(f"copy kind must be one of {COPY_KINDS}")
         if not organisation.strip():
             raise AppearanceError("the organisation's name is required")
-        return cls((kind.upper(), organisation.strip()), **options)
+        number = (f"Số: {number_notation.strip()}",) if number_notation and number_notation.strip() else ()
+        return cls((kind.upper(), *number, organisation.strip()), field=COPY_FIELD, **options)  # type: ignore[arg-type]
 
     def text(self) -> str:
         return "; ".join([*self.parts, "{date}", "{time}"])
@@ -290,6 +343,14 @@ class TextAppearance(Appearance):
         leading = self.font_size * 1.2
         w = max(_measure(line, self.font_size) for line in lines) + 4
         h = leading * len(lines) + 0.4 * self.font_size
+        prepared = _prepared_field(reader, field_name or self.field) if (field_name or self.field) else None
+        if prepared is not None:
+            fw, fh = prepared.box[2] - prepared.box[0], prepared.box[3] - prepared.box[1]
+            y = fh - self.font_size
+            elements = [TextElement(line, fw - 2, y - i * leading, self.font_size, align="right")
+                        for i, line in enumerate(lines)]
+            return Placement(prepared.page, prepared.box, tuple(elements), existing_field=prepared.field_name,
+                             source="field")
         pb = page_box(reader, 0)
         right, top = pb[2] - self.margin_right_mm * MM, pb[3] - self.margin_top_mm * MM
         box = (right - w, top - h, right, top)

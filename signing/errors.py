@@ -80,6 +80,13 @@ class AppearanceError(SigningError):
     code = "invalid_appearance"
 
 
+class IssueFieldsMissingError(AppearanceError):
+    """The document shows no place for its number (``Số:``) or date (``ngày … tháng … năm``) and
+    none was given: certifying it would make an official document without them on its face."""
+
+    code = "issue_fields_missing"
+
+
 class ModificationNotAllowedError(SigningError):
     """The document is certified (DocMDP) with a permission that forbids one more signature."""
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import io
 import threading
+from dataclasses import dataclass
+from datetime import date
 from enum import Enum
 from typing import BinaryIO
 
@@ -29,7 +31,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator import errors as cv_errors
 from pypdf import PdfReader
 
-from signing.appearance import Appearance, DecreeStampStyle
+from signing.appearance import Appearance, DecreeStampStyle, ImageElement, Placement
 from signing.errors import (
     CertificateError,
     CertificateExpiredError,
@@ -44,7 +46,17 @@ from signing.errors import (
 )
 from signing.keys import KeySource
 from signing.local_pki import LocalPki
-from signing.placement import open_reader, signature_fields
+from signing.pagefields import (
+    IssueLayout,
+    ManualPosition,
+    add_issue_fields,
+    copy_box,
+    fill_issue_fields,
+    find_slots,
+    require_positions,
+    seal_box,
+)
+from signing.placement import open_reader, page_box, signature_fields
 from signing.trust import TrustStore
 from signing.x509util import utcnow
 
@@ -96,7 +108,8 @@ def sign_pdf(pdf: bytes | BinaryIO, key: KeySource, *, level: PadesLevel | str =
              appearance: Appearance | None = None, certify: bool = False, certify_permission: str = "form_filling",
              field_name: str | None = None, reason: str | None = None, location: str | None = None,
              contact_info: str | None = None, timestamper: TimeStamper | str | None = None,
-             validation_context: ValidationContext | TrustStore | None = None) -> bytes:
+             validation_context: ValidationContext | TrustStore | None = None,
+             issue_fields: IssueFieldsRequest | None = None, fill: FillIssueFields | None = None) -> bytes:
     """Sign ``pdf`` with ``key`` and return the signed file (the input plus one incremental update,
     two for B-LT, three for B-LTA).
 
@@ -106,6 +119,10 @@ def sign_pdf(pdf: bytes | BinaryIO, key: KeySource, *, level: PadesLevel | str =
     ``validation_context`` (or a :class:`TrustStore`) is required for B-LT/B-LTA and, when given,
     checks the signer's chain and revocation status before signing at any level. A trust store with
     a local PKI answers the internal CA's TSA URL, OCSP and CRLs in-process (no HTTP).
+
+    ``issue_fields`` (with ``certify=True``) creates, in the certifying revision, the fields the
+    registry fills at issue (:mod:`signing.pagefields`): number, date, seal and copy; ``fill``
+    prints the number and date into them in the revision of this signature (the seal's).
     """
     data = pdf if isinstance(pdf, bytes) else pdf.read()
     level = PadesLevel.parse(level)
@@ -129,6 +146,9 @@ def sign_pdf(pdf: bytes | BinaryIO, key: KeySource, *, level: PadesLevel | str =
         raise ModificationNotAllowedError("the document is certified with 'no changes allowed': it cannot be "
                                           "signed again")
     placement = appearance.place(reader, field_name=field_name) if appearance is not None else None
+    layout = _issue_layout(reader, issue_fields, placement) if issue_fields is not None else None
+    if layout is not None and not certify:
+        raise SigningError("the issue fields are created by the certifying signature (certify=True)")
     target = (placement.existing_field if placement and placement.existing_field else None) \
         or field_name or _free_field_name({name for name, _, _ in existing})
     creating = placement is not None and placement.existing_field is None
@@ -146,6 +166,10 @@ def sign_pdf(pdf: bytes | BinaryIO, key: KeySource, *, level: PadesLevel | str =
         writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
         if writer.prev.encrypted:
             raise InvalidDocumentError("the PDF is encrypted; decrypt it before signing")
+        if layout is not None:
+            add_issue_fields(writer, layout)
+        if fill is not None:
+            fill_issue_fields(writer, number_notation=fill.number_notation, issued=fill.issued, place=fill.place)
         out = signer.sign_pdf(writer, existing_fields_only=placement is not None and not creating)
     except SigningError:
         raise
@@ -155,6 +179,44 @@ def sign_pdf(pdf: bytes | BinaryIO, key: KeySource, *, level: PadesLevel | str =
             raise
         raise mapped from exc
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class IssueFieldsRequest:
+    """Create the issue fields when certifying: where the number and date go is found on page 1
+    (``Số:``, ``ngày … tháng … năm``) unless given by hand; the seal's field sits over the left
+    third of this signature's image (``seal_diameter_mm``); ``copy_field`` adds the empty field
+    an electronic copy's text signature fills."""
+
+    number: ManualPosition | None = None
+    date: ManualPosition | None = None
+    seal_diameter_mm: float = 38.0
+    copy_field: bool = True
+
+
+@dataclass(frozen=True)
+class FillIssueFields:
+    """The registry's values, printed into the issue fields in the seal's revision."""
+
+    number_notation: str
+    issued: date
+    place: str | None = None
+
+
+def _issue_layout(reader: PdfReader, request: IssueFieldsRequest, placement: Placement | None) -> IssueLayout:
+    found_number, found_date = find_slots(reader)
+    number = request.number or found_number
+    when = request.date or found_date
+    require_positions(number, when)
+    seal = None
+    if placement is not None:
+        images = [e.rect for e in placement.elements if isinstance(e, ImageElement)]
+        bx, by = placement.box[0], placement.box[1]
+        image = (bx + images[0][0], by + images[0][1], bx + images[0][2], by + images[0][3]) if images \
+            else placement.box
+        seal = (placement.page, seal_box(image, page_box(reader, placement.page), request.seal_diameter_mm))
+    return IssueLayout(number=number, date=when, seal=seal,  # type: ignore[arg-type]
+                       copy=copy_box(reader) if request.copy_field else None)
 
 
 def local_pki_of(trust: object) -> LocalPki | None:

@@ -335,6 +335,28 @@ def line_above(reader: PdfReader, hit: TextHit, *, max_distance: float = 200.0) 
     return best
 
 
+@dataclass(frozen=True)
+class LineExtent:
+    """A text line's baseline, font size, horizontal extent and text."""
+
+    y: float
+    size: float
+    x0: float
+    x1: float
+    text: str
+
+
+def line_extents(reader: PdfReader, page: int) -> list[LineExtent]:
+    """Every text line of ``page`` with where it starts and ends (Times metrics)."""
+    out = []
+    for line in page_lines(reader, page):
+        text, offsets = line.text_and_offsets()
+        size = max(c.size for _, c in offsets)
+        out.append(LineExtent(line.y, size, min(c.x for _, c in offsets),
+                              max(c.x + text_width(c.text, c.size) for _, c in offsets), text))
+    return out
+
+
 def lowest_text(reader: PdfReader, page: int) -> float | None:
     """Baseline of the lowest text line on ``page`` (None for a page without text)."""
     lines = page_lines(reader, page)

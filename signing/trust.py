@@ -18,14 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cryptography import x509
-from pyhanko.sign.diff_analysis import (
-    DEFAULT_DIFF_POLICY,
-    FormUpdatingRule,
-    GenericFieldModificationRule,
-    SigFieldCreationRule,
-    SigFieldModificationRule,
-    StandardDiffPolicy,
-)
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
 from pyhanko.sign.validation.policy_decl import (
     LocalKnowledge,
     PdfSignatureValidationSpec,
@@ -52,13 +45,11 @@ from signing.x509util import load_certificate_files, to_asn1_cert
 if TYPE_CHECKING:
     from signing.local_pki import LocalPki
 
-#: pyHanko's default difference policy, except that a new *visible* signature field after a
-#: certification signature is accepted (as Acrobat does): the organisation's seal is added after the
-#: signer certified the document. Every other change keeps being judged as by default.
-ACROBAT_LIKE_DIFF_POLICY = StandardDiffPolicy(
-    global_rules=DEFAULT_DIFF_POLICY.global_rules,
-    form_rule=FormUpdatingRule(field_rules=[SigFieldCreationRule(allow_new_visible_after_certify=True),
-                                            SigFieldModificationRule(), GenericFieldModificationRule()]))
+#: pyHanko's default difference policy, unchanged: docsvc judges modifications after signing as
+#: stock validators do (an earlier Acrobat-like relaxation accepted new visible signature fields
+#: after certification and hid that every issued document failed elsewhere). The fields filled
+#: after certification are created by the certifying signature (``signing.pagefields``).
+DIFF_POLICY = DEFAULT_DIFF_POLICY
 
 #: Revocation modes of pyHanko's legacy ValidationContext, used when signing.
 REVOCATION_MODES = ("soft-fail", "hard-fail", "require")
@@ -154,4 +145,4 @@ class TrustStore:
             local_knowledge=LocalKnowledge(known_certs=list(self._asn1_intermediates)),
             key_usage_settings=KeyUsageConstraints(key_usage=set(SIGNER_KEY_USAGE)),
         )
-        return PdfSignatureValidationSpec(signature_validation_spec=spec, diff_policy=ACROBAT_LIKE_DIFF_POLICY)
+        return PdfSignatureValidationSpec(signature_validation_spec=spec, diff_policy=DIFF_POLICY)

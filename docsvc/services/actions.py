@@ -19,6 +19,7 @@ from docsvc.db.uow import Database
 from docsvc.domain.approval import StepKind
 from docsvc.domain.documents import ASSIGNABLE, EDITABLE, FROZEN, Direction, Status, can_transition
 from docsvc.domain.identity import Actor, Role
+from docsvc.services import page_positions
 from docsvc.services.access import load_readable
 from docsvc.services.approval import chains
 from docsvc.services.archives.common import protection_of
@@ -27,7 +28,8 @@ from docsvc.services.outgoing import RECALL_CONFIRMED
 
 INCOMING_ACTIONS = ("register", "return_to_sender", "assign", "reassign", "progress", "complete",
                     "confirm_recall")
-OUTGOING_ACTIONS = ("submit", "approve", "reject", "return_for_revision", "sign", "issue", "recall")
+OUTGOING_ACTIONS = ("submit", "approve", "reject", "return_for_revision", "sign", "issue", "recall",
+                    "page_positions")
 COMMON_ACTIONS = ("new_version", "copy")
 ALL_ACTIONS = INCOMING_ACTIONS + OUTGOING_ACTIONS + COMMON_ACTIONS
 
@@ -143,6 +145,8 @@ class ActionService:
         if actor.agency_id == doc.agency_id and actor.has(Role.LEADER, Role.CLERK) \
                 and can_transition(direction, status, Status.RECALLED):
             out.add("recall")
+        if page_positions.may_place(actor, doc):
+            out.add("page_positions")
         return out
 
     def _common(self, doc: Document, actor: Actor) -> set[str]:

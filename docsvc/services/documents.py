@@ -376,6 +376,7 @@ def document_dict(s: Session, doc: Document, *, hide_subject: bool, detail: bool
             "page_amount": doc.page_amount, "language": doc.language, "description": doc.description,
             "received_via": doc.received_via, "drafting_unit_id": doc.drafting_unit_id,
             "status_reason": doc.status_reason, "source_document_id": doc.source_document_id,
+            "page_positions": doc.page_positions,  # where the registry prints the number and date, if given
             "files": [_file_dict(f, public=True) for f in doc.files],
             "active_content": active_content_of(doc),
         })

@@ -30,13 +30,13 @@ from docsvc.domain.documents import (Direction, SeriesKey, Status, check_transit
                                      notation_for, number_notation, outgoing_series)
 from docsvc.domain.identity import Actor, RequestOrigin, Role
 from docsvc.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
-from docsvc.services import audit, registers
+from docsvc.services import audit, page_positions, registers
 from docsvc.services.access import load_readable, refresh_readers
 from docsvc.services.approval import chains
 from docsvc.services.documents import DocumentView, document_dict
 from docsvc.services.files import FileStore, StoredFile
 from docsvc.services.notifications import notify
-from docsvc.services.signatures import SignatureService
+from docsvc.services.signatures import SignatureService, SigningFailed
 from docsvc.timeutil import to_vn, vn_today
 
 log = logging.getLogger("docsvc.outgoing")
@@ -105,8 +105,16 @@ class OutgoingService:
             user = s.get(User, actor.user_id)
             signer = self.signatures.user_signer(s, user, pin)
             appearance = self._signer_appearance(s, user, turn, signer.image)
-            signed = self.signatures.sign(self.files.read_bytes(main.object_key), signer, appearance, certify=True,
-                                          reason=f"Ký ban hành: {doc.subject[:200]}")
+            try:
+                signed = self.signatures.sign(self.files.read_bytes(main.object_key), signer, appearance,
+                                              certify=True, reason=f"Ký ban hành: {doc.subject[:200]}",
+                                              issue_fields=page_positions.issue_fields_request(doc))
+            except SigningFailed as exc:
+                if exc.code == "issue_fields_missing":
+                    raise SigningFailed(f"{exc.message}. The registry gives the positions of the number and date "
+                                        f"(document page, or PUT /api/v1/documents/{doc.id}/page-positions) before "
+                                        "it is signed.", exc.code, exc.status) from None
+                raise
             stored = self._put(signed, _renamed(main.filename, "ky"), doc)
             try:
                 s.add(_file_row(doc, "signed", stored, main, actor))
@@ -139,6 +147,25 @@ class OutgoingService:
         return SignerAppearance(image, name=user.full_name, title=title, authority=authority,
                                 on_behalf_of=on_behalf_of)
 
+    # ------------------------------------------------------------ number and date positions
+    def set_page_positions(self, actor: Actor, doc_id: int, *, number: page_positions.Position | None,
+                           date: page_positions.Position | None, place: str | None,
+                           origin: RequestOrigin | None = None) -> dict[str, Any] | None:
+        """The registry says where page 1 gets the number and date when the draft does not show
+        ``Số:`` / ``ngày … tháng … năm``; only before the competent person signs (the signature
+        creates the fields there)."""
+        with self.db.write() as s:
+            doc = load_readable(s, actor, doc_id, for_update=True)
+            if not actor.has(Role.CLERK) or actor.agency_id != doc.agency_id:
+                raise PermissionDenied("the agency's registry places the number and date")
+            if not page_positions.may_place(actor, doc):
+                raise InvalidState("the number and date are placed on an outgoing document before it is signed")
+            main = _main_file(s, doc)
+            doc.page_positions = page_positions.positions_dict(number, date, place, main.page_count)
+            audit.record(s, actor=actor, action="document.page_positions", object_type="document",
+                         object_id=doc.id, origin=origin, details={"positions": doc.page_positions})
+            return doc.page_positions
+
     # ------------------------------------------------------------ issue
     def issue(self, actor: Actor, doc_id: int, *, recipients: list[RecipientInput],
               origin: RequestOrigin | None = None) -> DocumentView:
@@ -166,10 +193,12 @@ class OutgoingService:
                                     unit_abbr=_unit_abbr(s, doc))
             today = vn_today()
             label = number_notation(number, notation)
+            signed_pdf = self.files.read_bytes(signed.object_key)
+            page_positions.require_issue_fields(signed_pdf)
             org = self.signatures.agency_signer(s, agency)
             stored: list[StoredFile] = []
             try:
-                main_pdf = self._seal(self.files.read_bytes(signed.object_key), org, label, today)
+                main_pdf = self._seal(signed_pdf, org, label, today, place=page_positions.place_of(doc))
                 stored.append(self._put(main_pdf, _renamed(signed.filename, label), doc))
                 s.add(_file_row(doc, "issued", stored[-1], signed, actor))
                 for att in _files(s, doc, "attachment"):
@@ -202,10 +231,14 @@ class OutgoingService:
                 raise
             return DocumentView(document_dict(s, doc, hide_subject=False, detail=True))
 
-    def _seal(self, pdf: bytes, org: Any, label: str, day: Any) -> bytes:
+    def _seal(self, pdf: bytes, org: Any, label: str, day: Any, *, place: str | None) -> bytes:
+        """The seal in the field the signer's certification prepared, and in the same revision the
+        number and date printed on page 1 (form filling, which the certification allows)."""
         from signing.appearance import SealAppearance
+        from signing.pades import FillIssueFields
         return self.signatures.sign(pdf, org, SealAppearance(org.image),
-                                    reason=f"Ban hành văn bản số {label} ngày {day:%d/%m/%Y}")
+                                    reason=f"Ban hành văn bản số {label} ngày {day:%d/%m/%Y}",
+                                    fill=FillIssueFields(label, day, place))
 
     def _sign_attachment(self, data: bytes, org: Any, label: str) -> bytes | None:
         """Attachments in separate PDF files carry the organisation's text signature; other
@@ -395,7 +428,8 @@ class OutgoingService:
             org = self.signatures.agency_signer(s, agency)
             from signing.appearance import TextAppearance
             pdf = self.signatures.sign(self.files.read_bytes(original.object_key), org,
-                                       TextAppearance.copy(COPY_FORMS[form], agency.name),
+                                       TextAppearance.copy(COPY_FORMS[form], agency.name,
+                                                           number_notation(number, copy.code_notation)),
                                        reason=f"{COPY_FORMS[form]} số {number_notation(number, copy.code_notation)}")
             stored = self._put(pdf, _renamed(original.filename, form), copy)
             try:

@@ -43,7 +43,7 @@ class SigningFailed(DomainError):
 _STATUS = {"wrong_pin": 403, "token_unavailable": 503, "key_unavailable": 409, "certificate_expired": 422,
            "certificate_revoked": 422, "certificate_key_usage": 422, "certificate_untrusted": 422,
            "invalid_document": 400, "appearance": 400, "modification_not_allowed": 409,
-           "timestamp_unavailable": 503, "validation_data": 503}
+           "timestamp_unavailable": 503, "validation_data": 503, "issue_fields_missing": 422}
 
 
 def as_domain_error(exc: Exception) -> DomainError:
@@ -193,13 +193,17 @@ class SignatureService:
 
     # ------------------------------------------------------------ sign / validate
     def sign(self, pdf: bytes, signer: Signer, appearance: Any, *, certify: bool = False,
-             reason: str | None = None, location: str | None = None) -> bytes:
+             reason: str | None = None, location: str | None = None, issue_fields: Any = None,
+             fill: Any = None) -> bytes:
+        """``issue_fields`` / ``fill``: see :func:`signing.pades.sign_pdf` (the certifying signature
+        creates the number, date, seal and copy fields; the registry's seal fills them)."""
         from signing.errors import SigningError
         from signing.pades import sign_pdf
         try:
             return sign_pdf(pdf, signer.key, level=self.settings.signature_level, appearance=appearance,
                             certify=certify, reason=reason, location=location,
-                            timestamper=self.settings.effective_tsa_url, validation_context=self.trust)
+                            timestamper=self.settings.effective_tsa_url, validation_context=self.trust,
+                            issue_fields=issue_fields, fill=fill)
         except SigningError as exc:
             raise as_domain_error(exc) from None
         except (TimeoutError, ConnectionError) as exc:  # OCSP/CRL fetch for B-LT: no answer in time

@@ -15,6 +15,7 @@ from docsvc.services.actions import ALL_ACTIONS
 from docsvc.services.documents import DocumentInput, Upload
 from docsvc.services.incoming import AssignmentInput, Target
 from docsvc.services.outgoing import RecipientInput
+from docsvc.services.page_positions import Position
 from tests.fixtures.pdfs import official_pdf
 from tests.helpers import assert_refused_unless_offered
 
@@ -58,6 +59,8 @@ class Flow:
             "sign": lambda a: c.outgoing.sign(a, doc_id, pin=PIN),
             "issue": lambda a: c.outgoing.issue(a, doc_id, recipients=[RecipientInput(name="Các thôn")]),
             "recall": lambda a: c.outgoing.recall(a, doc_id, reason="Sai sót"),
+            "page_positions": lambda a: c.outgoing.set_page_positions(
+                a, doc_id, number=Position(1, 80, 745), date=Position(1, 330, 742), place="Đồng Đăng"),
             "copy": lambda a: c.outgoing.copy(a, doc_id, form="SY"),
             "new_version": lambda a: c.documents.add_version(a, doc_id, Upload("v2.pdf", io.BytesIO(official_pdf()))),
         }

@@ -206,7 +206,7 @@ def assert_pdfsig_trusts_every_signature(pdf: bytes, expected: int, ca: Any = No
         else:
             assert r.certificate_validation == "Certificate is Trusted.", r
     for r in results:
-        if r not in signatures:
+        if r not in signatures and r.signature_validation:  # empty: a field nobody signed (yet)
             assert r.field_name.startswith("Timestamp"), r
 
 
@@ -251,3 +251,62 @@ def token_keys() -> TokenKeys:
     expired = pki.ca.issue("organisation", ORGANISATION, old, not_before=utcnow() - timedelta(days=30), validity_days=2)
     store_certificate_on_token(hsm.module, hsm.signing_token, hsm.pin, "old-seal", expired.certificate)
     return TokenKeys(hsm, "org-seal", "old-seal")
+
+
+# ====================================================================== stock pyHanko
+def assert_stock_pyhanko_accepts_every_signature(pdf: bytes, ca: Any = None) -> int:
+    """Every signature and document time-stamp of ``pdf`` as pyHanko judges it out of the box
+    (``validate_pdf_signature`` / ``validate_pdf_timestamp``, default difference policy, only the
+    internal root trusted): intact, valid, trusted and, for signatures, DocMDP respected. This is
+    what an agency validating with pyHanko-based tools sees; docsvc's own validator is not used.
+    Returns how many were checked."""
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+    from pyhanko_certvalidator import ValidationContext
+
+    from signing.x509util import to_asn1_cert
+    authority = ca or test_pki().ca
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    checked = 0
+    for sig in reader.embedded_signatures:
+        vc = ValidationContext(trust_roots=[to_asn1_cert(authority.root_certificate)], allow_fetching=True)
+        if sig.sig_object_type == "/DocTimeStamp":
+            ts = validate_pdf_timestamp(sig, validation_context=vc)
+            assert ts.intact and ts.valid and ts.trusted, (sig.field_name, ts.pretty_print_details())
+        else:
+            status = validate_pdf_signature(sig, signer_validation_context=vc)
+            assert status.intact and status.valid and status.trusted, (sig.field_name, status.pretty_print_details())
+            assert status.docmdp_ok is not False, (sig.field_name, status.modification_level,
+                                                   status.pretty_print_details())
+            assert status.bottom_line, (sig.field_name, status.pretty_print_details())
+        checked += 1
+    return checked
+
+
+def page_text(pdf: bytes, page: int = 1) -> str:
+    """What poppler's ``pdftotext`` reads on ``page`` (form field appearances included)."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext missing (apt-get install poppler-utils)")
+    path = _tempdir("docsvc-text-") / "doc.pdf"
+    path.write_bytes(pdf)
+    done = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(path), "-"], capture_output=True,
+                          text=True, timeout=60, check=True)
+    return re.sub(r"[ \t]+", " ", done.stdout)
+
+
+def ink_in(pdf: bytes, rect: tuple[float, float, float, float], page: int = 1) -> int:
+    """Dark pixels poppler's ``pdftoppm`` renders (72 dpi) inside ``rect`` (PDF points, lower-left origin)."""
+    from PIL import Image
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm missing (apt-get install poppler-utils)")
+    directory = _tempdir("docsvc-render-")
+    (directory / "doc.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "72", "-f", str(page), "-l", str(page), "-png", str(directory / "doc.pdf"),
+                    str(directory / "page")], check=True, capture_output=True, timeout=60)
+    image = Image.open(next(directory.glob("page*.png"))).convert("L")
+    height = image.height
+    x0, y0, x1, y1 = (int(v) for v in rect)
+    box = image.crop((x0, height - y1, x1, height - y0))
+    return sum(1 for value in box.getdata() if value < 128)

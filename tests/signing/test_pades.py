@@ -4,6 +4,7 @@ validator and independently by poppler's pdfsig trusting the test root through N
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from pyhanko.pdf_utils.generic import StreamObject
@@ -11,9 +12,16 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from signing.appearance import SealAppearance, SignerAppearance
 from signing.errors import ModificationNotAllowedError, SigningError, TimestampError, ValidationDataError
-from signing.pades import PadesLevel, sign_pdf
+from signing.pades import FillIssueFields, IssueFieldsRequest, PadesLevel, sign_pdf
+from signing.pagefields import SEAL_FIELD
 from signing.validate import Verdict, verify_report
-from tests.signing.pki import SIGNER, TestPki, assert_pdfsig_trusts_every_signature, pdfsig
+from tests.signing.pki import (
+    SIGNER,
+    TestPki,
+    assert_pdfsig_trusts_every_signature,
+    assert_stock_pyhanko_accepts_every_signature,
+    pdfsig,
+)
 
 
 def _sign(pki: TestPki, pdf: bytes, level: str, **options: object) -> bytes:
@@ -39,17 +47,35 @@ def test_every_level_validates_and_pdfsig_trusts_it(pki: TestPki, document: byte
 
 
 def test_signer_then_organisation_both_stay_valid(pki: TestPki, document: bytes) -> None:
-    signer = _sign(pki, document, "B-LT", certify=True,
+    """The certification creates the seal's field (and the number and date fields); the seal
+    fills them: form filling, which stock pyHanko and docsvc's validator both accept."""
+    signer = _sign(pki, document, "B-LT", certify=True, issue_fields=IssueFieldsRequest(),
                    appearance=SignerAppearance(pki.signature_image, name=SIGNER))
-    both = _sign(pki, signer, "B-LT", key=pki.org_key, appearance=SealAppearance(pki.seal_image))
+    both = _sign(pki, signer, "B-LT", key=pki.org_key, appearance=SealAppearance(pki.seal_image),
+                 fill=FillIssueFields("05/QĐ-UBND", date(2026, 12, 7)))
     report = verify_report(both, pki.trust)
     assert report.verdict is Verdict.VALID, report.to_text()
     assert report.certified and report.certification_permission == "form_filling"
     first, second = report.signatures
     assert first.kind == "certification" and first.modification == "form_filling" and first.docmdp_ok
     assert first.coverage == "entire_revision" and second.coverage == "entire_revision"
-    assert second.signer.common_name == pki.ca.organisation
+    assert second.signer.common_name == pki.ca.organisation and second.field_name == SEAL_FIELD
+    assert assert_stock_pyhanko_accepts_every_signature(both) == 2
     assert_pdfsig_trusts_every_signature(both, expected=2)
+
+
+def test_a_new_visible_field_after_certification_is_refused_as_stock_pyhanko_does(pki: TestPki,
+                                                                                    document: bytes) -> None:
+    """docsvc's validator used to accept a new visible signature field after certification (as
+    Acrobat does) where stock pyHanko reports ILLEGAL modifications: now it judges as pyHanko."""
+    signer = _sign(pki, document, "B-T", certify=True, appearance=SignerAppearance(pki.signature_image, name=SIGNER))
+    both = _sign(pki, signer, "B-T", key=pki.org_key, appearance=SealAppearance(pki.seal_image))
+    report = verify_report(both, pki.trust)
+    first = report.signatures[0]
+    assert first.modification == "other" and first.docmdp_ok is False
+    assert report.verdict is Verdict.INVALID
+    with pytest.raises(AssertionError):
+        assert_stock_pyhanko_accepts_every_signature(both)
 
 
 def _append_page_content(pdf: bytes, text: bytes = b"BT /F1 30 Tf 100 400 Td (GIA MAO) Tj ET") -> bytes:

@@ -70,6 +70,8 @@ class Document(Base):
     register_year: Mapped[int | None] = mapped_column()
     source_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))  # copy / delivery source
     status_reason: Mapped[str | None] = mapped_column(Text)  # why returned / recalled / rejected
+    # where page 1 gets the number and the date when the draft does not show "Số:" / "ngày … tháng … năm"
+    page_positions: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     completed_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

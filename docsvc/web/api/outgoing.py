@@ -154,6 +154,30 @@ class PinIn(StrictModel):
     pin: str = Field(min_length=6, max_length=64, description="protects your new signing key")
 
 
+class PositionIn(StrictModel):
+    page: int = Field(ge=1, le=100000, description="page number, from 1")
+    x: float = Field(ge=0, le=2000, description="left end of the text's baseline, PDF points from the left")
+    y: float = Field(ge=0, le=2000, description="baseline, PDF points from the bottom of the page")
+    size: float = Field(13.0, ge=6, le=30, description="font size in points")
+
+
+class PagePositionsIn(StrictModel):
+    number: PositionIn | None = Field(None, description="where 'Số: 05/QĐ-UBND' is printed")
+    date: PositionIn | None = Field(None, description="where '<place>, ngày 07 tháng 12 năm 2026' is printed")
+    place: str | None = Field(None, max_length=100, description="the place name printed before the date")
+
+
+@endpoint(api, "/documents/<int:doc_id>/page-positions", method="PUT", tag="outgoing", body=PagePositionsIn,
+          summary="Where page 1 gets the number and date, for a draft without 'Số:' / 'ngày … tháng … năm' "
+                  "(registry, before signing)")
+def page_positions(actor: Actor, doc_id: int, body: PagePositionsIn) -> dict:
+    from docsvc.services.page_positions import Position
+    number = Position(**body.number.model_dump()) if body.number else None
+    date_ = Position(**body.date.model_dump()) if body.date else None
+    return {"positions": container().outgoing.set_page_positions(actor, doc_id, number=number, date=date_,
+                                                                 place=body.place, origin=origin())}
+
+
 @endpoint(api, "/documents/<int:doc_id>/sign", method="POST", tag="outgoing", body=SignIn, response=DocumentOut,
           summary="Sign the approved document digitally (your turn, or as a valid delegate)")
 def sign(actor: Actor, doc_id: int, body: SignIn) -> dict:

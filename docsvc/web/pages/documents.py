@@ -106,6 +106,21 @@ def _issue(actor: Actor, doc_id: int) -> DocumentView:
     return container().outgoing.issue(actor, doc_id, recipients=recipients, origin=web_origin())
 
 
+def _page_positions(actor: Actor, doc_id: int) -> Any:
+    """The registry's positions of the number and date on the page (PDF points, from the form)."""
+    from docsvc.services.page_positions import Position
+
+    def position(kind: str) -> Position | None:
+        page, x, y = (forms.optional_float(f"{kind}_{k}") for k in ("page", "x", "y"))
+        if page is None and x is None and y is None:
+            return None
+        if page is None or x is None or y is None:
+            raise InvalidInput("give the page, x and y of the position", {"field": kind})
+        return Position(int(page), x, y, forms.optional_float(f"{kind}_size") or 13.0)
+    return container().outgoing.set_page_positions(actor, doc_id, number=position("number"), date=position("date"),
+                                                   place=forms.text("place") or None, origin=web_origin())
+
+
 def _new_version(actor: Actor, doc_id: int) -> DocumentView:
     files = forms.uploads("file")
     if len(files) != 1:
@@ -152,6 +167,7 @@ ACTIONS: dict[str, tuple[Callable[[Actor, int], Any], Callable[[Any], str]]] = {
     "copy": (lambda a, d: container().outgoing.copy(a, d, form=forms.text("form", "SY"), origin=web_origin()),
              lambda v: _("Electronic copy %(number)s made.", number=_number(v))),
     "new_version": (_new_version, lambda v: _("New version uploaded.")),
+    "page_positions": (_page_positions, lambda v: _("Positions of the number and date saved.")),
 }
 
 

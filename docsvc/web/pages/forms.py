@@ -28,6 +28,19 @@ def optional_int(name: str) -> int | None:
         raise InvalidInput(f"{name} must be a whole number", {"field": name}) from None
 
 
+def optional_float(name: str) -> float | None:
+    raw = text(name).replace(",", ".")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a number", {"field": name}) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise InvalidInput(f"{name} must be a number", {"field": name})
+    return value
+
+
 def optional_date(name: str) -> date | None:
     raw = text(name)
     if not raw:
