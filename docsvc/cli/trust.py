@@ -66,15 +66,31 @@ def ca_enrol(username: str, pin: str) -> None:
 @main.command()
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
-def verify(pdf: Path, as_json: bool) -> None:
-    """Validate every signature of a PDF (ours or received); exit 0 only when valid."""
-    c = container()
+@click.option("--trust", "trust_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="a root certificate (PEM or DER) to trust, e.g. the issuer's /pki/certs/root.crt; repeatable")
+def verify(pdf: Path, as_json: bool, trust_files: tuple[Path, ...]) -> None:
+    """Validate every signature of a PDF (ours or received); exit 0 only when valid.
+
+    Runs anywhere, for anyone holding the PDF: it needs no database, finds the data folder
+    (DOCSVC_DATA_DIR, else ./var, else the checkout's var) for the internal CA, and trusts the
+    --trust roots too. With no trust at all it still reports integrity, signer, signing time and
+    PAdES level, with the verdict INDETERMINATE."""
+    import os
+
+    from docsvc.services.signatures import SignatureService
+    from docsvc.settings import PREFIX, load_settings, locate_data_dir
+    found = locate_data_dir()
+    overrides = {} if os.environ.get(PREFIX + "DATA_DIR") or found is None else {"data_dir": found}
+    signatures = SignatureService(load_settings(**overrides))
+    trust = signatures.trust_for_checking(trust_files)
     data = pdf.read_bytes()
-    report = c.signatures.validate(data)
+    report = signatures.validate(data, trust)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    elif report.get("error"):
+        click.echo(f"{pdf}: {report['verdict']}: {report['error']}")
     else:
-        click.echo(c.signatures.report_text(data))
+        click.echo(signatures.report_text(data, trust))
     sys.exit(0 if report.get("verdict") in ("valid", "valid_with_warnings") else 1)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -120,6 +121,29 @@ class SignatureService:
             self._trust = trust
         return trust
 
+    def trust_for_checking(self, extra_roots: Sequence[Path] = ()) -> Any:
+        """Trust for checking a PDF from the command line, without side effects: ``extra_roots``
+        (``--trust``), DOCSVC_TRUST_ROOTS and the internal CA of the data folder if there is one (its
+        OCSP/CRL answered in-process when its passphrase is at hand, else its root certificate file
+        alone). Possibly no root at all: the report then gives every fact but trust (INDETERMINATE)."""
+        from signing.ca import InternalCA
+        from signing.trust import TrustStore
+        roots: list[Path] = [*extra_roots, *self.settings.trust_roots]
+        internal = None
+        if InternalCA.exists(self.ca_dir):
+            passphrase_known = bool(self.settings.ca_passphrase) or (self.keys_dir / "ca_passphrase").is_file()
+            if passphrase_known:
+                internal = self.ca
+            else:
+                roots.append(self.ca_dir / "root.crt")
+        intermediates = [self.ca_dir / "issuing.crt"] if internal is None and (self.ca_dir / "issuing.crt").is_file() \
+            else []
+        try:
+            return TrustStore.build(internal_ca=internal, root_files=roots, intermediate_files=intermediates,
+                                    local_pki=self._local_pki(internal))
+        except ValueError as exc:  # an unreadable certificate file
+            raise InvalidInput(str(exc), {"field": "trust"}) from None
+
     def _local_pki(self, internal: Any) -> Any:
         """The internal CA answered in this process: signing, LTV refresh and validation must not
         wait for a free thread of this service to answer its own /pki URLs (issue #9). Its
@@ -197,12 +221,13 @@ class SignatureService:
             raise BackendUnavailable("the certificate status service (OCSP/CRL) did not answer in time; try "
                                      "signing again shortly", {"backend": "pki", "reason": type(exc).__name__}) from exc
 
-    def validate(self, pdf: bytes | BinaryIO) -> dict[str, Any]:
-        """The validation report (JSON-able) of any signed PDF; never raises for a bad signature."""
+    def validate(self, pdf: bytes | BinaryIO, trust: Any = None) -> dict[str, Any]:
+        """The validation report (JSON-able) of any signed PDF; never raises for a bad signature.
+        ``trust`` replaces the service's own (see :meth:`trust_for_checking`)."""
         from signing.validate import verify_report
         data = pdf if isinstance(pdf, bytes) else pdf.read()
         try:
-            return verify_report(data, self.trust).to_json()
+            return verify_report(data, trust if trust is not None else self.trust).to_json()
         except DomainError as exc:  # no trust configured: say so in the report instead of failing receipt
             return {"verdict": "indeterminate", "signatures": [], "error": exc.message}
         except Exception as exc:  # noqa: BLE001 - signature data the validator cannot even read (a
@@ -214,9 +239,9 @@ class SignatureService:
     def validate_stream(self, stream: BinaryIO) -> dict[str, Any]:
         return self.validate(stream)
 
-    def report_text(self, pdf: bytes) -> str:
+    def report_text(self, pdf: bytes, trust: Any = None) -> str:
         from signing.validate import verify_report
-        return verify_report(pdf, self.trust).to_text()
+        return verify_report(pdf, trust if trust is not None else self.trust).to_text()
 
     # ------------------------------------------------------------ internals
     def _load(self, open_key: Any) -> Any:
