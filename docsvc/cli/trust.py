@@ -63,6 +63,41 @@ def ca_enrol(username: str, pin: str) -> None:
         click.echo(f"ca: {username} enrolled, certificate {row.cert_serial} valid until {row.not_after:%Y-%m-%d}")
 
 
+@ca.command("token-enrol")
+@click.option("--agency", "organ_id", required=True, help="the agency's OrganId, e.g. 000.00.31.H41")
+@click.option("--module", default=None, help="PKCS#11 module (default: DOCSVC_PKCS11_MODULE)")
+@click.option("--token", default=None, help="token label (default: DOCSVC_PKCS11_TOKEN)")
+@click.option("--label", default=None, help="key label (default: DOCSVC_PKCS11_KEY_LABEL, {organ_id} filled in)")
+@click.option("--pin", default=None, help="the token's user PIN (default: DOCSVC_PKCS11_PIN)")
+def ca_token_enrol(organ_id: str, module: str | None, token: str | None, label: str | None, pin: str | None) -> None:
+    """Put the agency's organisation (seal) key on a PKCS#11 token/HSM: create a sign-only key on
+    the token, have the internal CA certify it, store the certificate on the token. Then set
+    DOCSVC_PKCS11_MODULE, _TOKEN, _PIN and _KEY_LABEL so that issuing seals with it."""
+    from sqlalchemy import select
+
+    from docsvc.db.models import Organisation
+    from docsvc.errors import NotFound
+    from docsvc.services import audit
+    c = container()
+    st = c.settings
+    with c.db.write() as s:
+        agency = s.execute(select(Organisation).where(Organisation.organ_id == organ_id)).scalar_one_or_none()
+        if agency is None:
+            raise NotFound(f"no agency with OrganId {organ_id!r}")
+        key_label = label or st.pkcs11_key_label.replace("{organ_id}", organ_id) or f"docsvc-org-{organ_id}"
+        row = c.signatures.enrol_agency_token(s, agency, module=module or st.pkcs11_module,
+                                              token=token or st.pkcs11_token, pin=pin or st.pkcs11_pin,
+                                              label=key_label)
+        audit.record(s, actor=None, action="signing_key.enrol_token", object_type="organisation",
+                     object_id=agency.id, origin=CLI_ORIGIN, agency_id=agency.id,
+                     details={"serial": row.cert_serial, "token": token or st.pkcs11_token, "label": key_label})
+        click.echo(f"ca: organisation key of {agency.name} created on token {token or st.pkcs11_token!r} "
+                   f"as {key_label!r} (sign only), certificate {row.cert_serial} valid until {row.not_after:%Y-%m-%d}")
+        if not st.pkcs11_module:
+            click.echo("ca: to seal with it, set DOCSVC_PKCS11_MODULE, DOCSVC_PKCS11_TOKEN, DOCSVC_PKCS11_PIN and "
+                       f"DOCSVC_PKCS11_KEY_LABEL={key_label} (or a pattern with {{organ_id}})")
+
+
 @main.command()
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")

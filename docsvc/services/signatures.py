@@ -180,6 +180,36 @@ class SignatureService:
         key = self._load(lambda: self.keyring.pkcs12(row.location, pin))
         return Signer(key, user.full_name, self._image(row, lambda: _signature_image(user.full_name)))
 
+    def enrol_agency_token(self, s: Session, agency: Organisation, *, module: str, token: str, pin: str,
+                           label: str) -> SigningKey:
+        """Put the organisation's seal key on a PKCS#11 token/HSM: a sign-only key pair generated
+        on the token (the private key never leaves it), its public key certified by the internal
+        CA, the certificate stored beside the key (same label and CKA_ID). Nothing is left on the
+        token when a step fails. Signing uses it once DOCSVC_PKCS11_* name the same token and label."""
+        from signing.errors import SigningError
+        from signing.tokens import generate_token_key, remove_token_objects, store_certificate_on_token
+        for name, value in (("module", module), ("token", token), ("pin", pin), ("label", label)):
+            if not value:
+                raise InvalidInput(f"name the token's {name} (option --{name} or DOCSVC_PKCS11_{name.upper()})",
+                                   {"field": name})
+        if not Path(module).is_file():
+            raise InvalidInput(f"no such PKCS#11 module: {module}", {"field": "module"})
+        public = self._load(lambda: generate_token_key(module, token, pin, label))
+        try:
+            issued = self.ca.issue("organisation", agency.name, public, organisation=agency.name)
+            self._load(lambda: store_certificate_on_token(module, token, pin, label, issued.certificate))
+        except BaseException:
+            try:
+                remove_token_objects(module, token, pin, label)
+            except SigningError:
+                log.warning("could not remove the half-enrolled key %r from token %r", label, token)
+            raise
+        row = SigningKey(agency_id=agency.id, kind="pkcs11", location=f"{token}/{label}"[:300],
+                         cert_serial=issued.serial_hex, subject=issued.subject, not_after=issued.not_after)
+        s.add(row)
+        s.flush()
+        return row
+
     def agency_signer(self, s: Session, agency: Organisation) -> Signer:
         """The organisation's key (held by the registry); created on first use when it is a file."""
         st = self.settings
@@ -189,7 +219,8 @@ class SignatureService:
             key = self._load(lambda: self.keyring.pkcs11(st.pkcs11_module, st.pkcs11_token, st.pkcs11_pin, label,
                                                          chain=self.ca.chain()))
             return Signer(key, agency.name, seal)
-        row = s.execute(select(SigningKey).where(SigningKey.agency_id == agency.id, SigningKey.revoked_at.is_(None))
+        row = s.execute(select(SigningKey).where(SigningKey.agency_id == agency.id, SigningKey.kind == "pkcs12",
+                                                 SigningKey.revoked_at.is_(None))
                         .order_by(SigningKey.id.desc())).scalars().first()
         pin = secrets_store.agency_key_pin(st, agency.id)
         if row is None:
