@@ -19,11 +19,18 @@ def ca() -> None:
 
 
 @ca.command("init")
-@click.option("--organisation", required=True, help='e.g. "Ủy ban nhân dân tỉnh Lạng Sơn" (names the root CA)')
-def ca_init(organisation: str) -> None:
+@click.option("--organisation", default=None, help='e.g. "Ủy ban nhân dân tỉnh Lạng Sơn" (names the CA: O=..., '
+              '"<name> Root CA"; default: DOCSVC_ORGANISATION, else the one top-level agency)')
+def ca_init(organisation: str | None) -> None:
     """Create the CA once, before users get certificates. Its URLs are under DOCSVC_PUBLIC_URL/pki."""
+    from docsvc.errors import InvalidInput
+    from docsvc.services.setup import ca_organisation
     c = container()
-    authority = c.signatures.init_ca(organisation)
+    name = ca_organisation(c, organisation)
+    if name is None:
+        raise InvalidInput("name the organisation: --organisation NAME or DOCSVC_ORGANISATION (no single "
+                           "top-level agency to take it from)")
+    authority = c.signatures.init_ca(name)
     click.echo(f"ca: created {authority.root_certificate.subject.rfc4514_string()}")
     click.echo(f"ca: OCSP, CRL and TSA at {c.settings.public_url.rstrip('/')}/pki "
                f"(root certificate: {c.signatures.ca_dir / 'root.crt'})")
