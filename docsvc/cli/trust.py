@@ -122,8 +122,8 @@ def verify(pdf: Path, as_json: bool, trust_files: tuple[Path, ...]) -> None:
     from docsvc.services.signatures import SignatureService
     from docsvc.settings import PREFIX, load_settings, locate_data_dir
     found = locate_data_dir()
-    overrides = {} if os.environ.get(PREFIX + "DATA_DIR") or found is None else {"data_dir": found}
-    signatures = SignatureService(load_settings(**overrides))
+    overrides: dict[str, Path] = {} if os.environ.get(PREFIX + "DATA_DIR") or found is None else {"data_dir": found}
+    signatures = SignatureService(load_settings(None, **overrides))
     trust = signatures.trust_for_checking(trust_files)
     data = pdf.read_bytes()
     report = signatures.validate(data, trust)
