@@ -108,7 +108,8 @@ class InboxService:
             .where(ChainDecision.user_id.in_(sorted(whose)), ChainDecision.decision.is_(None),
                    ChainStep.status == "active", ChainInstance.status == "active"), actor)
         items, seen = [], set()
-        for dec, step, d in s.execute(q.order_by(ChainDecision.id).limit(1000)).all():
+        rows = s.execute(q.order_by(ChainDecision.id).limit(1000)).all()
+        for dec, step, d in sorted(rows, key=lambda row: (row[0].user_id != actor.user_id, row[0].id)):  # own first
             if (dec.user_id != actor.user_id and not any(
                     g.delegator_id == dec.user_id and rule_of(g).covers(today, d.doc_type.code) for g in delegated)):
                 continue
