@@ -133,8 +133,12 @@ class SignatureService:
         if InternalCA.exists(self.ca_dir):
             passphrase_known = bool(self.settings.ca_passphrase) or (self.keys_dir / "ca_passphrase").is_file()
             if passphrase_known:
-                internal = self.ca
-            else:
+                try:
+                    internal = self.ca
+                except Exception as exc:  # noqa: BLE001 - e.g. a wrong passphrase: its public root still serves
+                    log.info("internal CA not opened for checking (%s): trusting its root certificate file",
+                             type(exc).__name__)
+            if internal is None:
                 roots.append(self.ca_dir / "root.crt")
         intermediates = [self.ca_dir / "issuing.crt"] if internal is None and (self.ca_dir / "issuing.crt").is_file() \
             else []
