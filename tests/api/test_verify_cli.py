@@ -64,6 +64,8 @@ def test_trust_option_and_data_folder_found_from_the_working_directory(container
     r = _verify([str(signed_pdf)], work, {})
     assert r.returncode == 0, r.stdout + r.stderr
     assert not (work / "var" / "keys").exists()
+    r = _verify([str(signed_pdf)], work, {"DOCSVC_CA_PASSPHRASE": "not-the-passphrase"})
+    assert r.returncode == 0, r.stdout + r.stderr  # the CA's keys stay closed; its root certificate still serves
     bad = tmp_path / "not-a-cert.pem"
     bad.write_text("hello")
     r = _verify(["--trust", str(bad), str(signed_pdf)], work, {})
