@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from docsvc.db.models import ChainDecision, ChainInstance, ChainStep, Delegation, Document
@@ -30,6 +30,17 @@ def rule_of(row: Delegation) -> DelegationRule:
 def in_effect(row: Delegation, day: date) -> bool:
     """In force on ``day`` (not revoked, within its dates), whatever the document type."""
     return row.revoked_at is None and row.valid_from <= day <= row.valid_until
+
+
+def in_effect_clause(day: date) -> ColumnElement[bool]:
+    """:func:`in_effect` as a SQL condition on ``Delegation`` (to select before ``covers`` checks the type)."""
+    return and_(Delegation.revoked_at.is_(None), Delegation.valid_from <= day, Delegation.valid_until >= day)
+
+
+def delegations_to(s: Session, delegate_id: int, day: date) -> list[Delegation]:
+    """The delegations to ``delegate_id`` in effect on ``day``."""
+    return list(s.execute(select(Delegation).where(Delegation.delegate_id == delegate_id, in_effect_clause(day))
+                          .order_by(Delegation.id)).scalars())
 
 
 def covering(s: Session, delegator_id: int, delegate_id: int, type_code: str | None, day: date
@@ -61,9 +72,7 @@ def delegate_readers(s: Session, doc: Document, day: date) -> set[int]:
         return set()
     type_code = doc.doc_type.code
     rows = s.execute(select(Delegation).where(Delegation.delegator_id.in_(sorted(waiting_for)),
-                                              Delegation.agency_id == doc.agency_id,
-                                              Delegation.revoked_at.is_(None),
-                                              Delegation.valid_from <= day, Delegation.valid_until >= day)).scalars()
+                                              Delegation.agency_id == doc.agency_id, in_effect_clause(day))).scalars()
     return {r.delegate_id for r in rows if rule_of(r).covers(day, type_code)}
 
 
@@ -79,7 +88,7 @@ def documents_waiting_for(s: Session, delegator_ids: Iterable[int]) -> list[int]
 def changed_since_applied(s: Session, day: date) -> list[Delegation]:
     """Delegations whose effect on ``day`` differs from the one the readers were last computed
     with: started (valid_from reached) or ended (expired or revoked) since (for the sweep)."""
-    now_in_effect = and_(Delegation.revoked_at.is_(None), Delegation.valid_from <= day, Delegation.valid_until >= day)
+    now_in_effect = in_effect_clause(day)
     return list(s.execute(select(Delegation).where(or_(
         and_(Delegation.readers_in_effect.is_(False), now_in_effect),
         and_(Delegation.readers_in_effect.is_(True), ~now_in_effect))).order_by(Delegation.id)).scalars())

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from docsvc.db.models import Assignment, ChainDecision, ChainInstance, ChainStep, Delegation, Document
+from docsvc.db.models import Assignment, ChainDecision, ChainInstance, ChainStep, Document
 from docsvc.db.uow import Database
 from docsvc.domain.documents import Direction, Status
 from docsvc.domain.identity import Actor, Role
 from docsvc.services.access import readable_filter
-from docsvc.services.delegations import rule_of
+from docsvc.services.delegations import delegations_to, rule_of
 from docsvc.services.documents import document_dict
 from docsvc.timeutil import vn_today
 
@@ -96,9 +96,7 @@ class InboxService:
         """Decisions waiting for the actor, and those of people who delegated to them (KT., TUQ., ...)
         where the delegation covers the document today (the same rule as taking the decision)."""
         today = vn_today()
-        delegated = list(s.execute(select(Delegation).where(
-            Delegation.delegate_id == actor.user_id, Delegation.revoked_at.is_(None),
-            Delegation.valid_from <= today, Delegation.valid_until >= today)).scalars())
+        delegated = delegations_to(s, actor.user_id, today)
         whose = {actor.user_id} | {d.delegator_id for d in delegated}
         q = readable_filter(
             select(ChainDecision, ChainStep, Document)
