@@ -35,7 +35,8 @@ def signed_pdf(api: Any, backend: str, tmp_path: Path) -> Path:
     return path
 
 
-def test_outside_the_checkout_without_any_trust(signed_pdf: Path, tmp_path: Path) -> None:
+def test_outside_the_checkout_without_trust_with_trust_and_with_the_data_folder(container: Any, signed_pdf: Path,
+                                                                                 tmp_path: Path) -> None:
     empty = tmp_path / "no-data"
     empty.mkdir()
     r = _verify(["--json", str(signed_pdf)], signed_pdf.parent, {"DOCSVC_DATA_DIR": str(empty)})
@@ -49,12 +50,8 @@ def test_outside_the_checkout_without_any_trust(signed_pdf: Path, tmp_path: Path
     assert "no trust roots were given" in text and "run `docsvc ca init`" in text and "Hoàng Văn Nam" in text
     assert not (empty / "keys").exists()  # checking creates nothing in the data folder
 
-
-def test_trust_option_and_data_folder_found_from_the_working_directory(container: Any, signed_pdf: Path,
-                                                                        tmp_path: Path) -> None:
+    # --trust the issuer's root certificate: valid.
     root = Path(container.settings.data_dir) / "ca" / "root.crt"
-    empty = tmp_path / "no-data"
-    empty.mkdir()
     r = _verify(["--trust", str(root), str(signed_pdf)], signed_pdf.parent, {"DOCSVC_DATA_DIR": str(empty)})
     assert r.returncode == 0, r.stdout + r.stderr
     assert "HỢP LỆ / VALID" in r.stdout
