@@ -59,6 +59,7 @@ class Settings:
     signature_level: str = "B-LT"
     tsa_url: str = ""  # default: the service's own timestamp authority <public_url>/pki/tsa
     trust_roots: tuple[Path, ...] = ()
+    organisation: str = ""  # the deployment's organisation: names the internal CA (O=...); default: the top agency
     ca_passphrase: str = ""  # protects the internal CA's keys; default: derived from secret_key
     pkcs11_module: str = ""  # org key on a token/HSM when set (e.g. /usr/lib/softhsm/libsofthsm2.so)
     pkcs11_token: str = ""
@@ -223,6 +224,23 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
 
 
 _FIELD_NAMES = {f.name for f in fields(Settings)}
+
+#: The data folder of the checkout (or installed tree) this package runs from: ``<project>/var``.
+PACKAGE_DATA_DIR = Path(__file__).resolve().parents[1] / "var"
+
+
+def locate_data_dir(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path | None:
+    """An existing data folder for commands that only read it (``docsvc verify``), wherever they run:
+    ``DOCSVC_DATA_DIR`` when set; else ``./var`` when it holds a docsvc data folder; else the ``var``
+    folder of the checkout this package runs from; else None. (``DOCSVC_DATA_DIR``'s default is
+    ``var`` relative to the working directory, which outside the checkout is nothing.)"""
+    env = os.environ if environ is None else environ
+    if env.get(PREFIX + "DATA_DIR"):
+        return Path(env[PREFIX + "DATA_DIR"])
+    for candidate in ((cwd or Path.cwd()) / "var", PACKAGE_DATA_DIR):
+        if (candidate / "ca").is_dir() or (candidate / "secret_key").is_file():
+            return candidate
+    return None
 
 
 def _with_defaults(s: Settings) -> Settings:

@@ -20,10 +20,24 @@ from signing.errors import TokenUnavailableError
 from signing.keys import _TokenSession
 
 
+#: The private key signs and does nothing else: no decryption, unwrapping, derivation or signature
+#: recovery (python-pkcs11's default RSA capabilities include encryption and wrapping), and it can
+#: never leave the token in clear (sensitive, not extractable).
+SIGN_ONLY_PRIVATE = {"SIGN": True, "DECRYPT": False, "UNWRAP": False, "SIGN_RECOVER": False, "DERIVE": False,
+                     "SENSITIVE": True, "EXTRACTABLE": False, "PRIVATE": True}
+SIGN_ONLY_PUBLIC = {"VERIFY": True, "ENCRYPT": False, "WRAP": False, "VERIFY_RECOVER": False, "DERIVE": False}
+
+
+def key_id(key_label: str) -> bytes:
+    """The CKA_ID shared by a key pair and its certificate (derived from the label)."""
+    return hashlib.sha1(key_label.encode()).digest()[:8]
+
+
 def generate_token_key(module_path: str, token_label: str, pin: str, key_label: str, *,
                        key_size: int = 2048) -> rsa.RSAPublicKey:
-    """Generate an RSA signing key pair on the token, labelled ``key_label``; return its public key."""
-    from pkcs11 import Attribute, KeyType
+    """Generate a sign-only RSA key pair on the token (``SIGN_ONLY_PRIVATE``/``_PUBLIC``), labelled
+    ``key_label``; return its public key."""
+    from pkcs11 import Attribute, KeyType, MechanismFlag
     from pkcs11 import exceptions as p11e
     from pkcs11.util.rsa import encode_rsa_public_key
     token = _TokenSession.get(module_path, token_label)
@@ -33,8 +47,10 @@ def generate_token_key(module_path: str, token_label: str, pin: str, key_label: 
             if list(session.get_objects({Attribute.LABEL: key_label})):
                 raise TokenUnavailableError(f"token {token_label!r} already holds objects labelled {key_label!r}")
             public, _ = session.generate_keypair(
-                KeyType.RSA, key_size, label=key_label, id=hashlib.sha1(key_label.encode()).digest()[:8], store=True,
-                private_template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.SIGN: True})
+                KeyType.RSA, key_size, label=key_label, id=key_id(key_label), store=True,
+                capabilities=MechanismFlag.SIGN | MechanismFlag.VERIFY,
+                private_template={Attribute[name]: value for name, value in SIGN_ONLY_PRIVATE.items()},
+                public_template={Attribute[name]: value for name, value in SIGN_ONLY_PUBLIC.items()})
         except p11e.PKCS11Error as exc:
             raise TokenUnavailableError(f"cannot generate a key on token {token_label!r}: "
                                         f"{type(exc).__name__}") from None
@@ -55,7 +71,7 @@ def store_certificate_on_token(module_path: str, token_label: str, pin: str, lab
     session = token.login(pin)
     template = decode_x509_certificate(certificate.public_bytes(serialization.Encoding.DER))
     template.update({Attribute.LABEL: label, Attribute.TOKEN: True,
-                     Attribute.ID: hashlib.sha1(label.encode()).digest()[:8]})
+                     Attribute.ID: key_id(label)})
     with token.lock:
         try:
             for old in session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.LABEL: label}):
@@ -64,3 +80,21 @@ def store_certificate_on_token(module_path: str, token_label: str, pin: str, lab
         except p11e.PKCS11Error as exc:
             raise TokenUnavailableError(f"cannot store the certificate on token {token_label!r}: "
                                         f"{type(exc).__name__}") from None
+
+
+def remove_token_objects(module_path: str, token_label: str, pin: str, label: str) -> int:
+    """Destroy every object labelled ``label`` on the token (keys and certificate): undoes an
+    enrolment that failed half-way. Returns how many objects were destroyed."""
+    from pkcs11 import Attribute
+    from pkcs11 import exceptions as p11e
+    token = _TokenSession.get(module_path, token_label)
+    session = token.login(pin)
+    with token.lock:
+        try:
+            found = list(session.get_objects({Attribute.LABEL: label}))
+            for obj in found:
+                obj.destroy()
+        except p11e.PKCS11Error as exc:
+            raise TokenUnavailableError(f"cannot remove objects from token {token_label!r}: "
+                                        f"{type(exc).__name__}") from None
+    return len(found)

@@ -82,8 +82,8 @@ class TrustStore:
     _asn1_intermediates: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.roots:
-            raise ValueError("a trust store needs at least one root certificate")
+        # No roots is allowed: nothing is trusted, and validation still reports every other fact
+        # (integrity, signer, time, level) with an INDETERMINATE verdict (``docsvc verify`` without trust).
         if self.revocation_mode not in REVOCATION_MODES:
             raise ValueError(f"revocation_mode must be one of {REVOCATION_MODES}")
         object.__setattr__(self, "_asn1_roots", tuple(to_asn1_cert(c) for c in self.roots))

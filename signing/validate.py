@@ -118,6 +118,10 @@ class SignatureReport:
     verdict: Verdict = Verdict.VALID
     reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Why the signer is not trusted (None when trusted): no_trust_roots | no_chain |
+    # no_revocation_address | revocation_unavailable | chain_invalid; and the certificate concerned.
+    trust_problem: str | None = None
+    trust_problem_subject: str | None = None
 
 
 @dataclass
@@ -229,6 +233,7 @@ class _Context:
     knowledge: LocalKnowledge
     dss_revision: int | None
     doc_ts: list[EmbeddedPdfSignature]
+    no_roots: bool = False
 
 
 async def _validate_all(reader: PdfFileReader, sigs: list[EmbeddedPdfSignature], trust: TrustStore,
@@ -236,14 +241,14 @@ async def _validate_all(reader: PdfFileReader, sigs: list[EmbeddedPdfSignature],
     base = trust.pdf_validation_spec()
     backend = base.signature_validation_spec.revinfo_gathering_policy.fetcher_backend
     try:
-        return await _validate_with(reader, sigs, base, now)
+        return await _validate_with(reader, sigs, base, now, no_roots=not trust.roots)
     finally:  # a backend on the policy is ours to close (pyHanko closes only those it provisions)
         if backend is not None:
             await backend.close()
 
 
 async def _validate_with(reader: PdfFileReader, sigs: list[EmbeddedPdfSignature], base: PdfSignatureValidationSpec,
-                         now: datetime) -> list[SignatureReport]:
+                         now: datetime, *, no_roots: bool = False) -> list[SignatureReport]:
     dss_facts = _dss_to_local_knowledge(reader)
     own = base.signature_validation_spec.local_knowledge
     knowledge = LocalKnowledge(known_ocsps=own.known_ocsps + dss_facts.known_ocsps,
@@ -253,7 +258,7 @@ async def _validate_with(reader: PdfFileReader, sigs: list[EmbeddedPdfSignature]
         base.signature_validation_spec, local_knowledge=knowledge))
     timing = ValidationTimingInfo(validation_time=now, best_signature_time=now, point_in_time_validation=False)
     ctx = _Context(spec, timing, dss_facts, _dss_revision(reader),
-                   [s for s in sigs if s.sig_object_type == "/DocTimeStamp"])
+                   [s for s in sigs if s.sig_object_type == "/DocTimeStamp"], no_roots)
     out = []
     for index, sig in enumerate(sigs, start=1):
         if sig.sig_object_type == "/DocTimeStamp":
@@ -325,6 +330,8 @@ async def _signature_report(index: int, sig: EmbeddedPdfSignature, ctx: _Context
         docmdp_ok=getattr(status, "docmdp_ok", None), pades_level=_pades_level(sig, ctx),
         ades_indication=indication.status.name, ades_subindication=None if indication.status is AdESStatus.PASSED
         else indication.name)
+    if not trusted:
+        report.trust_problem, report.trust_problem_subject = _trust_problem(sig, status, indication, ctx)
     _judge(report, result.failure_msg, later)
     return report
 
@@ -348,6 +355,8 @@ async def _timestamp_report(index: int, sig: EmbeddedPdfSignature, ctx: _Context
         coverage=_coverage(sig), modification=_modification(status), docmdp_permission=None, docmdp_ok=None,
         pades_level="document time-stamp (PAdES-LTA)", ades_indication=indication.status.name,
         ades_subindication=None if indication.status is AdESStatus.PASSED else indication.name)
+    if not trusted:
+        report.trust_problem, report.trust_problem_subject = _trust_problem(sig, status, indication, ctx)
     _judge(report, result.failure_msg, later)
     return report
 
@@ -377,9 +386,8 @@ def _judge(r: SignatureReport, failure_msg: str | None, later: list[EmbeddedPdfS
         return
     if r.ades_indication == AdESStatus.INDETERMINATE.name or not r.trusted:
         if not r.trusted:
-            reasons.append("không xác lập được chuỗi tin cậy tới gốc được cấu hình / no trusted chain to a "
-                           "configured root" + (f" ({r.ades_subindication})" if r.ades_subindication else ""))
-        if r.revocation.status == "unknown":
+            reasons.append(_untrusted_reason(r))
+        if r.revocation.status == "unknown" and r.trust_problem not in _SAYS_REVOCATION:
             reasons.append("không xác định được tình trạng thu hồi / revocation status unknown")
         if failure_msg and r.ades_subindication:
             reasons.append(f"AdES {r.ades_subindication}: {failure_msg}")
@@ -398,6 +406,62 @@ def _judge(r: SignatureReport, failure_msg: str | None, later: list[EmbeddedPdfS
     if r.pades_level.startswith("not PAdES"):
         warnings.append("chữ ký không theo chuẩn PAdES / not a PAdES signature")
     r.verdict = Verdict.VALID_WITH_WARNINGS if warnings else Verdict.VALID
+
+
+#: Trust problems whose reason already accounts for the unknown revocation status.
+_SAYS_REVOCATION = frozenset({"no_revocation_address", "revocation_unavailable", "no_trust_roots"})
+
+
+def _untrusted_reason(r: SignatureReport) -> str:
+    """Say why the signer is not trusted: no roots given, no path to a root, or a path whose
+    revocation status cannot be established (which is not the same thing as no path)."""
+    sub = f" ({r.ades_subindication})" if r.ades_subindication else ""
+    who = r.trust_problem_subject or r.signer.common_name
+    if r.trust_problem == "no_trust_roots":
+        return ("không có chứng thư gốc tin cậy nào được cung cấp / no trust roots were given (configure "
+                "DOCSVC_TRUST_ROOTS, run `docsvc ca init`, or pass --trust ROOT.pem): the signer can be neither "
+                "trusted nor rejected")
+    if r.trust_problem == "no_revocation_address":
+        return (f"chuỗi chứng thư tới gốc tin cậy nhưng không có dữ liệu thu hồi: chứng thư \"{who}\" không ghi "
+                f"địa chỉ CRL/OCSP và văn bản không kèm dữ liệu thu hồi / the certificate chains to a configured "
+                f"root, but revocation data is unavailable: \"{who}\" has no CRL/OCSP address and the document "
+                f"embeds no revocation data for it{sub}")
+    if r.trust_problem == "revocation_unavailable":
+        return (f"chuỗi chứng thư tới gốc tin cậy nhưng không lấy được dữ liệu thu hồi của \"{who}\" (CRL/OCSP "
+                f"không truy cập được, văn bản không kèm) / the certificate chains to a configured root, but "
+                f"revocation data for \"{who}\" is unavailable (its CRL/OCSP service did not answer and the "
+                f"document embeds none){sub}")
+    if r.trust_problem == "chain_invalid":
+        return ("chuỗi chứng thư tới gốc tin cậy không hợp lệ / the certificate chain to a configured root is not "
+                "valid" + sub)
+    return "không xác lập được chuỗi tin cậy tới gốc được cấu hình / no trusted chain to a configured root" + sub
+
+
+def _trust_problem(sig: EmbeddedPdfSignature, status: Any, indication: Any, ctx: _Context
+                   ) -> tuple[str, str | None]:
+    """Classify why ``sig``'s signer is not trusted (see :attr:`SignatureReport.trust_problem`).
+
+    pyHanko reports a missing revocation status as CERTIFICATE_CHAIN_GENERAL_FAILURE (certvalidator's
+    InsufficientRevinfoError is a PathValidationError) with the path it did build; so a built path
+    plus a certificate on it that names no CRL/OCSP address and has no embedded revocation data is
+    "revocation data unavailable", not "no chain"."""
+    if ctx.no_roots:
+        return "no_trust_roots", None
+    path = getattr(status, "validation_path", None) if status is not None else None
+    if path is None or indication is AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND:
+        return "no_chain", None
+    if indication not in (AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE, AdESIndeterminate.TRY_LATER):
+        return "chain_invalid", None
+    ocsps, crls = _archival_revinfo(sig)
+    for cert in path.iter_certs(include_root=False):
+        if _in_dss(cert, ctx.knowledge) or _covers_signer(cert, ocsps, crls):
+            continue
+        if not cert.ocsp_urls and not cert.crl_distribution_points:
+            return "no_revocation_address", _cn(cert)
+    for cert in path.iter_certs(include_root=False):
+        if not (_in_dss(cert, ctx.knowledge) or _covers_signer(cert, ocsps, crls)):
+            return "revocation_unavailable", _cn(cert)
+    return "chain_invalid", None
 
 
 # ====================================================================== facts

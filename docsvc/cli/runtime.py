@@ -12,11 +12,14 @@ from docsvc.cli.common import container
 
 
 @main.command()
-def init() -> None:
+@click.option("--organisation", default=None,
+              help='the deployment\'s organisation, naming the internal CA the first time (default: '
+                   'DOCSVC_ORGANISATION, else the one top-level agency)')
+def init(organisation: str | None) -> None:
     """Create or upgrade the database schema and prepare every backend (idempotent)."""
     from docsvc.services.setup import initialise
     c = container()
-    for line in initialise(c):
+    for line in initialise(c, ca_organisation_name=organisation):
         click.echo(f"init: {line}")
 
 

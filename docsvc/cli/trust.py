@@ -19,11 +19,18 @@ def ca() -> None:
 
 
 @ca.command("init")
-@click.option("--organisation", required=True, help='e.g. "Ủy ban nhân dân tỉnh Lạng Sơn" (names the root CA)')
-def ca_init(organisation: str) -> None:
+@click.option("--organisation", default=None, help='e.g. "Ủy ban nhân dân tỉnh Lạng Sơn" (names the CA: O=..., '
+              '"<name> Root CA"; default: DOCSVC_ORGANISATION, else the one top-level agency)')
+def ca_init(organisation: str | None) -> None:
     """Create the CA once, before users get certificates. Its URLs are under DOCSVC_PUBLIC_URL/pki."""
+    from docsvc.errors import InvalidInput
+    from docsvc.services.setup import ca_organisation
     c = container()
-    authority = c.signatures.init_ca(organisation)
+    name = ca_organisation(c, organisation)
+    if name is None:
+        raise InvalidInput("name the organisation: --organisation NAME or DOCSVC_ORGANISATION (no single "
+                           "top-level agency to take it from)")
+    authority = c.signatures.init_ca(name)
     click.echo(f"ca: created {authority.root_certificate.subject.rfc4514_string()}")
     click.echo(f"ca: OCSP, CRL and TSA at {c.settings.public_url.rstrip('/')}/pki "
                f"(root certificate: {c.signatures.ca_dir / 'root.crt'})")
@@ -63,18 +70,69 @@ def ca_enrol(username: str, pin: str) -> None:
         click.echo(f"ca: {username} enrolled, certificate {row.cert_serial} valid until {row.not_after:%Y-%m-%d}")
 
 
+@ca.command("token-enrol")
+@click.option("--agency", "organ_id", required=True, help="the agency's OrganId, e.g. 000.00.31.H41")
+@click.option("--module", default=None, help="PKCS#11 module (default: DOCSVC_PKCS11_MODULE)")
+@click.option("--token", default=None, help="token label (default: DOCSVC_PKCS11_TOKEN)")
+@click.option("--label", default=None, help="key label (default: DOCSVC_PKCS11_KEY_LABEL, {organ_id} filled in)")
+@click.option("--pin", default=None, help="the token's user PIN (default: DOCSVC_PKCS11_PIN)")
+def ca_token_enrol(organ_id: str, module: str | None, token: str | None, label: str | None, pin: str | None) -> None:
+    """Put the agency's organisation (seal) key on a PKCS#11 token/HSM: create a sign-only key on
+    the token, have the internal CA certify it, store the certificate on the token. Then set
+    DOCSVC_PKCS11_MODULE, _TOKEN, _PIN and _KEY_LABEL so that issuing seals with it."""
+    from sqlalchemy import select
+
+    from docsvc.db.models import Organisation
+    from docsvc.errors import NotFound
+    from docsvc.services import audit
+    c = container()
+    st = c.settings
+    with c.db.write() as s:
+        agency = s.execute(select(Organisation).where(Organisation.organ_id == organ_id)).scalar_one_or_none()
+        if agency is None:
+            raise NotFound(f"no agency with OrganId {organ_id!r}")
+        key_label = label or st.pkcs11_key_label.replace("{organ_id}", organ_id) or f"docsvc-org-{organ_id}"
+        row = c.signatures.enrol_agency_token(s, agency, module=module or st.pkcs11_module,
+                                              token=token or st.pkcs11_token, pin=pin or st.pkcs11_pin,
+                                              label=key_label)
+        audit.record(s, actor=None, action="signing_key.enrol_token", object_type="organisation",
+                     object_id=agency.id, origin=CLI_ORIGIN, agency_id=agency.id,
+                     details={"serial": row.cert_serial, "token": token or st.pkcs11_token, "label": key_label})
+        click.echo(f"ca: organisation key of {agency.name} created on token {token or st.pkcs11_token!r} "
+                   f"as {key_label!r} (sign only), certificate {row.cert_serial} valid until {row.not_after:%Y-%m-%d}")
+        if not st.pkcs11_module:
+            click.echo("ca: to seal with it, set DOCSVC_PKCS11_MODULE, DOCSVC_PKCS11_TOKEN, DOCSVC_PKCS11_PIN and "
+                       f"DOCSVC_PKCS11_KEY_LABEL={key_label} (or a pattern with {{organ_id}})")
+
+
 @main.command()
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
-def verify(pdf: Path, as_json: bool) -> None:
-    """Validate every signature of a PDF (ours or received); exit 0 only when valid."""
-    c = container()
+@click.option("--trust", "trust_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="a root certificate (PEM or DER) to trust, e.g. the issuer's /pki/certs/root.crt; repeatable")
+def verify(pdf: Path, as_json: bool, trust_files: tuple[Path, ...]) -> None:
+    """Validate every signature of a PDF (ours or received); exit 0 only when valid.
+
+    Runs anywhere, for anyone holding the PDF: it needs no database, finds the data folder
+    (DOCSVC_DATA_DIR, else ./var, else the checkout's var) for the internal CA, and trusts the
+    --trust roots too. With no trust at all it still reports integrity, signer, signing time and
+    PAdES level, with the verdict INDETERMINATE."""
+    import os
+
+    from docsvc.services.signatures import SignatureService
+    from docsvc.settings import PREFIX, load_settings, locate_data_dir
+    found = locate_data_dir()
+    overrides: dict[str, Path] = {} if os.environ.get(PREFIX + "DATA_DIR") or found is None else {"data_dir": found}
+    signatures = SignatureService(load_settings(None, **overrides))
+    trust = signatures.trust_for_checking(trust_files)
     data = pdf.read_bytes()
-    report = c.signatures.validate(data)
+    report = signatures.validate(data, trust)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    elif report.get("error"):
+        click.echo(f"{pdf}: {report['verdict']}: {report['error']}")
     else:
-        click.echo(c.signatures.report_text(data))
+        click.echo(signatures.report_text(data, trust))
     sys.exit(0 if report.get("verdict") in ("valid", "valid_with_warnings") else 1)
 
 

@@ -13,6 +13,8 @@ from docsvc.domain.documents import Direction, Status
 from docsvc.domain.identity import Actor
 from docsvc.errors import NotFound
 from docsvc.services import outbox
+from docsvc.services.delegations import delegate_readers
+from docsvc.timeutil import vn_today
 
 # Extra relationship sources registered by later capabilities (e.g. archive dossiers):
 # each gets (session, document) and may add to the Relationships.
@@ -36,6 +38,9 @@ def relationships_of(s: Session, doc: Document) -> Relationships:
         select(ChainDecision.decided_by).join(ChainStep, ChainDecision.step_id == ChainStep.id)
         .join(ChainInstance, ChainStep.instance_id == ChainInstance.id)
         .where(ChainInstance.document_id == doc.id)).scalars() if u)
+    # Delegates (KT., TL., TUQ., ...) of the people the active chain waits for, while their delegation
+    # covers the document; ``ApprovalService.sync_delegation_readers`` recomputes when one starts or ends.
+    rel.user_ids.update(delegate_readers(s, doc, vn_today()))
     for user_id, unit_id in s.execute(select(DocumentGrant.user_id, DocumentGrant.unit_id).where(
             DocumentGrant.document_id == doc.id, DocumentGrant.revoked_at.is_(None))):
         if user_id:

@@ -13,12 +13,12 @@ from docsvc.db.base import utcnow
 from docsvc.db.models import (ChainDecision, ChainInstance, ChainStep, ChainTemplate, Delegation, Document,
                               DocumentFile, DocumentType, User, UserRole, UserUnit)
 from docsvc.db.uow import Database
-from docsvc.domain.approval import (DEFAULT_CHAIN, AuthorityForm, DelegationRule, StepKind,
+from docsvc.domain.approval import (DEFAULT_CHAIN, AuthorityForm, StepKind,
                                     check_new_delegation, parse_steps, step_complete)
 from docsvc.domain.documents import Direction, Status, check_transition
 from docsvc.domain.identity import Actor, RequestOrigin, Role
 from docsvc.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
-from docsvc.services import audit
+from docsvc.services import audit, delegations
 from docsvc.services.access import load_readable, refresh_readers
 from docsvc.services.documents import NEW_VERSION_HOOKS, DocumentView, document_dict
 from docsvc.services.notifications import notify
@@ -178,6 +178,7 @@ class ApprovalService:
                              valid_until=valid_until, parent_id=parent_id, created_by=actor.user_id)
             s.add(row)
             s.flush()
+            _apply_readers(s, row, vn_today())
             audit.record(s, actor=actor, action="delegation.create", object_type="delegation", object_id=row.id,
                          origin=origin, details={"delegate": delegate_id, "form": authority.value,
                                                  "from": valid_from.isoformat(), "until": valid_until.isoformat(),
@@ -190,8 +191,22 @@ class ApprovalService:
             if row is None or row.delegator_id != actor.user_id:
                 raise NotFound(f"delegation {delegation_id} not found")
             row.revoked_at = utcnow()
+            refreshed = _apply_readers(s, row, vn_today())
             audit.record(s, actor=actor, action="delegation.revoke", object_type="delegation", object_id=row.id,
-                         origin=origin)
+                         origin=origin, details={"documents_refreshed": refreshed})
+
+    def sync_delegation_readers(self) -> int:
+        """Periodic: recompute the readers of the drafts of every delegation that started or ended
+        (expired) since its readers were last computed. Returns how many delegations changed."""
+        today = vn_today()
+        with self.db.write() as s:
+            rows = delegations.changed_since_applied(s, today)
+            for row in rows:
+                refreshed = _apply_readers(s, row, today)
+                audit.record(s, actor=None, action="delegation.readers", object_type="delegation", object_id=row.id,
+                             agency_id=row.agency_id, details={"in_effect": row.readers_in_effect,
+                                                               "documents_refreshed": refreshed})
+            return len(rows)
 
     def delegations(self, actor: Actor) -> list[dict[str, Any]]:
         with self.db.read() as s:
@@ -203,6 +218,15 @@ class ApprovalService:
             return [_delegation_dict(r, names) for r in rows]
 
 
+def _apply_readers(s: Session, row: Delegation, day: date) -> int:
+    """Recompute the readers of the documents waiting for ``row``'s delegator (its delegate reads
+    them only while it is in effect) and record that state on the row. Returns how many."""
+    row.readers_in_effect = delegations.in_effect(row, day)
+    s.flush()
+    doc_ids = delegations.documents_waiting_for(s, [row.delegator_id])
+    for doc in s.execute(select(Document).where(Document.id.in_(doc_ids)).order_by(Document.id)).scalars():
+        refresh_readers(s, doc)
+    return len(doc_ids)
 
 
 class Chains:
@@ -346,16 +370,8 @@ class Chains:
                      details={"superseded": instance.id, "chain": fresh.id, "sha256": fresh.content_sha256})
 
     def delegation_for(self, s: Session, delegator_id: int, delegate_id: int, type_code: str | None
-                    ) -> Delegation | None:
-        today = vn_today()
-        for row in s.execute(select(Delegation).where(Delegation.delegator_id == delegator_id,
-                                                      Delegation.delegate_id == delegate_id)
-                             .order_by(Delegation.id.desc())).scalars():
-            rule = DelegationRule(AuthorityForm(row.form), row.valid_from, row.valid_until,
-                                  tuple(row.type_codes) if row.type_codes else None, row.revoked_at is not None)
-            if rule.covers(today, type_code):
-                return row
-        return None
+                       ) -> Delegation | None:
+        return delegations.covering(s, delegator_id, delegate_id, type_code, vn_today())
 
 
 chains = Chains()

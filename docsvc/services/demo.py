@@ -96,8 +96,11 @@ def _org(identity: IdentityService, report: DemoReport, key: str, kind: str, nam
 
 
 def enrol_demo_signers(db: Any, signatures: Any, usernames: tuple[str, ...] = DEMO_SIGNERS) -> list[str]:
-    """Give the demo signers a certificate from the internal CA (PIN ``DEMO_PIN``); idempotent."""
+    """Give the demo signers a certificate from the internal CA (PIN ``DEMO_PIN``); idempotent.
+    A CA not created yet (``docsvc init`` knew no organisation) is created for the demo province."""
     from sqlalchemy import select
+    if not signatures.ca_exists():
+        signatures.init_ca(signatures.settings.organisation or PROVINCE[1])
 
     from docsvc.db.models import SigningKey, User
     done = []

@@ -14,6 +14,7 @@ from docsvc.db.uow import Database
 from docsvc.domain.documents import Direction, Status
 from docsvc.domain.identity import Actor, Role
 from docsvc.services.access import readable_filter
+from docsvc.services.delegations import delegations_to, rule_of
 from docsvc.services.documents import document_dict
 from docsvc.timeutil import vn_today
 
@@ -92,16 +93,30 @@ class InboxService:
                 for a, d in s.execute(q.limit(1000)).all()]
 
     def _decisions(self, s: Session, actor: Actor) -> list[InboxItem]:
+        """Decisions waiting for the actor, and those of people who delegated to them (KT., TUQ., ...)
+        where the delegation covers the document today (the same rule as taking the decision)."""
+        today = vn_today()
+        delegated = delegations_to(s, actor.user_id, today)
+        whose = {actor.user_id} | {d.delegator_id for d in delegated}
         q = readable_filter(
             select(ChainDecision, ChainStep, Document)
             .join(ChainStep, ChainStep.id == ChainDecision.step_id)
             .join(ChainInstance, ChainInstance.id == ChainStep.instance_id)
             .join(Document, Document.id == ChainInstance.document_id)
-            .where(ChainDecision.user_id == actor.user_id, ChainDecision.decision.is_(None),
+            .where(ChainDecision.user_id.in_(sorted(whose)), ChainDecision.decision.is_(None),
                    ChainStep.status == "active", ChainInstance.status == "active"), actor)
-        return [InboxItem(step.kind if step.kind in ACTIONS else "approve", self._doc(s, d), d.due_date,
-                          bool(d.due_date and d.due_date < vn_today()), d.urgency, None, ref_id=dec.id)
-                for dec, step, d in s.execute(q.limit(1000)).all()]
+        items, seen = [], set()
+        rows = s.execute(q.order_by(ChainDecision.id).limit(1000)).all()
+        for dec, step, d in sorted(rows, key=lambda row: (row[0].user_id != actor.user_id, row[0].id)):  # own first
+            if (dec.user_id != actor.user_id and not any(
+                    g.delegator_id == dec.user_id and rule_of(g).covers(today, d.doc_type.code) for g in delegated)):
+                continue
+            if d.id in seen:  # one item per document, even when several of its decisions are the actor's to take
+                continue
+            seen.add(d.id)
+            items.append(InboxItem(step.kind if step.kind in ACTIONS else "approve", self._doc(s, d), d.due_date,
+                                   bool(d.due_date and d.due_date < today), d.urgency, None, ref_id=dec.id))
+        return items
 
     def _doc(self, s: Session, d: Document) -> dict[str, Any]:
         return document_dict(s, d, hide_subject=self.hide, detail=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -128,6 +129,32 @@ class SignatureService:
         st = self.settings
         return FetchPolicy(allow=tuple(st.fetch_allow.split(",")), timeout=float(st.fetch_timeout_seconds),
                            total_timeout=2.0 * st.fetch_timeout_seconds, max_bytes=st.fetch_max_kb * 1024)
+    def trust_for_checking(self, extra_roots: Sequence[Path] = ()) -> Any:
+        """Trust for checking a PDF from the command line, without side effects: ``extra_roots``
+        (``--trust``), DOCSVC_TRUST_ROOTS and the internal CA of the data folder if there is one (its
+        OCSP/CRL answered in-process when its passphrase is at hand, else its root certificate file
+        alone). Possibly no root at all: the report then gives every fact but trust (INDETERMINATE)."""
+        from signing.ca import InternalCA
+        from signing.trust import TrustStore
+        roots: list[Path] = [*extra_roots, *self.settings.trust_roots]
+        internal = None
+        if InternalCA.exists(self.ca_dir):
+            passphrase_known = bool(self.settings.ca_passphrase) or (self.keys_dir / "ca_passphrase").is_file()
+            if passphrase_known:
+                try:
+                    internal = self.ca
+                except Exception as exc:  # noqa: BLE001 - e.g. a wrong passphrase: its public root still serves
+                    log.info("internal CA not opened for checking (%s): trusting its root certificate file",
+                             type(exc).__name__)
+            if internal is None:
+                roots.append(self.ca_dir / "root.crt")
+        intermediates = [self.ca_dir / "issuing.crt"] if internal is None and (self.ca_dir / "issuing.crt").is_file() \
+            else []
+        try:
+            return TrustStore.build(internal_ca=internal, root_files=roots, intermediate_files=intermediates,
+                                    local_pki=self._local_pki(internal), fetch_policy=self._fetch_policy())
+        except ValueError as exc:  # an unreadable certificate file
+            raise InvalidInput(str(exc), {"field": "trust"}) from None
 
     def _local_pki(self, internal: Any) -> Any:
         """The internal CA answered in this process: signing, LTV refresh and validation must not
@@ -165,6 +192,36 @@ class SignatureService:
         key = self._load(lambda: self.keyring.pkcs12(row.location, pin))
         return Signer(key, user.full_name, self._image(row, lambda: _signature_image(user.full_name)))
 
+    def enrol_agency_token(self, s: Session, agency: Organisation, *, module: str, token: str, pin: str,
+                           label: str) -> SigningKey:
+        """Put the organisation's seal key on a PKCS#11 token/HSM: a sign-only key pair generated
+        on the token (the private key never leaves it), its public key certified by the internal
+        CA, the certificate stored beside the key (same label and CKA_ID). Nothing is left on the
+        token when a step fails. Signing uses it once DOCSVC_PKCS11_* name the same token and label."""
+        from signing.errors import SigningError
+        from signing.tokens import generate_token_key, remove_token_objects, store_certificate_on_token
+        for name, value in (("module", module), ("token", token), ("pin", pin), ("label", label)):
+            if not value:
+                raise InvalidInput(f"name the token's {name} (option --{name} or DOCSVC_PKCS11_{name.upper()})",
+                                   {"field": name})
+        if not Path(module).is_file():
+            raise InvalidInput(f"no such PKCS#11 module: {module}", {"field": "module"})
+        public = self._load(lambda: generate_token_key(module, token, pin, label))
+        try:
+            issued = self.ca.issue("organisation", agency.name, public, organisation=agency.name)
+            self._load(lambda: store_certificate_on_token(module, token, pin, label, issued.certificate))
+        except BaseException:
+            try:
+                remove_token_objects(module, token, pin, label)
+            except SigningError:
+                log.warning("could not remove the half-enrolled key %r from token %r", label, token)
+            raise
+        row = SigningKey(agency_id=agency.id, kind="pkcs11", location=f"{token}/{label}"[:300],
+                         cert_serial=issued.serial_hex, subject=issued.subject, not_after=issued.not_after)
+        s.add(row)
+        s.flush()
+        return row
+
     def agency_signer(self, s: Session, agency: Organisation) -> Signer:
         """The organisation's key (held by the registry); created on first use when it is a file."""
         st = self.settings
@@ -174,7 +231,8 @@ class SignatureService:
             key = self._load(lambda: self.keyring.pkcs11(st.pkcs11_module, st.pkcs11_token, st.pkcs11_pin, label,
                                                          chain=self.ca.chain()))
             return Signer(key, agency.name, seal)
-        row = s.execute(select(SigningKey).where(SigningKey.agency_id == agency.id, SigningKey.revoked_at.is_(None))
+        row = s.execute(select(SigningKey).where(SigningKey.agency_id == agency.id, SigningKey.kind == "pkcs12",
+                                                 SigningKey.revoked_at.is_(None))
                         .order_by(SigningKey.id.desc())).scalars().first()
         pin = secrets_store.agency_key_pin(st, agency.id)
         if row is None:
@@ -210,12 +268,13 @@ class SignatureService:
             raise BackendUnavailable("the certificate status service (OCSP/CRL) did not answer in time; try "
                                      "signing again shortly", {"backend": "pki", "reason": type(exc).__name__}) from exc
 
-    def validate(self, pdf: bytes | BinaryIO) -> dict[str, Any]:
-        """The validation report (JSON-able) of any signed PDF; never raises for a bad signature."""
+    def validate(self, pdf: bytes | BinaryIO, trust: Any = None) -> dict[str, Any]:
+        """The validation report (JSON-able) of any signed PDF; never raises for a bad signature.
+        ``trust`` replaces the service's own (see :meth:`trust_for_checking`)."""
         from signing.validate import verify_report
         data = pdf if isinstance(pdf, bytes) else pdf.read()
         try:
-            return verify_report(data, self.trust).to_json()
+            return verify_report(data, trust if trust is not None else self.trust).to_json()
         except DomainError as exc:  # no trust configured: say so in the report instead of failing receipt
             return {"verdict": "indeterminate", "signatures": [], "error": exc.message}
         except Exception as exc:  # noqa: BLE001 - signature data the validator cannot even read (a
@@ -227,9 +286,9 @@ class SignatureService:
     def validate_stream(self, stream: BinaryIO) -> dict[str, Any]:
         return self.validate(stream)
 
-    def report_text(self, pdf: bytes) -> str:
+    def report_text(self, pdf: bytes, trust: Any = None) -> str:
         from signing.validate import verify_report
-        return verify_report(pdf, self.trust).to_text()
+        return verify_report(pdf, trust if trust is not None else self.trust).to_text()
 
     # ------------------------------------------------------------ internals
     def _load(self, open_key: Any) -> Any:

@@ -65,6 +65,14 @@ def ltv_refresh() -> int:
     return task_container().outgoing.refresh_ltv()
 
 
+@celery_app.task(name="docsvc.delegation_readers")
+def delegation_readers() -> int:
+    """Delegations that started or expired since the last run: their delegates start or stop
+    reading the drafts waiting for the delegator (creation and revocation apply at once)."""
+    return task_container().approval.sync_delegation_readers()
+
+
+PERIODIC["delegation-readers"] = ("docsvc.delegation_readers", timedelta(minutes=5))
 PERIODIC["deadline-sweep"] = ("docsvc.deadline_sweep", timedelta(hours=1))
 PERIODIC["orphan-sweep"] = ("docsvc.orphan_sweep", timedelta(hours=6))
 PERIODIC["ltv-refresh"] = ("docsvc.ltv_refresh", timedelta(days=1))

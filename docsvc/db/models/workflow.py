@@ -171,6 +171,10 @@ class Delegation(Base):
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
+    # Whether the delegate is currently among the readers of the drafts the delegation covers: set when
+    # the readers are recomputed at creation, revocation, and when its validity starts or ends (a periodic
+    # sweep compares it with the dates, so a delegation that expires stops granting reading).
+    readers_in_effect: Mapped[bool] = mapped_column(default=False)
 
 
 class SigningKey(Base):

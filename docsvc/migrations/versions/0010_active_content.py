@@ -1,7 +1,7 @@
 """active content flags of stored files
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-07
 
 Issue 14 §8: the kinds of active content (JavaScript, launch actions, embedded files...) found
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0010'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
