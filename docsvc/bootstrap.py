@@ -103,7 +103,7 @@ class Container:
 
     @cached_property
     def notifications(self) -> NotificationService:
-        return NotificationService(self.db)
+        return NotificationService(self.db, hide_top_secret_subject=self.settings.hide_top_secret_subject)
 
     @cached_property
     def documents(self) -> DocumentService:
