@@ -207,3 +207,35 @@ def test_no_outbound_channel_leaks(api, container) -> None:  # type: ignore[no-u
                 if doc["subject"] in text.replace("\n", " "):
                     mismatches.append(f"{username} {name} register {label} PDF")
     assert mismatches == []
+
+
+# ---------------------------------------------------------------- issue 14 §3
+def test_search_does_not_reveal_a_dossier_the_caller_may_not_see(api, container) -> None:  # type: ignore[no-untyped-def]
+    from tests.api.archive_support import file_into, open_dossier
+    both = registered_incoming(api, 7, subject="Công văn về việc diễn tập phòng thủ xyztim")
+    only = registered_incoming(api, 8, subject="Công văn về việc tuần tra biên giới xyztim")
+    top = open_dossier(api, "09.QPAN", secrecy="tuyet_mat", user="chutich", title="Hồ sơ quốc phòng")
+    plain = open_dossier(api, "01.VP")
+    file_into(api, top["id"], both["id"], only["id"], user="chutich")
+    file_into(api, plain["id"], both["id"])
+    container.indexing.drain_all()
+
+    def search(username: str, **params: Any) -> dict[str, Any]:
+        r = api.as_user(username).get("/api/v1/search", query_string={
+            "facets": ["dossier", "archive_status", "retention"], "size": 50, **params})
+        assert r.status_code == 200, r.get_json()
+        return r.get_json()
+
+    clerk = search("vanthu", q="xyztim")  # the registry reads both documents, cleared for Mật only
+    hits = {h["id"]: h for h in clerk["hits"]}
+    assert set(hits) == {both["id"], only["id"]}
+    assert hits[both["id"]]["dossiers"] == [str(plain["id"])] and hits[only["id"]]["dossiers"] == []
+    assert hits[only["id"]]["archive_status"] == "unfiled"
+    assert [f["value"] for f in clerk["facets"]["dossier"]] == [str(plain["id"])]
+    assert search("vanthu", dossier=str(top["id"]))["total"] == 0
+    assert search("vanthu", q=top["file_code"])["total"] == 0
+    assert top["file_code"] not in str(clerk)
+    # The chairman, cleared for Tuyệt mật, sees the dossier everywhere.
+    chair = search("chutich", q="xyztim")
+    assert {f["value"] for f in chair["facets"]["dossier"]} == {str(top["id"]), str(plain["id"])}
+    assert {h["id"] for h in search("chutich", q=top["file_code"])["hits"]} == {both["id"], only["id"]}
