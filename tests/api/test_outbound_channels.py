@@ -239,3 +239,4 @@ def test_search_does_not_reveal_a_dossier_the_caller_may_not_see(api, container)
     chair = search("chutich", q="xyztim")
     assert {f["value"] for f in chair["facets"]["dossier"]} == {str(top["id"]), str(plain["id"])}
     assert {h["id"] for h in search("chutich", q=top["file_code"])["hits"]} == {both["id"], only["id"]}
+
