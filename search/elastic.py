@@ -236,6 +236,13 @@ class ElasticIndex:
             for index in old:
                 self.client.indices.delete(index=index)
 
+    def recreate(self) -> None:
+        """A fresh index of this code's schema behind the alias (``clear`` builds it whatever the old one was)."""
+        with _errors("check the index name"):
+            if not self._concrete_indices() and self.client.indices.exists(index=self.alias):
+                raise SchemaMismatch(f"an index named {self.alias!r} exists but is not managed by docsvc")
+        self.clear()
+
     def drop(self) -> None:
         """Delete the alias and every index behind it (tests, uninstall)."""
         for index in self._concrete_indices():

@@ -248,6 +248,22 @@ class SqliteFtsIndex:
             for table in ("fts", "doc_readers", "doc_dossiers", "doc_bodies", "docs"):
                 conn.execute(f"DELETE FROM {table}")
 
+    def recreate(self) -> None:
+        """Drop every table of the file (any schema version) and create this code's schema."""
+        self.close()
+        with _errors():
+            conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                                    "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'fts_%'")]
+                for name in names:
+                    conn.execute(f'DROP TABLE IF EXISTS "{name}"')
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+        self._conn()
+
     def refresh(self) -> None:
         """Writes are visible as soon as they commit."""
 
