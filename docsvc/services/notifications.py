@@ -33,6 +33,7 @@ from docsvc.db.uow import Database
 from docsvc.domain.access import document_tokens, may_read
 from docsvc.domain.identity import Actor, listed_subject
 from docsvc.services.access import readable_condition, relationships_of
+from docsvc.services.identity import actor_of
 from docsvc.timeutil import to_vn_iso
 
 #: Where a message about a document shows the document's subject (filled in when it is read).
@@ -52,7 +53,6 @@ class Delivery:
 
 def readers_among(s: Session, doc: Document, user_ids: Iterable[int]) -> tuple[list[int], list[int]]:
     """(users among ``user_ids`` who may read ``doc`` now, the others) — active users only."""
-    from docsvc.services.identity import actor_of  # identity → audit; imported late to keep this module light
     wanted = sorted({u for u in user_ids if u})
     if not wanted:
         return [], []
@@ -72,9 +72,8 @@ def notify_readers(s: Session, doc: Document, user_ids: Iterable[int], kind: str
 
 
 def notify(s: Session, user_ids: Iterable[int], kind: str, message: str, *, dedupe: str | None = None) -> int:
-    """A message that names no document (no subject, number or id of one): use ``notify_readers`` otherwise."""
-    if SUBJECT in message:
-        raise ValueError("a message showing a document's subject goes through notify_readers")
+    """A message that names no document (no subject, number or id of one): use ``notify_readers`` otherwise.
+    (Its text is shown as written: ``SUBJECT`` is filled in only for a notification about a document.)"""
     return _insert(s, sorted(set(user_ids)), kind, message, document_id=None, dedupe=dedupe)
 
 

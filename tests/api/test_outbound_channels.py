@@ -14,8 +14,8 @@ import pytest
 from docsvc.timeutil import vn_today
 from tests.api.archive_support import closed_dossier, raise_clearance, registered_incoming
 from tests.api.test_access_matrix import CLEARANCE, LEVEL, _scenario
-from tests.helpers import PIN, created, me, upload
 from tests.fixtures.pdfs import official_pdf
+from tests.helpers import PIN, created, me, upload
 
 REGISTER_READERS = {"vanthu", "chutich", "phochutich", "luutru", "snv.vanthu", "snv.giamdoc"}
 
