@@ -240,3 +240,14 @@ def test_search_does_not_reveal_a_dossier_the_caller_may_not_see(api, container)
     assert {f["value"] for f in chair["facets"]["dossier"]} == {str(top["id"]), str(plain["id"])}
     assert {h["id"] for h in search("chutich", q=top["file_code"])["hits"]} == {both["id"], only["id"]}
 
+
+
+def test_the_document_page_says_when_a_unit_could_not_be_told(api, pages) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import page_text
+    raise_clearance(api, "vanthu", "toi_mat")
+    doc = registered_incoming(api, 10, secrecy="toi_mat", subject="Phương án tối mật xyztrang")
+    leader = pages("chutich")
+    r = leader.post(f"/documents/{doc['id']}/assign", {"lead": f"unit:{_org(api, abbreviation='PKT')}",
+                                                       "deadline_days": "5"})
+    assert r.status_code == 303
+    assert "the unit was not notified" in page_text(leader.get(r.headers["Location"]))
