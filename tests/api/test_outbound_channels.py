@@ -96,9 +96,33 @@ def test_deadline_notices_reach_only_readers_and_hide_a_top_secret_subject(api, 
 
 # ---------------------------------------------------------------- issue 14 §1, third case
 def test_issuing_a_secret_document_tells_only_cleared_clerks_of_the_recipient_else_the_sender(api, container) -> None:  # type: ignore[no-untyped-def]
+    subject = "Quyết định tối mật về phương án xyzkín"
+    draft, r = _issue_secret(api, subject)
+    assert r.status_code == 200, r.get_json()
+    assert [w["code"] for w in r.get_json()["warnings"]] == ["recipient_not_notified"]
+    snv = _org(api, organ_id="000.00.02.H41")
+    from sqlalchemy import select
+
+    from docsvc.db.models import Recipient
+    with container.db.read() as s:
+        copy_id, note = s.execute(select(Recipient.incoming_document_id, Recipient.note).where(
+            Recipient.document_id == draft["id"], Recipient.agency_id == snv)).one()
+    assert copy_id is not None and "nobody was notified" in note  # arrived; the Sở's registry is Mật only
+    assert api.as_user("snv.vanthu").get(f"/api/v1/documents/{copy_id}").status_code == 404
+    copy = {"id": copy_id, "subject": subject}
+    sender = [n for n in _notes(api, "vanthu") if n["kind"] == "outgoing.undelivered"]
+    assert len(sender) == 1 and sender[0]["document_id"] == draft["id"]
+    assert api.as_user("chutich").post(f"/api/v1/documents/{draft['id']}/recall",
+                                       json={"reason": "Sai số liệu"}).status_code == 200
+    for user in ("snv.vanthu", "snv.chuyenvien", "snv.giamdoc"):
+        assert _about(_notes(api, user), copy) == [], user
+
+
+def _issue_secret(api: Any, subject: str) -> tuple[dict[str, Any], Any]:
+    """A Tối mật QĐ drafted, approved, signed and issued to the Sở Nội vụ (whose registry is cleared for
+    Mật only): (the draft, the answer of the issue)."""
     for user in ("chuyenvien", "truongphong", "vanthu"):
         raise_clearance(api, user, "toi_mat")
-    subject = "Quyết định tối mật về phương án xyzkín"
     officer = api.as_user("chuyenvien")
     leader = api.as_user("chutich")
     if leader.get("/api/v1/me/signing-key").status_code != 200:
@@ -111,23 +135,8 @@ def test_issuing_a_secret_document_tells_only_cleared_clerks_of_the_recipient_el
     assert api.as_user("truongphong").post(f"/api/v1/documents/{draft['id']}/approve", json={}).status_code == 200
     assert leader.post(f"/api/v1/documents/{draft['id']}/sign", json={"pin": PIN}).status_code == 200
     snv = _org(api, organ_id="000.00.02.H41")
-    r = api.as_user("vanthu").post(f"/api/v1/documents/{draft['id']}/issue", json={"recipients": [{"agency_id": snv}]})
-    assert r.status_code == 200, r.get_json()
-    assert [w["code"] for w in r.get_json()["warnings"]] == ["recipient_not_notified"]
-    from sqlalchemy import select
-
-    from docsvc.db.models import Recipient
-    with container.db.read() as s:
-        copy_id, note = s.execute(select(Recipient.incoming_document_id, Recipient.note).where(
-            Recipient.document_id == draft["id"], Recipient.agency_id == snv)).one()
-    assert copy_id is not None and "nobody was notified" in note  # arrived; the Sở's registry is Mật only
-    assert api.as_user("snv.vanthu").get(f"/api/v1/documents/{copy_id}").status_code == 404
-    copy = {"id": copy_id, "subject": subject}
-    sender = [n for n in _notes(api, "vanthu") if n["kind"] == "outgoing.undelivered"]
-    assert len(sender) == 1 and sender[0]["document_id"] == draft["id"]
-    assert leader.post(f"/api/v1/documents/{draft['id']}/recall", json={"reason": "Sai số liệu"}).status_code == 200
-    for user in ("snv.vanthu", "snv.chuyenvien", "snv.giamdoc"):
-        assert _about(_notes(api, user), copy) == [], user
+    return draft, api.as_user("vanthu").post(f"/api/v1/documents/{draft['id']}/issue",
+                                             json={"recipients": [{"agency_id": snv}]})
 
 
 # ---------------------------------------------------------------- defence in depth
@@ -251,3 +260,58 @@ def test_the_document_page_says_when_a_unit_could_not_be_told(api, pages) -> Non
                                                        "deadline_days": "5"})
     assert r.status_code == 303
     assert "the unit was not notified" in page_text(leader.get(r.headers["Location"]))
+
+
+def test_every_channel_names_only_what_its_reader_may_read(api, container) -> None:  # type: ignore[no-untyped-def]
+    """The invariant behind every case above, walked over a scenario that exercises every sender of
+    notifications: whatever names a document (notification id or subject, register line, search hit)
+    or a dossier (search hit, facet) names one its reader gets 200 for."""
+    from tests.api.archive_support import close, file_into, open_dossier
+    docs = {d["id"]: d["subject"] for d, _, _ in _scenario(api).values()}
+    draft, r = _issue_secret(api, "Quyết định tối mật xyzmoi về phương án")
+    assert r.status_code == 200
+    assert api.as_user("chutich").post(f"/api/v1/documents/{draft['id']}/recall", json={"reason": "x"}).status_code == 200
+    docs[draft["id"]] = draft["subject"]
+    raise_clearance(api, "vanthu", "tuyet_mat")
+    top_doc = registered_incoming(api, 11, secrecy="tuyet_mat", subject="Kế hoạch tuyệt mật xyzmoi")
+    plain_doc = registered_incoming(api, 12, subject="Công văn thường xyzmoi trong hồ sơ mật")
+    docs.update({top_doc["id"]: top_doc["subject"], plain_doc["id"]: plain_doc["subject"]})
+    top = open_dossier(api, "09.TM", secrecy="tuyet_mat", user="chutich", title="Hồ sơ tuyệt mật")
+    file_into(api, top["id"], plain_doc["id"], user="chutich")
+    plain = open_dossier(api, "03.TH", retention_code="KH-10")
+    file_into(api, plain["id"], plain_doc["id"])
+    close(api, plain["id"], vn_today() - timedelta(days=3650))
+    raise_clearance(api, "vanthu", "mat")
+    container.indexing.drain_all()
+    far = vn_today() + timedelta(days=60)
+    container.deadlines.sweep(today=far)
+    container.transfers.alert(today=vn_today() + timedelta(days=3650))
+    container.secrecy.sweep(today=vn_today() + timedelta(days=365 * 20 - 30))
+
+    problems: list[str] = []
+    for username in CLEARANCE:
+        user = api.as_user(username)
+
+        def readable(doc_id: int, user: Any = user) -> bool:
+            return bool(user.get(f"/api/v1/documents/{doc_id}").status_code == 200)
+
+        for n in _notes(api, username):
+            own = user.get(f"/api/v1/documents/{n['document_id']}") if n["document_id"] else None
+            if own is not None and own.status_code != 200:
+                problems.append(f"{username} notification {n['kind']} names {n['document_id']}")
+            own_subject = own.get_json()["subject"] if own is not None and own.status_code == 200 else None
+            problems += [f"{username} notification {n['kind']} shows the subject of {i}" for i, subject in docs.items()
+                         if subject in n["message"] and subject != own_subject and not readable(i)]
+        if username in REGISTER_READERS:
+            for register in ("incoming", "outgoing"):
+                for series in ("normal", "secret"):
+                    got = user.get(f"/api/v1/registers/{register}", query_string={"series": series})
+                    if got.status_code != 200:
+                        continue
+                    problems += [f"{username} register {register}/{series} line of {row['document_id']}"
+                                 for row in got.get_json()["rows"] if not readable(row["document_id"])]
+        found = user.get("/api/v1/search", query_string={"size": 100, "facets": ["dossier"]}).get_json()
+        dossiers = {d for h in found["hits"] for d in h["dossiers"]} | {f["value"] for f in found["facets"]["dossier"]}
+        problems += [f"{username} search names dossier {d}" for d in dossiers
+                     if user.get(f"/api/v1/dossiers/{d}").status_code != 200]
+    assert problems == []
