@@ -132,7 +132,7 @@ class Container:
 
     @cached_property
     def incoming(self) -> IncomingService:
-        return IncomingService(self.db, self.calendar, hide_top_secret_subject=self.settings.hide_top_secret_subject)
+        return IncomingService(self.db, self.calendar)
 
     @cached_property
     def approval(self) -> ApprovalService:

@@ -46,10 +46,11 @@ class AssignmentInput:
 
 
 class IncomingService:
-    def __init__(self, db: Database, calendar: CalendarService, *, hide_top_secret_subject: bool) -> None:
+    def __init__(self, db: Database, calendar: CalendarService) -> None:
+        """(Notifications show a document's subject as lists do: ``NotificationService`` applies
+        ``DOCSVC_HIDE_TOP_SECRET_SUBJECT`` when they are read.)"""
         self.db = db
         self.calendar = calendar
-        self.hide_top_secret_subject = hide_top_secret_subject
 
     # ------------------------------------------------------------ registry
     def register(self, actor: Actor, doc_id: int, *, confirm_duplicate: bool = False,
