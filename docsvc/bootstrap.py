@@ -112,7 +112,7 @@ class Container:
 
     @cached_property
     def notifications(self) -> NotificationService:
-        return NotificationService(self.db)
+        return NotificationService(self.db, hide_top_secret_subject=self.settings.hide_top_secret_subject)
 
     @cached_property
     def documents(self) -> DocumentService:
@@ -141,7 +141,7 @@ class Container:
 
     @cached_property
     def incoming(self) -> IncomingService:
-        return IncomingService(self.db, self.calendar, hide_top_secret_subject=self.settings.hide_top_secret_subject)
+        return IncomingService(self.db, self.calendar)
 
     @cached_property
     def approval(self) -> ApprovalService:

@@ -10,13 +10,13 @@
 from search.errors import (ConfigurationError, InvalidCursor, InvalidDocument, InvalidQuery, SchemaMismatch,
                            SearchError, SearchUnavailable)
 from search.factory import open_index
-from search.model import (DIRECTIONS, FACET_FIELDS, FacetValue, IndexDocument, Principal, SearchHit,
-                          SearchQuery, SearchResult, Suggestion)
+from search.model import (DIRECTIONS, FACET_FIELDS, ArchiveFacts, DossierRef, FacetValue, IndexDocument, Principal,
+                          SearchHit, SearchQuery, SearchResult, Suggestion)
 from search.port import SearchIndex
 from search.reindex import IndexDrift, compare_index, rebuild_index
 
 __all__ = [
-    "DIRECTIONS", "FACET_FIELDS", "ConfigurationError", "FacetValue", "IndexDocument", "IndexDrift",
+    "DIRECTIONS", "FACET_FIELDS", "ArchiveFacts", "ConfigurationError", "DossierRef", "FacetValue", "IndexDocument", "IndexDrift",
     "InvalidCursor", "InvalidDocument", "InvalidQuery", "Principal", "SchemaMismatch", "SearchError",
     "SearchHit", "SearchIndex", "SearchQuery", "SearchResult", "SearchUnavailable", "Suggestion",
     "compare_index", "open_index", "rebuild_index",

@@ -23,18 +23,21 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from search.cursor import decode_cursor, encode_cursor
 from search.errors import ConfigurationError, SchemaMismatch, SearchError, SearchUnavailable
-from search.fields import NOTATION_BOOST, SEARCH_TEXTS, SUGGEST_TEXTS, TEXT_FIELDS, WEIGHTS, indexed_fields
-from search.model import (FACET_FIELDS, FILTER_FIELDS, INT_FIELDS, FacetValue, IndexDocument, Principal,
-                          SearchQuery, SearchResult, Suggestion, hit_from_stored, stored_fields)
+from search.fields import NOTATION_BOOST, SUGGEST_TEXTS, TEXT_FIELDS, WEIGHTS, indexed_fields, search_texts
+from search.model import (CLEARANCES, FACET_FIELDS, FILTER_FIELDS, INT_FIELDS, FacetValue, IndexDocument,
+                          Principal, SearchQuery, SearchResult, Suggestion, graded_field, hit_from_stored,
+                          stored_fields)
 from search.query_text import Clause, ParsedQuery, parse_query
 from search.results import highlights, suggestion_from_stored
 from search.snippets import Matcher
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _BULK_DOCS = 500
 _BULK_BYTES = 8_000_000
 _DATE_FIELDS = ("issued_date", "arrival_date")
-_KEYWORD_FIELDS = sorted({field for field, _ in FILTER_FIELDS.values()} | set(FACET_FIELDS.values())
+#: keyword fields; a graded field (dossier ids, archive status, retention) has one per clearance
+_KEYWORD_FIELDS = sorted({graded_field(field, c) for field in ({f for f, _ in FILTER_FIELDS.values()}
+                                                                | set(FACET_FIELDS.values())) for c in CLEARANCES}
                          | {"doc_id", "notation_key", "readers"})
 
 
@@ -59,7 +62,8 @@ def index_settings(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
 def es_document(doc: IndexDocument) -> dict[str, Any]:
     """The JSON body indexed for a document."""
     fields = indexed_fields(doc)
-    body: dict[str, Any] = {name: getattr(doc, name) for name in _KEYWORD_FIELDS
+    graded = doc.graded_values()
+    body: dict[str, Any] = {name: graded[name] if name in graded else getattr(doc, name) for name in _KEYWORD_FIELDS
                             if name not in ("doc_id", "notation_key", "readers")}
     body.update({name: list(body[name]) for name in body if isinstance(body[name], tuple)})
     body.update(doc_id=doc.id, notation_key=fields.notation_key or None, readers=list(doc.readers),
@@ -111,8 +115,8 @@ def access_filter(principal: Principal) -> list[dict[str, Any]]:
 
 def _filters(query: SearchQuery, principal: Principal) -> list[dict[str, Any]]:
     out = access_filter(principal)
-    for field, values in query.term_filters():
-        out.append({"terms": {field: list(values)}})
+    for field, values in query.term_filters():  # graded fields: as the caller's clearance sees them
+        out.append({"terms": {graded_field(field, principal.clearance): list(values)}})
     if query.date_from or query.date_to:
         bounds = {}
         if query.date_from:
@@ -146,7 +150,7 @@ def search_body(query: SearchQuery, principal: Principal) -> dict[str, Any]:
     """The request body the adapter sends for a search (also what the benchmark replays raw)."""
     parsed = parse_query(query.q)
     body: dict[str, Any] = {
-        "query": _text_query(parsed, SEARCH_TEXTS, _filters(query, principal)),
+        "query": _text_query(parsed, search_texts(principal.clearance), _filters(query, principal)),
         "sort": _sort(query),
         "size": query.size + 1,
         "track_total_hits": True,
@@ -156,7 +160,8 @@ def search_body(query: SearchQuery, principal: Principal) -> dict[str, Any]:
     if after is not None:
         body["search_after"] = after
     if query.facets:
-        body["aggs"] = {name: {"terms": {"field": FACET_FIELDS[name], "size": query.facet_size,
+        body["aggs"] = {name: {"terms": {"field": graded_field(FACET_FIELDS[name], principal.clearance),
+                                         "size": query.facet_size,
                                          "order": [{"_count": "desc"}, {"_key": "asc"}]}}
                         for name in query.facets}
     return body
@@ -230,6 +235,13 @@ class ElasticIndex:
             self.client.indices.update_aliases(actions=actions)
             for index in old:
                 self.client.indices.delete(index=index)
+
+    def recreate(self) -> None:
+        """A fresh index of this code's schema behind the alias (``clear`` builds it whatever the old one was)."""
+        with _errors("check the index name"):
+            if not self._concrete_indices() and self.client.indices.exists(index=self.alias):
+                raise SchemaMismatch(f"an index named {self.alias!r} exists but is not managed by docsvc")
+        self.clear()
 
     def drop(self) -> None:
         """Delete the alias and every index behind it (tests, uninstall)."""
@@ -333,7 +345,8 @@ class ElasticIndex:
             stored = raw["_source"]["stored"]
             full_text = raw["_source"].get("content", {}).get("full_text")
             marks = highlights(stored, full_text, matcher) if query.highlight else {}
-            hits.append(hit_from_stored(stored, raw.get("_score") if relevance else None, marks))
+            hits.append(hit_from_stored(stored, raw.get("_score") if relevance else None, marks,
+                                        principal.clearance))
         facets = {name: [FacetValue(b["key"], b["doc_count"])
                          for b in response.get("aggregations", {}).get(name, {}).get("buckets", [])]
                   for name in query.facets}

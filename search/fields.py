@@ -2,44 +2,52 @@
 
 Each text exists twice: ``*_x`` holds exact tokens (diacritics kept), ``*_f`` folded tokens. Matching
 uses the folded fields; the exact ones only add score, so exact forms rank first (see query_text).
+
+Dossier codes (FileCode) are searchable text too, but a caller may only find a document through the
+code of a dossier they may know of: codes are kept in one text per dossier secrecy level
+(``dossier0`` … ``dossier3``) and a search looks only in the levels within the caller's clearance
+(``search_texts``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from search.model import IndexDocument
+from search.model import CLEARANCES, IndexDocument
 from search.vietnamese import analyze, join_fields, notation_key
 
-TEXT_FIELDS = ("subject_x", "subject_f", "body_x", "body_f", "meta_x", "meta_f")
-#: texts a search looks in; each is indexed as ``<name>_x`` (exact) and ``<name>_f`` (folded)
+#: dossier code texts, one per dossier secrecy level
+DOSSIER_TEXTS = tuple(f"dossier{level}" for level in CLEARANCES)
+#: texts a search looks in whatever the caller's clearance; each is indexed as ``<name>_x`` (exact)
+#: and ``<name>_f`` (folded)
 SEARCH_TEXTS = ("subject", "body", "meta")
-#: texts type-ahead suggestions look in (not the full text)
+#: texts type-ahead suggestions look in (not the full text, not dossier codes)
 SUGGEST_TEXTS = ("subject", "meta")
+TEXT_FIELDS = tuple(f"{name}{suffix}" for name in SEARCH_TEXTS + DOSSIER_TEXTS for suffix in ("_x", "_f"))
 #: ranking weight of each field (BM25 weight in FTS5, query-time boost in Elasticsearch)
-WEIGHTS = {"subject_x": 6.0, "subject_f": 3.0, "body_x": 2.0, "body_f": 1.0, "meta_x": 6.0, "meta_f": 3.0}
+WEIGHTS = {"subject_x": 6.0, "subject_f": 3.0, "body_x": 2.0, "body_f": 1.0, "meta_x": 6.0, "meta_f": 3.0,
+           **{f"{name}{suffix}": weight for name in DOSSIER_TEXTS for suffix, weight in (("_x", 6.0), ("_f", 3.0))}}
 #: a document whose notation key equals the query's ranks above everything else
 NOTATION_BOOST = 1000.0
 
 
+def search_texts(clearance: int) -> tuple[str, ...]:
+    """The texts a caller of ``clearance`` searches: the document's, and the dossier codes within reach."""
+    return SEARCH_TEXTS + DOSSIER_TEXTS[:clearance + 1]
+
+
 @dataclass(frozen=True, slots=True)
 class IndexedFields:
-    subject_x: str
-    subject_f: str
-    body_x: str
-    body_f: str
-    meta_x: str
-    meta_f: str
+    texts: dict[str, str]
     notation_key: str
 
     def text(self) -> dict[str, str]:
-        return {name: getattr(self, name) for name in TEXT_FIELDS}
+        return dict(self.texts)
 
 
 def metadata_text(doc: IndexDocument) -> str:
     """Metadata searchable as free text (number/notation, incoming number, body, type, signer...)."""
-    values = [doc.notation, doc.type_code, doc.type_name, doc.issuing_body, doc.organ_id, doc.signer,
-              *doc.dossier_codes]
+    values = [doc.notation, doc.type_code, doc.type_name, doc.issuing_body, doc.organ_id, doc.signer]
     if doc.number is not None:
         values.append(str(doc.number))
     if doc.incoming_number is not None:
@@ -48,8 +56,11 @@ def metadata_text(doc: IndexDocument) -> str:
 
 
 def indexed_fields(doc: IndexDocument) -> IndexedFields:
-    subject = analyze(doc.subject)
-    body = analyze(doc.full_text)
-    meta = analyze(metadata_text(doc))
-    return IndexedFields(subject.exact, subject.folded, body.exact, body.folded, meta.exact, meta.folded,
-                         notation_key(doc.notation) if doc.notation else "")
+    texts: dict[str, str] = {}
+    sources = {"subject": doc.subject, "body": doc.full_text, "meta": metadata_text(doc)}
+    sources.update({name: join_fields(list(doc.dossier_codes_of_secrecy(level)))
+                    for level, name in zip(CLEARANCES, DOSSIER_TEXTS, strict=True)})
+    for name, value in sources.items():
+        analyzed = analyze(value)
+        texts[f"{name}_x"], texts[f"{name}_f"] = analyzed.exact, analyzed.folded
+    return IndexedFields(texts, notation_key(doc.notation) if doc.notation else "")

@@ -44,6 +44,15 @@ FACET_FIELDS: dict[str, str] = {
 }
 #: stored fields that hold several values
 MULTI_VALUED = frozenset({"dossier_ids", "dossier_codes", "readers"})
+#: fields whose value depends on the caller's clearance: derived from the dossiers holding a document,
+#: each caller sees them computed from the dossiers they may know of (``IndexDocument.archive_by_clearance``)
+GRADED_FIELDS = frozenset({"archive_status", "retention", "dossier_ids"})
+CLEARANCES = tuple(range(MAX_SECRECY + 1))
+
+
+def graded_field(name: str, clearance: int) -> str:
+    """The stored column of a graded field as a caller of ``clearance`` sees it (others: ``name``)."""
+    return f"{name}_{clearance}" if name in GRADED_FIELDS else name
 INT_FIELDS = frozenset({"number", "incoming_number", "year", "secrecy", "urgency"})
 
 
@@ -91,6 +100,32 @@ def _str_tuple(values: Any, name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class DossierRef:
+    """A dossier holding a document. A caller learns of it (its id in hits, facets and filters, its code
+    in text search) only when cleared to ``secrecy``, on top of reading the document."""
+
+    id: str
+    code: str | None = None
+    secrecy: int = 0
+
+    def __post_init__(self) -> None:
+        dossier_id = _opt_str(self.id, "dossier id", 200)
+        if dossier_id is None:
+            raise InvalidDocument("a dossier needs a non-empty id")
+        object.__setattr__(self, "id", dossier_id)
+        object.__setattr__(self, "code", _opt_str(self.code, "dossier code", 200))
+        object.__setattr__(self, "secrecy", _opt_int(self.secrecy, "dossier secrecy", 0, MAX_SECRECY))
+
+
+@dataclass(frozen=True)
+class ArchiveFacts:
+    """A document's archive status and retention as computed from the dossiers one clearance may see."""
+
+    archive_status: str | None = None
+    retention: str | None = None
+
+
 @dataclass(frozen=True, kw_only=True)
 class DocumentMetadata:
     """Metadata indexed with a document, filterable, and returned in its hits."""
@@ -132,9 +167,15 @@ class IndexDocument(DocumentMetadata):
     content_indexed: bool = True
     subject_indexed: bool = True
     updated_at: datetime | None = None
+    #: the dossiers holding the document with their secrecy; when given, ``dossier_ids`` and
+    #: ``dossier_codes`` are taken from it (without it, every dossier is known to every reader)
+    dossiers: Sequence[DossierRef] = ()
+    #: (archive status, retention) seen at clearance 0, 1, 2, 3 (without it: the two fields, at every level)
+    archive_by_clearance: Sequence[ArchiveFacts] = ()
 
     def __post_init__(self) -> None:
         put = object.__setattr__
+        self._init_dossiers()
         doc_id = _opt_str(self.id, "id", 200)
         if doc_id is None:
             raise InvalidDocument("a document needs a non-empty id")
@@ -155,8 +196,7 @@ class IndexDocument(DocumentMetadata):
             known = self.issued_date or self.arrival_date
             year = known.year if known else None
         put(self, "year", year)
-        for name in ("dossier_ids", "dossier_codes", "readers"):
-            put(self, name, _str_tuple(getattr(self, name), name))
+        put(self, "readers", _str_tuple(self.readers, "readers"))
         for name in ("subject", "full_text"):
             value = getattr(self, name)
             if not isinstance(value, str):
@@ -177,6 +217,59 @@ class IndexDocument(DocumentMetadata):
         if updated.year < 1970:
             raise InvalidDocument("updated_at must be after 1970 (it versions the document)")
         put(self, "updated_at", updated)
+
+    def _init_dossiers(self) -> None:
+        put = object.__setattr__
+        if self.dossiers:  # (dossier_ids and dossier_codes given beside it are replaced)
+            refs = tuple(self.dossiers)
+            if not all(isinstance(d, DossierRef) for d in refs):
+                raise InvalidDocument("dossiers must be DossierRef values")
+            put(self, "dossier_ids", tuple(dict.fromkeys(d.id for d in refs)))
+            put(self, "dossier_codes", tuple(dict.fromkeys(d.code for d in refs if d.code)))
+            put(self, "dossiers", refs)
+        else:  # dossiers without a secrecy: known to every reader, their codes too
+            put(self, "dossier_ids", _str_tuple(self.dossier_ids, "dossier_ids"))
+            put(self, "dossier_codes", _str_tuple(self.dossier_codes, "dossier_codes"))
+        levels = tuple(self.archive_by_clearance)
+        if levels:
+            if len(levels) != len(CLEARANCES) or not all(isinstance(f, ArchiveFacts) for f in levels):
+                raise InvalidDocument(f"archive_by_clearance has one ArchiveFacts per clearance {CLEARANCES}")
+            levels = tuple(ArchiveFacts(_opt_str(f.archive_status, "archive_status"),
+                                        _opt_str(f.retention, "retention")) for f in levels)
+            put(self, "archive_status", levels[-1].archive_status)  # the unrestricted view
+            put(self, "retention", levels[-1].retention)
+        put(self, "archive_by_clearance", levels)
+
+    def dossier_ids_at(self, clearance: int) -> tuple[str, ...]:
+        """Ids of the dossiers a reader of this clearance may know of."""
+        if not self.dossiers:
+            return tuple(self.dossier_ids)
+        return tuple(dict.fromkeys(d.id for d in self.dossiers if d.secrecy <= clearance))
+
+    def dossier_codes_of_secrecy(self, secrecy: int) -> tuple[str, ...]:
+        """Codes of the dossiers of exactly this secrecy (searchable by callers cleared to it)."""
+        if not self.dossiers:  # codes given apart from their dossiers: known to every reader
+            return tuple(self.dossier_codes) if secrecy == 0 else ()
+        return tuple(dict.fromkeys(d.code for d in self.dossiers if d.code and d.secrecy == secrecy))
+
+    def dossier_refs(self) -> tuple[DossierRef, ...]:
+        """Every dossier with its secrecy (0 for dossiers given by id only)."""
+        return tuple(self.dossiers) or tuple(DossierRef(i) for i in self.dossier_ids)
+
+    def archive_at(self, clearance: int) -> ArchiveFacts:
+        if self.archive_by_clearance:
+            return self.archive_by_clearance[clearance]
+        return ArchiveFacts(self.archive_status, self.retention)
+
+    def graded_values(self) -> dict[str, Any]:
+        """Every graded field at every clearance, by stored column (``graded_field``)."""
+        out: dict[str, Any] = {}
+        for c in CLEARANCES:
+            facts = self.archive_at(c)
+            out[graded_field("archive_status", c)] = facts.archive_status
+            out[graded_field("retention", c)] = facts.retention
+            out[graded_field("dossier_ids", c)] = list(self.dossier_ids_at(c))
+        return out
 
     @property
     def version(self) -> int:
@@ -377,12 +470,12 @@ class Suggestion:
 #: fields kept with each indexed document and returned in hits
 STORED_FIELDS = ("id", "direction", "subject", "number", "notation", "type_code", "type_name",
                  "incoming_number", "organ_id", "issuing_body", "issued_date", "arrival_date",
-                 "year", "status", "secrecy", "urgency", "dossier_ids", "retention",
-                 "archive_status", "signer", "org_id", "subject_indexed", "content_indexed")
+                 "year", "status", "secrecy", "urgency", "signer", "org_id", "subject_indexed", "content_indexed")
 
 
 def stored_fields(doc: IndexDocument) -> dict[str, Any]:
-    """JSON-friendly values of a document kept by the index (never the reader tokens)."""
+    """JSON-friendly values of a document kept by the index (never the reader tokens). The graded
+    fields are kept per clearance (``graded``) and trimmed by ``hit_from_stored``."""
     out: dict[str, Any] = {}
     for name in STORED_FIELDS:
         value = getattr(doc, name)
@@ -391,14 +484,18 @@ def stored_fields(doc: IndexDocument) -> dict[str, Any]:
         elif isinstance(value, tuple):
             value = list(value)
         out[name] = value
+    out["graded"] = doc.graded_values()
     return out
 
 
 def hit_from_stored(stored: Mapping[str, Any], score: float | None,
-                    highlights: dict[str, list[str]]) -> SearchHit:
-    """Build a hit from what ``stored_fields`` kept (as read back from either engine)."""
+                    highlights: dict[str, list[str]], clearance: int) -> SearchHit:
+    """Build a hit from what ``stored_fields`` kept (as read back from either engine), with the
+    dossier ids, archive status and retention a caller of ``clearance`` may know."""
     def as_date(v: Any) -> date | None:
         return date.fromisoformat(v[:10]) if v else None
+
+    graded = stored.get("graded") or {}
 
     return SearchHit(
         id=stored["id"], score=score, direction=stored["direction"],
@@ -409,6 +506,8 @@ def hit_from_stored(stored: Mapping[str, Any], score: float | None,
         issuing_body=stored.get("issuing_body"), issued_date=as_date(stored.get("issued_date")),
         arrival_date=as_date(stored.get("arrival_date")), year=stored.get("year"),
         status=stored.get("status"), secrecy=stored.get("secrecy") or 0,
-        urgency=stored.get("urgency") or 0, dossier_ids=tuple(stored.get("dossier_ids") or ()),
-        retention=stored.get("retention"), archive_status=stored.get("archive_status"),
+        urgency=stored.get("urgency") or 0,
+        dossier_ids=tuple(graded.get(graded_field("dossier_ids", clearance)) or ()),
+        retention=graded.get(graded_field("retention", clearance)),
+        archive_status=graded.get(graded_field("archive_status", clearance)),
         signer=stored.get("signer"), highlights=highlights)

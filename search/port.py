@@ -47,6 +47,10 @@ class SearchIndex(Protocol):
     def clear(self) -> None:
         """Remove every document (the schema stays)."""
 
+    def recreate(self) -> None:
+        """Drop the index, whatever schema built it, and create this code's (every document removed):
+        the way out of a ``SchemaMismatch`` before a rebuild."""
+
     def health(self) -> bool:
         """True when the backend answers and the index exists."""
 

@@ -25,15 +25,18 @@ from typing import Any
 
 from search.cursor import decode_cursor, encode_cursor
 from search.errors import SchemaMismatch, SearchError, SearchUnavailable
-from search.fields import NOTATION_BOOST, SEARCH_TEXTS, SUGGEST_TEXTS, TEXT_FIELDS, WEIGHTS, indexed_fields
-from search.model import (FACET_FIELDS, FacetValue, IndexDocument, Principal, SearchQuery,
-                          SearchResult, Suggestion, hit_from_stored, stored_fields)
+from search.fields import (NOTATION_BOOST, SEARCH_TEXTS, SUGGEST_TEXTS, TEXT_FIELDS, WEIGHTS, indexed_fields,
+                           search_texts)
+from search.model import (CLEARANCES, FACET_FIELDS, GRADED_FIELDS, FacetValue, IndexDocument, Principal,
+                          SearchQuery, SearchResult, Suggestion, graded_field, hit_from_stored, stored_fields)
 from search.query_text import Clause, ParsedQuery, parse_query
 from search.results import highlights, suggestion_from_stored
 from search.snippets import Matcher
 
-SCHEMA_VERSION = "1"  # bump whenever tables or the analysis in search.vietnamese change
+SCHEMA_VERSION = "2"  # bump whenever tables or the analysis in search.vietnamese change
 
+#: the clearance-dependent single-valued fields, one column per clearance (``graded_field``)
+_GRADED_COLUMNS = tuple(graded_field(f, c) for f in sorted(GRADED_FIELDS - {"dossier_ids"}) for c in CLEARANCES)
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS docs (
@@ -41,7 +44,7 @@ _SCHEMA = [
         org_id TEXT, direction TEXT NOT NULL, type_code TEXT, number INTEGER, notation_key TEXT,
         incoming_number INTEGER, organ_id TEXT, issuing_body TEXT, issued_day INTEGER,
         arrival_day INTEGER, year INTEGER, status TEXT, secrecy INTEGER NOT NULL,
-        urgency INTEGER NOT NULL, retention TEXT, archive_status TEXT)""",
+        urgency INTEGER NOT NULL, """ + ", ".join(f"{c} TEXT" for c in _GRADED_COLUMNS) + ")",
     # the bulky part apart, so that filtering and counting scan small rows
     # stored fields (JSON) and full text, each zlib-compressed (Vietnamese text shrinks ~3x)
     """CREATE TABLE IF NOT EXISTS doc_bodies (rowid INTEGER PRIMARY KEY, stored BLOB NOT NULL,
@@ -50,8 +53,9 @@ _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS doc_readers (doc INTEGER NOT NULL, token TEXT NOT NULL,
         PRIMARY KEY (doc, token)) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS doc_readers_token ON doc_readers(token, doc)",
+    # each dossier with the clearance needed to know of it
     """CREATE TABLE IF NOT EXISTS doc_dossiers (doc INTEGER NOT NULL, dossier_id TEXT NOT NULL,
-        PRIMARY KEY (doc, dossier_id)) WITHOUT ROWID""",
+        secrecy INTEGER NOT NULL, PRIMARY KEY (doc, dossier_id)) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS doc_dossiers_id ON doc_dossiers(dossier_id, doc)",
     f"""CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5({", ".join(TEXT_FIELDS)},
         tokenize = "unicode61 remove_diacritics 0", prefix = '2 3')""",
@@ -63,7 +67,7 @@ _TEMP = ("CREATE TEMP TABLE IF NOT EXISTS hits (rowid INTEGER PRIMARY KEY, k1, k
 
 _DOC_COLUMNS = ("id", "version", "org_id", "direction", "type_code", "number", "notation_key",
                 "incoming_number", "organ_id", "issuing_body", "issued_day", "arrival_day", "year",
-                "status", "secrecy", "urgency", "retention", "archive_status")
+                "status", "secrecy", "urgency", *_GRADED_COLUMNS)
 _DAY_COLUMNS = {"issued_date": "issued_day", "arrival_date": "arrival_day"}
 _BM25 = "bm25(fts, " + ", ".join(str(WEIGHTS[f]) for f in TEXT_FIELDS) + ")"
 
@@ -210,16 +214,18 @@ class SqliteFtsIndex:
                 conn.execute("INSERT OR REPLACE INTO doc_bodies VALUES (?, ?, ?)",
                              (rowid, _pack(json.dumps(stored_fields(doc), ensure_ascii=False)), _pack(doc.full_text)))
                 conn.executemany("INSERT INTO doc_readers VALUES (?, ?)", [(rowid, t) for t in doc.readers])
-                conn.executemany("INSERT INTO doc_dossiers VALUES (?, ?)", [(rowid, d) for d in doc.dossier_ids])
+                conn.executemany("INSERT INTO doc_dossiers VALUES (?, ?, ?)",
+                                 [(rowid, d.id, d.secrecy) for d in doc.dossier_refs()])
 
     @staticmethod
     def _doc_row(doc: IndexDocument, key: str) -> tuple[Any, ...]:
         def day(d: Any) -> int | None:
             return d.toordinal() if d else None
+        graded = doc.graded_values()
         return (doc.id, doc.version, doc.org_id, doc.direction, doc.type_code, doc.number, key,
                 doc.incoming_number, doc.organ_id, doc.issuing_body, day(doc.issued_date),
-                day(doc.arrival_date), doc.year, doc.status, doc.secrecy, doc.urgency, doc.retention,
-                doc.archive_status)
+                day(doc.arrival_date), doc.year, doc.status, doc.secrecy, doc.urgency,
+                *(graded[c] for c in _GRADED_COLUMNS))
 
     @staticmethod
     def _delete_side_rows(conn: sqlite3.Connection, rowid: int) -> None:
@@ -241,6 +247,22 @@ class SqliteFtsIndex:
         with self._transaction("IMMEDIATE") as conn:
             for table in ("fts", "doc_readers", "doc_dossiers", "doc_bodies", "docs"):
                 conn.execute(f"DELETE FROM {table}")
+
+    def recreate(self) -> None:
+        """Drop every table of the file (any schema version) and create this code's schema."""
+        self.close()
+        with _errors():
+            conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                                    "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'fts_%'")]
+                for name in names:
+                    conn.execute(f'DROP TABLE IF EXISTS "{name}"')
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+        self._conn()
 
     def refresh(self) -> None:
         """Writes are visible as soon as they commit."""
@@ -269,10 +291,10 @@ class SqliteFtsIndex:
         if not principal.tokens:
             return SearchResult(hits=[], total=0, facets={f: [] for f in query.facets}, next_cursor=None)
         with self._transaction() as conn:
-            self._fill_hits(conn, parsed, SEARCH_TEXTS, query, principal)
+            self._fill_hits(conn, parsed, search_texts(principal.clearance), query, principal)
             total = int(conn.execute("SELECT count(*) FROM temp.hits").fetchone()[0])
             page = self._page(conn, cursor, query.size + 1, "b.stored, b.full_text")
-            facets = {name: self._facet(conn, name, query.facet_size) for name in query.facets}
+            facets = {name: self._facet(conn, name, query.facet_size, principal) for name in query.facets}
         more = len(page) > query.size
         page = page[:query.size]
         matcher = Matcher(*parsed.match_terms())
@@ -281,7 +303,7 @@ class SqliteFtsIndex:
             stored_values = json.loads(_unpack(stored))
             marks = highlights(stored_values, _unpack(full_text), matcher) if query.highlight else {}
             score = -k1 if query.effective_sort == "relevance" else None
-            hits.append(hit_from_stored(stored_values, score, marks))
+            hits.append(hit_from_stored(stored_values, score, marks, principal.clearance))
         next_cursor = encode_cursor(query, list(page[-1][:3])) if more and page else None
         return SearchResult(hits=hits, total=total, facets=facets, next_cursor=next_cursor)
 
@@ -323,7 +345,7 @@ class SqliteFtsIndex:
             params.insert(0, fts_expression(parsed, texts, ranked=query.effective_sort == "relevance"))
         facet_columns = [FACET_FIELDS[f] for f in query.facets if FACET_FIELDS[f] in _FACET_COLUMNS]
         copied = "".join(f", {c}" for c in facet_columns)
-        copied_from = "".join(f", d.{c}" for c in facet_columns)
+        copied_from = "".join(f", d.{graded_field(c, principal.clearance)}" for c in facet_columns)
         conn.execute("DELETE FROM temp.hits")
         conn.execute(f"INSERT INTO temp.hits (rowid, k1, k2, id{copied}) SELECT d.rowid, {keys}, d.id{copied_from} "
                      f"FROM {source} WHERE {where}", (*key_params, *params))
@@ -334,11 +356,12 @@ class SqliteFtsIndex:
                    "d.rowid IN (SELECT doc FROM doc_readers WHERE token IN (SELECT value FROM json_each(?)))"]
         params: list[Any] = [principal.clearance, json.dumps(sorted(principal.tokens))]
         for field, values in query.term_filters():
-            if field == "dossier_ids":
-                clauses.append("EXISTS (SELECT 1 FROM doc_dossiers x WHERE x.doc = d.rowid "
+            if field == "dossier_ids":  # only the dossiers the caller may know of
+                clauses.append(f"EXISTS (SELECT 1 FROM doc_dossiers x WHERE x.doc = d.rowid "
+                               f"AND x.secrecy <= {int(principal.clearance)} "
                                "AND x.dossier_id IN (SELECT value FROM json_each(?)))")
             else:
-                clauses.append(f"d.{field} IN (SELECT value FROM json_each(?))")
+                clauses.append(f"d.{graded_field(field, principal.clearance)} IN (SELECT value FROM json_each(?))")
             params.append(json.dumps(list(values), ensure_ascii=False))
         if query.date_from:
             clauses.append(f"d.{day} >= ?")
@@ -361,11 +384,11 @@ class SqliteFtsIndex:
             (*params, limit)).fetchall()
 
     @staticmethod
-    def _facet(conn: sqlite3.Connection, name: str, size: int) -> list[FacetValue]:
+    def _facet(conn: sqlite3.Connection, name: str, size: int, principal: Principal) -> list[FacetValue]:
         field = FACET_FIELDS[name]
-        if field == "dossier_ids":
+        if field == "dossier_ids":  # only the dossiers the caller may know of
             sql = ("SELECT x.dossier_id, count(*) FROM temp.hits h JOIN doc_dossiers x ON x.doc = h.rowid "
-                   "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?")
+                   f"WHERE x.secrecy <= {int(principal.clearance)} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?")
         else:
             sql = (f"SELECT {field}, count(*) FROM temp.hits WHERE {field} IS NOT NULL "
                    "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?")

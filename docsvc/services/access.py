@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, delete, exists, select
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, select
 from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
@@ -73,11 +73,16 @@ def refresh_readers(s: Session, doc: Document) -> set[str]:
     return tokens
 
 
-def readable_filter(query: Select, actor: Actor) -> Select:  # type: ignore[type-arg]
-    """Restrict a SELECT over Document to what ``actor`` may read (clearance + relationship)."""
-    return query.where(Document.secrecy <= int(actor.clearance), exists(
+def readable_condition(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition on ``Document``: ``actor`` may read it (clearance + relationship)."""
+    return and_(Document.secrecy <= int(actor.clearance), exists(
         select(DocumentReader.document_id).where(DocumentReader.document_id == Document.id,
                                                  DocumentReader.token.in_(sorted(actor_tokens(actor))))))
+
+
+def readable_filter(query: Select, actor: Actor) -> Select:  # type: ignore[type-arg]
+    """Restrict a SELECT over Document to what ``actor`` may read (clearance + relationship)."""
+    return query.where(readable_condition(actor))
 
 
 def load_readable(s: Session, actor: Actor, doc_id: int, *, for_update: bool = False) -> Document:

@@ -21,7 +21,7 @@ from docsvc.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
 from docsvc.services import audit, delegations
 from docsvc.services.access import load_readable, refresh_readers
 from docsvc.services.documents import NEW_VERSION_HOOKS, DocumentView, document_dict
-from docsvc.services.notifications import notify
+from docsvc.services.notifications import SUBJECT, notify_readers
 from docsvc.timeutil import to_vn_iso, vn_today
 
 
@@ -340,16 +340,15 @@ class Chains:
         elif nxt.kind == StepKind.ISSUE.value:
             doc.status = Status.SIGNED.value
         s.flush()
-        notify(s, [d.user_id for d in nxt.decisions], f"chain.{nxt.kind}",
-               f"{nxt.title}: {doc.subject[:120]}", document_id=doc.id)
+        notify_readers(s, doc, [d.user_id for d in nxt.decisions], f"chain.{nxt.kind}", f"{nxt.title}: {SUBJECT}")
 
     def send_back(self, s: Session, doc: Document, turn: Turn, decision: str, reason: str) -> None:
         turn.step.status = "rejected" if decision == "rejected" else "returned"
         turn.instance.status, turn.instance.finished_at = turn.step.status, utcnow()
         doc.status = Status.DRAFT.value
         doc.status_reason = f"{'Từ chối' if decision == 'rejected' else 'Trả lại để chỉnh sửa'}: {reason}"
-        notify(s, [doc.created_by] if doc.created_by else [], f"chain.{decision}", doc.status_reason,
-               document_id=doc.id)
+        notify_readers(s, doc, [doc.created_by] if doc.created_by else [], f"chain.{decision}",
+                       f"{doc.status_reason}: {SUBJECT}")
 
     def restart_on_new_version(self, s: Session, doc: Document, actor: Actor) -> None:
         """A new content version voids every approval given so far: the chain starts over."""

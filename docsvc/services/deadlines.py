@@ -5,7 +5,9 @@
 - once the deadline has passed: an overdue notice to them and an escalation to the heads of
   their unit, or to the leader who assigned it when there is no unit head above them.
 Each notice goes out once per assignment and deadline (notifications are de-duplicated), so the
-sweep can run as often as wanted and after an outage without repeating itself.
+sweep can run as often as wanted and after an outage without repeating itself. Every notice names
+the document, so it reaches only people who may read it (``notify_readers``): a unit head not
+cleared for it is skipped (the escalation then goes to the leader who assigned it).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from docsvc.db.uow import Database
 from docsvc.domain.documents import Status
 from docsvc.domain.identity import Role
 from docsvc.services.calendar import CalendarService
-from docsvc.services.incoming import _people_of  # who handles an assignment (user or unit heads)
-from docsvc.services.notifications import notify
+from docsvc.services.incoming import notify_handlers
+from docsvc.services.notifications import SUBJECT, notify_readers
 from docsvc.timeutil import vn_today
 
 _HANDLING = (Status.ASSIGNED.value, Status.IN_PROGRESS.value)
@@ -53,19 +55,22 @@ class DeadlineService:
                 soon = self.calendar.calendar(s, agency_id).add_working_days(today, 1)  # remind the working day before
                 rows += s.execute(pending.where(Document.agency_id == agency_id, Assignment.deadline <= soon)).all()
             for a, doc in rows:
-                people = _people_of(s, a)
-                subject = doc.subject[:120]
                 if a.deadline >= today:
-                    report.reminders += notify(
-                        s, people, "deadline.reminder", f"Sắp đến hạn {a.deadline:%d/%m/%Y}: {subject}",
-                        document_id=doc.id, dedupe=f"remind:{a.id}:{a.deadline}")
+                    report.reminders += notify_handlers(
+                        s, doc, a, "deadline.reminder", f"Sắp đến hạn {a.deadline:%d/%m/%Y}: {SUBJECT}",
+                        dedupe=f"remind:{a.id}:{a.deadline}").sent
                     continue
-                report.overdue += notify(s, people, "deadline.overdue", f"Quá hạn từ {a.deadline:%d/%m/%Y}: {subject}",
-                                         document_id=doc.id, dedupe=f"overdue:{a.id}:{a.deadline}")
-                report.escalations += notify(
-                    s, _supervisors(s, a, people), "deadline.escalated",
-                    f"Văn bản quá hạn xử lý ({a.deadline:%d/%m/%Y}): {subject}",
-                    document_id=doc.id, dedupe=f"escalate:{a.id}:{a.deadline}")
+                told = notify_handlers(s, doc, a, "deadline.overdue", f"Quá hạn từ {a.deadline:%d/%m/%Y}: {SUBJECT}",
+                                       dedupe=f"overdue:{a.id}:{a.deadline}")
+                report.overdue += told.sent
+                handlers = list(told.told) or ([a.user_id] if a.user_id else [])
+                message = f"Văn bản quá hạn xử lý ({a.deadline:%d/%m/%Y}): {SUBJECT}"
+                dedupe = f"escalate:{a.id}:{a.deadline}"
+                escalated = notify_readers(s, doc, _supervisors(s, a, handlers), "deadline.escalated", message,
+                                           dedupe=dedupe)
+                if not escalated.told:  # no supervisor may read it: the leader who assigned it
+                    escalated = notify_readers(s, doc, [a.assigned_by], "deadline.escalated", message, dedupe=dedupe)
+                report.escalations += escalated.sent
         return report
 
 

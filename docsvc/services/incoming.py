@@ -19,13 +19,13 @@ from docsvc.db.models import Assignment, Document, DocumentLink, Organisation, P
 from docsvc.db.uow import Database
 from docsvc.domain.documents import (ASSIGNABLE, Direction, SeriesKey, Status, check_transition, incoming_series,
                                      number_notation)
-from docsvc.domain.identity import Actor, RequestOrigin, Role, listed_subject
+from docsvc.domain.identity import Actor, RequestOrigin, Role
 from docsvc.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
 from docsvc.services import audit, registers
 from docsvc.services.access import load_readable, refresh_readers
 from docsvc.services.calendar import CalendarService
 from docsvc.services.documents import DocumentView, document_dict
-from docsvc.services.notifications import notify
+from docsvc.services.notifications import SUBJECT, Delivery, notify_readers
 from docsvc.timeutil import to_vn, vn_today
 
 
@@ -46,10 +46,11 @@ class AssignmentInput:
 
 
 class IncomingService:
-    def __init__(self, db: Database, calendar: CalendarService, *, hide_top_secret_subject: bool) -> None:
+    def __init__(self, db: Database, calendar: CalendarService) -> None:
+        """(Notifications show a document's subject as lists do: ``NotificationService`` applies
+        ``DOCSVC_HIDE_TOP_SECRET_SUBJECT`` when they are read.)"""
         self.db = db
         self.calendar = calendar
-        self.hide_top_secret_subject = hide_top_secret_subject
 
     # ------------------------------------------------------------ registry
     def register(self, actor: Actor, doc_id: int, *, confirm_duplicate: bool = False,
@@ -73,9 +74,8 @@ class IncomingService:
             doc.status = Status.REGISTERED.value
             _report_to_sender(s, doc, "03")
             refresh_readers(s, doc)
-            leaders = _users_with_role(s, doc.agency_id, Role.LEADER, min_clearance=doc.secrecy)
-            notify(s, leaders, "incoming.registered",
-                   f"Văn bản đến số {number}: {self._subject(doc)} — chờ ý kiến chỉ đạo", document_id=doc.id)
+            notify_readers(s, doc, _users_with_role(s, doc.agency_id, Role.LEADER), "incoming.registered",
+                           f"Văn bản đến số {number}: {SUBJECT} — chờ ý kiến chỉ đạo")
             audit.record(s, actor=actor, action="document.register", object_type="document", object_id=doc.id,
                          origin=origin, details={"arrival_number": number, "year": year,
                                                  "series": doc.register_series,
@@ -134,16 +134,21 @@ class IncomingService:
             s.flush()
             _report_to_sender(s, doc, "04")
             refresh_readers(s, doc)
+            warnings = []
             for a in created:
-                notify(s, _people_of(s, a), f"assignment.{a.role}",
-                       f"{_ROLE_VI[a.role]}: {self._subject(doc)}"
-                       + (f" — hạn {deadline.strftime('%d/%m/%Y')}" if a.deadline else ""), document_id=doc.id)
+                told = notify_handlers(s, doc, a, f"assignment.{a.role}", f"{_ROLE_VI[a.role]}: {SUBJECT}"
+                                       + (f" — hạn {deadline.strftime('%d/%m/%Y')}" if a.deadline else ""))
+                if not told.told:
+                    warnings.append(self._nobody_told(s, doc, a, actor))
             audit.record(s, actor=actor, action="document.assign", object_type="document", object_id=doc.id,
                          origin=origin, details={
                              "deadline": deadline.isoformat() if deadline else None,
                              "assignments": [{"role": a.role, "user_id": a.user_id, "unit_id": a.unit_id}
-                                             for a in created], "instruction": data.instruction.strip()})
-            return self._view(s, doc)
+                                             for a in created], "instruction": data.instruction.strip(),
+                             "not_notified": [w["unit_id"] for w in warnings]})
+            view = self._view(s, doc)
+            view.warnings.extend(warnings)
+            return view
 
     def reassign(self, actor: Actor, assignment_id: int, *, user_id: int, deadline_days: int | None = None,
                  deadline: date | None = None, instruction: str = "",
@@ -177,8 +182,8 @@ class IncomingService:
             s.add(child)
             s.flush()
             refresh_readers(s, doc)
-            notify(s, [officer.id], f"assignment.{child.role}",
-                   f"{_ROLE_VI[child.role]} (giao lại): {self._subject(doc)}", document_id=doc.id)
+            notify_readers(s, doc, [officer.id], f"assignment.{child.role}",
+                           f"{_ROLE_VI[child.role]} (giao lại): {SUBJECT}")
             audit.record(s, actor=actor, action="document.reassign", object_type="document", object_id=doc.id,
                          origin=origin, details={"from_assignment": parent.id, "to_user": officer.id,
                                                  "deadline": personal.isoformat() if personal else None})
@@ -314,8 +319,17 @@ class IncomingService:
             if unit is None or unit.kind != "unit" or unit.parent_id != doc.agency_id:
                 raise InvalidInput(f"unit {t.unit_id} is not a unit of this agency", {"field": "assignments"})
 
-    def _subject(self, doc: Document) -> str:
-        return listed_subject(doc.subject[:120], doc.secrecy, self.hide_top_secret_subject)
+    @staticmethod
+    def _nobody_told(s: Session, doc: Document, a: Assignment, actor: Actor) -> dict[str, Any]:
+        """A unit with no member who may read the document was given work: tell the leader at once
+        (a notification and a warning in the answer), without naming the document to the unit."""
+        unit = s.get(Organisation, a.unit_id) if a.unit_id else None
+        name = unit.name if unit else f"unit {a.unit_id}"
+        notify_readers(s, doc, [actor.user_id], "assignment.undelivered",
+                       f"Không ai trong {name} được phép đọc văn bản — chưa báo được việc: {SUBJECT}")
+        return {"code": "unit_not_notified", "unit_id": a.unit_id,
+                "message": f"nobody in {name} may read this document (clearance): the unit was not notified; "
+                           "assign it to a cleared person or have a member cleared"}
 
     def _view(self, s: Session, doc: Document) -> DocumentView:
         return DocumentView(document_dict(s, doc, hide_subject=False, detail=True))
@@ -365,6 +379,24 @@ def _people_of(s: Session, a: Assignment) -> list[int]:
                           .join(UserRole, UserRole.user_id == User.id)
                           .where(UserUnit.unit_id == a.unit_id, UserRole.role == Role.UNIT_HEAD.value,
                                  User.is_active.is_(True))).scalars())
+
+
+def _members_of(s: Session, unit_id: int) -> list[int]:
+    from docsvc.db.models import UserUnit
+    return list(s.execute(select(User.id).join(UserUnit, UserUnit.user_id == User.id)
+                          .where(UserUnit.unit_id == unit_id, User.is_active.is_(True))).scalars())
+
+
+def notify_handlers(s: Session, doc: Document, a: Assignment, kind: str, message: str, *,
+                    dedupe: str | None = None) -> Delivery:
+    """Tell the handlers of an assignment who may read ``doc``: the user, or the unit's heads; when no
+    head of a unit may read it, the unit's cleared members instead (the unit must still act).
+    ``told`` is empty when nobody could be told."""
+    delivery = notify_readers(s, doc, _people_of(s, a), kind, message, dedupe=dedupe)
+    if delivery.told or a.unit_id is None:
+        return delivery
+    fallback = notify_readers(s, doc, _members_of(s, a.unit_id), kind, message, dedupe=dedupe)
+    return Delivery(fallback.sent, fallback.told, delivery.dropped + fallback.dropped)
 
 
 def _user_names(s: Session, ids: set[int | None]) -> dict[int, str]:

@@ -189,9 +189,15 @@ class IndexingService:
 
     # ------------------------------------------------------------ rebuild
     def reindex_all(self) -> Iterator[int]:
-        """Rebuild the index from the database; yields each document id as it is indexed."""
-        self.index.ensure_schema()
-        self.index.clear()
+        """Rebuild the index from the database; yields each document id as it is indexed. An index
+        built by another schema version is dropped and created anew first."""
+        from search.errors import SchemaMismatch
+        try:
+            self.index.ensure_schema()
+            self.index.clear()
+        except SchemaMismatch:
+            log.warning("the search index has another schema: recreating it")
+            self.index.recreate()
         with self.db.read() as s:
             ids = list(s.execute(select(Document.id).order_by(Document.id)).scalars())
         for doc_id in ids:

@@ -35,7 +35,7 @@ from docsvc.services.access import load_readable, refresh_readers
 from docsvc.services.approval import chains
 from docsvc.services.documents import DocumentView, document_dict
 from docsvc.services.files import FileStore, StoredFile
-from docsvc.services.notifications import notify
+from docsvc.services.notifications import SUBJECT, notify_readers
 from docsvc.services.signatures import SignatureService, SigningFailed
 from docsvc.timeutil import to_vn, vn_today
 
@@ -43,6 +43,8 @@ log = logging.getLogger("docsvc.outgoing")
 
 # edXML status codes the sender sees for each recipient (Decision 28/2018 exchange statuses).
 SENT, ARRIVED, RECALL_REQUESTED, RECALL_CONFIRMED = "00", "01", "13", "15"
+#: The note on a recipient whose registry has no member cleared for the document.
+NO_CLEARED_REGISTRY = "no registry member of the recipient is cleared for this document: nobody was notified"
 
 COPY_FORMS = {"SY": "SAO Y", "SL": "SAO LỤC", "TrS": "TRÍCH SAO"}
 PDF = "application/pdf"
@@ -229,7 +231,9 @@ class OutgoingService:
                 for f in stored:
                     self._forget(f)
                 raise
-            return DocumentView(document_dict(s, doc, hide_subject=False, detail=True))
+            view = DocumentView(document_dict(s, doc, hide_subject=False, detail=True))
+            view.warnings.extend(_uncleared_recipients(s, doc, rows))
+            return view
 
     def _seal(self, pdf: bytes, org: Any, label: str, day: Any, *, place: str | None) -> bytes:
         """The seal in the field the signer's certification prepared, and in the same revision the
@@ -333,9 +337,12 @@ class OutgoingService:
                                        active_content=f.active_content, validation=report if role == "main" else None))
                 r.incoming_document_id, r.status_code = copy.id, ARRIVED
                 refresh_readers(s, copy)
-                clerks = _clerks(s, r.agency_id)
-                notify(s, clerks, "incoming.arrived", f"Văn bản đến từ {source.issuing_body}: {source.subject[:120]}",
-                       document_id=copy.id)
+                told = notify_readers(s, copy, _clerks(s, r.agency_id), "incoming.arrived",
+                                      f"Văn bản đến từ {source.issuing_body}: {SUBJECT}")
+                if not told.told:  # nobody at the recipient may read it: the sender is told at once
+                    r.note = NO_CLEARED_REGISTRY
+                    notify_readers(s, source, _clerks(s, source.agency_id), "outgoing.undelivered",
+                                   f"{r.name}: không có văn thư đủ độ mật nhận văn bản — {SUBJECT}")
                 audit.record(s, actor=None, action="document.deliver", object_type="document", object_id=copy.id,
                              agency_id=r.agency_id, details={"from_document": source.id,
                                                              "verdict": report.get("verdict")})
@@ -362,8 +369,8 @@ class OutgoingService:
                     copy.status, copy.status_reason = Status.WITHDRAWN.value, doc.status_reason
                     refresh_readers(s, copy)
                 r.status_code = RECALL_REQUESTED
-                notify(s, _clerks(s, copy.agency_id), "incoming.recalled",
-                       f"Văn bản bị thu hồi: {copy.subject[:120]} — xác nhận đã hủy bản nhận", document_id=copy.id)
+                notify_readers(s, copy, _clerks(s, copy.agency_id), "incoming.recalled",
+                               f"Văn bản bị thu hồi: {SUBJECT} — xác nhận đã hủy bản nhận")
             refresh_readers(s, doc)
             audit.record(s, actor=actor, action="document.recall", object_type="document", object_id=doc.id,
                          origin=origin, details={"reason": reason.strip()})
@@ -552,6 +559,23 @@ def _clerks(s: Session, agency_id: int) -> list[int]:
     from docsvc.db.models import UserRole
     return list(s.execute(select(User.id).join(UserRole, UserRole.user_id == User.id).where(
         User.agency_id == agency_id, UserRole.role == Role.CLERK.value, User.is_active.is_(True))).scalars())
+
+
+def _uncleared_recipients(s: Session, doc: Document, rows: list[Recipient]) -> list[dict[str, Any]]:
+    """Warnings for internal recipients none of whose registry members is cleared for ``doc``: their
+    copy will arrive but nobody there is told about it (the registry of an incoming document reads it
+    when cleared, so clearance is the whole question)."""
+    out = []
+    for r in rows:
+        if r.agency_id is None:
+            continue
+        cleared = s.execute(select(User.id).where(User.id.in_(_clerks(s, r.agency_id)),
+                                                  User.clearance >= doc.secrecy)).first()
+        if cleared is None:
+            out.append({"code": "recipient_not_notified", "agency_id": r.agency_id,
+                        "message": f"no registry member of {r.name} is cleared for this document: "
+                                   "its copy arrives but nobody there is notified"})
+    return out
 
 
 def _incoming_copy(s: Session, source: Document, agency_id: int) -> Document:

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from docsvc.db.models import Assignment, Document, Organisation, RegisterEntry, Recipient, User
 from docsvc.db.uow import Database
 from docsvc.domain.documents import number_notation
-from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy
+from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
 from docsvc.errors import InvalidInput, PermissionDenied
 from docsvc.services import audit
+from docsvc.services.access import readable_filter
 from docsvc.timeutil import to_vn
 
 SERIES = ("normal", "secret", "copy")
@@ -66,10 +67,13 @@ class RegisterBookService:
             raise PermissionDenied("the secret register needs a clearance")
         with self.db.write() as s:
             agency = s.get(Organisation, actor.agency_id)
-            entries = s.execute(select(RegisterEntry, Document).join(Document, Document.id == RegisterEntry.document_id)
-                                .where(RegisterEntry.agency_id == actor.agency_id, RegisterEntry.register == register,
-                                       RegisterEntry.series == series, RegisterEntry.year == year)
-                                .order_by(RegisterEntry.number)).all()
+            # The reader filter of every read path: a line shows only a document the reader may read (the
+            # registry and the leaders read every registered or issued one up to their clearance).
+            entries = s.execute(readable_filter(
+                select(RegisterEntry, Document).join(Document, Document.id == RegisterEntry.document_id)
+                .where(RegisterEntry.agency_id == actor.agency_id, RegisterEntry.register == register,
+                       RegisterEntry.series == series, RegisterEntry.year == year), actor)
+                .order_by(RegisterEntry.number)).all()
             rows = [self._row(s, register, entry, doc, actor) for entry, doc in entries]
             audit.record(s, actor=actor, action="register.read", object_type="register",
                          object_id=f"{register}:{series}:{year}", origin=origin, details={"rows": len(rows)})
@@ -77,8 +81,8 @@ class RegisterBookService:
         return RegisterBook(agency.name, register, series, year, columns, rows)
 
     def _row(self, s: Session, register: str, entry: RegisterEntry, doc: Document, actor: Actor) -> dict[str, Any]:
-        hidden = doc.secrecy > int(actor.clearance) or (self.hide_top_secret_subject and doc.secrecy == 3)
-        subject = f"[{Secrecy(doc.secrecy).label_vi}]" if hidden else doc.subject
+        subject = listed_subject(doc.subject, doc.secrecy, self.hide_top_secret_subject)
+        hidden = subject != doc.subject
         type_and_subject = f"{doc.doc_type.name}: {subject}" if doc.doc_type.kind != "cong_van" else subject
         date_text = doc.issued_date.strftime("%d/%m/%Y") if doc.issued_date else ""
         if register == "incoming":

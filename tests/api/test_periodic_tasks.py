@@ -28,7 +28,10 @@ def test_reminder_then_overdue_and_escalation_once(api, container) -> None:  # t
     late = deadline + timedelta(days=3)
     report = container.deadlines.sweep(today=late)
     assert (report.overdue, report.escalations) == (1, 1)
-    assert any(n["kind"] == "deadline.escalated" for n in _notes(api, "truongphong"))  # head of the officer's unit
+    # The head of the officer's unit may not read the document (not related to it): the escalation
+    # goes to the leader who assigned it (issue 14: a notice names a document only to its readers).
+    assert not any(n["document_id"] == doc["id"] for n in _notes(api, "truongphong"))
+    assert any(n["kind"] == "deadline.escalated" for n in _notes(api, "chutich"))
     again = container.deadlines.sweep(today=late)
     assert (again.reminders, again.overdue, again.escalations) == (0, 0, 0)  # each notice once
     # Completed work is never chased.

@@ -260,6 +260,9 @@ class DossierService:
             s.add(DossierDocument(dossier_id=d.id, document_id=doc.id, filed_by=actor.user_id))
             if doc.secrecy > d.secrecy:  # a dossier is as secret as its most secret document
                 d.secrecy, d.rights = doc.secrecy, Rights.RESTRICTED.value
+                for other in filed_documents(s, d.id):  # who may know of the dossier changed: re-index them
+                    if other.id != doc.id:
+                        refresh_readers(s, other)
             refresh_readers(s, doc)  # new dossier fields in the index
             audit.record(s, actor=actor, action="dossier.file", object_type="dossier", object_id=d.id,
                          origin=origin, agency_id=d.agency_id, details={"document_id": doc.id})

@@ -24,7 +24,7 @@ from docsvc.services import audit
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
 from docsvc.services.archives.common import require, required_text, users_with_role
 from docsvc.services.archives.guard import archive_write
-from docsvc.services.notifications import notify
+from docsvc.services.notifications import SUBJECT, notify_readers
 from docsvc.timeutil import to_vn, to_vn_iso, vn_today
 
 TEXT_MAX = 2000
@@ -144,12 +144,11 @@ class SecrecyService:
                                      decision_ref="", actor=None, origin=None)
                     declassified += 1
                 elif p.days_left(today) <= REVIEW_DAYS_AHEAD:
-                    leaders = [u for u in users_with_role(s, doc.agency_id, Role.LEADER)
-                               if s.get(User, u).clearance >= doc.secrecy]
-                    notices += notify(s, leaders, "secrecy.review",
-                                      f"Văn bản {Secrecy(doc.secrecy).label_vi} hết thời hạn bảo vệ ngày "
-                                      f"{p.ends_on:%d/%m/%Y}: xem xét gia hạn hoặc giải mật",
-                                      document_id=doc.id, dedupe=f"secrecy-review:{doc.id}:{p.ends_on}")
+                    notices += notify_readers(s, doc, users_with_role(s, doc.agency_id, Role.LEADER),
+                                              "secrecy.review",
+                                              f"Văn bản {Secrecy(doc.secrecy).label_vi} hết thời hạn bảo vệ ngày "
+                                              f"{p.ends_on:%d/%m/%Y}: xem xét gia hạn hoặc giải mật — {SUBJECT}",
+                                              dedupe=f"secrecy-review:{doc.id}:{p.ends_on}").sent
         return {"declassified": declassified, "notices": notices}
 
     # ------------------------------------------------------------ internals

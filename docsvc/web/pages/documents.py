@@ -138,13 +138,19 @@ def _number(view: DocumentView) -> str:
 
 
 # action → (service call, message on success)
+def _unnotified(view: DocumentView) -> str:
+    """The answer's warnings about units or agencies nobody in which may read the document (not told)."""
+    return "".join(" " + w["message"] for w in view.warnings
+                   if w.get("code") in ("unit_not_notified", "recipient_not_notified"))
+
+
 ACTIONS: dict[str, tuple[Callable[[Actor, int], Any], Callable[[Any], str]]] = {
     "register": (lambda a, d: container().incoming.register(a, d, confirm_duplicate=forms.flag("confirm_duplicate"),
                                                             origin=web_origin()),
                  lambda v: _("Registered with incoming number %(n)s.", n=v.data["arrival_number"])),
     "return_to_sender": (lambda a, d: container().incoming.return_to_sender(a, d, forms.text("reason"), web_origin()),
                          lambda v: _("Returned to the sender.")),
-    "assign": (_assign, lambda v: _("Instruction recorded and handlers notified.")),
+    "assign": (_assign, lambda v: _("Instruction recorded and handlers notified.") + _unnotified(v)),
     "reassign": (_reassign, lambda v: _("Passed on to the officer.")),
     "progress": (lambda a, d: container().incoming.add_progress(a, d, forms.text("text"), forms.optional_int("percent"),
                                                                 web_origin()),
@@ -161,7 +167,7 @@ ACTIONS: dict[str, tuple[Callable[[Actor, int], Any], Callable[[Any], str]]] = {
     "return_for_revision": (_decide("returned", "reason"), lambda v: _("Returned to the drafter for revision.")),
     "sign": (lambda a, d: container().outgoing.sign(a, d, pin=request.form.get("pin", ""), origin=web_origin()),
              lambda v: _("Signed digitally.")),
-    "issue": (_issue, lambda v: _("Issued as %(number)s.", number=_number(v))),
+    "issue": (_issue, lambda v: _("Issued as %(number)s.", number=_number(v)) + _unnotified(v)),
     "recall": (lambda a, d: container().outgoing.recall(a, d, reason=forms.text("reason"), origin=web_origin()),
                lambda v: _("Recalled.")),
     "copy": (lambda a, d: container().outgoing.copy(a, d, form=forms.text("form", "SY"), origin=web_origin()),

@@ -46,6 +46,13 @@ def test_embedded_file_of_another_schema_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(SchemaMismatch):
         open_index(f"embedded:{path}").ensure_schema()
+    # recreate() is the way out: a fresh index of this schema, usable at once.
+    again = open_index(f"embedded:{path}")
+    again.recreate()
+    again.ensure_schema()
+    again.upsert(LIBRARY[:2])
+    assert again.count() == 2
+    again.close()
 
 
 def test_embedded_index_shared_by_threads_and_instances(tmp_path: Path) -> None:

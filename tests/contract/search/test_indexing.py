@@ -76,6 +76,17 @@ def test_clear_keeps_the_index_usable(index: SearchIndex) -> None:
     assert found(index, "quyet dinh") == ["d01"]
 
 
+def test_recreate_leaves_an_empty_usable_index(index: SearchIndex) -> None:
+    index.upsert(LIBRARY[:3])
+    index.recreate()
+    index.ensure_schema()
+    index.refresh()
+    assert index.count() == 0 and found(index, "") == []
+    index.upsert([D01])
+    index.refresh()
+    assert found(index, "quyet dinh") == ["d01"]
+
+
 def test_ensure_schema_is_idempotent_and_health(index: SearchIndex) -> None:
     index.ensure_schema()
     index.upsert([D01])
