@@ -55,7 +55,7 @@ def audit_keys(settings: Settings) -> tuple[dict[str, bytes], str]:
     into the data folder for embedded runs, ``DOCSVC_AUDIT_KEY`` in production. Kept outside the
     database: whoever can write the database alone cannot recompute the chain."""
     raw = settings.audit_key or _read_or_create(
-        Path(settings.data_dir) / "keys" / "audit",
+        Path(settings.data_dir) / "keys" / "audit_key",
         lambda: "a1:" + base64.b64encode(secrets.token_bytes(32)).decode())
     try:
         keys = parse_encryption_keys(raw)

@@ -54,7 +54,7 @@ class Settings:
     secret_key: str = ""  # default: generated once into <data_dir>/secret_key
     encryption_keys: str = ""  # "kid:base64key,kid2:base64key"; default: generated into <data_dir>/keys/kek
     encryption_key_active: str = ""  # default: the last key id listed
-    audit_key: str = ""  # "kid:base64key,..." keys of the audit chain's HMAC, last = active; default: var/keys/audit
+    audit_key: str = ""  # "kid:base64key,..." keys of the audit chain's HMAC, last = active; default: var/keys/audit_key
     audit_checkpoint_retention_years: int = 10  # compliance retention of the signed audit checkpoints
     secrecy_policy: str = "connected"
     hide_top_secret_subject: bool = True

@@ -16,7 +16,7 @@ from asn1crypto import cms
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 
-from signing.errors import SigningError, TimestampError
+from signing.errors import TimestampError
 from signing.keys import KeySource
 from signing.pades import local_pki_of, timestamper_for
 from signing.trust import TrustStore
@@ -64,15 +64,16 @@ def verify_detached(data: bytes, signature: bytes, trust: TrustStore, *,
         signed_data = content["content"]
         if content["content_type"].native != "signed_data":
             raise ValueError("not a CMS SignedData")
-        _ = signed_data.native  # force a full parse: malformed input fails here
-    except (ValueError, TypeError, KeyError) as exc:
+        if len(signed_data["signer_infos"]) != 1:
+            raise ValueError("expected exactly one signer")
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
         return DetachedVerdict(False, False, "", None, f"the signature cannot be read ({exc})")
     try:
         status = asyncio.run(async_validate_detached_cms(
             data, signed_data, signer_validation_context=trust.validation_context(moment=moment),
             ts_validation_context=trust.validation_context(moment=moment)))
-    except (SigningError, ValueError, TypeError, KeyError) as exc:
-        return DetachedVerdict(False, False, "", None, f"the signature cannot be checked ({exc})")
+    except Exception as exc:  # noqa: BLE001 - malformed or forged CMS data is a bad signature, not a crash
+        return DetachedVerdict(False, False, "", None, f"the signature cannot be checked ({type(exc).__name__}: {exc})")
     cert = status.signing_cert
     signer = cert.subject.human_friendly if cert is not None else ""
     common_name = str(cert.subject.native.get("common_name", "")) if cert is not None else ""

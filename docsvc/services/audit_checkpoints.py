@@ -185,7 +185,7 @@ class AuditCheckpoints:
         with self.db.write() as s:
             if s.get(AuditCheckpoint, c.seq) is None:
                 s.add(AuditCheckpoint(seq=c.seq, head_hash=c.head_hash, count=c.count,
-                                      created_at=c.time.astimezone(timezone.utc).replace(tzinfo=None),
+                                      created_at=c.time.astimezone(timezone.utc),
                                       object_name=c.name, sha256=c.sha256))
 
     # ------------------------------------------------------------ reading

@@ -186,12 +186,12 @@ class SignatureService:
 
     # ------------------------------------------------------------ audit checkpoints
     def audit_checkpoint_key(self) -> Any:
-        """The service's own key that signs audit checkpoints: a PKCS#12 under keys/audit issued by
+        """The service's own key that signs audit checkpoints: a PKCS#12 under keys/audit-checkpoints issued by
         the internal CA (common name :data:`AUDIT_CHECKPOINT_SIGNER`), whose PIN the service
         keeps; a new one is issued when none is usable (first use, expiry)."""
         from signing.errors import SigningError
         pin = secrets_store.audit_checkpoint_pin(self.settings)
-        folder = self.keys_dir / "audit"
+        folder = self.keys_dir / "audit-checkpoints"
         for path in sorted(folder.glob("checkpoints-*.p12"), key=lambda p: p.stat().st_mtime, reverse=True):
             try:
                 return self.keyring.pkcs12(path, pin)
@@ -199,7 +199,7 @@ class SignatureService:
                 log.info("audit checkpoint key %s not usable (%s): issuing a new one", path.name, exc)
                 break
         p12, issued = self.ca.issue_pkcs12("organisation", AUDIT_CHECKPOINT_SIGNER, pin)
-        path = self._write_key_file("audit", f"checkpoints-{issued.serial_hex}.p12", p12)
+        path = self._write_key_file("audit-checkpoints", f"checkpoints-{issued.serial_hex}.p12", p12)
         return self._load(lambda: self.keyring.pkcs12(path, pin))
 
     def sign_detached(self, data: bytes) -> bytes:
