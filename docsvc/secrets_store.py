@@ -60,7 +60,7 @@ def audit_keys(settings: Settings) -> tuple[dict[str, bytes], str]:
     try:
         keys = parse_encryption_keys(raw)
     except ValueError as exc:
-        raise ConfigError("DOCSVC_AUDIT_KEY", str(exc)) from None
+        raise ConfigError("DOCSVC_AUDIT_KEY", str(exc).replace(" (AES-256)", "")) from None
     if not keys:
         raise ConfigError("DOCSVC_AUDIT_KEY", "no key given (expected 'keyid:base64key')")
     return keys, list(keys)[-1]

@@ -54,7 +54,7 @@ class Settings:
     secret_key: str = ""  # default: generated once into <data_dir>/secret_key
     encryption_keys: str = ""  # "kid:base64key,kid2:base64key"; default: generated into <data_dir>/keys/kek
     encryption_key_active: str = ""  # default: the last key id listed
-    audit_key: str = ""  # "kid:base64key,..." keys of the audit chain's HMAC, last = active; default: var/keys/audit_key
+    audit_key: str = ""  # "kid:base64key,..." HMAC keys of the audit chain, last = active; default: var/keys/audit_key
     audit_checkpoint_retention_years: int = 10  # compliance retention of the signed audit checkpoints
     secrecy_policy: str = "connected"
     hide_top_secret_subject: bool = True
@@ -252,9 +252,9 @@ def _validate(s: Settings) -> None:
             raise ConfigError(s.env_name("encryption_key_active"), "names no key of DOCSVC_ENCRYPTION_KEYS")
     if s.audit_key:
         try:
-            parse_encryption_keys(s.audit_key)
+            parse_encryption_keys(s.audit_key)  # the same 'id:base64 of 32 bytes' form as the KEKs
         except ValueError as exc:
-            raise ConfigError(s.env_name("audit_key"), str(exc)) from None
+            raise ConfigError(s.env_name("audit_key"), str(exc).replace(" (AES-256)", "")) from None
     for root in s.trust_roots:
         if not Path(root).is_file():
             raise ConfigError(s.env_name("trust_roots"), f"no such certificate file: {root}")

@@ -39,7 +39,8 @@ from storage.base import BaseObjectStore, Head, NewObject, Staged
 from storage.crypto import DataKey, KeyRing
 from storage.errors import (ConfigurationError, IntegrityError, InvalidArgument, ObjectNotFound, RetentionError,
                             StorageError, StorageUnavailable)
-from storage.keys import CONTENT_PREFIXES, NAMED_NAMESPACE, check_name, check_prefix, check_record_name, is_key, parse_key
+from storage.keys import (CONTENT_PREFIXES, NAMED_NAMESPACE, check_name, check_prefix, check_record_name, is_key,
+                          parse_key)
 from storage.links import content_disposition
 from storage.port import DEFAULT_CONTENT_TYPE, ObjectInfo, RetentionMode, SweepCandidate
 from storage.streams import CHUNK_SIZE, ChunkReader, Digest, VerifiedSource, exact_chunks, is_seekable
@@ -310,7 +311,7 @@ class S3ObjectStore(BaseObjectStore):
         with _s3_errors("write", name):  # one PUT: the object never exists without its retention
             self.client._put_object(self.bucket, NAMED_NAMESPACE + check_name(name), data, headers)
 
-    def _named_versions(self, prefix: str) -> list[Any]:
+    def _named_versions(self, prefix: str) -> Sequence[Any]:
         with _s3_errors("list", prefix):
             return [o for o in self.client.list_objects(self.bucket, prefix=prefix, recursive=True,
                                                         include_version=True) if not o.is_delete_marker]

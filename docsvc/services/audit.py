@@ -255,8 +255,8 @@ def verify(session: Session, keys: AuditKeys, anchors: Collection[Anchor] = (), 
     head = session.get(AuditHead, 1)
     if head is not None and head.last_seq != last:
         if head.last_seq > last:
-            report.problems.append(Problem("deleted", f"{_rows(last + 1, head.last_seq)} deleted from the end of the log",
-                                           last + 1, head.last_seq))
+            report.problems.append(Problem("deleted", f"{_rows(last + 1, head.last_seq)} deleted from the end of "
+                                           "the log", last + 1, head.last_seq))
         else:
             report.problems.append(Problem("head_mismatch", f"rows after {head.last_seq} were not appended through "
                                            "the log", head.last_seq + 1, last))

@@ -113,7 +113,8 @@ class Verification:
         span = self.unanchored
         return {"status": "intact" if r.ok else "tampered", "checked": r.checked, "last_seq": r.last_seq,
                 "problems": [p.to_dict() for p in r.problems],
-                "checkpoints": len(self.checkpoints), "latest_checkpoint": self.latest.to_dict() if self.latest else None,
+                "checkpoints": len(self.checkpoints),
+                "latest_checkpoint": self.latest.to_dict() if self.latest else None,
                 "anchored_to": r.anchored_to,
                 "keyed_chain_only": {"first_seq": span[0], "last_seq": span[1]} if span else None}
 

@@ -51,6 +51,10 @@ def test_real_backend_settings_parse() -> None:
     ({"DOCSVC_TRUST_ROOTS": "/nonexistent/root.pem"}, "DOCSVC_TRUST_ROOTS", "no such certificate"),
     ({"DOCSVC_HOLIDAYS": "2026-13"}, "DOCSVC_HOLIDAYS", "YYYY-MM-DD"),
     ({"DOCSVC_ENVIRONMENT": "production"}, "DOCSVC_SECRET_KEY", "production"),
+    ({"DOCSVC_ENVIRONMENT": "production", "DOCSVC_SECRET_KEY": "s" * 48,
+      "DOCSVC_ENCRYPTION_KEYS": "k1:" + base64.b64encode(b"k" * 32).decode()}, "DOCSVC_AUDIT_KEY", "production"),
+    ({"DOCSVC_AUDIT_KEY": "a1:" + base64.b64encode(b"short").decode()}, "DOCSVC_AUDIT_KEY", "32 bytes"),
+    ({"DOCSVC_AUDIT_CHECKPOINT_RETENTION_YEARS": "0"}, "DOCSVC_AUDIT_CHECKPOINT_RETENTION_YEARS", "positive"),
     ({"DOCSVC_DATABSE_URL": "sqlite:///x"}, "DOCSVC_DATABSE_URL", "unknown setting"),
 ])
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str, fragment: str) -> None:

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from storage import IntegrityError, InvalidArgument, InvalidKey, ObjectExists, ObjectNotFound, ObjectStore, RetentionMode
+from storage import (IntegrityError, InvalidArgument, InvalidKey, ObjectExists, ObjectNotFound, ObjectStore,
+                     RetentionMode)
 from tests.contract.storage.backends import Backend
 
 
@@ -52,7 +53,7 @@ def test_bad_names_are_refused(store: ObjectStore, name: str) -> None:
 
 def test_retention_must_be_aware_and_future(store: ObjectStore) -> None:
     with pytest.raises(InvalidArgument):
-        store.put_named("a/b", b"x", retain_until=datetime.now() + timedelta(days=1))  # noqa: DTZ005 - naive on purpose
+        store.put_named("a/b", b"x", retain_until=datetime.now() + timedelta(days=1))
     with pytest.raises(InvalidArgument):
         store.put_named("a/b", b"x", retain_until=datetime.now(timezone.utc) - timedelta(seconds=1))
     with pytest.raises(InvalidArgument):
@@ -64,7 +65,8 @@ def test_tampering_behind_the_store_is_seen(store: ObjectStore, backend: Backend
     delete the retained version, and a version written over it is reported while the first,
     retained one is still what is read; a delete marker does not hide it from the listing."""
     name = "audit/checkpoints/7.json"
-    store.put_named(name, json.dumps({"seq": 7}).encode(), retain_until=datetime.now(timezone.utc) + timedelta(seconds=4))
+    until = datetime.now(timezone.utc) + timedelta(seconds=4)
+    store.put_named(name, json.dumps({"seq": 7}).encode(), retain_until=until)
     raw = "named/" + name
     assert backend.backend_protects(raw)
     backend.write_raw(raw, b'{"seq": 8}')
