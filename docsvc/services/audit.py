@@ -125,7 +125,8 @@ def _clean(details: dict[str, Any]) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Problem:
     """One finding of a verification. ``kind``: edited, link_broken, deleted, cut_tail, head_mismatch,
-    unknown_key, legacy_after_switch, checkpoint_mismatch, checkpoint_invalid, checkpoint_missing."""
+    unknown_key, legacy_after_switch, checkpoint_mismatch, checkpoint_invalid, checkpoint_missing,
+    checkpoint_overwritten."""
 
     kind: str
     message: str

@@ -177,7 +177,7 @@ class AuditCheckpoints:
             row = s.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()).limit(1)).scalar_one_or_none()
         if row is None:
             return None
-        checkpoint, problem = self._load(row.object_name)
+        checkpoint, problem, _ = self._load(row.object_name)
         if checkpoint is None:
             raise ChainBroken([Problem("checkpoint_invalid", f"{row.object_name}: {problem}", row.seq, row.seq)])
         return checkpoint
@@ -206,35 +206,33 @@ class AuditCheckpoints:
         return Checkpoint(int(body["seq"]), str(body["head_hash"]), int(body["count"]), time,
                           int(body["legacy_until"]), previous, payload, name)
 
-    def _load(self, name: str) -> tuple[Checkpoint | None, str]:
-        """A checkpoint from the store, its signature, signer and time-stamp checked; else None
-        and what is wrong."""
+    def _load(self, name: str) -> tuple[Checkpoint | None, str, int]:
+        """A checkpoint from the store, its signature, signer and time-stamp checked (else None
+        and what is wrong), and how many versions the store holds under its name."""
         from storage import IntegrityError, ObjectNotFound
         try:
             stored = self.store.get_named(name)
         except ObjectNotFound:
-            return None, "missing from the object store"
+            return None, "missing from the object store", 0
         except IntegrityError as exc:
-            return None, f"its stored bytes are damaged ({exc})"
+            return None, f"its stored bytes are damaged ({exc})", 1
         try:
             checkpoint = self._parse(name, stored.data)
             signature = base64.b64decode(json.loads(stored.data)["cms"], validate=True)
         except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-            return None, f"not a readable checkpoint ({type(exc).__name__}: {exc})"
+            return None, f"not a readable checkpoint ({type(exc).__name__}: {exc})", stored.versions
         if name != object_name(checkpoint.seq):
-            return None, f"names row {checkpoint.seq} but is stored as {name} (moved or forged)"
+            return None, f"names row {checkpoint.seq} but is stored as {name} (moved or forged)", stored.versions
         verdict = self.signatures.verify_detached(checkpoint.payload, signature, moment=checkpoint.time)
         if not verdict.ok:
-            return None, f"signature check failed: {verdict.problem} (forged or modified)"
+            return None, f"signature check failed: {verdict.problem} (forged or modified)", stored.versions
         from docsvc.services.signatures import AUDIT_CHECKPOINT_SIGNER
         if verdict.signer_common_name != AUDIT_CHECKPOINT_SIGNER:
-            return None, f"signed by {verdict.signer!r}, not by the service's checkpoint key"
+            return None, f"signed by {verdict.signer!r}, not by the service's checkpoint key", stored.versions
         if abs(verdict.timestamp - checkpoint.time) > TIME_TOLERANCE:
             return None, (f"its time-stamp ({verdict.timestamp.isoformat()}) does not match the time it claims "
-                          f"({checkpoint.time.isoformat()})")
-        if stored.versions > 1:
-            log.warning("%s: %d versions in the store; the first (retained) one is used", name, stored.versions)
-        return checkpoint, ""
+                          f"({checkpoint.time.isoformat()})"), stored.versions
+        return checkpoint, "", stored.versions
 
     # ------------------------------------------------------------ verification
     def verify(self) -> Verification:
@@ -244,12 +242,15 @@ class AuditCheckpoints:
         valid: list[Checkpoint] = []
         names = list(self.store.list_named(PREFIX))
         for name in names:
-            checkpoint, problem = self._load(name)
+            checkpoint, problem, versions = self._load(name)
+            seq = _seq_of(name)
             if checkpoint is None:
-                seq = _seq_of(name)
                 problems.append(Problem("checkpoint_invalid", f"checkpoint {name}: {problem}", seq, seq))
             else:
                 valid.append(checkpoint)
+            if versions > 1:
+                problems.append(Problem("checkpoint_overwritten", f"checkpoint {name}: written over outside docsvc "
+                                        f"({versions} versions in the store); the first, retained one is used", seq, seq))
         valid.sort(key=lambda c: c.seq)
         by_seq = {c.seq: c for c in valid}
         for c in valid:

@@ -105,15 +105,14 @@ def test_intact_log_with_checkpoints(container: Any, settings: Any) -> None:
     assert stored.info.retention_mode.value == "compliance"
     assert stored.info.retain_until.year >= first.time.year + 10  # DOCSVC_AUDIT_CHECKPOINT_RETENTION_YEARS
 
-    result = _cli(settings, "verify", "--json")
-    assert result.returncode == 0, result.stdout + result.stderr
-    report = json.loads(result.stdout)
+    report = container.audit_checkpoints.verify().to_dict()
     assert report["status"] == "intact" and report["checked"] == 8 and report["checkpoints"] == 1
     assert report["anchored_to"] == 5 and report["keyed_chain_only"] == {"first_seq": 6, "last_seq": 8}
     text = _cli(settings, "verify")
-    assert text.returncode == 0
+    assert text.returncode == 0, text.stdout + text.stderr
     assert "the latest covers rows 1-5" in text.stdout
     assert "rows 6-8 are after the latest checkpoint: verified by the keyed chain only" in text.stdout
+    assert "audit log intact: 8 events verified" in text.stdout
 
 
 def test_plain_sha256_recompute_is_detected(container: Any) -> None:
@@ -176,11 +175,13 @@ def test_cut_tail_is_named(container: Any, settings: Any) -> None:
         head.last_seq, head.last_hash = 5, s.get(AuditEvent, 5).hash
     with container.db.read() as s:
         assert audit.verify(s, container.audit_keys).ok  # invisible to the chain alone
-    cli = _cli(settings, "verify")
+    cli = _cli(settings, "verify", "--json")
     assert cli.returncode == 1
-    assert "TAMPERED: cut tail: rows 6-8 missing (the log ends at row 5; the signed checkpoint of " in cli.stdout
-    report = json.loads(_cli(settings, "verify", "--json").stdout)
+    report = json.loads(cli.stdout)
+    assert report["status"] == "tampered"
     assert [(p["kind"], p["first_seq"], p["last_seq"]) for p in report["problems"]] == [("cut_tail", 6, 8)]
+    assert report["problems"][0]["message"].startswith(
+        "cut tail: rows 6-8 missing (the log ends at row 5; the signed checkpoint of ")
 
 
 def _envelope(container: Any, seq: int) -> dict[str, Any]:
@@ -303,3 +304,24 @@ def _now() -> Any:
 def _later() -> Any:
     from datetime import timedelta
     return _now() + timedelta(seconds=5)
+
+
+def test_checkpoint_written_over_behind_the_store(container: Any) -> None:
+    """Local folder: bytes changed in place fail the digest recorded at writing. S3: a new version
+    over the retained one is named, and the first version still anchors the rows."""
+    import io
+    _events(container, 3)
+    container.audit_checkpoints.create()
+    name = object_name(3)
+    forged = json.dumps({**_envelope(container, 3), "cms": ""}).encode()
+    if container.settings.storage_is_s3:
+        container.store.client.put_object(container.store.bucket, "named/" + name, io.BytesIO(forged), len(forged))
+        result = container.audit_checkpoints.verify()
+        assert _kinds(result) == ["checkpoint_overwritten"] and result.report.anchored_to == 3
+        return
+    path = container.store.root / "named" / name
+    path.chmod(0o644)
+    path.write_bytes(forged)
+    result = container.audit_checkpoints.verify()
+    assert _kinds(result) == ["checkpoint_invalid"] and result.report.anchored_to == 0
+    assert "stored bytes are damaged" in result.report.problems[0].message
