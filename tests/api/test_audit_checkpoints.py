@@ -325,3 +325,14 @@ def test_checkpoint_written_over_behind_the_store(container: Any) -> None:
     result = container.audit_checkpoints.verify()
     assert _kinds(result) == ["checkpoint_invalid"] and result.report.anchored_to == 0
     assert "stored bytes are damaged" in result.report.problems[0].message
+
+
+def test_unreachable_store_is_not_a_verdict(container: Any, settings: Any) -> None:
+    """Exit 3 and no "intact" when the checkpoints cannot be read."""
+    from dataclasses import replace
+    _events(container, 2)
+    down = replace(settings, storage_url="s3://docsvc-down", s3_endpoint="http://127.0.0.1:9", s3_access_key="x",
+                   s3_secret_key="y")
+    result = _cli(down, "verify", "--json")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert json.loads(result.stdout)["status"] == "unverified"
