@@ -183,11 +183,15 @@ class AuditCheckpoints:
         return checkpoint
 
     def _record(self, c: Checkpoint) -> None:
-        with self.db.write() as s:
-            if s.get(AuditCheckpoint, c.seq) is None:
-                s.add(AuditCheckpoint(seq=c.seq, head_hash=c.head_hash, count=c.count,
-                                      created_at=c.time.astimezone(timezone.utc),
-                                      object_name=c.name, sha256=c.sha256))
+        from sqlalchemy.exc import IntegrityError
+        try:
+            with self.db.write() as s:
+                if s.get(AuditCheckpoint, c.seq) is None:
+                    s.add(AuditCheckpoint(seq=c.seq, head_hash=c.head_hash, count=c.count,
+                                          created_at=c.time.astimezone(timezone.utc),
+                                          object_name=c.name, sha256=c.sha256))
+        except IntegrityError:  # another process recorded the same checkpoint at the same moment
+            log.info("audit checkpoint %s already recorded", c.name)
 
     # ------------------------------------------------------------ reading
     def _parse(self, name: str, data: bytes) -> Checkpoint:
