@@ -36,6 +36,8 @@ from docsvc.db.uow import Database
 from docsvc.errors import DomainError
 from docsvc.services import audit
 from docsvc.services.audit import Anchor, AuditKeys, Problem, VerifyReport
+from docsvc.services.signatures import AUDIT_CHECKPOINT_SIGNER, SignatureService
+from storage import IntegrityError, ObjectExists, ObjectNotFound, ObjectStore
 
 log = logging.getLogger("docsvc.audit")
 
@@ -120,10 +122,11 @@ class Verification:
 
 
 class AuditCheckpoints:
-    def __init__(self, db: Database, store: Any, signatures: Any, keys: AuditKeys, *, retention_years: int) -> None:
+    def __init__(self, db: Database, store: ObjectStore, signatures: SignatureService, keys: AuditKeys, *,
+                 retention_years: int) -> None:
         self.db = db
-        self.store = store  # storage.ObjectStore
-        self.signatures = signatures  # docsvc.services.signatures.SignatureService
+        self.store = store
+        self.signatures = signatures
         self.keys = keys
         self.retention_years = retention_years
 
@@ -149,7 +152,6 @@ class AuditCheckpoints:
         envelope = json.dumps({"checkpoint": payload.decode(), "cms": base64.b64encode(signature).decode()},
                               indent=1).encode()
         name = object_name(walker.last_seq)
-        from storage import ObjectExists
         try:
             self.store.put_named(name, envelope, retain_until=now + timedelta(days=366 * self.retention_years))
         except ObjectExists:  # another process checkpointed the same head: keep theirs
@@ -183,14 +185,14 @@ class AuditCheckpoints:
         return checkpoint
 
     def _record(self, c: Checkpoint) -> None:
-        from sqlalchemy.exc import IntegrityError
+        from sqlalchemy.exc import IntegrityError as DuplicateRow
         try:
             with self.db.write() as s:
                 if s.get(AuditCheckpoint, c.seq) is None:
                     s.add(AuditCheckpoint(seq=c.seq, head_hash=c.head_hash, count=c.count,
                                           created_at=c.time.astimezone(timezone.utc),
                                           object_name=c.name, sha256=c.sha256))
-        except IntegrityError:  # another process recorded the same checkpoint at the same moment
+        except DuplicateRow:  # another process recorded the same checkpoint at the same moment
             log.info("audit checkpoint %s already recorded", c.name)
 
     # ------------------------------------------------------------ reading
@@ -213,7 +215,6 @@ class AuditCheckpoints:
     def _load(self, name: str) -> tuple[Checkpoint | None, str, int]:
         """A checkpoint from the store, its signature, signer and time-stamp checked (else None
         and what is wrong), and how many versions the store holds under its name."""
-        from storage import IntegrityError, ObjectNotFound
         try:
             stored = self.store.get_named(name)
         except ObjectNotFound:
@@ -230,7 +231,6 @@ class AuditCheckpoints:
         verdict = self.signatures.verify_detached(checkpoint.payload, signature, moment=checkpoint.time)
         if not verdict.ok:
             return None, f"signature check failed: {verdict.problem} (forged or modified)", stored.versions
-        from docsvc.services.signatures import AUDIT_CHECKPOINT_SIGNER
         if verdict.signer_common_name != AUDIT_CHECKPOINT_SIGNER:
             return None, f"signed by {verdict.signer!r}, not by the service's checkpoint key", stored.versions
         if abs(verdict.timestamp - checkpoint.time) > TIME_TOLERANCE:
