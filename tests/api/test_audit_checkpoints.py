@@ -136,7 +136,7 @@ def test_plain_sha256_rewrite_of_the_whole_log_is_caught_by_the_checkpoint(conta
     assert "checkpoint_mismatch" in _kinds(result)
 
 
-def test_rewrite_with_the_stolen_key_is_caught_by_the_checkpoint(container: Any, settings: Any) -> None:
+def test_rewrite_with_the_stolen_key_is_caught_by_the_checkpoint(container: Any) -> None:
     _events(container, 5)
     container.audit_checkpoints.create()
     _events(container, 3)
@@ -150,9 +150,6 @@ def test_rewrite_with_the_stolen_key_is_caught_by_the_checkpoint(container: Any,
     assert problem.message.startswith("rows 1-5: do not match the signed checkpoint of ")
     with pytest.raises(ChainBroken, match="row 5 no longer matches the signed checkpoint"):
         container.audit_checkpoints.create()  # a rewritten chain is never anchored
-    cli = _cli(settings, "verify", "--json")
-    assert cli.returncode == 1
-    assert json.loads(cli.stdout)["problems"][0]["kind"] == "checkpoint_mismatch"
 
 
 def test_rewrite_with_the_key_after_the_latest_checkpoint_is_not_detected(container: Any) -> None:
