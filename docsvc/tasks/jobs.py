@@ -77,12 +77,17 @@ PERIODIC["ltv-refresh"] = ("docsvc.ltv_refresh", timedelta(days=1))
 def audit_checkpoint() -> dict:
     """Sign and time-stamp the audit chain's head into the object store (under compliance
     retention), if it moved. A chain that does not verify is logged as an error, not anchored."""
+    from docsvc.errors import DomainError
     from docsvc.services.audit_checkpoints import ChainBroken
     try:
         checkpoint = task_container().audit_checkpoints.create()
     except ChainBroken as exc:
         log.error("audit checkpoint refused: %s", exc.message)
         return {"written": False, "problems": [p.to_dict() for p in exc.problems]}
+    except (DomainError, ConnectionError) as exc:  # no internal CA yet, TSA or store down: the next run retries
+        message = exc.message if isinstance(exc, DomainError) else str(exc)
+        log.warning("audit checkpoint not written: %s", message)
+        return {"written": False, "error": message}
     return {"written": checkpoint is not None, "seq": checkpoint.seq if checkpoint else None}
 
 

@@ -333,3 +333,15 @@ def test_unreachable_store_is_not_a_verdict(container: Any, settings: Any) -> No
     result = _cli(down, "verify", "--json")
     assert result.returncode == 3, result.stdout + result.stderr
     assert json.loads(result.stdout)["status"] == "unverified"
+
+
+def test_periodic_task_without_an_internal_ca_waits(container: Any) -> None:
+    """A deployment without the internal CA yet: the task says why and writes nothing."""
+    import shutil
+    from docsvc.tasks.jobs import audit_checkpoint
+    _events(container, 1)
+    shutil.rmtree(container.signatures.ca_dir)
+    container.signatures._ca = None
+    outcome = audit_checkpoint()
+    assert outcome["written"] is False and "docsvc ca init" in outcome["error"]
+    assert list(container.store.list_named(PREFIX)) == []
