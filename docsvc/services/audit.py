@@ -125,7 +125,7 @@ def _clean(details: dict[str, Any]) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Problem:
     """One finding of a verification. ``kind``: edited, link_broken, deleted, cut_tail, head_mismatch,
-    unknown_key, legacy_after_switch, checkpoint_mismatch, checkpoint_invalid, checkpoint_missing,
+    unknown_key, legacy_after_switch, rewritten, checkpoint_mismatch, checkpoint_invalid, checkpoint_missing,
     checkpoint_overwritten."""
 
     kind: str
@@ -150,6 +150,7 @@ class Anchor:
     count: int
     legacy_until: int
     label: str  # how to name it to an operator, e.g. "the checkpoint of 2026-12-07T03:40:00+00:00"
+    marks: Mapping[int, str] = field(default_factory=dict)  # row hashes it recorded since the previous one
 
 
 @dataclass
@@ -170,8 +171,11 @@ class ChainWalker:
     right (keyed, or legacy SHA-256 only before the keyed chain began)."""
 
     def __init__(self, keys: AuditKeys, *, after_seq: int = 0, after_hash: str = GENESIS_HASH,
-                 legacy_until: int | None = None) -> None:
+                 legacy_until: int | None = None, mark_every: int = 0) -> None:
         self.keys = keys
+        self.after_seq = after_seq
+        self.mark_every = mark_every  # keep every n-th row's hash (and the last one's) in ``marks``
+        self.marks: dict[int, str] = {}
         self.expected_seq = after_seq + 1
         self.expected_prev = after_hash
         self.legacy_until = legacy_until  # from a checkpoint: legacy rows beyond it are forgeries
@@ -218,6 +222,12 @@ class ChainWalker:
                 "edited", f"row {seq}: content does not match its hash (edited: {event.action} on "
                 f"{event.object_type} {event.object_id} at {event.occurred_at.isoformat()})", seq, seq))
         self.expected_prev, self.expected_seq = event.hash, seq + 1
+        if self.mark_every and (seq - self.after_seq) % self.mark_every == 0:
+            self.marks[seq] = event.hash
+
+    def final_marks(self) -> dict[int, str]:
+        """The kept row hashes, the last row's included."""
+        return {**self.marks, self.last_seq: self.last_hash} if self.count else dict(self.marks)
 
 
 def verify(session: Session, keys: AuditKeys, anchors: Collection[Anchor] = (), batch: int = 2000) -> VerifyReport:
@@ -227,13 +237,25 @@ def verify(session: Session, keys: AuditKeys, anchors: Collection[Anchor] = (), 
     pending = sorted(anchors, key=lambda a: a.seq)
     walker = ChainWalker(keys, legacy_until=pending[0].legacy_until if pending else None)
     i, since = 0, 1
+    matched, marked = 0, False  # the last row found as a checkpoint recorded it; a rewrite already named
     for event in _in_order(session, batch):
         while i < len(pending) and pending[i].seq < event.seq:  # the anchored row itself is gone
             a = pending[i]
             report.problems.append(Problem("checkpoint_mismatch", f"row {a.seq} is missing: {a.label} covers it",
                                            a.seq, a.seq))
-            i, since = i + 1, a.seq + 1
+            i, since, marked = i + 1, a.seq + 1, False
         walker.feed(event)
+        recorded = pending[i].marks.get(event.seq) if i < len(pending) else None
+        if recorded is not None and not marked:
+            if recorded == event.hash:
+                matched = event.seq
+            else:
+                marked = True
+                first = max(matched + 1, since)
+                where = f"row {event.seq}" if first == event.seq else f"one of rows {first}-{event.seq}"
+                report.problems.append(Problem(
+                    "rewritten", f"{where}: rewritten (hash differs from the one {pending[i].label} recorded); "
+                    "recomputed with the audit key", first, event.seq))
         if i < len(pending) and pending[i].seq == event.seq:
             a = pending[i]
             if event.hash != a.head_hash or walker.count != a.count:
@@ -244,7 +266,7 @@ def verify(session: Session, keys: AuditKeys, anchors: Collection[Anchor] = (), 
                     "range was rewritten with the audit key, or rows were removed and renumbered", since, a.seq))
             else:
                 report.anchored_to = a.seq
-            i, since = i + 1, a.seq + 1
+            i, since, marked = i + 1, a.seq + 1, False
     report.problems[:0] = walker.problems
     report.checked, last = walker.count, walker.last_seq
     report.last_seq = last
@@ -268,10 +290,11 @@ def verify(session: Session, keys: AuditKeys, anchors: Collection[Anchor] = (), 
 
 
 def walk_from(session: Session, keys: AuditKeys, *, after_seq: int, after_hash: str, legacy_until: int | None,
-              batch: int = 2000) -> ChainWalker:
+              mark_every: int = 0, batch: int = 2000) -> ChainWalker:
     """The rows after ``after_seq`` checked from that point on (incremental: a checkpoint does not
     rehash what the previous checkpoint already covers)."""
-    walker = ChainWalker(keys, after_seq=after_seq, after_hash=after_hash, legacy_until=legacy_until)
+    walker = ChainWalker(keys, after_seq=after_seq, after_hash=after_hash, legacy_until=legacy_until,
+                         mark_every=mark_every)
     for event in _in_order(session, batch, after=after_seq):
         walker.feed(event)
     return walker

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docsvc.db.models import AuditCheckpoint, AuditEvent
+from docsvc.db.models import AuditCheckpoint, AuditEvent, AuditHead
 from docsvc.db.uow import Database
 from docsvc.errors import DomainError
 from docsvc.services import audit
@@ -43,6 +43,9 @@ log = logging.getLogger("docsvc.audit")
 
 PREFIX = "audit/checkpoints/"
 FORMAT = "docsvc-audit-checkpoint/1"
+#: At most this many row hashes are kept per checkpoint (every n-th row when more rows were added
+#: since the previous one), so a row rewritten with the audit key is named, not only its range.
+MAX_MARKS = 10_000
 #: How far the claimed time of a checkpoint may be from its time-stamp (signing takes seconds).
 TIME_TOLERANCE = timedelta(minutes=5)
 
@@ -75,6 +78,7 @@ class Checkpoint:
     previous: dict[str, Any] | None
     payload: bytes
     name: str
+    marks: dict[int, str] = field(default_factory=dict)
 
     @property
     def sha256(self) -> str:
@@ -82,7 +86,7 @@ class Checkpoint:
 
     def anchor(self) -> Anchor:
         return Anchor(self.seq, self.head_hash, self.count, self.legacy_until,
-                      f"the signed checkpoint of {self.time.isoformat()} (row {self.seq})")
+                      f"the signed checkpoint of {self.time.isoformat()} (row {self.seq})", self.marks)
 
     def to_dict(self) -> dict[str, Any]:
         return {"seq": self.seq, "head_hash": self.head_hash, "count": self.count, "time": self.time.isoformat(),
@@ -143,6 +147,7 @@ class AuditCheckpoints:
             return None
         now = now or datetime.now(timezone.utc)
         body = {"format": FORMAT, "seq": walker.last_seq, "head_hash": walker.last_hash,
+                "marks": [[seq, h] for seq, h in sorted(walker.final_marks().items())],
                 "count": (previous.count if previous else 0) + walker.count,
                 "time": now.isoformat(timespec="seconds"),
                 "legacy_until": previous.legacy_until if previous else walker.last_legacy,
@@ -161,8 +166,12 @@ class AuditCheckpoints:
         return checkpoint
 
     def _walk_since(self, s: Session, previous: Checkpoint | None) -> audit.ChainWalker:
+        head = s.get(AuditHead, 1)
+        after = previous.seq if previous else 0
+        every = max(1, -(-((head.last_seq if head else 0) - after) // MAX_MARKS))
         if previous is None:
-            return audit.walk_from(s, self.keys, after_seq=0, after_hash=audit.GENESIS_HASH, legacy_until=None)
+            return audit.walk_from(s, self.keys, after_seq=0, after_hash=audit.GENESIS_HASH, legacy_until=None,
+                                   mark_every=every)
         row = s.get(AuditEvent, previous.seq)
         if row is None or row.hash != previous.head_hash:
             walker = audit.ChainWalker(self.keys)
@@ -171,7 +180,7 @@ class AuditCheckpoints:
                 f"{previous.anchor().label}: rows up to it were rewritten or removed", 1, previous.seq))
             return walker
         return audit.walk_from(s, self.keys, after_seq=previous.seq, after_hash=previous.head_hash,
-                               legacy_until=previous.legacy_until)
+                               legacy_until=previous.legacy_until, mark_every=every)
 
     def _latest_recorded(self) -> Checkpoint | None:
         """The latest checkpoint the database lists, read back from the store and checked."""
@@ -209,8 +218,9 @@ class AuditCheckpoints:
         previous = body.get("previous")
         if previous is not None and not (isinstance(previous, dict) and isinstance(previous.get("seq"), int)):
             raise ValueError("malformed link to the previous checkpoint")
+        marks = {int(seq): str(h) for seq, h in body.get("marks", [])}
         return Checkpoint(int(body["seq"]), str(body["head_hash"]), int(body["count"]), time,
-                          int(body["legacy_until"]), previous, payload, name)
+                          int(body["legacy_until"]), previous, payload, name, marks)
 
     def _load(self, name: str) -> tuple[Checkpoint | None, str, int]:
         """A checkpoint from the store, its signature, signer and time-stamp checked (else None

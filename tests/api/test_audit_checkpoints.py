@@ -144,10 +144,12 @@ def test_rewrite_with_the_stolen_key_is_caught_by_the_checkpoint(container: Any)
     with container.db.read() as s:  # the keyed chain alone is consistent again
         assert audit.verify(s, container.audit_keys).ok
     result = container.audit_checkpoints.verify()
-    assert _kinds(result) == ["checkpoint_mismatch"]
-    problem = result.report.problems[0]
-    assert (problem.first_seq, problem.last_seq) == (1, 5)
-    assert problem.message.startswith("rows 1-5: do not match the signed checkpoint of ")
+    assert _kinds(result) == ["rewritten", "checkpoint_mismatch"]
+    named, summary = result.report.problems
+    assert (named.first_seq, named.last_seq) == (3, 3)  # the checkpoint recorded each row's hash
+    assert named.message.startswith("row 3: rewritten (hash differs from the one the signed checkpoint of ")
+    assert (summary.first_seq, summary.last_seq) == (1, 5)
+    assert summary.message.startswith("rows 1-5: do not match the signed checkpoint of ")
     with pytest.raises(ChainBroken, match="row 5 no longer matches the signed checkpoint"):
         container.audit_checkpoints.create()  # a rewritten chain is never anchored
 
@@ -345,3 +347,18 @@ def test_periodic_task_without_an_internal_ca_waits(container: Any) -> None:
     outcome = audit_checkpoint()
     assert outcome["written"] is False and "docsvc ca init" in outcome["error"]
     assert list(container.store.list_named(PREFIX)) == []
+
+
+def test_large_gaps_keep_every_nth_row_hash(container: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_MARKS rows since the previous checkpoint, every n-th hash is kept: a rewrite with
+    the key is then named to within n rows."""
+    from docsvc.services import audit_checkpoints
+    monkeypatch.setattr(audit_checkpoints, "MAX_MARKS", 3)
+    _events(container, 9)
+    checkpoint = container.audit_checkpoints.create()
+    assert checkpoint is not None and sorted(checkpoint.marks) == [3, 6, 9]
+    _rewrite(container, 5, _deny, _with_key(container))
+    result = container.audit_checkpoints.verify()
+    named = result.report.problems[0]
+    assert (named.kind, named.first_seq, named.last_seq) == ("rewritten", 4, 6)
+    assert named.message.startswith("one of rows 4-6: rewritten")
