@@ -183,15 +183,22 @@ class AuditCheckpoints:
                                legacy_until=previous.legacy_until, mark_every=every)
 
     def _latest_recorded(self) -> Checkpoint | None:
-        """The latest checkpoint the database lists, read back from the store and checked."""
+        """The latest valid checkpoint: the one the database lists last (one read), else, when
+        there is none or it is not usable (rows deleted or forged in the database), the latest
+        valid one in the object store, so the database cannot stop checkpointing."""
         with self.db.read() as s:
             row = s.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()).limit(1)).scalar_one_or_none()
-        if row is None:
-            return None
-        checkpoint, problem, _ = self._load(row.object_name)
-        if checkpoint is None:
-            raise ChainBroken([Problem("checkpoint_invalid", f"{row.object_name}: {problem}", row.seq, row.seq)])
-        return checkpoint
+        if row is not None:
+            checkpoint, problem, _ = self._load(row.object_name)
+            if checkpoint is not None:
+                return checkpoint
+            log.error("audit: the latest checkpoint the database lists (%s) is not usable: %s; using the object "
+                      "store's latest", row.object_name, problem)
+        for name in sorted(self.store.list_named(PREFIX), reverse=True):
+            checkpoint, _, _ = self._load(name)
+            if checkpoint is not None:
+                return checkpoint
+        return None
 
     def _record(self, c: Checkpoint) -> None:
         from sqlalchemy.exc import IntegrityError as DuplicateRow
