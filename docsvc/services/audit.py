@@ -79,8 +79,8 @@ def record(session: Session, *, actor: Actor | None, action: str, object_type: s
 
     Locking the head row serialises appenders on PostgreSQL; SQLite write transactions are
     already serial (BEGIN IMMEDIATE)."""
-    keys = session.info.get(KEYS_INFO)
-    if not isinstance(keys, AuditKeys):
+    keys: AuditKeys | None = session.info.get(KEYS_INFO)
+    if keys is None:
         raise RuntimeError("this session has no audit keys: open it through the container's Database")
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
     if head is None:

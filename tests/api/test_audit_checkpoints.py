@@ -343,6 +343,7 @@ def test_unreachable_store_is_not_a_verdict(container: Any, settings: Any) -> No
 def test_periodic_task_without_an_internal_ca_waits(container: Any) -> None:
     """A deployment without the internal CA yet: the task says why and writes nothing."""
     import shutil
+
     from docsvc.tasks.jobs import audit_checkpoint
     _events(container, 1)
     shutil.rmtree(container.signatures.ca_dir)
