@@ -366,3 +366,14 @@ def test_large_gaps_keep_every_nth_row_hash(container: Any, monkeypatch: pytest.
     named = result.report.problems[0]
     assert (named.kind, named.first_seq, named.last_seq) == ("rewritten", 4, 6)
     assert named.message.startswith("one of rows 4-6: rewritten")
+
+
+def test_rows_of_a_removed_key_are_reported(container: Any) -> None:
+    """Rotation keeps old keys listed: a row whose key DOCSVC_AUDIT_KEY no longer holds is named."""
+    import secrets as random
+    _events(container, 2)
+    rotated = audit.AuditKeys({"a2": random.token_bytes(32)}, "a2")
+    with container.db.read() as s:
+        report = audit.verify(s, rotated)
+    assert [(p.kind, p.first_seq) for p in report.problems] == [("unknown_key", 1), ("unknown_key", 2)]
+    assert "DOCSVC_AUDIT_KEY does not hold" in report.problems[0].message
