@@ -16,6 +16,7 @@ from docsvc.db.engine import make_engine
 from docsvc.db.uow import Database
 from docsvc.services.actions import ActionService
 from docsvc.services.approval import ApprovalService
+from docsvc.services.audit import KEYS_INFO, AuditKeys
 from docsvc.services.calendar import CalendarService
 from docsvc.services.deadlines import DeadlineService
 from docsvc.services.documents import DocumentService
@@ -57,7 +58,20 @@ class Container:
 
     @cached_property
     def db(self) -> Database:
-        return Database(make_engine(self.settings.database_url))
+        return Database(make_engine(self.settings.database_url), session_info={KEYS_INFO: self.audit_keys})
+
+    @cached_property
+    def audit_keys(self) -> AuditKeys:
+        """The HMAC keys of the audit chain (``DOCSVC_AUDIT_KEY``; generated once when embedded)."""
+        keys, active = secrets_store.audit_keys(self.settings)
+        return AuditKeys(keys, active)
+
+    @cached_property
+    def audit_checkpoints(self) -> Any:
+        """Signed, time-stamped checkpoints of the audit chain kept in the object store."""
+        from docsvc.services.audit_checkpoints import AuditCheckpoints
+        return AuditCheckpoints(self.db, self.store, self.signatures, self.audit_keys,
+                                retention_years=self.settings.audit_checkpoint_retention_years)
 
     @cached_property
     def passwords(self) -> Passwords:

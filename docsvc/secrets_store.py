@@ -50,6 +50,28 @@ def encryption_keys(settings: Settings) -> tuple[dict[str, bytes], str]:
     return keys, active
 
 
+def audit_keys(settings: Settings) -> tuple[dict[str, bytes], str]:
+    """HMAC keys of the audit chain {id: key} and the active id (the last listed); generated once
+    into the data folder for embedded runs, ``DOCSVC_AUDIT_KEY`` in production. Kept outside the
+    database: whoever can write the database alone cannot recompute the chain."""
+    raw = settings.audit_key or _read_or_create(
+        Path(settings.data_dir) / "keys" / "audit_key",
+        lambda: "a1:" + base64.b64encode(secrets.token_bytes(32)).decode())
+    try:
+        keys = parse_encryption_keys(raw)
+    except ValueError as exc:
+        raise ConfigError("DOCSVC_AUDIT_KEY", str(exc).replace(" (AES-256)", "")) from None
+    if not keys:
+        raise ConfigError("DOCSVC_AUDIT_KEY", "no key given (expected 'keyid:base64key')")
+    return keys, list(keys)[-1]
+
+
+def audit_checkpoint_pin(settings: Settings) -> str:
+    """The PIN of the PKCS#12 key that signs the audit checkpoints (held by the service)."""
+    return _read_or_create(Path(settings.data_dir) / "keys" / "audit-checkpoints.pin",
+                           lambda: secrets.token_urlsafe(24))
+
+
 def ca_passphrase(settings: Settings) -> str:
     """Protects the internal CA's private keys (set DOCSVC_CA_PASSPHRASE in production)."""
     if settings.ca_passphrase:

@@ -54,6 +54,8 @@ class Settings:
     secret_key: str = ""  # default: generated once into <data_dir>/secret_key
     encryption_keys: str = ""  # "kid:base64key,kid2:base64key"; default: generated into <data_dir>/keys/kek
     encryption_key_active: str = ""  # default: the last key id listed
+    audit_key: str = ""  # "kid:base64key,..." HMAC keys of the audit chain, last = active; default: var/keys/audit_key
+    audit_checkpoint_retention_years: int = 10  # compliance retention of the signed audit checkpoints
     secrecy_policy: str = "connected"
     hide_top_secret_subject: bool = True
     signature_level: str = "B-LT"
@@ -120,7 +122,7 @@ class Settings:
         return out
 
 
-_SECRET_FIELDS = {"s3_secret_key", "secret_key", "encryption_keys", "ca_passphrase", "pkcs11_pin"}
+_SECRET_FIELDS = {"s3_secret_key", "secret_key", "encryption_keys", "ca_passphrase", "pkcs11_pin", "audit_key"}
 
 
 # ---------------------------------------------------------------- parsing
@@ -282,6 +284,11 @@ def _validate(s: Settings) -> None:
             raise ConfigError(s.env_name("encryption_keys"), str(exc)) from None
         if s.encryption_key_active and s.encryption_key_active not in keys:
             raise ConfigError(s.env_name("encryption_key_active"), "names no key of DOCSVC_ENCRYPTION_KEYS")
+    if s.audit_key:
+        try:
+            parse_encryption_keys(s.audit_key)  # the same 'id:base64 of 32 bytes' form as the KEKs
+        except ValueError as exc:
+            raise ConfigError(s.env_name("audit_key"), str(exc).replace(" (AES-256)", "")) from None
     for root in s.trust_roots:
         if not Path(root).is_file():
             raise ConfigError(s.env_name("trust_roots"), f"no such certificate file: {root}")
@@ -292,7 +299,7 @@ def _validate(s: Settings) -> None:
             if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day.strip()):
                 raise ConfigError(s.env_name("holidays"), f"expected YYYY-MM-DD dates, got {day!r}")
     if s.environment == "production":
-        for name in ("secret_key", "encryption_keys"):
+        for name in ("secret_key", "encryption_keys", "audit_key"):
             if not getattr(s, name):
                 raise ConfigError(s.env_name(name), "must be set in production (no generated secrets)")
     if s.s3_timeout_seconds < 1:

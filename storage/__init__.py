@@ -11,17 +11,18 @@ encryption (see README.md).
 from storage.crypto import KeyRing
 from storage.errors import (ConfigurationError, ExpiredLinkError, IntegrityError, InvalidArgument, InvalidKey,
                             InvalidLinkError, LegalHoldError, LinkError, LinkNotAllowed, MissingKeyError,
-                            ObjectLockedError, ObjectNotFound, RetentionError, RetentionShorteningError,
+                            ObjectExists, ObjectLockedError, ObjectNotFound, RetentionError, RetentionShorteningError,
                             StorageError, StorageUnavailable, WrongKeyError)
 from storage.factory import open_store
 from storage.links import content_disposition
-from storage.port import ObjectInfo, ObjectReader, ObjectStore, RetentionMode, SweepCandidate
+from storage.port import NamedObject, ObjectInfo, ObjectReader, ObjectStore, RetentionMode, SweepCandidate
 from storage.rotation import rotate_keys
 from storage.sweep import SweepReport, sweep_orphans
 
 __all__ = [
     "ConfigurationError", "ExpiredLinkError", "IntegrityError", "InvalidArgument", "InvalidKey", "InvalidLinkError",
-    "KeyRing", "LegalHoldError", "LinkError", "LinkNotAllowed", "MissingKeyError", "ObjectInfo", "ObjectLockedError",
+    "KeyRing", "LegalHoldError", "LinkError", "LinkNotAllowed", "MissingKeyError", "NamedObject", "ObjectExists",
+    "ObjectInfo", "ObjectLockedError",
     "ObjectNotFound", "ObjectReader", "ObjectStore", "RetentionError", "RetentionMode", "RetentionShorteningError",
     "StorageError", "StorageUnavailable", "SweepCandidate", "SweepReport", "WrongKeyError", "content_disposition",
     "open_store", "rotate_keys", "sweep_orphans",

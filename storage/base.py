@@ -9,6 +9,7 @@ whole ``ObjectStore`` behaviour from this class.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import os
 import re
@@ -25,12 +26,12 @@ from typing import BinaryIO
 from storage.crypto import DataKey, KeyRing, decrypt_chunks, encrypted_size, read_header
 from storage.envelope import DataKeyRecord
 from storage.errors import (ConfigurationError, IntegrityError, InvalidArgument, LinkNotAllowed, MissingKeyError,
-                            ObjectNotFound, StorageError)
-from storage.keys import (DATA_KEYS_NAMESPACE, TOUCH_NAMESPACE, data_key_record, make_key, parse_key,
-                          record_owner, touch_record)
+                            ObjectExists, ObjectNotFound, StorageError)
+from storage.keys import (DATA_KEYS_NAMESPACE, TOUCH_NAMESPACE, check_name, check_prefix, data_key_record, make_key,
+                          parse_key, record_owner, touch_record)
 from storage.links import check_lifetime
 from storage.locks import (check_removable, normalise_until, parse_mode, retention_change_needed, utcnow)
-from storage.port import DEFAULT_CONTENT_TYPE, ObjectInfo, ObjectReader, RetentionMode, SweepCandidate
+from storage.port import DEFAULT_CONTENT_TYPE, NamedObject, ObjectInfo, ObjectReader, RetentionMode, SweepCandidate
 from storage.streams import CHUNK_SIZE, exact_chunks, verified_chunks
 
 _CONTENT_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]{1,127}/[A-Za-z0-9!#$&^_.+-]{1,127}(\s*;\s*[ -~]{1,200})?")
@@ -140,6 +141,20 @@ class BaseObjectStore(ABC):
 
     @abstractmethod
     def _remove_upload(self, candidate: SweepCandidate) -> None: ...
+
+    @abstractmethod
+    def _write_named(self, name: str, data: bytes, info: ObjectInfo) -> None:
+        """Store ``data`` as the named object ``name`` under ``info``'s compliance retention, in one
+        atomic write (``ObjectExists`` if the backend finds the name taken)."""
+
+    @abstractmethod
+    def _read_named(self, name: str) -> tuple[bytes, ObjectInfo, int] | None:
+        """(the first version's bytes, its info with the digest recorded at writing, the number of
+        versions held under the name), or None when there is none."""
+
+    @abstractmethod
+    def _list_named(self, prefix: str) -> Iterator[str]:
+        """Names starting with ``prefix``, sorted, including those hidden by a delete marker."""
 
     def _mutation_lock(self) -> AbstractContextManager[object]:
         """Serialises check-then-act sequences (lock state, publish) where the backend does not."""
@@ -272,6 +287,40 @@ class BaseObjectStore(ABC):
         except ObjectNotFound:
             return False
         return True
+
+    # ---------------------------------------------------------------- named objects
+    def put_named(self, name: str, data: bytes, *, retain_until: datetime,
+                  content_type: str = "application/json") -> ObjectInfo:
+        check_name(name)
+        check_content_type(content_type)
+        if not isinstance(data, bytes):
+            raise InvalidArgument("a named object's content must be bytes")
+        until = normalise_until(retain_until, self._now())
+        self._ready()
+        info = ObjectInfo(key=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data), created_at=self._now(),
+                          content_type=content_type, encrypted=False, retain_until=until,
+                          retention_mode=RetentionMode.COMPLIANCE)
+        with self._mutation_lock():
+            if self._read_named(name) is not None:
+                raise ObjectExists(name)
+            self._write_named(name, data, info)
+        return info
+
+    def get_named(self, name: str) -> NamedObject:
+        check_name(name)
+        self._ready()
+        found = self._read_named(name)
+        if found is None:
+            raise ObjectNotFound(name)
+        data, info, versions = found
+        if hashlib.sha256(data).hexdigest() != info.sha256 or len(data) != info.size:
+            raise IntegrityError(f"{name}: the stored bytes do not match the digest recorded when it was written")
+        return NamedObject(name, data, info, versions)
+
+    def list_named(self, prefix: str = "") -> Iterator[str]:
+        check_prefix(prefix)
+        self._ready()
+        return self._list_named(prefix)
 
     # ---------------------------------------------------------------- deleting and locking
     def delete(self, key: str) -> None:

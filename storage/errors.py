@@ -51,6 +51,13 @@ class ObjectLockedError(StorageError, PermissionError):
         self.legal_hold = legal_hold
 
 
+class ObjectExists(ObjectLockedError):
+    """A write-once named object already exists under this name: it is never replaced."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} already exists (named objects are write-once)", name)
+
+
 class RetentionError(ObjectLockedError):
     """The object's retention period has not expired yet."""
 

@@ -21,6 +21,7 @@ PLAIN_PREFIX = "sha256/"
 ENCRYPTED_PREFIX = "enc/sha256/"
 CONTENT_PREFIXES = (PLAIN_PREFIX, ENCRYPTED_PREFIX)
 DATA_KEYS_NAMESPACE = "keys/"
+NAMED_NAMESPACE = "named/"  # write-once objects under a chosen name (see ``check_name``)
 TOUCH_NAMESPACE = "touch/"
 
 _KEY = re.compile(r"(enc/)?sha256/([0-9a-f]{2})/([0-9a-f]{64})")
@@ -93,4 +94,16 @@ def check_record_name(name: str) -> str:
     """``name`` if it is a record name this library writes (they also become file paths)."""
     if record_owner(name) is None:
         raise InvalidKey(f"{name!r} is not a record name")
+    return name
+
+
+_NAME = re.compile(r"[a-z0-9]+(?:/[a-z0-9][a-z0-9._-]*)+")
+
+
+def check_name(name: object) -> str:
+    """``name`` if it can name a write-once named object: at least two '/'-separated parts of
+    lowercase letters, digits, '.', '_' and '-' (no part starts with '.'), at most 200 characters,
+    e.g. ``audit/checkpoints/00000000000000000042.json``."""
+    if not isinstance(name, str) or len(name) > 200 or not _NAME.fullmatch(name):
+        raise InvalidKey(f"{name!r} is not an object name (e.g. audit/checkpoints/42.json)")
     return name

@@ -6,6 +6,8 @@ Layout under ``root``::
     meta/<key>.json      sidecar: digest, sizes, content type, creation time, retention, legal hold
     keys/<key>/<dek id>  wrapped data keys of encrypted objects
     touch/<key>          time of the last re-put of existing content (protects it from a sweep)
+    named/<name>         write-once named objects (read-only), created with link() so never replaced
+    named-meta/<name>.json  their digest, size, content type, creation time and retention
     tmp/                 uploads in progress (a crash leaves them here; the sweep removes them)
     .lock                flock serialising lock-state changes, deletes and publishes across processes
 
@@ -31,9 +33,9 @@ from typing import BinaryIO
 
 from storage.base import BaseObjectStore, Head, NewObject, Staged
 from storage.crypto import DataKey, KeyRing, plain_size, read_header
-from storage.errors import (ConfigurationError, IntegrityError, InvalidKey, InvalidLinkError, ObjectNotFound,
-                            StorageError, StorageUnavailable)
-from storage.keys import check_prefix, check_record_name, is_key, parse_key
+from storage.errors import (ConfigurationError, IntegrityError, InvalidKey, InvalidLinkError, ObjectExists,
+                            ObjectNotFound, StorageError, StorageUnavailable)
+from storage.keys import check_name, check_prefix, check_record_name, is_key, parse_key
 from storage.links import LinkSigner
 from storage.port import DEFAULT_CONTENT_TYPE, ObjectInfo, RetentionMode, SweepCandidate
 from storage.streams import CHUNK_SIZE, Digest, exact_chunks
@@ -248,6 +250,61 @@ class LocalObjectStore(BaseObjectStore):
                         yield name, _mtime(entry.stat(follow_symlinks=False))
 
         yield from walk(start, f"{head}/" if head else "")
+
+    # ---------------------------------------------------------------- named objects
+    def _named_path(self, name: str) -> Path:
+        return self.root / "named" / check_name(name)
+
+    def _named_meta_path(self, name: str) -> Path:
+        return self.root / "named-meta" / f"{check_name(name)}.json"
+
+    def _write_named(self, name: str, data: bytes, info: ObjectInfo) -> None:
+        meta = {"sha256": info.sha256, "size": info.size, "content_type": info.content_type,
+                "created_at": info.created_at.isoformat(),
+                "retain_until": info.retain_until.isoformat() if info.retain_until else None,
+                "retention_mode": info.retention_mode.value if info.retention_mode else None}
+        final = self._named_path(name)
+        if final.exists():
+            raise ObjectExists(name)
+        self._write_atomic(self._named_meta_path(name), json.dumps(meta, sort_keys=True).encode())
+        tmp = self._tmp_path()
+        try:
+            with _fs_errors(f"write {name}"):
+                with open(tmp, "xb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.chmod(tmp, 0o444)
+                final.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(tmp, final)  # never replaces: the first writer wins
+                except FileExistsError:
+                    raise ObjectExists(name) from None
+                _fsync_dir(final.parent)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _read_named(self, name: str) -> tuple[bytes, ObjectInfo, int] | None:
+        try:
+            data = self._named_path(name).read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            m = json.loads(self._named_meta_path(name).read_bytes())
+            info = ObjectInfo(
+                key=name, sha256=str(m["sha256"]), size=int(m["size"]), content_type=str(m["content_type"]),
+                created_at=datetime.fromisoformat(m["created_at"]), encrypted=False,
+                retain_until=datetime.fromisoformat(m["retain_until"]) if m.get("retain_until") else None,
+                retention_mode=RetentionMode(m["retention_mode"]) if m.get("retention_mode") else None)
+        except FileNotFoundError:
+            raise IntegrityError(f"{name}: its metadata is missing (removed outside this library)") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise IntegrityError(f"the metadata of {name} is unreadable ({type(exc).__name__})") from None
+        return data, info, 1
+
+    def _list_named(self, prefix: str) -> Iterator[str]:
+        for name, _ in self._walk(self.root / "named", prefix):
+            yield name
 
     # ---------------------------------------------------------------- deleting and locking
     def _delete_content(self, key: str) -> None:

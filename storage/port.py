@@ -43,6 +43,19 @@ class ObjectInfo:
         return self.legal_hold or self.retained(now)
 
 
+@dataclass(frozen=True)
+class NamedObject:
+    """A write-once named object: its content (verified against the digest recorded when it was
+    written), its info (``info.key`` is the name) and how many versions the backend holds under
+    the name. More than one means someone wrote over it outside this library; the content is
+    always the *first* version, the one written under retention."""
+
+    name: str
+    data: bytes
+    info: ObjectInfo
+    versions: int = 1
+
+
 class ObjectReader(ChunkReader):
     """A verified stream of an object's (decrypted) content; ``info`` describes it. Reading raises
     ``IntegrityError`` at the latest instead of the last chunk. Close it (or use ``with``)."""
@@ -88,6 +101,19 @@ class ObjectStore(Protocol):
 
     def list(self, prefix: str = "") -> Iterator[str]:
         """Keys of the stored objects (content only, no internal records), optionally by key prefix."""
+
+    def put_named(self, name: str, data: bytes, *, retain_until: datetime,
+                  content_type: str = "application/json") -> ObjectInfo:
+        """Write a small write-once object under ``name`` (``storage.keys.check_name``) with
+        compliance retention until ``retain_until``; ``ObjectExists`` if the name is taken (it is
+        never replaced). For records whose names readers must find without a database (``list_named``)."""
+
+    def get_named(self, name: str) -> NamedObject:
+        """The first content written under ``name``, verified; ``ObjectNotFound`` if none."""
+
+    def list_named(self, prefix: str = "") -> Iterator[str]:
+        """Names of the named objects starting with ``prefix``, sorted; also those a later delete
+        (an S3 delete marker) hides, since their first version is still there."""
 
     def delete(self, key: str) -> None:
         """Remove the object, all its backend versions and its key records; ``RetentionError`` /

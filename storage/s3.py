@@ -15,8 +15,10 @@ before calling the server, because some servers (moto) do not enforce all of the
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import email.utils
+import hashlib
 import io
 import tempfile
 import urllib.parse
@@ -30,13 +32,15 @@ import urllib3
 from minio import Minio
 from minio.commonconfig import COMPLIANCE, GOVERNANCE
 from minio.error import InvalidResponseError, S3Error, ServerError
+from minio.helpers import genheaders
 from minio.retention import Retention
 
 from storage.base import BaseObjectStore, Head, NewObject, Staged
 from storage.crypto import DataKey, KeyRing
 from storage.errors import (ConfigurationError, IntegrityError, InvalidArgument, ObjectNotFound, RetentionError,
                             StorageError, StorageUnavailable)
-from storage.keys import CONTENT_PREFIXES, check_prefix, check_record_name, is_key, parse_key
+from storage.keys import (CONTENT_PREFIXES, NAMED_NAMESPACE, check_name, check_prefix, check_record_name, is_key,
+                          parse_key)
 from storage.links import content_disposition
 from storage.port import DEFAULT_CONTENT_TYPE, ObjectInfo, RetentionMode, SweepCandidate
 from storage.streams import CHUNK_SIZE, ChunkReader, Digest, VerifiedSource, exact_chunks, is_seekable
@@ -111,18 +115,24 @@ class _ResponseStream(io.RawIOBase):
             super().close()
 
 
-def _headers_info(key: str, headers: Mapping[str, str], stored_size: int) -> ObjectInfo:
-    parsed = parse_key(key)
+def _headers_info(key: str, headers: Mapping[str, str], stored_size: int, *, named: bool = False) -> ObjectInfo:
+    """The ObjectInfo of a content object (digest from its key) or, ``named``, of a named object
+    (digest from the metadata written with it)."""
     size = headers.get(META + "size")
     modified = email.utils.parsedate_to_datetime(headers["last-modified"]) if headers.get("last-modified") else None
     until = headers.get("x-amz-object-lock-retain-until-date")
     mode = headers.get("x-amz-object-lock-mode")
     try:
+        if named:
+            digest, encrypted = headers.get(META + "sha256", ""), False
+        else:
+            parsed = parse_key(key)
+            digest, encrypted = parsed.digest, parsed.encrypted
         return ObjectInfo(
-            key=key, sha256=parsed.digest, size=int(size) if size is not None else stored_size,
+            key=key, sha256=digest, size=int(size) if size is not None else stored_size,
             created_at=modified or datetime.fromtimestamp(0, timezone.utc),
             content_type=headers.get(META + "content-type") or headers.get("content-type") or DEFAULT_CONTENT_TYPE,
-            encrypted=parsed.encrypted,
+            encrypted=encrypted,
             retain_until=datetime.fromisoformat(until.replace("Z", "+00:00")) if until else None,
             retention_mode=RetentionMode(mode.lower()) if mode else None,
             legal_hold=headers.get("x-amz-object-lock-legal-hold", "").upper() == "ON")
@@ -290,6 +300,41 @@ class S3ObjectStore(BaseObjectStore):
             for o in _listing(self.client.list_objects(self.bucket, prefix=start, recursive=True), "list objects"):
                 if is_key(o.object_name) and o.object_name.startswith(prefix):
                     yield o.object_name
+
+    # ---------------------------------------------------------------- named objects
+    def _write_named(self, name: str, data: bytes, info: ObjectInfo) -> None:
+        assert info.retain_until is not None
+        headers = genheaders({"docsvc-sha256": info.sha256, "docsvc-size": str(info.size),
+                              "docsvc-content-type": info.content_type, "Content-Type": info.content_type},
+                             None, None, Retention(COMPLIANCE, info.retain_until), False)
+        headers["Content-MD5"] = base64.b64encode(hashlib.md5(data).digest()).decode()  # S3 requires it with retention headers
+        with _s3_errors("write", name):  # one PUT: the object never exists without its retention
+            self.client._put_object(self.bucket, NAMED_NAMESPACE + check_name(name), data, headers)
+
+    def _named_versions(self, prefix: str) -> Sequence[Any]:
+        with _s3_errors("list", prefix):
+            return [o for o in self.client.list_objects(self.bucket, prefix=prefix, recursive=True,
+                                                        include_version=True) if not o.is_delete_marker]
+
+    def _read_named(self, name: str) -> tuple[bytes, ObjectInfo, int] | None:
+        object_name = NAMED_NAMESPACE + check_name(name)
+        versions = [v for v in self._named_versions(object_name) if v.object_name == object_name]
+        if not versions:
+            return None
+        first = min(enumerate(versions), key=lambda iv: (iv[1].last_modified, -iv[0]))[1]  # newest are listed first
+        with _s3_errors("read", name):
+            response = self.client.get_object(self.bucket, object_name, version_id=first.version_id)
+            try:
+                data = response.read()
+                info = _headers_info(name, response.headers, len(data), named=True)
+            finally:
+                response.close()
+                response.release_conn()
+        return data, info, len(versions)
+
+    def _list_named(self, prefix: str) -> Iterator[str]:
+        names = {v.object_name[len(NAMED_NAMESPACE):] for v in self._named_versions(NAMED_NAMESPACE + prefix)}
+        yield from sorted(names)
 
     # ---------------------------------------------------------------- deleting and locking
     def _delete_content(self, key: str) -> None:

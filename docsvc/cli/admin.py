@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from docsvc.cli import main
@@ -94,16 +96,51 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Check the hash chain; name every edited or deleted row. Exit status 1 when tampered."""
-    from docsvc.services import audit as audit_service
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+def audit_verify(as_json: bool) -> None:
+    """Check every row against the keyed chain and the signed checkpoints in the object store.
+
+    Exit status: 0 intact, 1 tampering found (the rows are named), 3 the check could not be
+    completed (object store unreachable)."""
+    from storage import StorageError
     c = container()
-    with c.db.read() as s:
-        report = audit_service.verify(s)
+    try:
+        result = c.audit_checkpoints.verify()
+    except StorageError as exc:
+        message = f"cannot verify the audit log: the object store holding the checkpoints is not usable: {exc}"
+        click.echo(json.dumps({"status": "unverified", "error": message}) if as_json else f"docsvc: {message}",
+                   err=not as_json)
+        raise SystemExit(3) from None
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        raise SystemExit(0 if result.ok else 1)
+    report = result.report
     for problem in report.problems:
-        click.echo(f"TAMPERED: {problem}")
+        click.echo(f"TAMPERED: {problem.message}")
+    latest = result.latest
+    if latest is None:
+        click.echo("no signed checkpoint yet: the rows are protected by the keyed chain only "
+                   "(run `docsvc audit checkpoint`)")
+    else:
+        click.echo(f"{len(result.checkpoints)} signed checkpoint(s); the latest covers rows 1-{latest.seq} "
+                   f"({latest.time.isoformat()})")
+    span = result.unanchored
+    if span is not None and latest is not None:
+        click.echo(f"rows {span[0]}-{span[1]} are after the latest checkpoint: verified by the keyed chain only")
     if report.ok:
         click.echo(f"audit log intact: {report.checked} events verified")
     else:
         click.echo(f"audit log TAMPERED: {len(report.problems)} problem(s) in {report.checked} events", err=True)
         raise SystemExit(1)
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Write a signed, time-stamped checkpoint of the chain's head now (the periodic task does it
+    every 10 minutes). Exit status 1 when the rows since the last checkpoint do not verify."""
+    checkpoint = container().audit_checkpoints.create()
+    if checkpoint is None:
+        click.echo("no new audit events since the latest checkpoint: nothing to do")
+    else:
+        click.echo(f"checkpoint written: rows 1-{checkpoint.seq} ({checkpoint.count} events), "
+                   f"{checkpoint.time.isoformat()}, {checkpoint.name}")

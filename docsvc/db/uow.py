@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -19,10 +19,13 @@ class Database:
     """Owns the engine and opens sessions. ``write()`` and ``read()`` are the only entry points
     (``shared_read()`` lets the ``read()`` calls of one page share a transaction)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, session_info: Mapping[str, object] | None = None) -> None:
+        """``session_info`` is copied into every session's ``info`` (e.g. the audit keys that
+        ``docsvc.services.audit.record`` needs, so no use case has to pass them along)."""
         self.engine = engine
-        self._writer = sessionmaker(bind=engine, expire_on_commit=False)
-        self._reader = sessionmaker(bind=engine.execution_options(readonly=True), expire_on_commit=False)
+        info = dict(session_info or {})
+        self._writer = sessionmaker(bind=engine, expire_on_commit=False, info=info)
+        self._reader = sessionmaker(bind=engine.execution_options(readonly=True), expire_on_commit=False, info=info)
         self._shared: ContextVar[Session | None] = ContextVar(f"docsvc_shared_read_{id(self)}", default=None)
 
     @property

@@ -30,6 +30,8 @@ from docsvc.settings import Settings
 log = logging.getLogger("docsvc.signatures")
 
 MIN_PIN_LENGTH = 6
+#: Common name of the certificate that signs audit checkpoints (verification requires it).
+AUDIT_CHECKPOINT_SIGNER = "docsvc audit checkpoints"
 
 
 class SigningFailed(DomainError):
@@ -248,6 +250,40 @@ class SignatureService:
             raise SigningFailed(f"the organisation's signing key cannot be used: {exc.message}",
                                 "organisation_key_unavailable", 503) from None
         return Signer(key, agency.name, seal)
+
+    # ------------------------------------------------------------ audit checkpoints
+    def audit_checkpoint_key(self) -> Any:
+        """The service's own key that signs audit checkpoints: a PKCS#12 under keys/audit-checkpoints issued by
+        the internal CA (common name :data:`AUDIT_CHECKPOINT_SIGNER`), whose PIN the service
+        keeps; a new one is issued when none is usable (first use, expiry)."""
+        from signing.errors import SigningError
+        pin = secrets_store.audit_checkpoint_pin(self.settings)
+        folder = self.keys_dir / "audit-checkpoints"
+        for path in sorted(folder.glob("checkpoints-*.p12"), key=lambda p: p.stat().st_mtime, reverse=True):
+            try:
+                return self.keyring.pkcs12(path, pin)
+            except SigningError as exc:
+                log.info("audit checkpoint key %s not usable (%s): issuing a new one", path.name, exc)
+                break
+        p12, issued = self.ca.issue_pkcs12("organisation", AUDIT_CHECKPOINT_SIGNER, pin)
+        path = self._write_key_file("audit-checkpoints", f"checkpoints-{issued.serial_hex}.p12", p12)
+        return self._load(lambda: self.keyring.pkcs12(path, pin))
+
+    def sign_detached(self, data: bytes) -> bytes:
+        """A detached CMS signature of ``data`` by the checkpoint key, time-stamped by the
+        configured TSA (``DOCSVC_TSA_URL``; the internal one in-process)."""
+        from signing.detached import sign_detached
+        from signing.errors import SigningError
+        try:
+            return sign_detached(data, self.audit_checkpoint_key(), timestamper=self.settings.effective_tsa_url,
+                                 trust=self.trust)
+        except SigningError as exc:
+            raise as_domain_error(exc) from None
+
+    def verify_detached(self, data: bytes, signature: bytes, moment: datetime | None = None) -> Any:
+        """The :class:`signing.detached.DetachedVerdict` of a signature made by ``sign_detached``."""
+        from signing.detached import verify_detached
+        return verify_detached(data, signature, self.trust, moment=moment)
 
     # ------------------------------------------------------------ sign / validate
     def sign(self, pdf: bytes, signer: Signer, appearance: Any, *, certify: bool = False,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from docsvc.tasks.app import PERIODIC, celery_app, task_container
+
+log = logging.getLogger("docsvc.tasks")
 
 
 @celery_app.task(name="docsvc.ping")
@@ -76,6 +79,27 @@ PERIODIC["delegation-readers"] = ("docsvc.delegation_readers", timedelta(minutes
 PERIODIC["deadline-sweep"] = ("docsvc.deadline_sweep", timedelta(hours=1))
 PERIODIC["orphan-sweep"] = ("docsvc.orphan_sweep", timedelta(hours=6))
 PERIODIC["ltv-refresh"] = ("docsvc.ltv_refresh", timedelta(days=1))
+
+
+@celery_app.task(name="docsvc.audit_checkpoint")
+def audit_checkpoint() -> dict:
+    """Sign and time-stamp the audit chain's head into the object store (under compliance
+    retention), if it moved. A chain that does not verify is logged as an error, not anchored."""
+    from docsvc.errors import DomainError
+    from docsvc.services.audit_checkpoints import ChainBroken
+    try:
+        checkpoint = task_container().audit_checkpoints.create()
+    except ChainBroken as exc:
+        log.error("audit checkpoint refused: %s", exc.message)
+        return {"written": False, "problems": [p.to_dict() for p in exc.problems]}
+    except (DomainError, ConnectionError) as exc:  # no internal CA yet, TSA or store down: the next run retries
+        message = exc.message if isinstance(exc, DomainError) else str(exc)
+        log.warning("audit checkpoint not written: %s", message)
+        return {"written": False, "error": message}
+    return {"written": checkpoint is not None, "seq": checkpoint.seq if checkpoint else None}
+
+
+PERIODIC["audit-checkpoint"] = ("docsvc.audit_checkpoint", timedelta(minutes=10))
 
 
 # ---------------------------------------------------------------- dossiers and archives

@@ -41,7 +41,7 @@ def _drop_guards(container) -> None:  # type: ignore[no-untyped-def]
 def test_intact_chain_verifies(container, settings) -> None:  # type: ignore[no-untyped-def]
     _events(container, 5)
     with container.db.read() as s:
-        report = audit.verify(s)
+        report = audit.verify(s, container.audit_keys)
     assert report.ok and report.checked == 5
     result = _cli_verify(settings)
     assert result.returncode == 0, result.stderr
@@ -73,10 +73,10 @@ def test_edit_with_recomputed_hash_breaks_the_next_link(container) -> None:  # t
     with container.db.write() as s:
         ev = s.get(audit.AuditEvent, 2)
         ev.outcome = "denied"
-        ev.hash = audit.event_hash(ev)  # a careful forger recomputes the row's own hash...
+        ev.hash = audit.event_hash(ev, container.audit_keys)  # a careful forger recomputes the row's own hash...
     with container.db.read() as s:
-        report = audit.verify(s)
-    assert any("row 3: previous-hash link broken" in p for p in report.problems), report.problems
+        report = audit.verify(s, container.audit_keys)
+    assert any("row 3: previous-hash link broken" in p.message for p in report.problems), report.problems
 
 
 def test_deleted_rows_are_named(container, settings) -> None:  # type: ignore[no-untyped-def]
@@ -97,4 +97,4 @@ def test_failed_use_case_leaves_no_success_event(container) -> None:  # type: ig
             audit.record(s, actor=None, action="doomed", object_type="thing")
             raise RuntimeError("use case failed after auditing")
     with container.db.read() as s:
-        assert audit.verify(s).checked == 0
+        assert audit.verify(s, container.audit_keys).checked == 0

@@ -61,7 +61,7 @@ def test_environment_names_match_the_settings() -> None:
         docsvc_vars = {k for k in env if k.startswith(PREFIX)}
         assert docsvc_vars <= known, docsvc_vars - known
         for required in ("DOCSVC_DATABASE_URL", "DOCSVC_STORAGE_URL", "DOCSVC_S3_ENDPOINT", "DOCSVC_SEARCH_URL",
-                         "DOCSVC_BROKER_URL", "DOCSVC_SECRET_KEY", "DOCSVC_ENCRYPTION_KEYS"):
+                         "DOCSVC_BROKER_URL", "DOCSVC_SECRET_KEY", "DOCSVC_ENCRYPTION_KEYS", "DOCSVC_AUDIT_KEY"):
             assert required in env, (name, required)
         assert env["DOCSVC_DATABASE_URL"].startswith("postgresql+psycopg://") and "@postgres:5432/" in env[
             "DOCSVC_DATABASE_URL"]

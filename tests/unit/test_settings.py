@@ -69,6 +69,10 @@ def test_login_limit_settings() -> None:
     ({"DOCSVC_LOGIN_RATE_PER_ADDRESS": "1/minute;2/hour"}, "DOCSVC_LOGIN_RATE_PER_ADDRESS", "per minute"),
     ({"DOCSVC_RATELIMIT_STORAGE_URL": "memcached://x"}, "DOCSVC_RATELIMIT_STORAGE_URL", "redis://"),
     ({"DOCSVC_TRUSTED_PROXY_HOPS": "-1"}, "DOCSVC_TRUSTED_PROXY_HOPS", "zero or more"),
+    ({"DOCSVC_ENVIRONMENT": "production", "DOCSVC_SECRET_KEY": "s" * 48,
+      "DOCSVC_ENCRYPTION_KEYS": "k1:" + base64.b64encode(b"k" * 32).decode()}, "DOCSVC_AUDIT_KEY", "production"),
+    ({"DOCSVC_AUDIT_KEY": "a1:" + base64.b64encode(b"short").decode()}, "DOCSVC_AUDIT_KEY", "32 bytes"),
+    ({"DOCSVC_AUDIT_CHECKPOINT_RETENTION_YEARS": "0"}, "DOCSVC_AUDIT_CHECKPOINT_RETENTION_YEARS", "positive"),
     ({"DOCSVC_DATABSE_URL": "sqlite:///x"}, "DOCSVC_DATABSE_URL", "unknown setting"),
 ])
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str, fragment: str) -> None:

@@ -2,7 +2,7 @@
 
 from docsvc.db.models.archives import (ArchiveTransfer, DisposalItem, DisposalList, Dossier, DossierDocument,
                                        DossierPlan, LegalHold, ObjectLock, RetentionPeriod, SecrecyDecision)
-from docsvc.db.models.audit import AuditEvent, AuditHead
+from docsvc.db.models.audit import AuditCheckpoint, AuditEvent, AuditHead
 from docsvc.db.models.documents import (Document, DocumentFile, DocumentGrant, DocumentLink, DocumentReader,
                                         DocumentType, OutboxItem, RegisterCounter, RegisterEntry)
 from docsvc.db.models.identity import ApiToken, Organisation, User, UserRole, UserUnit
@@ -14,7 +14,7 @@ __all__ = [
     "AgencyCalendarDay",
     "ArchiveTransfer", "DisposalItem", "DisposalList", "Dossier", "DossierDocument", "DossierPlan", "LegalHold",
     "ObjectLock", "RetentionPeriod", "SecrecyDecision",
-    "ApiToken", "Assignment", "AuditEvent", "AuditHead", "CalendarDay", "ChainDecision", "ChainInstance",
+    "ApiToken", "Assignment", "AuditCheckpoint", "AuditEvent", "AuditHead", "CalendarDay", "ChainDecision", "ChainInstance",
     "ChainStep", "ChainTemplate", "Delegation", "Document", "DocumentFile", "DocumentGrant", "DocumentLink",
     "DocumentReader", "DocumentType", "Notification", "Organisation", "OutboxItem", "ProgressUpdate",
     "Recipient", "RegisterCounter", "RegisterEntry", "SigningKey", "User", "UserRole", "UserUnit",

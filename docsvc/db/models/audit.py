@@ -14,8 +14,10 @@ from docsvc.db.base import Base
 class AuditEvent(Base):
     """One event: who did what to which object, when, from where, and with what outcome.
 
-    ``hash`` = SHA-256 over the canonical form of the row including ``prev_hash`` (the previous
-    row's hash), so editing or deleting any row breaks the chain at that row.
+    ``hash`` = HMAC-SHA256 under the audit key ``key_id`` over the previous row's hash and the
+    canonical form of the row, so editing or deleting any row breaks the chain at that row and only
+    the holder of the key (kept outside the database) can recompute it. Rows written before the
+    keyed chain have ``key_id`` NULL and a plain SHA-256 (legacy, see ``docsvc.services.audit``).
     """
 
     __tablename__ = "audit_events"
@@ -38,6 +40,7 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditHead(Base):
@@ -53,3 +56,21 @@ class AuditHead(Base):
     last_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
                                           default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """A signed, time-stamped checkpoint of the chain (head seq and hash, row count, time).
+
+    The authoritative copy is the object ``object_name`` in the object store, under compliance
+    retention; this row only finds the latest one quickly. Verification lists the store itself.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                     primary_key=True, autoincrement=False)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    created_at: Mapped[datetime] = mapped_column()
+    object_name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))

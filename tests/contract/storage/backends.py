@@ -97,7 +97,7 @@ class LocalBackend(Backend):
         return {"url_secret": URL_SECRET, "base_url": "https://docsvc.example"}
 
     def _path(self, name: str) -> Path:
-        return self.root / ("objects/" + name if not name.startswith(("keys/", "touch/")) else name)
+        return self.root / ("objects/" + name if not name.startswith(("keys/", "touch/", "named/")) else name)
 
     def raw_bytes(self, name: str) -> bytes:
         return self._path(name).read_bytes()
