@@ -73,6 +73,13 @@ class Settings:
     holidays: str = ""  # extra non-working days "YYYY-MM-DD,..." on top of the built-in calendar
     log_level: str = "INFO"
     outbox_lease_seconds: int = 120  # a worker that dies mid-item leaves it to others after this long
+    outbox_max_failures: int = 3  # failures of an item's own work before it is quarantined
+    extract_cpu_seconds: int = 60  # CPU time of one text extraction (child process, OCR included)
+    extract_memory_mb: int = 1024  # address space of the extraction process and its OCR tools
+    extract_max_pages: int = 2000  # a PDF declaring more pages is not extracted
+    extract_max_ocr_pages: int = 50  # scanned pages read by OCR per document
+    extract_max_text_mb: int = 5  # extracted text kept per document (millions of characters)
+    idempotency_hours: int = 24  # how long an Idempotency-Key is remembered
     environment: str = "development"  # "production" refuses generated secrets
 
     # ---------------------------------------------------------------- derived values

@@ -44,9 +44,9 @@ def worker(beat: bool, concurrency: int) -> None:
     require_backends(c)
     use_container(c)
     if c.settings.broker_is_embedded:
-        from docsvc.tasks.embedded import EmbeddedScheduler
+        from docsvc.tasks.embedded import EmbeddedWorker
         click.echo("worker: no DOCSVC_BROKER_URL: running periodic tasks in this process (Ctrl-C stops)")
-        scheduler = EmbeddedScheduler()
+        scheduler = EmbeddedWorker()
         scheduler.start()
         try:
             scheduler.join()
