@@ -292,7 +292,7 @@ class Container:
 
     def _check_broker(self) -> str:
         if self.settings.broker_is_embedded:
-            return "embedded (tasks run in-process)"
+            return "embedded (background thread of the serving process)"
         from kombu import Connection
         with Connection(self.settings.broker_url, connect_timeout=3) as conn:
             conn.ensure_connection(max_retries=1, timeout=3)

@@ -31,6 +31,20 @@ def apply_limits(cpu_seconds: int, memory_mb: int) -> None:
     _limit(resource.RLIMIT_CORE, 0, 0)
 
 
+def die_with_parent(parent_pid: int) -> None:
+    """Linux: be killed when the process that started us dies (a worker killed mid-task must not
+    leave its extraction running); exit at once if it is already gone."""
+    import ctypes
+    import os
+    import signal
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the CPU-time limit still ends us
+        pass
+    if os.getppid() != parent_pid:
+        raise SystemExit(1)
+
+
 def declared_pages(data: bytes) -> int | None:
     """Page count the PDF declares in its page tree root (cheap: no page is loaded)."""
     import io
@@ -74,6 +88,7 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> int:
     request = json.loads(sys.stdin.readline())
+    die_with_parent(int(request["parent_pid"]))
     apply_limits(int(request["limits"]["cpu_seconds"]), int(request["limits"]["memory_mb"]))
     try:
         answer = handle(request)

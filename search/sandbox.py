@@ -48,7 +48,7 @@ def extract_isolated(data: bytes, content_type: str, *, limits: ExtractionLimits
     process. Raises :class:`ExtractionLimitExceeded` when a limit is hit, :class:`OcrUnavailable`
     when OCR tools are missing, :class:`ExtractionError` for unreadable files."""
     wall = limits.effective_wall()
-    request = {"content_type": content_type, "ocr": ocr, "lang": lang,
+    request = {"content_type": content_type, "ocr": ocr, "lang": lang, "parent_pid": os.getpid(),
                "limits": {**asdict(limits), "wall_seconds": wall}}
     with tempfile.TemporaryDirectory(prefix="docsvc-extract-") as tmp:
         path = Path(tmp) / "input"

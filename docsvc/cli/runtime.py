@@ -38,7 +38,7 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
 @click.option("--beat/--no-beat", default=False, help="also schedule periodic tasks in this worker")
 @click.option("--concurrency", default=2, show_default=True, type=int)
 def worker(beat: bool, concurrency: int) -> None:
-    """Run a Celery worker (needs DOCSVC_BROKER_URL; without it, periodic tasks run in-process)."""
+    """Run a Celery worker (needs DOCSVC_BROKER_URL; without it, this process runs the periodic tasks)."""
     from docsvc.tasks.app import celery_app, use_container
     c = container()
     require_backends(c)

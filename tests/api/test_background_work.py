@@ -275,3 +275,24 @@ def test_openapi_documents_the_idempotency_key(client) -> None:  # type: ignore[
     params = spec["paths"]["/api/v1/documents"]["post"]["parameters"]
     assert [(p["name"], p["in"]) for p in params] == [("Idempotency-Key", "header")]
     assert "422" in spec["paths"]["/api/v1/documents"]["post"]["responses"]
+
+
+def test_the_quarantine_page_lists_and_releases(api, container, client) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import PageClient, page_text
+    doc = created(upload(api.as_user("vanthu"), file=many_pages_pdf(25)))
+    for _ in range(2):
+        _make_due(container)
+        container.indexing.drain_all()
+    [item] = [i for i in _items(container, doc["id"]) if i.quarantined_at is not None]
+    clerk_page = PageClient(client)
+    clerk_page.login("vanthu", api.password)
+    assert 'data-text-state="quarantined"' in clerk_page.get(f"/documents/{doc['id']}").get_data(as_text=True)
+    assert clerk_page.get("/admin/quarantine").status_code == 403
+    admin = PageClient(client.application.test_client())
+    admin.login("quantri", api.password)
+    listed = admin.get("/admin/quarantine").get_data(as_text=True)
+    assert f'data-quarantine="{item.id}"' in listed and "25 pages; the limit is 20" in listed
+    r = admin.post(f"/admin/quarantine/{item.id}/release")
+    assert r.status_code == 303
+    assert f'data-quarantine="{item.id}"' not in admin.get("/admin/quarantine").get_data(as_text=True)
+    assert "Không có công việc nào bị cách ly" in page_text(admin.get("/admin/quarantine"))
