@@ -25,16 +25,15 @@ def request_fingerprint() -> str:
             digest.update(len(data).to_bytes(8, "big") + data)
 
     part(request.method, request.path, request.query_string)
-    for name in sorted(request.form):
-        for value in request.form.getlist(name):
-            part("form", name, value)
-    for name in sorted(request.files):
-        for upload in request.files.getlist(name):
-            content = hashlib.sha256()
-            for chunk in iter(lambda: upload.stream.read(1 << 20), b""):
-                content.update(chunk)
-            upload.stream.seek(0)
-            part("file", name, upload.filename or "", content.digest())
+    by_name = lambda item: str(item[0])  # noqa: E731 - stable: repeated fields keep their order
+    for name, value in sorted(request.form.items(multi=True), key=by_name):
+        part("form", str(name), str(value))
+    for name, upload in sorted(request.files.items(multi=True), key=by_name):
+        content = hashlib.sha256()
+        for chunk in iter(lambda: upload.stream.read(1 << 20), b""):
+            content.update(chunk)
+        upload.stream.seek(0)
+        part("file", str(name), upload.filename or "", content.digest())
     if request.is_json or (request.data and not request.files):
         part("body", request.get_data(cache=True))
     return digest.hexdigest()
