@@ -96,7 +96,8 @@ def test_kicks_coalesce() -> None:
     assert board.take() == ["docsvc.drain_outbox"] and board.take() == []
 
 
-def test_a_bomb_is_quarantined_after_n_failures_without_blocking_a_normal_upload(api, container) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("settings_overrides", [{"extract_cpu_seconds": 2, "outbox_max_failures": 2}])
+def test_a_bomb_is_quarantined_after_n_failures_without_blocking_a_normal_upload(api, container, settings_overrides) -> None:  # type: ignore[no-untyped-def]
     from docsvc.tasks.embedded import KICKS, EmbeddedWorker
     clerk = api.as_user("vanthu")
     KICKS.take()
@@ -116,7 +117,8 @@ def test_a_bomb_is_quarantined_after_n_failures_without_blocking_a_normal_upload
     finally:
         worker.stop()
         worker.join(20)
-    assert still_extracting and took < 1.0, took  # the upload did not wait for the bomb's extraction
+    # the upload answered while the bomb was being extracted (~2 s of CPU), without waiting for it
+    assert still_extracting and took < 1.5, took
     assert _text_state(clerk, normal["id"])["state"] in ("processing", "done")
     container.indexing.drain_all()
     for _ in range(3):  # retried until the limit of failures, then never again
