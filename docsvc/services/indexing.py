@@ -33,7 +33,7 @@ from docsvc.domain.access import actor_tokens
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor
 from docsvc.errors import BackendUnavailable
-from docsvc.services import outbox
+from docsvc.services import audit, outbox
 from docsvc.services.files import FileStore
 from docsvc.timeutil import to_vn
 
@@ -62,6 +62,15 @@ def _backend_down(exc: BaseException) -> bool:
     from search.errors import SearchUnavailable
     from storage.errors import StorageUnavailable
     return isinstance(exc, (SearchUnavailable, StorageUnavailable, BackendUnavailable))
+
+
+def _audit_quarantine(s: Session, item_id: int, key: str, failures: int, reason: str) -> None:
+    """The quarantine is a state change: an audit event of the system, in the document's agency."""
+    doc = s.get(Document, int(key)) if key.isdigit() else None
+    audit.record(s, actor=None, action="outbox.quarantine", object_type="outbox", object_id=item_id,
+                 outcome="failed", agency_id=doc.agency_id if doc is not None else None,
+                 details={"topic": outbox.INDEX, "document_id": doc.id if doc is not None else None,
+                          "failures": failures, "reason": reason[:500]})
 
 
 class IndexingService:
@@ -151,6 +160,8 @@ class IndexingService:
                     OutboxItem.lease_token.is_(None) if item.lease_token is None
                     else OutboxItem.lease_token == item.lease_token).values(**values)).rowcount == 1
                 key = item.key
+                if won and failures >= self.max_failures:
+                    _audit_quarantine(s, item.id, key, failures, LOST_LEASE)
             if not won:
                 continue  # another worker took it first
             if failures >= self.max_failures:
@@ -194,6 +205,7 @@ class IndexingService:
                 item.failures += 1
                 if item.failures >= self.max_failures:
                     item.quarantined_at = utcnow()
+                    _audit_quarantine(s, item.id, item.key, item.failures, item.last_error)
                     log.warning("outbox item %s (document %s) quarantined: %s", item_id, item.key, item.last_error)
                     return True
             item.next_attempt_at = utcnow() + outbox.backoff(item.failures if counts else item.attempts)

@@ -126,6 +126,9 @@ def test_a_bomb_is_quarantined_after_n_failures_without_blocking_a_normal_upload
         container.indexing.drain_all()
     [item] = [i for i in _items(container, bomb["id"]) if i.done_at is None]
     assert item.quarantined_at is not None and item.failures == 2 and "CPU time" in item.last_error
+    with container.db.read() as s:
+        event = s.execute(select(AuditEvent).where(AuditEvent.action == "outbox.quarantine")).scalar_one()
+        assert event.details["document_id"] == bomb["id"] and "CPU time" in event.details["reason"]
     state = _text_state(clerk, bomb["id"])
     assert state["state"] == "quarantined" and "CPU time" in state["reason"]
     assert _text_state(clerk, normal["id"])["state"] == "done" and normal["id"] in _found(clerk, "binhthuong")
@@ -206,6 +209,10 @@ def test_a_lost_lease_counts_as_a_failure_and_quarantines(api, container) -> Non
                 s.execute(update(OutboxItem).where(OutboxItem.key == str(doc["id"])).values(done_at=None))
     [item] = _items(container, doc["id"])
     assert item.quarantined_at is not None and item.failures == 2 and item.last_error == LOST_LEASE
+    with container.db.read() as s:
+        event = s.execute(select(AuditEvent).where(AuditEvent.action == "outbox.quarantine")).scalar_one()
+        assert event.object_id == str(item.id) and event.details["document_id"] == doc["id"]
+        assert event.outcome == "failed" and event.actor_name == "system"
 
 
 def _documents(container: Any) -> int:
