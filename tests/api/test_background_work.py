@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -305,3 +306,48 @@ def test_the_quarantine_page_lists_and_releases(api, container, client) -> None:
     assert r.status_code == 303
     assert f'data-quarantine="{item.id}"' not in admin.get("/admin/quarantine").get_data(as_text=True)
     assert "Không có công việc nào bị cách ly" in page_text(admin.get("/admin/quarantine"))
+
+
+def test_docsvc_serve_extracts_in_its_background_thread(settings, container, demo) -> None:  # type: ignore[no-untyped-def]
+    """The real server (gunicorn, embedded mode): the upload answers at once, the server's own
+    background thread extracts the text, no test code drains anything."""
+    import socket
+    import subprocess
+    import sys
+
+    import requests
+
+    from tests.helpers import settings_env, stop_process
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    embedded = replace(settings, broker_url="")  # no broker (the real databases, store and index if set)
+    server = subprocess.Popen([sys.executable, "-m", "docsvc", "serve", "--port", str(port), "--threads", "2"],
+                              env=settings_env(embedded), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                r = requests.post(f"{base}/auth/token", json={"username": "vanthu", "password": demo.password},
+                                  timeout=5)
+                break
+            except requests.ConnectionError:
+                assert server.poll() is None and time.monotonic() < deadline, "docsvc serve did not start"
+                time.sleep(0.2)
+        auth = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        form = {"direction": "incoming", "type": "QĐ", "subject": "Công văn chạy nền", "number_notation": "15/QĐ-UBND",
+                "issuing_body": "UBND tỉnh Lạng Sơn", "issued_date": "2026-11-20", "received_via": "paper"}
+        r = requests.post(f"{base}/documents", data=form, headers=auth, timeout=30,
+                          files={"file": ("van-ban.pdf", official_pdf("Chuỗi maychunen"), "application/pdf")})
+        assert r.status_code == 201, r.text
+        doc_id = r.json()["id"]
+        deadline = time.monotonic() + 30
+        while requests.get(f"{base}/documents/{doc_id}", headers=auth, timeout=5).json()["text"]["state"] != "done":
+            assert time.monotonic() < deadline, "the server's background thread did not extract the text"
+            time.sleep(0.2)
+        hits = requests.get(f"{base}/search", params={"q": "maychunen"}, headers=auth, timeout=5).json()["hits"]
+        assert [int(h["id"]) for h in hits] == [doc_id]
+    finally:
+        stop_process(server)
