@@ -61,3 +61,57 @@ def test_ocr_past_the_wall_clock_is_killed_with_its_process_group() -> None:
     with pytest.raises(ExtractionLimitExceeded, match="took more than"):
         extract_isolated(scanned_pdf(), "application/pdf", limits=ExtractionLimits(wall_seconds=0.3))
     assert time.monotonic() - started < 3
+
+
+def _extraction_children(parent_pid: int) -> list[int]:
+    from pathlib import Path
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            status = (proc / "status").read_text()
+        except (OSError, ValueError):
+            continue
+        ppid = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")), None)
+        if b"search.extract_worker" in cmdline and ppid == parent_pid:
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_extraction_dies_with_the_worker_that_started_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A worker killed mid-extraction (SIGKILL) must not leave its extraction running."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+    bomb = tmp_path / "bomb.pdf"
+    bomb.write_bytes(text_bomb_pdf(8))
+    script = ("import sys; from pathlib import Path; from search.sandbox import extract_isolated, ExtractionLimits; "
+              "extract_isolated(Path(sys.argv[1]).read_bytes(), 'application/pdf', limits=ExtractionLimits(cpu_seconds=60))")
+    worker = subprocess.Popen([sys.executable, "-c", script, str(bomb)], cwd=Path(__file__).parents[3])
+    children: list[int] = []
+    try:
+        deadline = time.monotonic() + 20
+        while not (children := _extraction_children(worker.pid)):
+            assert worker.poll() is None and time.monotonic() < deadline, "the extraction never started"
+            time.sleep(0.05)
+        time.sleep(1.0)  # the child has read its request and is extracting (the bomb takes ~25 s)
+        assert Path(f"/proc/{children[0]}").exists()
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{children[0]}").exists() and \
+                b"search.extract_worker" in Path(f"/proc/{children[0]}/cmdline").read_bytes():
+            assert time.monotonic() < deadline, "the extraction outlived its worker"
+            time.sleep(0.05)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        for pid in children:  # on failure, do not leave the extraction burning CPU
+            try:
+                if b"search.extract_worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
