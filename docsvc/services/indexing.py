@@ -64,13 +64,38 @@ def _backend_down(exc: BaseException) -> bool:
     return isinstance(exc, (SearchUnavailable, StorageUnavailable, BackendUnavailable))
 
 
-def _audit_quarantine(s: Session, item_id: int, key: str, failures: int, reason: str) -> None:
-    """The quarantine is a state change: an audit event of the system, in the document's agency."""
-    doc = s.get(Document, int(key)) if key.isdigit() else None
-    audit.record(s, actor=None, action="outbox.quarantine", object_type="outbox", object_id=item_id,
+def _quarantine(s: Session, item: OutboxItem, reason: str) -> None:
+    """Quarantine ``item``: it remembers which file failed (an edit of the document then indexes it
+    without extracting that file again; a new version is extracted), and an audit event of the
+    system records it in the document's agency."""
+    doc = s.get(Document, int(item.key)) if item.key.isdigit() else None
+    source = _source_file(doc) if doc is not None else None
+    item.quarantined_at, item.lease_token = utcnow(), None
+    item.payload = {**(item.payload or {}), "source_file_id": source.id if source is not None else None}
+    audit.record(s, actor=None, action="outbox.quarantine", object_type="outbox", object_id=item.id,
                  outcome="failed", agency_id=doc.agency_id if doc is not None else None,
                  details={"topic": outbox.INDEX, "document_id": doc.id if doc is not None else None,
-                          "failures": failures, "reason": reason[:500]})
+                          "failures": item.failures, "reason": reason[:500]})
+
+
+def _close_superseded(s: Session, key: str) -> None:
+    """Quarantined items of a file that is no longer the document's current content (a new version
+    came) have nothing left to do: they are closed (done), their reason kept."""
+    doc = s.get(Document, int(key)) if key.isdigit() else None
+    source = _source_file(doc) if doc is not None else None
+    for item in s.execute(select(OutboxItem).where(OutboxItem.topic == outbox.INDEX, OutboxItem.key == key,
+                                                   OutboxItem.quarantined_at.is_not(None),
+                                                   OutboxItem.done_at.is_(None))).scalars():
+        if (item.payload or {}).get("source_file_id") != (source.id if source is not None else None):
+            item.done_at = utcnow()
+
+
+def _source_file(doc: Document) -> DocumentFile | None:
+    """The file the text of ``doc`` comes from (None: secret or offline content is never extracted)."""
+    if doc.content_offline or doc.secrecy > 0:
+        return None
+    mains = [f for f in doc.files if f.role in SOURCE_ROLES and f.version == doc.current_version]
+    return mains[-1] if mains else None
 
 
 class IndexingService:
@@ -99,7 +124,7 @@ class IndexingService:
             item_id, key, token = claim
             try:
                 with self._heartbeat(item_id, token):
-                    self.index_document(int(key), extract=not self._extraction_quarantined(key, item_id))
+                    self.index_document(int(key), skip_sources=self._quarantined_sources(key, item_id))
             except Exception as exc:  # any failure: back off (or quarantine), keep the item
                 report.failed += 1
                 report.errors.append(f"document {key}: {type(exc).__name__}: {exc}"[:300])
@@ -115,6 +140,7 @@ class IndexingService:
                 with self.db.write() as s:
                     s.execute(update(OutboxItem).where(OutboxItem.id == item_id).values(
                         done_at=utcnow(), last_error=None, lease_token=None))
+                    _close_superseded(s, key)
         return report
 
     def drain_all(self, batch: int = 100) -> DrainReport:
@@ -154,14 +180,15 @@ class IndexingService:
                 if lost:
                     values["last_error"] = LOST_LEASE
                 if failures >= self.max_failures:
-                    values.update(quarantined_at=now, lease_token=None, attempts=item.attempts)
+                    values.update(lease_token=None, attempts=item.attempts)
                 won = s.execute(update(OutboxItem).where(
                     OutboxItem.id == item.id, OutboxItem.done_at.is_(None), OutboxItem.quarantined_at.is_(None),
                     OutboxItem.lease_token.is_(None) if item.lease_token is None
                     else OutboxItem.lease_token == item.lease_token).values(**values)).rowcount == 1
                 key = item.key
                 if won and failures >= self.max_failures:
-                    _audit_quarantine(s, item.id, key, failures, LOST_LEASE)
+                    s.refresh(item)
+                    _quarantine(s, item, LOST_LEASE)
             if not won:
                 continue  # another worker took it first
             if failures >= self.max_failures:
@@ -204,20 +231,20 @@ class IndexingService:
             if counts:
                 item.failures += 1
                 if item.failures >= self.max_failures:
-                    item.quarantined_at = utcnow()
-                    _audit_quarantine(s, item.id, item.key, item.failures, item.last_error)
+                    _quarantine(s, item, item.last_error)
                     log.warning("outbox item %s (document %s) quarantined: %s", item_id, item.key, item.last_error)
                     return True
             item.next_attempt_at = utcnow() + outbox.backoff(item.failures if counts else item.attempts)
             return False
 
-    def _extraction_quarantined(self, key: str, item_id: int) -> bool:
-        """Another item of this document is quarantined: index its metadata, do not extract again
-        (an edit must not re-run a hostile file); the text comes when an administrator releases it."""
+    def _quarantined_sources(self, key: str, item_id: int) -> frozenset[int]:
+        """Files of this document whose extraction another item quarantined: an edit indexes the
+        metadata without running that file again; its text comes when an administrator releases it."""
         with self.db.read() as s:
-            return s.execute(select(OutboxItem.id).where(
+            payloads = s.execute(select(OutboxItem.payload).where(
                 OutboxItem.topic == outbox.INDEX, OutboxItem.key == key, OutboxItem.id != item_id,
-                OutboxItem.quarantined_at.is_not(None), OutboxItem.done_at.is_(None)).limit(1)).first() is not None
+                OutboxItem.quarantined_at.is_not(None), OutboxItem.done_at.is_(None))).scalars()
+            return frozenset(p["source_file_id"] for p in payloads if p and p.get("source_file_id"))
 
     def _index_without_text(self, key: str) -> None:
         """A quarantined document stays findable by its metadata (best effort)."""
@@ -227,8 +254,10 @@ class IndexingService:
             log.warning("indexing quarantined document %s without text failed: %s", key, exc)
 
     # ------------------------------------------------------------ one document
-    def index_document(self, doc_id: int, *, extract: bool = True) -> None:
-        """Upsert the document into the index; ``extract``: extract its text when none is stored."""
+    def index_document(self, doc_id: int, *, extract: bool = True,
+                       skip_sources: frozenset[int] = frozenset()) -> None:
+        """Upsert the document into the index; ``extract``: extract its text when none is stored
+        (never from a file in ``skip_sources``)."""
         with self.db.read() as s:
             doc = s.get(Document, doc_id)
             if doc is None:
@@ -240,7 +269,7 @@ class IndexingService:
         full_text = ""
         if text_key:
             full_text = self.files.read_bytes(text_key).decode("utf-8", errors="replace")
-        elif source_facts and extract:
+        elif source_facts and extract and source_facts[0] not in skip_sources:
             full_text = self._extract_and_keep(doc_id, *source_facts)
         with self.db.read() as s:
             doc = s.get(Document, doc_id)
@@ -253,12 +282,9 @@ class IndexingService:
     def _text_files(self, doc: Document) -> tuple[DocumentFile | None, DocumentFile | None]:
         """(stored text of the current content, the file to extract it from) — secret or offline
         content is never extracted, so never indexed."""
-        if doc.content_offline or doc.secrecy > 0:
+        source = _source_file(doc)
+        if source is None:
             return None, None
-        mains = [f for f in doc.files if f.role in SOURCE_ROLES and f.version == doc.current_version]
-        if not mains:
-            return None, None
-        source = mains[-1]
         texts = [f for f in doc.files if f.role in TEXT_ROLES and f.base_file_id == source.id]
         return (texts[-1] if texts else None), source
 
