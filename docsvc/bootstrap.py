@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy import text
 
@@ -33,6 +33,9 @@ from docsvc.services.register_book import RegisterBookService
 from docsvc.services.signature_check import SignatureCheckService
 from docsvc.services.signatures import SignatureService
 from docsvc.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from search.sandbox import ExtractionLimits
 
 log = logging.getLogger("docsvc")
 
@@ -175,7 +178,7 @@ class Container:
                                extract_limits=self.extraction_limits)
 
     @cached_property
-    def extraction_limits(self) -> Any:
+    def extraction_limits(self) -> ExtractionLimits:
         """Bounds of one text extraction (search.sandbox.ExtractionLimits) from settings."""
         from search.sandbox import ExtractionLimits
         s = self.settings

@@ -42,11 +42,12 @@ class ExtractionLimits:
         return self.wall_seconds or 2.0 * self.cpu_seconds + 10.0
 
 
-def extract_isolated(data: bytes, content_type: str, *, limits: ExtractionLimits = ExtractionLimits(),
+def extract_isolated(data: bytes, content_type: str, *, limits: ExtractionLimits | None = None,
                      ocr: bool = True, lang: str = DEFAULT_OCR_LANG) -> ExtractedText:
     """Text of ``data`` (as :func:`search.extract.extract_document`), extracted by a limited child
     process. Raises :class:`ExtractionLimitExceeded` when a limit is hit, :class:`OcrUnavailable`
     when OCR tools are missing, :class:`ExtractionError` for unreadable files."""
+    limits = limits or ExtractionLimits()
     wall = limits.effective_wall()
     request = {"content_type": content_type, "ocr": ocr, "lang": lang, "parent_pid": os.getpid(),
                "limits": {**asdict(limits), "wall_seconds": wall}}

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -36,6 +36,9 @@ from docsvc.errors import BackendUnavailable
 from docsvc.services import audit, outbox
 from docsvc.services.files import FileStore
 from docsvc.timeutil import to_vn
+
+if TYPE_CHECKING:
+    from search.sandbox import ExtractionLimits
 
 log = logging.getLogger("docsvc.indexing")
 
@@ -101,7 +104,7 @@ def _source_file(doc: Document) -> DocumentFile | None:
 class IndexingService:
     def __init__(self, db: Database, files: FileStore, index: Any, *, hide_top_secret_subject: bool,
                  ocr: bool = True, lease: timedelta = LEASE, max_failures: int = MAX_FAILURES,
-                 extract_limits: Any = None) -> None:
+                 extract_limits: ExtractionLimits | None = None) -> None:
         from search.sandbox import ExtractionLimits
         self.db = db
         self.lease = lease
@@ -231,7 +234,7 @@ class IndexingService:
             if counts:
                 item.failures += 1
                 if item.failures >= self.max_failures:
-                    _quarantine(s, item, item.last_error)
+                    _quarantine(s, item, item.last_error or "")
                     log.warning("outbox item %s (document %s) quarantined: %s", item_id, item.key, item.last_error)
                     return True
             item.next_attempt_at = utcnow() + outbox.backoff(item.failures if counts else item.attempts)
