@@ -80,7 +80,7 @@ class Bench:
         public = self.pki.base_url.removesuffix("/pki")
         data = ROOT / "var" / "bench" / uuid.uuid4().hex[:10]
         if backend == "real":
-            # the outbox drain runs in-process after each commit (no broker): "indexed" is measured here
+            # no broker: the loop below drains the outbox itself, so "indexed" is measured here
             self.settings = replace(real_settings(data, 0), public_url=public, broker_url="")
         else:
             from docsvc.settings import load_settings

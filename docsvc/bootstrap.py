@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy import text
 
@@ -21,6 +21,7 @@ from docsvc.services.calendar import CalendarService
 from docsvc.services.deadlines import DeadlineService
 from docsvc.services.documents import DocumentService
 from docsvc.services.files import FileStore
+from docsvc.services.idempotency import IdempotencyService
 from docsvc.services.identity import IdentityService
 from docsvc.services.inbox import InboxService
 from docsvc.services.incoming import IncomingService
@@ -29,10 +30,14 @@ from docsvc.services.login_throttle import LoginThrottle
 from docsvc.services.notifications import NotificationService
 from docsvc.services.outgoing import OutgoingService
 from docsvc.services.passwords import Passwords
+from docsvc.services.quarantine import QuarantineService
 from docsvc.services.register_book import RegisterBookService
 from docsvc.services.signature_check import SignatureCheckService
 from docsvc.services.signatures import SignatureService
 from docsvc.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from search.sandbox import ExtractionLimits
 
 log = logging.getLogger("docsvc")
 
@@ -175,6 +180,14 @@ class Container:
         return ActionService(self.db)
 
     @cached_property
+    def quarantine(self) -> QuarantineService:
+        return QuarantineService(self.db)
+
+    @cached_property
+    def idempotency(self) -> IdempotencyService:
+        return IdempotencyService(self.db, timedelta(hours=self.settings.idempotency_hours))
+
+    @cached_property
     def signature_check(self) -> SignatureCheckService:
         return SignatureCheckService(self.db, self.files, self.signatures)
 
@@ -183,7 +196,18 @@ class Container:
         return IndexingService(self.db, self.files, self.search_index,
                                hide_top_secret_subject=self.settings.hide_top_secret_subject,
                                ocr=self.extra.get("ocr", True),
-                               lease=timedelta(seconds=self.settings.outbox_lease_seconds))
+                               lease=timedelta(seconds=self.settings.outbox_lease_seconds),
+                               max_failures=self.settings.outbox_max_failures,
+                               extract_limits=self.extraction_limits)
+
+    @cached_property
+    def extraction_limits(self) -> ExtractionLimits:
+        """Bounds of one text extraction (search.sandbox.ExtractionLimits) from settings."""
+        from search.sandbox import ExtractionLimits
+        s = self.settings
+        return ExtractionLimits(cpu_seconds=s.extract_cpu_seconds, memory_mb=s.extract_memory_mb,
+                                max_pages=s.extract_max_pages, max_ocr_pages=s.extract_max_ocr_pages,
+                                max_text_chars=s.extract_max_text_mb * 1_000_000)
 
     # ------------------------------------------------------------ dossiers and archives
     @cached_property
@@ -294,7 +318,7 @@ class Container:
 
     def _check_broker(self) -> str:
         if self.settings.broker_is_embedded:
-            return "embedded (tasks run in-process)"
+            return "embedded (background thread of the serving process)"
         from kombu import Connection
         with Connection(self.settings.broker_url, connect_timeout=3) as conn:
             conn.ensure_connection(max_retries=1, timeout=3)

@@ -83,6 +83,13 @@ class Settings:
     fetch_allow: str = ""  # hosts / IPs / CIDRs (comma-separated) validation may fetch from besides public addresses
     fetch_timeout_seconds: int = 5  # one OCSP/CRL request; a whole validation gets twice this on the network
     fetch_max_kb: int = 5120  # the largest OCSP/CRL/certificate answer accepted
+    outbox_max_failures: int = 3  # failures of an item's own work before it is quarantined
+    extract_cpu_seconds: int = 60  # CPU time of one text extraction (child process, OCR included)
+    extract_memory_mb: int = 1024  # address space of the extraction process and its OCR tools
+    extract_max_pages: int = 2000  # a PDF declaring more pages is not extracted
+    extract_max_ocr_pages: int = 50  # scanned pages read by OCR per document
+    extract_max_text_mb: int = 5  # extracted text kept per document (millions of characters)
+    idempotency_hours: int = 24  # how long an Idempotency-Key is remembered
     environment: str = "development"  # "production" refuses generated secrets
 
     # ---------------------------------------------------------------- derived values

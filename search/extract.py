@@ -167,16 +167,20 @@ def ocr_image(image: BinaryIO | bytes, *, lang: str = DEFAULT_OCR_LANG, timeout:
 
 
 def extract_document(data: BinaryIO | bytes, content_type: str, *, ocr: bool = True,
-                     lang: str = DEFAULT_OCR_LANG, timeout: float = 120.0) -> ExtractedText:
+                     lang: str = DEFAULT_OCR_LANG, timeout: float = 120.0, max_pages: int | None = None,
+                     max_ocr_pages: int = DEFAULT_MAX_OCR_PAGES) -> ExtractedText:
     """Text of a stored file by its media type: PDF (OCR when it has no text layer and ``ocr``),
-    PNG/JPEG/TIFF (OCR), plain text. Other types raise ``ExtractionError``."""
+    PNG/JPEG/TIFF (OCR), plain text. Other types raise ``ExtractionError``.
+
+    Runs in the caller's process without limits on CPU time or memory: for untrusted files use
+    :func:`search.sandbox.extract_isolated`, which runs this in a limited child process."""
     raw = _read_all(data)
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind == "application/pdf":
-        result = extract_text(raw)
+        result = extract_text(raw, max_pages=max_pages)
         if not (result.needs_ocr and ocr):
             return result
-        scanned = ocr_pdf(raw, pages=result.ocr_pages, lang=lang, timeout=timeout)
+        scanned = ocr_pdf(raw, pages=result.ocr_pages, lang=lang, timeout=timeout, max_pages=max_ocr_pages)
         by_page = dict(zip(scanned.ocr_pages, scanned.text.split("\f"), strict=True))
         texts = [by_page.get(n, t) for n, t in enumerate(result.text.split("\f"), start=1)]
         method = "ocr" if len(by_page) == len(texts) else "pypdf+ocr"

@@ -54,7 +54,8 @@ def assert_error(response: Any, status: int, code: str | None = None) -> dict[st
 
 
 def upload(user_client: Any, *, file: bytes | None = None, filename: str = "van-ban.pdf",
-           attachments: list[tuple[bytes, str]] | None = None, **fields: Any) -> Any:
+           attachments: list[tuple[bytes, str]] | None = None, headers: dict[str, str] | None = None,
+           **fields: Any) -> Any:
     """POST /api/v1/documents as multipart, with sensible incoming-document defaults."""
     import io
 
@@ -72,7 +73,8 @@ def upload(user_client: Any, *, file: bytes | None = None, filename: str = "van-
         data["file"] = (io.BytesIO(official_pdf() if file is None else file), filename)
     if attachments:
         data["attachments"] = [(io.BytesIO(b), n) for b, n in attachments]
-    return user_client.post("/api/v1/documents", data=data, content_type="multipart/form-data")
+    return user_client.post("/api/v1/documents", data=data, content_type="multipart/form-data",
+                            **({"headers": headers} if headers else {}))
 
 
 def created(response: Any) -> dict[str, Any]:

@@ -41,15 +41,15 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
 @click.option("--beat/--no-beat", default=False, help="also schedule periodic tasks in this worker")
 @click.option("--concurrency", default=2, show_default=True, type=int)
 def worker(beat: bool, concurrency: int) -> None:
-    """Run a Celery worker (needs DOCSVC_BROKER_URL; without it, periodic tasks run in-process)."""
+    """Run a Celery worker (needs DOCSVC_BROKER_URL; without it, this process runs the periodic tasks)."""
     from docsvc.tasks.app import celery_app, use_container
     c = container()
     require_backends(c)
     use_container(c)
     if c.settings.broker_is_embedded:
-        from docsvc.tasks.embedded import EmbeddedScheduler
+        from docsvc.tasks.embedded import EmbeddedWorker
         click.echo("worker: no DOCSVC_BROKER_URL: running periodic tasks in this process (Ctrl-C stops)")
-        scheduler = EmbeddedScheduler()
+        scheduler = EmbeddedWorker()
         scheduler.start()
         try:
             scheduler.join()

@@ -18,7 +18,7 @@ from docsvc.domain.documents import (CODE_NOTATION_MAX, CODE_NUMBER_MAX, EDITABL
                                      Status, Urgency, duplicate_key, number_notation)
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
 from docsvc.errors import Gone, InvalidInput, InvalidState, NotFound, PermissionDenied
-from docsvc.services import audit
+from docsvc.services import audit, outbox
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
 from docsvc.services.files import FileStore, StoredFile
 from docsvc.services.uploads import inspect_upload
@@ -379,8 +379,19 @@ def document_dict(s: Session, doc: Document, *, hide_subject: bool, detail: bool
             "page_positions": doc.page_positions,  # where the registry prints the number and date, if given
             "files": [_file_dict(f, public=True) for f in doc.files],
             "active_content": active_content_of(doc),
+            "text": text_state(s, doc),
         })
     return out
+
+
+def text_state(s: Session, doc: Document) -> dict[str, Any]:
+    """Where the extraction of the document's text for search stands: ``processing`` (waiting or
+    running in the background), ``done``, ``quarantined`` (failed too often; an administrator
+    may retry it) or ``not_extracted`` (secret or offline content is never extracted)."""
+    if doc.content_offline or doc.secrecy > 0:
+        return {"state": "not_extracted", "reason": None}
+    state, reason = outbox.state_of(s, outbox.INDEX, doc.id)
+    return {"state": state, "reason": reason if state == "quarantined" else None}
 
 
 def _user(s: Session, user_id: int) -> User | None:

@@ -1,20 +1,27 @@
 """Feeding the search index from the outbox, and searching with the caller's access filter.
 
-Draining claims due outbox items with a lease (a worker that dies mid-item leaves it to be
-retried when the lease ends: ``DOCSVC_OUTBOX_LEASE_SECONDS``, 2 minutes by default; an item that
-takes longer than its lease may be indexed twice, which is harmless), extracts text (pypdf, or
-Tesseract OCR for scans) outside any transaction, stores the text beside the original, upserts
-the index, then marks the item done.
-A failure (index down, OCR error) backs off and retries; nothing is lost.
+Draining claims one due outbox item at a time with a lease (``DOCSVC_OUTBOX_LEASE_SECONDS``) that a
+heartbeat renews while the work is alive, so no second worker takes an item that is still being
+worked on; a worker that dies leaves it to the next drain when the lease ends (counted as a
+failure). Text is extracted (pypdf, or Tesseract OCR for scans) outside any transaction, in a child
+process with limits on CPU time, memory, pages and text size (:mod:`search.sandbox`), stored beside
+the original, then the index is upserted and the item marked done.
+A backend outage (index, store, database) backs off and retries without counting; a failure of the
+item's own work (unreadable file, a limit hit) counts, and after ``DOCSVC_OUTBOX_MAX_FAILURES`` the
+item is quarantined with its reason: the document is indexed without its text until an
+administrator releases it (:class:`docsvc.services.quarantine.QuarantineService`).
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -25,15 +32,21 @@ from docsvc.db.uow import Database
 from docsvc.domain.access import actor_tokens
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor
-from docsvc.services import outbox
+from docsvc.errors import BackendUnavailable
+from docsvc.services import audit, outbox
 from docsvc.services.files import FileStore
 from docsvc.timeutil import to_vn
+
+if TYPE_CHECKING:
+    from search.sandbox import ExtractionLimits
 
 log = logging.getLogger("docsvc.indexing")
 
 LEASE = timedelta(minutes=2)
+MAX_FAILURES = 3
 TEXT_ROLES = ("text", "ocr_text")
 SOURCE_ROLES = ("main",)  # text comes from the uploaded content; signed renditions add no words
+LOST_LEASE = "the worker processing this item stopped before finishing (its lease expired)"
 
 # Extra index fields from later capabilities (dossiers, archive status): (session, doc) -> dict
 INDEX_FIELD_SOURCES: list[Callable[[Session, Document], dict[str, Any]]] = []
@@ -43,14 +56,60 @@ INDEX_FIELD_SOURCES: list[Callable[[Session, Document], dict[str, Any]]] = []
 class DrainReport:
     done: int = 0
     failed: int = 0
+    quarantined: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+def _backend_down(exc: BaseException) -> bool:
+    """A backend outage, not a fault of the item: retried without counting towards quarantine."""
+    from search.errors import SearchUnavailable
+    from storage.errors import StorageUnavailable
+    return isinstance(exc, (SearchUnavailable, StorageUnavailable, BackendUnavailable))
+
+
+def _quarantine(s: Session, item: OutboxItem, reason: str) -> None:
+    """Quarantine ``item``: it remembers which file failed (an edit of the document then indexes it
+    without extracting that file again; a new version is extracted), and an audit event of the
+    system records it in the document's agency."""
+    doc = s.get(Document, int(item.key)) if item.key.isdigit() else None
+    source = _source_file(doc) if doc is not None else None
+    item.quarantined_at, item.lease_token = utcnow(), None
+    item.payload = {**(item.payload or {}), "source_file_id": source.id if source is not None else None}
+    audit.record(s, actor=None, action="outbox.quarantine", object_type="outbox", object_id=item.id,
+                 outcome="failed", agency_id=doc.agency_id if doc is not None else None,
+                 details={"topic": outbox.INDEX, "document_id": doc.id if doc is not None else None,
+                          "failures": item.failures, "reason": reason[:500]})
+
+
+def _close_superseded(s: Session, key: str) -> None:
+    """Quarantined items of a file that is no longer the document's current content (a new version
+    came) have nothing left to do: they are closed (done), their reason kept."""
+    doc = s.get(Document, int(key)) if key.isdigit() else None
+    source = _source_file(doc) if doc is not None else None
+    for item in s.execute(select(OutboxItem).where(OutboxItem.topic == outbox.INDEX, OutboxItem.key == key,
+                                                   OutboxItem.quarantined_at.is_not(None),
+                                                   OutboxItem.done_at.is_(None))).scalars():
+        if (item.payload or {}).get("source_file_id") != (source.id if source is not None else None):
+            item.done_at = utcnow()
+
+
+def _source_file(doc: Document) -> DocumentFile | None:
+    """The file the text of ``doc`` comes from (None: secret or offline content is never extracted)."""
+    if doc.content_offline or doc.secrecy > 0:
+        return None
+    mains = [f for f in doc.files if f.role in SOURCE_ROLES and f.version == doc.current_version]
+    return mains[-1] if mains else None
 
 
 class IndexingService:
     def __init__(self, db: Database, files: FileStore, index: Any, *, hide_top_secret_subject: bool,
-                 ocr: bool = True, lease: timedelta = LEASE) -> None:
+                 ocr: bool = True, lease: timedelta = LEASE, max_failures: int = MAX_FAILURES,
+                 extract_limits: ExtractionLimits | None = None) -> None:
+        from search.sandbox import ExtractionLimits
         self.db = db
         self.lease = lease
+        self.max_failures = max_failures
+        self.extract_limits = extract_limits or ExtractionLimits()
         self.files = files
         self.index = index  # a search.SearchIndex
         self.hide_top_secret_subject = hide_top_secret_subject
@@ -58,30 +117,33 @@ class IndexingService:
 
     # ------------------------------------------------------------ outbox
     def drain(self, limit: int = 50) -> DrainReport:
-        from search.errors import SearchUnavailable
-        from storage.errors import StorageUnavailable
+        """Index up to ``limit`` due items, one claimed at a time; stops at the first backend outage
+        (every other item would wait for the same timeout; the next drain tries again)."""
         report = DrainReport()
-        claimed = self._claim(limit)
-        for n, (item_id, key) in enumerate(claimed):
+        for _ in range(limit):
+            claim = self._claim_next(report)
+            if claim is None:
+                break
+            item_id, key, token = claim
             try:
-                self.index_document(int(key))
-            except Exception as exc:  # any failure: back off and retry later, keep the item
+                with self._heartbeat(item_id, token):
+                    self.index_document(int(key), skip_sources=self._quarantined_sources(key, item_id))
+            except Exception as exc:  # any failure: back off (or quarantine), keep the item
                 report.failed += 1
                 report.errors.append(f"document {key}: {type(exc).__name__}: {exc}"[:300])
-                self._failed(item_id, exc)
                 log.warning("indexing document %s failed: %s", key, exc)
-                if isinstance(exc, (SearchUnavailable, StorageUnavailable)):
-                    # The index or the object store is down or hanging: every other item would
-                    # wait for the same timeout. Back them all off now; the next drain tries again.
-                    for other_id, _ in claimed[n + 1:]:
-                        self._failed(other_id, exc)
-                    report.failed += len(claimed) - n - 1
+                down = _backend_down(exc)
+                if self._failed(item_id, token, exc, counts=not down):
+                    report.quarantined += 1
+                    self._index_without_text(key)
+                if down:
                     break
             else:
                 report.done += 1
                 with self.db.write() as s:
-                    s.execute(update(OutboxItem).where(OutboxItem.id == item_id).values(done_at=utcnow(),
-                                                                                        last_error=None))
+                    s.execute(update(OutboxItem).where(OutboxItem.id == item_id).values(
+                        done_at=utcnow(), last_error=None, lease_token=None))
+                    _close_superseded(s, key)
         return report
 
     def drain_all(self, batch: int = 100) -> DrainReport:
@@ -91,32 +153,114 @@ class IndexingService:
             r = self.drain(batch)
             total.done += r.done
             total.failed += r.failed
+            total.quarantined += r.quarantined
             total.errors += r.errors
             if r.done + r.failed == 0 or r.done == 0:
                 return total
 
     def pending(self) -> int:
+        """Index items waiting or in progress (quarantined ones are not pending)."""
         with self.db.read() as s:
             return len(s.execute(select(OutboxItem.id).where(OutboxItem.topic == outbox.INDEX,
-                                                             OutboxItem.done_at.is_(None))).all())
+                                                             OutboxItem.done_at.is_(None),
+                                                             OutboxItem.quarantined_at.is_(None))).all())
 
-    def _claim(self, limit: int) -> list[tuple[int, str]]:
-        with self.db.write() as s:
-            items = outbox.due(s, limit, outbox.INDEX)
-            now = utcnow()
-            for item in items:
-                item.attempts += 1
-                item.next_attempt_at = now + self.lease
-            return [(i.id, i.key) for i in items]
+    def _claim_next(self, report: DrainReport) -> tuple[int, str, str] | None:
+        """Claim the oldest due item: a conditional update that only one worker can win. An item
+        whose previous lease ran out unfinished counts that as a failure (and may be quarantined)."""
+        while True:
+            with self.db.write() as s:
+                items = outbox.due(s, 1, outbox.INDEX)
+                if not items:
+                    return None
+                item = items[0]
+                now = utcnow()
+                lost = item.lease_token is not None
+                failures = item.failures + (1 if lost else 0)
+                token = secrets.token_hex(16)
+                values: dict[str, Any] = {"attempts": item.attempts + 1, "failures": failures,
+                                          "next_attempt_at": now + self.lease, "lease_token": token}
+                if lost:
+                    values["last_error"] = LOST_LEASE
+                if failures >= self.max_failures:
+                    values.update(lease_token=None, attempts=item.attempts)
+                won = s.execute(update(OutboxItem).where(
+                    OutboxItem.id == item.id, OutboxItem.done_at.is_(None), OutboxItem.quarantined_at.is_(None),
+                    OutboxItem.lease_token.is_(None) if item.lease_token is None
+                    else OutboxItem.lease_token == item.lease_token).values(**values)).rowcount == 1
+                key = item.key
+                if won and failures >= self.max_failures:
+                    s.refresh(item)
+                    _quarantine(s, item, LOST_LEASE)
+            if not won:
+                continue  # another worker took it first
+            if failures >= self.max_failures:
+                log.warning("outbox item %s (document %s) quarantined: %s", item.id, key, LOST_LEASE)
+                report.quarantined += 1
+                self._index_without_text(key)
+                continue
+            return item.id, key, token
 
-    def _failed(self, item_id: int, exc: Exception) -> None:
+    @contextmanager
+    def _heartbeat(self, item_id: int, token: str) -> Iterator[None]:
+        """Renew the lease of a claimed item every third of the lease while the work runs."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(self.lease.total_seconds() / 3):
+                try:
+                    with self.db.write() as s:
+                        s.execute(update(OutboxItem).where(OutboxItem.id == item_id, OutboxItem.lease_token == token)
+                                  .values(next_attempt_at=utcnow() + self.lease))
+                except Exception:  # the database being down: the lease may lapse; the work goes on
+                    log.warning("could not renew the lease of outbox item %s", item_id, exc_info=True)
+
+        thread = threading.Thread(target=beat, name=f"docsvc-lease-{item_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def _failed(self, item_id: int, token: str, exc: Exception, *, counts: bool) -> bool:
+        """Back the item off, or quarantine it when its own work failed too often (True)."""
         with self.db.write() as s:
             item = s.get(OutboxItem, item_id)
-            item.next_attempt_at = utcnow() + outbox.backoff(item.attempts)
+            if item is None or item.lease_token != token:
+                return False  # our lease ran out and another worker holds the item now
+            item.lease_token = None
             item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if counts:
+                item.failures += 1
+                if item.failures >= self.max_failures:
+                    _quarantine(s, item, item.last_error or "")
+                    log.warning("outbox item %s (document %s) quarantined: %s", item_id, item.key, item.last_error)
+                    return True
+            item.next_attempt_at = utcnow() + outbox.backoff(item.failures if counts else item.attempts)
+            return False
+
+    def _quarantined_sources(self, key: str, item_id: int) -> frozenset[int]:
+        """Files of this document whose extraction another item quarantined: an edit indexes the
+        metadata without running that file again; its text comes when an administrator releases it."""
+        with self.db.read() as s:
+            payloads = s.execute(select(OutboxItem.payload).where(
+                OutboxItem.topic == outbox.INDEX, OutboxItem.key == key, OutboxItem.id != item_id,
+                OutboxItem.quarantined_at.is_not(None), OutboxItem.done_at.is_(None))).scalars()
+            return frozenset(p["source_file_id"] for p in payloads if p and p.get("source_file_id"))
+
+    def _index_without_text(self, key: str) -> None:
+        """A quarantined document stays findable by its metadata (best effort)."""
+        try:
+            self.index_document(int(key), extract=False)
+        except Exception as exc:  # the next change of the document indexes it again
+            log.warning("indexing quarantined document %s without text failed: %s", key, exc)
 
     # ------------------------------------------------------------ one document
-    def index_document(self, doc_id: int) -> None:
+    def index_document(self, doc_id: int, *, extract: bool = True,
+                       skip_sources: frozenset[int] = frozenset()) -> None:
+        """Upsert the document into the index; ``extract``: extract its text when none is stored
+        (never from a file in ``skip_sources``)."""
         with self.db.read() as s:
             doc = s.get(Document, doc_id)
             if doc is None:
@@ -128,7 +272,7 @@ class IndexingService:
         full_text = ""
         if text_key:
             full_text = self.files.read_bytes(text_key).decode("utf-8", errors="replace")
-        elif source_facts:
+        elif source_facts and extract and source_facts[0] not in skip_sources:
             full_text = self._extract_and_keep(doc_id, *source_facts)
         with self.db.read() as s:
             doc = s.get(Document, doc_id)
@@ -141,19 +285,16 @@ class IndexingService:
     def _text_files(self, doc: Document) -> tuple[DocumentFile | None, DocumentFile | None]:
         """(stored text of the current content, the file to extract it from) — secret or offline
         content is never extracted, so never indexed."""
-        if doc.content_offline or doc.secrecy > 0:
+        source = _source_file(doc)
+        if source is None:
             return None, None
-        mains = [f for f in doc.files if f.role in SOURCE_ROLES and f.version == doc.current_version]
-        if not mains:
-            return None, None
-        source = mains[-1]
         texts = [f for f in doc.files if f.role in TEXT_ROLES and f.base_file_id == source.id]
         return (texts[-1] if texts else None), source
 
     def _extract_and_keep(self, doc_id: int, source_id: int, key: str, content_type: str) -> str:
-        from search.extract import extract_document
+        from search.sandbox import extract_isolated
         data = self.files.read_bytes(key)
-        extracted = extract_document(data, content_type, ocr=self.ocr)
+        extracted = extract_isolated(data, content_type, limits=self.extract_limits, ocr=self.ocr)
         role = "ocr_text" if "ocr" in extracted.method else "text"
         stored = self.files.put_bytes(extracted.text.encode("utf-8"), f"{role}-{source_id}.txt",
                                       "text/plain; charset=utf-8")

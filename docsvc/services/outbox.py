@@ -19,9 +19,11 @@ MAX_BACKOFF = timedelta(minutes=30)
 
 def add(s: Session, topic: str, key: str | int, payload: dict[str, Any] | None = None, *,
         kick: Callable[[], None] | None = None) -> None:
-    """Queue ``topic``/``key`` unless the same work is already pending; ``kick`` runs after commit."""
+    """Queue ``topic``/``key`` unless the same work is already pending; ``kick`` runs after commit.
+    A quarantined item is not pending: the change gets its own item."""
     pending = s.execute(select(OutboxItem.id).where(OutboxItem.topic == topic, OutboxItem.key == str(key),
-                                                    OutboxItem.done_at.is_(None))).first()
+                                                    OutboxItem.done_at.is_(None),
+                                                    OutboxItem.quarantined_at.is_(None))).first()
     if pending is None:
         s.add(OutboxItem(topic=topic, key=str(key), payload=payload or {}))
     if kick is not None and not s.info.get(f"kicked:{topic}"):
@@ -30,13 +32,13 @@ def add(s: Session, topic: str, key: str | int, payload: dict[str, Any] | None =
 
 
 def index_document(s: Session, document_id: int) -> None:
-    add(s, INDEX, document_id, kick=_kick_drain)
+    add(s, INDEX, document_id, kick=kick_drain)
 
 
-def _kick_drain() -> None:
-    from docsvc.tasks.app import enqueue
+def kick_drain() -> None:
+    from docsvc.tasks.app import kick
     try:
-        enqueue("docsvc.drain_outbox")
+        kick("docsvc.drain_outbox")  # off the request thread: extraction and OCR are slow
     except Exception:  # the broker being down delays indexing; the periodic drain catches up
         import logging
         logging.getLogger("docsvc.outbox").warning("could not kick the outbox drain", exc_info=True)
@@ -48,10 +50,25 @@ def backoff(attempts: int) -> timedelta:
 
 
 def due(s: Session, limit: int, topic: str | None = None) -> list[OutboxItem]:
-    q = select(OutboxItem).where(OutboxItem.done_at.is_(None), OutboxItem.next_attempt_at <= utcnow())
+    q = select(OutboxItem).where(OutboxItem.done_at.is_(None), OutboxItem.quarantined_at.is_(None),
+                                 OutboxItem.next_attempt_at <= utcnow())
     if topic:
         q = q.where(OutboxItem.topic == topic)
     q = q.order_by(OutboxItem.id).limit(limit)
     if s.get_bind().dialect.name == "postgresql":
         q = q.with_for_update(skip_locked=True)  # several workers drain without stepping on each other
     return list(s.execute(q).scalars())
+
+
+def state_of(s: Session, topic: str, key: str | int) -> tuple[str, str | None]:
+    """("quarantined", reason), ("processing", last error or None) while work waits or runs, or
+    ("done", None) when nothing is left for ``topic``/``key``."""
+    rows = s.execute(select(OutboxItem.quarantined_at, OutboxItem.last_error).where(
+        OutboxItem.topic == topic, OutboxItem.key == str(key), OutboxItem.done_at.is_(None))).all()
+    quarantined = [r for r in rows if r.quarantined_at is not None]
+    if quarantined:
+        return "quarantined", quarantined[0].last_error
+    if rows:
+        return "processing", rows[0].last_error
+    return "done", None
+

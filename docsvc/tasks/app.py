@@ -1,9 +1,10 @@
 """The Celery application, configured from settings.
 
 With ``DOCSVC_BROKER_URL`` set (Redis in production) tasks go to workers and beat schedules the
-periodic ones. Without it (embedded default) there is no external broker: tasks run in-process
-(eager) and :class:`docsvc.tasks.embedded.EmbeddedScheduler` runs the periodic ones inside
-``docsvc serve``.
+periodic ones. Without it (embedded default) there is no external broker: :func:`kick` hands slow
+work (the outbox drain: extraction, OCR) to :class:`docsvc.tasks.embedded.EmbeddedWorker`, a
+background thread of ``docsvc serve``/``docsvc worker`` that also runs the periodic tasks; short
+tasks sent with :func:`enqueue` run in-process (eager).
 """
 
 from __future__ import annotations
@@ -90,6 +91,17 @@ def task_container() -> Container:
             _container = build_container(load_settings())
             configure(_container.settings)
         return _container
+
+
+def kick(task_name: str) -> None:
+    """Ask for a run of the argument-less task ``task_name`` soon, never in the caller's thread:
+    sent to the workers through the broker, or (embedded) to this process's background worker,
+    where repeated kicks coalesce into one run."""
+    if celery_app.conf.task_always_eager:
+        from docsvc.tasks.embedded import KICKS
+        KICKS.request(task_name)
+    else:
+        celery_app.send_task(task_name)
 
 
 def enqueue(task_name: str, *args: Any, **kwargs: Any) -> None:

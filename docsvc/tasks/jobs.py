@@ -21,10 +21,19 @@ def drain_outbox(self) -> dict:  # type: ignore[no-untyped-def]
     """Index what the outbox holds. Failed items back off inside the outbox itself; the periodic
     run below picks them up again, so an index outage delays search but loses nothing."""
     report = task_container().indexing.drain()
-    return {"done": report.done, "failed": report.failed}
+    return {"done": report.done, "failed": report.failed, "quarantined": report.quarantined}
 
 
 PERIODIC["drain-outbox"] = ("docsvc.drain_outbox", timedelta(seconds=30))
+
+
+@celery_app.task(name="docsvc.idempotency_sweep")
+def idempotency_sweep() -> int:
+    """Forget Idempotency-Keys older than DOCSVC_IDEMPOTENCY_HOURS."""
+    return task_container().idempotency.sweep()
+
+
+PERIODIC["idempotency-sweep"] = ("docsvc.idempotency_sweep", timedelta(hours=1))
 
 
 @celery_app.task(name="docsvc.deliver_document", bind=True, max_retries=10, default_retry_delay=30)

@@ -6,6 +6,7 @@ from docsvc.db.models.audit import AuditCheckpoint, AuditEvent, AuditHead
 from docsvc.db.models.documents import (Document, DocumentFile, DocumentGrant, DocumentLink, DocumentReader,
                                         DocumentType, OutboxItem, RegisterCounter, RegisterEntry)
 from docsvc.db.models.identity import ApiToken, Organisation, User, UserRole, UserUnit
+from docsvc.db.models.requests import IdempotencyRecord
 from docsvc.db.models.workflow import (AgencyCalendarDay, Assignment, CalendarDay, ChainDecision, ChainInstance, ChainStep,
                                        ChainTemplate, Delegation, Notification, ProgressUpdate, Recipient,
                                        SigningKey)
@@ -16,6 +17,6 @@ __all__ = [
     "ObjectLock", "RetentionPeriod", "SecrecyDecision",
     "ApiToken", "Assignment", "AuditCheckpoint", "AuditEvent", "AuditHead", "CalendarDay", "ChainDecision", "ChainInstance",
     "ChainStep", "ChainTemplate", "Delegation", "Document", "DocumentFile", "DocumentGrant", "DocumentLink",
-    "DocumentReader", "DocumentType", "Notification", "Organisation", "OutboxItem", "ProgressUpdate",
+    "DocumentReader", "DocumentType", "IdempotencyRecord", "Notification", "Organisation", "OutboxItem", "ProgressUpdate",
     "Recipient", "RegisterCounter", "RegisterEntry", "SigningKey", "User", "UserRole", "UserUnit",
 ]

@@ -191,7 +191,11 @@ class RegisterEntry(Base):
 class OutboxItem(Base):
     """Work to do after a commit (index a document, ...), written in the same transaction as the change.
 
-    A drain task processes due items; failures back off and stay until they succeed."""
+    A drain task claims one due item at a time with a lease (``lease_token``; ``next_attempt_at``
+    is the lease's end while claimed, renewed while the work is alive). A failure of the item's own
+    work (unreadable file, a limit hit, a worker lost mid-item) counts in ``failures`` and backs
+    off; at the configured maximum the item is quarantined (``quarantined_at``, reason in
+    ``last_error``) until an administrator releases it. Backend outages back off without counting."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "done_at", "next_attempt_at"),)
@@ -205,3 +209,6 @@ class OutboxItem(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[datetime | None] = mapped_column()
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    quarantined_at: Mapped[datetime | None] = mapped_column()

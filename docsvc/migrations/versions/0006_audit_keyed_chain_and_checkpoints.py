@@ -1,7 +1,7 @@
 """audit: keyed chain and signed checkpoints
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-07
 
 ``audit_events.key_id`` names the HMAC key of a row's hash; rows written before have none and stay
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -101,7 +101,7 @@ def _uploads(name: str) -> list[Upload]:
           tag="documents", form=DocumentForm, status=201, response=DocumentOut,
           files={"file": "the document (PDF, or a PNG/JPEG/TIFF scan)",
                  "attachments": "(optional) attached files, repeatable"},
-          errors={413: "File too large", 415: "Not a PDF or scan"})
+          errors={413: "File too large", 415: "Not a PDF or scan"}, idempotent=True)
 def create_document(actor: Actor, form: DocumentForm) -> dict:
     """Validates every file before anything is stored. For incoming electronic documents the
     signatures are validated on receipt and the report kept with the file."""
@@ -146,7 +146,7 @@ def document_versions(actor: Actor, doc_id: int) -> dict:
 
 @endpoint(api, "/documents/<int:doc_id>/versions", method="POST",
           summary="Upload a new version (restarts a running approval chain)", tag="documents", status=201,
-          files={"file": "the new version (PDF or scan)"}, response=DocumentOut)
+          files={"file": "the new version (PDF or scan)"}, response=DocumentOut, idempotent=True)
 def add_version(actor: Actor, doc_id: int) -> dict:
     uploads = _uploads("file")
     if len(uploads) != 1:

@@ -37,6 +37,7 @@ class Operation:
     produces: str
     description: str = ""
     extra_responses: dict[int, str] = field(default_factory=dict)
+    idempotent: bool = False
 
 
 OPERATIONS: dict[str, Operation] = {}  # by endpoint name "blueprint.view"
@@ -46,10 +47,12 @@ def endpoint(bp: Blueprint, rule: str, *, method: str = "GET", summary: str, tag
              auth: bool = True, query: type[BaseModel] | None = None, body: type[BaseModel] | None = None,
              form: type[BaseModel] | None = None, files: dict[str, str] | None = None,
              response: type[BaseModel] | None = None, status: int = 200,
-             produces: str = "application/json", errors: dict[int, str] | None = None
-             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             produces: str = "application/json", errors: dict[int, str] | None = None,
+             idempotent: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view. The view receives path arguments plus ``actor`` (when ``auth``),
-    ``query``, ``body`` or ``form`` (validated models) and returns a model, a dict/list, or a Response."""
+    ``query``, ``body`` or ``form`` (validated models) and returns a model, a dict/list, or a Response.
+    ``idempotent`` (authenticated JSON creations): an ``Idempotency-Key`` header makes a retry
+    return the first answer (:mod:`docsvc.web.idempotency`)."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         wants = set(inspect.signature(fn).parameters)
@@ -72,21 +75,26 @@ def endpoint(bp: Blueprint, rule: str, *, method: str = "GET", summary: str, tag
                 unknown = sorted(set(request.files) - set(files or {}))
                 if unknown:
                     raise InvalidInput(f"unexpected file field {unknown[0]!r}", {"field": unknown[0]})
+            if idempotent and auth:
+                from docsvc.web.idempotency import run_idempotent  # late: avoids an import cycle
+                return run_idempotent(actor, f"{bp.name}.{fn.__name__}", lambda: (_json_of(fn(**kwargs)), status))
             result = fn(**kwargs)
             if isinstance(result, (Response, tuple)):
                 return result
-            if isinstance(result, BaseModel):
-                result = result.model_dump(mode="json")
-            return jsonify(result), status
+            return jsonify(_json_of(result)), status
 
         bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
         OPERATIONS[f"{bp.name}.{fn.__name__}"] = Operation(
             view=view, method=method, summary=summary, tag=tag, auth=auth, query=query, body=body, form=form,
             files=files or {}, response=response, status=status, produces=produces,
-            description=inspect.getdoc(fn) or "", extra_responses=errors or {})
+            description=inspect.getdoc(fn) or "", extra_responses=errors or {}, idempotent=idempotent)
         return view
 
     return decorate
+
+
+def _json_of(result: Any) -> Any:
+    return result.model_dump(mode="json") if isinstance(result, BaseModel) else result
 
 
 def parse_model(model: type[BaseModel], data: Any) -> BaseModel:
@@ -187,6 +195,11 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                   for conv, args, name in _PATH_ARG.findall(rule.rule)]
         if op.query is not None:
             params += _query_params(op.query, components)
+        if op.idempotent:
+            params.append({"name": "Idempotency-Key", "in": "header", "required": False,
+                           "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                           "description": "a retry with the same key returns the first answer (kept 24 h); "
+                                          "the same key with another request is a 422"})
         entry: dict[str, Any] = {"summary": op.summary, "tags": [op.tag], "operationId": rule.endpoint,
                                  "responses": _responses(op, components)}
         if op.description:
@@ -265,5 +278,9 @@ def _responses(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         out["403"] = {"description": "Not allowed", "content": error}
     for code, text in op.extra_responses.items():
         out[str(code)] = {"description": text, "content": error}
+    if op.idempotent:
+        out.setdefault("409", {"description": "The first request with this Idempotency-Key is still running",
+                               "content": error})
+        out["422"] = {"description": "Idempotency-Key already used for a different request", "content": error}
     out["503"] = {"description": "A backend is unavailable; retry later", "content": error}
     return out

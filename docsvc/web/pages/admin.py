@@ -22,7 +22,8 @@ ADMINS = frozenset({Role.ADMIN})
 bp = page_blueprint("admin", __name__, url_prefix="/admin", roles=ADMINS)
 NAV = [NavItem("admin.users", _l("Users"), order=70, roles=ADMINS),
        NavItem("admin.units", _l("Units"), order=71, roles=ADMINS),
-       NavItem("admin.chains", _l("Approval chains"), order=72, roles=ADMINS)]
+       NavItem("admin.chains", _l("Approval chains"), order=72, roles=ADMINS),
+       NavItem("admin.quarantine", _l("Quarantined work"), order=73, roles=ADMINS)]
 
 STEP_ROWS = 6  # rows of the chain template form
 ROLES = [r.value for r in Role]
@@ -107,6 +108,23 @@ def create_unit() -> Response:
         organ_id=forms.text("organ_id") or None, parent_id=forms.optional_int("parent_id"), origin=web_origin()),
         done=lambda o: _("%(name)s created.", name=o.name), then=url_for("admin.units"),
         on_error=lambda actor, status: _units_page(status))
+
+
+# ---------------------------------------------------------------- quarantined background work
+def _quarantine_page(status: int = 200) -> Any:
+    return render("admin_quarantine.html", status, items=container().quarantine.list(page_actor()))
+
+
+@bp.get("/quarantine")
+def quarantine() -> Any:
+    return _quarantine_page()
+
+
+@bp.post("/quarantine/<int:item_id>/release")
+def release_quarantine(item_id: int) -> Response:
+    return act(lambda actor: container().quarantine.release(actor, item_id, web_origin()),
+               done=_("Released: the work will be tried again."), then=url_for("admin.quarantine"),
+               on_error=lambda actor, status: _quarantine_page(status))
 
 
 # ---------------------------------------------------------------- approval chain templates
