@@ -41,9 +41,18 @@ from signing.ltv import add_ltv
 from signing.pades import PadesLevel, sign_pdf, timestamper_for
 from signing.pki_http import PkiServer
 from signing.trust import TrustStore
-from signing.validate import verify_report
+from signing.validate import Verdict, verify_report
 from signing.x509util import to_asn1_cert, utcnow
-from tests.signing.pki import LOOPBACK_ALLOWED, ORGANISATION, SIGNER, USER_PIN, TestPki, _tempdir, assert_pdfsig_trusts_every_signature
+from tests.signing.pki import (
+    LOOPBACK_ALLOWED,
+    ORGANISATION,
+    SIGNER,
+    USER_PIN,
+    TestPki,
+    _tempdir,
+    assert_pdfsig_trusts_every_signature,
+    assert_stock_pyhanko_accepts_offline,
+)
 
 
 def _free_port() -> int:
@@ -141,6 +150,29 @@ def test_outside_validators_accept_it_over_http(own: OwnPki, document: bytes, le
         assert report.valid, report.to_text()
         assert [s.pades_level for s in report.signatures if s.kind != "document_timestamp"] == [level.value]
         assert server.request_count() > 0  # the HTTP endpoints still serve outside validators
+
+
+@pytest.mark.parametrize("level", [PadesLevel.B_LT, PadesLevel.B_LTA], ids=lambda lv: lv.value)
+def test_with_the_responders_down_or_refused_the_embedded_data_decide(own: OwnPki, document: bytes,
+                                                                      level: PadesLevel) -> None:
+    """Nobody answers the CA's URLs (nothing listens; or the fetch guard refuses loopback): a B-LT or
+    B-LTA document is VALID from its DSS alone, exactly as validated offline, and stock pyHanko with
+    fetching off agrees. A B-T document embeds nothing: a failed fetch proves nothing, it stays
+    INDETERMINATE (revocation unknown)."""
+    own.assert_nothing_listens()
+    signed = sign_pdf(document, own.key, level=level, timestamper=own.ca.urls.tsa, validation_context=own.local_trust())
+    bare = sign_pdf(document, own.key, level="B-T", timestamper=own.ca.urls.tsa, validation_context=own.local_trust())
+    refused = TrustStore.build(internal_ca=own.ca)  # the default fetch policy: loopback is not fetched
+    for trust in (own.http_trust, refused):
+        report = verify_report(signed, trust)
+        assert report.verdict is Verdict.VALID, report.to_text()
+        regular = [s for s in report.signatures if s.kind != "document_timestamp"]
+        assert [(s.revocation.status, s.revocation.source) for s in regular] == [("good", "document_dss")]
+        unproven = verify_report(bare, trust)
+        assert unproven.verdict is Verdict.INDETERMINATE, unproven.to_text()
+        assert unproven.signatures[0].revocation.status == "unknown"
+    expected = 2 if level is PadesLevel.B_LTA else 1
+    assert assert_stock_pyhanko_accepts_offline(signed, own.ca.root_certificate, "require") == expected
 
 
 def test_the_embedded_validation_data_is_the_internal_cas(own: OwnPki, document: bytes) -> None:
