@@ -1,7 +1,7 @@
-"""When an OCSP/CRL fetch fails, the document's embedded revocation data still decide.
+"""When an OCSP fetch fails, the document's embedded OCSP responses still decide.
 
-pyhanko-certvalidator, when fetching is enabled, asks the fetcher first and looks at the locally
-known OCSP responses only if that fetch *succeeds*: a refused or failed fetch (an address the
+pyhanko-certvalidator, when fetching is enabled, asks the OCSP fetcher first and looks at the
+locally known OCSP responses only if that fetch *succeeds*: a refused or failed fetch (an address the
 :mod:`signing.netguard` policy refuses, a responder that is down, a machine with no network) raises
 and the OCSP responses the PDF carries in its DSS are never looked at. A B-LT/B-LTA document,
 which carries everything needed for its whole chain, then came out INDETERMINATE (chain failure,
@@ -9,25 +9,26 @@ revocation unknown) exactly where it was made to be self-sufficient: with someon
 the PDF and the trust root, offline or behind the fetch guard.
 
 :class:`EmbeddedFallbackBackend` wraps the fetcher backend of one validation. For a certificate
-whose fetch failed it behaves as ``LOCAL_ONLY`` does: the OCSP fetcher answers with a response the
-document embeds for that certificate (pyHanko then judges it and every other embedded response with
-its usual checks: signature, responder authorisation, freshness, status); the CRL fetcher answers
-with no new CRL, so the embedded CRLs are judged. Where the document embeds nothing for that
-certificate, the fetch failure stands, as before. Nothing is relaxed: the evidence considered is
-what ``LOCAL_ONLY`` would consider, plus whatever the network did deliver.
+whose OCSP fetch failed it behaves as ``LOCAL_ONLY`` does: the fetcher answers with a response the
+document embeds for that certificate, and pyHanko judges it and every other embedded response with
+its usual checks (signature, responder authorisation, freshness, status). Where the document embeds
+no response for that certificate, the fetch failure stands, as before. Nothing is relaxed: the
+evidence considered is what ``LOCAL_ONLY`` would consider, plus whatever the network did deliver.
+
+CRLs need no such help: certvalidator judges the known CRLs first and fetches only when they do not
+settle the question (``tests/signing/test_local_pki.py`` checks this stays so).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from typing import Any
 
-from asn1crypto import cms, crl, ocsp, x509
+from asn1crypto import cms, ocsp, x509
 from pyhanko_certvalidator.authority import Authority
-from pyhanko_certvalidator.errors import CRLFetchError, OCSPFetchError
+from pyhanko_certvalidator.errors import OCSPFetchError
 from pyhanko_certvalidator.fetchers import FetcherBackend, Fetchers
-from pyhanko_certvalidator.fetchers.api import CRLFetcher, OCSPFetcher
+from pyhanko_certvalidator.fetchers.api import OCSPFetcher
 
 log = logging.getLogger("signing.fetch")
 
@@ -88,40 +89,17 @@ class _FallbackOCSPFetcher(OCSPFetcher):
         return self.inner.fetched_responses_for_cert(cert)
 
 
-class _FallbackCRLFetcher(CRLFetcher):
-    def __init__(self, inner: CRLFetcher, embedded: Sequence[crl.CertificateList]) -> None:
-        self.inner, self.embedded = inner, embedded
-
-    async def fetch(self, cert: Cert, *, use_deltas: Any = None) -> Iterable[crl.CertificateList]:
-        try:
-            return await self.inner.fetch(cert, use_deltas=use_deltas)
-        except CRLFetchError as exc:
-            if not self.embedded:
-                raise
-            # The embedded CRLs are judged (certvalidator adds every known CRL to what a fetch returns).
-            log.info("CRL for %s not fetched (%s): judged from the document's embedded CRLs", _subject(cert), exc)
-            return []
-
-    def fetched_crls(self) -> Iterable[crl.CertificateList]:
-        return self.inner.fetched_crls()
-
-    def fetched_crls_for_cert(self, cert: Cert) -> Iterable[crl.CertificateList]:
-        return self.inner.fetched_crls_for_cert(cert)
-
-
 class EmbeddedFallbackBackend(FetcherBackend):
-    """``inner``'s fetchers, with a failed OCSP/CRL fetch answered from ``ocsps``/``crls`` (the
-    document's embedded revocation data). Closing it closes ``inner``."""
+    """``inner``'s fetchers, with a failed OCSP fetch answered from ``ocsps`` (the document's
+    embedded OCSP responses). Closing it closes ``inner``."""
 
-    def __init__(self, inner: FetcherBackend, *, ocsps: Sequence[ocsp.OCSPResponse] = (),
-                 crls: Sequence[crl.CertificateList] = ()) -> None:
-        self.inner, self.ocsps, self.crls = inner, tuple(ocsps), tuple(crls)
+    def __init__(self, inner: FetcherBackend, *, ocsps: Sequence[ocsp.OCSPResponse] = ()) -> None:
+        self.inner, self.ocsps = inner, tuple(ocsps)
 
     def get_fetchers(self) -> Fetchers:
         fetchers = self.inner.get_fetchers()
         return Fetchers(ocsp_fetcher=_FallbackOCSPFetcher(fetchers.ocsp_fetcher, self.ocsps),
-                        crl_fetcher=_FallbackCRLFetcher(fetchers.crl_fetcher, self.crls),
-                        cert_fetcher=fetchers.cert_fetcher)
+                        crl_fetcher=fetchers.crl_fetcher, cert_fetcher=fetchers.cert_fetcher)
 
     async def close(self) -> None:
         await self.inner.close()

@@ -144,8 +144,7 @@ class TrustStore:
                       else RevinfoOnlineFetchingRule.LOCAL_ONLY)
         backend = self.fetcher_backend() if self.allow_fetching else None
         if backend is not None and embedded is not None:
-            backend = EmbeddedFallbackBackend(backend, ocsps=[o.ocsp_response_data for o in embedded.known_ocsps],
-                                              crls=[c.crl_data for c in embedded.known_crls])
+            backend = EmbeddedFallbackBackend(backend, ocsps=[o.ocsp_response_data for o in embedded.known_ocsps])
         spec = SignatureValidationSpec(
             cert_validation_policy=CertValidationPolicySpec(
                 trust_manager=SimpleTrustManager.build(list(self._asn1_roots)), revinfo_policy=revinfo),

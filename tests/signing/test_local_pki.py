@@ -175,6 +175,33 @@ def test_with_the_responders_down_or_refused_the_embedded_data_decide(own: OwnPk
     assert assert_stock_pyhanko_accepts_offline(signed, own.ca.root_certificate, "require") == expected
 
 
+def test_failed_fetches_never_hide_the_known_crls(own: OwnPki) -> None:
+    """Why the fallback is for OCSP only: with real CRLs and nothing listening on the CA's URLs,
+    certvalidator judges known CRLs before fetching, so a path is valid (hard-fail) when the
+    fetches fail but the CRLs are known (the document's DSS); with no CRL known the failures stand."""
+    from asn1crypto import crl as asn1_crl
+    from pyhanko_certvalidator import CertificateValidator
+    from pyhanko_certvalidator.errors import InsufficientRevinfoError
+
+    from signing.embedded_fallback import EmbeddedFallbackBackend
+    from signing.guarded_fetchers import GuardedFetcherBackend
+    own.assert_nothing_listens()
+    crls = [asn1_crl.CertificateList.load(own.ca.crl_der(scope)) for scope in ("issuing", "root")]
+
+    def validate(known: list[asn1_crl.CertificateList]) -> None:
+        backend = EmbeddedFallbackBackend(GuardedFetcherBackend(LOOPBACK_ALLOWED))  # no OCSP embedded
+        vc = ValidationContext(trust_roots=[to_asn1_cert(own.ca.root_certificate)],
+                               other_certs=[to_asn1_cert(own.ca.issuing_certificate)], crls=known,
+                               allow_fetching=True, revocation_mode="hard-fail",
+                               fetcher_backend=OwnedFetcherBackend(backend))
+        asyncio.run(CertificateValidator(to_asn1_cert(own.key.certificate), validation_context=vc)
+                    .async_validate_usage({"non_repudiation"}))
+
+    validate(crls)
+    with pytest.raises(InsufficientRevinfoError):  # nothing known: a failed fetch proves nothing
+        validate([])
+
+
 def test_the_embedded_validation_data_is_the_internal_cas(own: OwnPki, document: bytes) -> None:
     """B-LT's DSS holds the internal CA's own OCSP responses (signed by the issuing CA, status
     good for the signer) and certificates, as the HTTP responder would have given them."""
