@@ -38,6 +38,7 @@ from pyhanko_certvalidator.policy_decl import (
 )
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
+from signing.embedded_fallback import EmbeddedFallbackBackend
 from signing.guarded_fetchers import GuardedFetcherBackend
 from signing.netguard import FetchPolicy
 from signing.x509util import load_certificate_files, to_asn1_cert
@@ -124,9 +125,14 @@ class TrustStore:
             fetcher_backend=OwnedFetcherBackend(backend) if backend is not None else None)
 
     # ------------------------------------------------------------------ validation side
-    def pdf_validation_spec(self) -> PdfSignatureValidationSpec:
+    def pdf_validation_spec(self, embedded: LocalKnowledge | None = None) -> PdfSignatureValidationSpec:
         """The AdES policy for validating received documents: chain to one of our roots,
         revocation data required (embedded, or fetched online when allowed).
+
+        ``embedded`` is the document's own revocation data (its DSS): with fetching allowed, a fetch
+        that fails or that the fetch policy refuses falls back to it for that certificate, as
+        ``LOCAL_ONLY`` would (:mod:`signing.embedded_fallback`), so a B-LT document validates the same
+        offline and online. It is not added to the policy's local knowledge here (the caller does).
 
         With fetching allowed the policy carries a fetcher backend of its own, which pyHanko leaves to
         the caller: close it (``spec.signature_validation_spec.revinfo_gathering_policy
@@ -137,6 +143,8 @@ class TrustStore:
         fetch_rule = (RevinfoOnlineFetchingRule.NO_HISTORICAL_FETCH if self.allow_fetching
                       else RevinfoOnlineFetchingRule.LOCAL_ONLY)
         backend = self.fetcher_backend() if self.allow_fetching else None
+        if backend is not None and embedded is not None:
+            backend = EmbeddedFallbackBackend(backend, ocsps=[o.ocsp_response_data for o in embedded.known_ocsps])
         spec = SignatureValidationSpec(
             cert_validation_policy=CertValidationPolicySpec(
                 trust_manager=SimpleTrustManager.build(list(self._asn1_roots)), revinfo_policy=revinfo),

@@ -238,18 +238,18 @@ class _Context:
 
 async def _validate_all(reader: PdfFileReader, sigs: list[EmbeddedPdfSignature], trust: TrustStore,
                         now: datetime) -> list[SignatureReport]:
-    base = trust.pdf_validation_spec()
+    dss_facts = _dss_to_local_knowledge(reader)
+    base = trust.pdf_validation_spec(embedded=dss_facts)
     backend = base.signature_validation_spec.revinfo_gathering_policy.fetcher_backend
     try:
-        return await _validate_with(reader, sigs, base, now, no_roots=not trust.roots)
+        return await _validate_with(reader, sigs, base, now, dss_facts, no_roots=not trust.roots)
     finally:  # a backend on the policy is ours to close (pyHanko closes only those it provisions)
         if backend is not None:
             await backend.close()
 
 
 async def _validate_with(reader: PdfFileReader, sigs: list[EmbeddedPdfSignature], base: PdfSignatureValidationSpec,
-                         now: datetime, *, no_roots: bool = False) -> list[SignatureReport]:
-    dss_facts = _dss_to_local_knowledge(reader)
+                         now: datetime, dss_facts: LocalKnowledge, *, no_roots: bool = False) -> list[SignatureReport]:
     own = base.signature_validation_spec.local_knowledge
     knowledge = LocalKnowledge(known_ocsps=own.known_ocsps + dss_facts.known_ocsps,
                                known_crls=own.known_crls + dss_facts.known_crls,

@@ -22,6 +22,7 @@ from tests.helpers import me as _me
 from tests.signing.pki import (
     assert_pdfsig_trusts_every_signature,
     assert_stock_pyhanko_accepts_every_signature,
+    assert_stock_pyhanko_accepts_offline,
     ink_in,
     page_text,
 )
@@ -107,6 +108,8 @@ def test_issue_prints_number_and_date_and_every_validator_accepts(api, container
     level = container.settings.signature_level
     timestamps = 2 if level == "B-LTA" else 0  # one per signing step
     assert assert_stock_pyhanko_accepts_every_signature(main, ca) == 2 + timestamps
+    # ... and from the PDF and the root alone: no fetching, revocation data of every certificate from the DSS.
+    assert assert_stock_pyhanko_accepts_offline(main, ca.root_certificate, "require") == 2 + timestamps
     assert_pdfsig_trusts_every_signature(main, 2, ca)
     report = container.signatures.validate(main)
     assert report["verdict"] == "valid", report
@@ -117,6 +120,7 @@ def test_issue_prints_number_and_date_and_every_validator_accepts(api, container
     att_pdf = clerk.get(f"/api/v1/documents/{draft['id']}/content", query_string={"file_id": att["id"]}).data
     assert label in page_text(att_pdf)
     assert assert_stock_pyhanko_accepts_every_signature(att_pdf, ca) == 1 + timestamps // 2
+    assert assert_stock_pyhanko_accepts_offline(att_pdf, ca.root_certificate, "require") == 1 + timestamps // 2
     assert_pdfsig_trusts_every_signature(att_pdf, 1, ca)
 
     # The electronic copy prints its own number; its signature fills the field the certification made.
@@ -128,6 +132,7 @@ def test_issue_prints_number_and_date_and_every_validator_accepts(api, container
     assert f"SAO Y; Số: {copy['number_notation']}" in re.sub(r"\s+", " ", copy_text), copy_text
     assert f"Số: {label}" in copy_text
     assert assert_stock_pyhanko_accepts_every_signature(copy_pdf, ca) == 3 + 3 * timestamps // 2
+    assert assert_stock_pyhanko_accepts_offline(copy_pdf, ca.root_certificate, "require") == 3 + 3 * timestamps // 2
     assert_pdfsig_trusts_every_signature(copy_pdf, 3, ca)
 
 

@@ -69,6 +69,47 @@ def test_outside_the_checkout_without_trust_with_trust_and_with_the_data_folder(
     assert r.returncode == 1 and "not a readable PEM or DER certificate" in r.stderr
 
 
+@pytest.mark.parametrize("settings_overrides", [{"signature_level": "B-LT"}, {"signature_level": "B-LTA"}],
+                         ids=["B-LT", "B-LTA"])
+def test_an_issued_document_verifies_offline_with_only_the_pdf_and_the_root(api: Any, container: Any, backend: str,
+                                                                             tmp_path: Path) -> None:
+    """The leader's signature and the organisation's seal of an issued document carry in the DSS all
+    that validation needs (whole chains, the TSA's included): `docsvc verify --trust ROOT` with no data
+    folder and no fetch allowed (the PKI's loopback URLs are refused), and stock pyHanko with fetching
+    off and revocation checking on, both judge them VALID from the embedded data alone."""
+    if backend != "embedded":
+        pytest.skip("the CLI reads a file: one backend is enough")
+    from tests.helpers import signed_draft
+    from tests.signing.pki import assert_stock_pyhanko_accepts_offline
+    doc = signed_draft(api)
+    clerk = api.as_user("vanthu")
+    r = clerk.post(f"/api/v1/documents/{doc['id']}/issue", json={"recipients": [{"name": "Các thôn"}]})
+    assert r.status_code == 200, r.get_json()
+    pdf = tmp_path / "elsewhere" / "ban-hanh.pdf"
+    pdf.parent.mkdir()
+    pdf.write_bytes(clerk.get(f"/api/v1/documents/{doc['id']}/content").data)
+    root = Path(container.settings.data_dir) / "ca" / "root.crt"
+    level = container.settings.signature_level
+    timestamps = 2 if level == "B-LTA" else 0  # one per signing step
+
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    r = _verify(["--json", "--trust", str(root), str(pdf)], pdf.parent, {"DOCSVC_DATA_DIR": str(empty)})
+    assert r.returncode == 0, r.stdout + r.stderr
+    report = json.loads(r.stdout)
+    assert report["verdict"] == "valid", report
+    sigs = [s for s in report["signatures"] if s["kind"] != "document_timestamp"]
+    assert len(sigs) == 2 and sigs[0]["signer"]["common_name"] == "Hoàng Văn Nam", sigs
+    for sig in sigs:
+        assert sig["verdict"] == "valid" and sig["pades_level"] == level, sig
+        assert sig["revocation"] == {"status": "good", "source": "document_dss", "revoked_at": None}, sig
+    assert len(report["signatures"]) == 2 + timestamps
+
+    for mode in ("hard-fail", "require"):  # require: revocation data for every certificate below the root
+        assert assert_stock_pyhanko_accepts_offline(pdf.read_bytes(), container.signatures.ca.root_certificate,
+                                                    mode) == 2 + timestamps
+
+
 def test_locate_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import docsvc.settings as settings_module
     monkeypatch.setattr(settings_module, "PACKAGE_DATA_DIR", tmp_path / "checkout" / "var")

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from signing.ca import InternalCA
@@ -281,6 +282,39 @@ def assert_stock_pyhanko_accepts_every_signature(pdf: bytes, ca: Any = None) -> 
             assert status.docmdp_ok is not False, (sig.field_name, status.modification_level,
                                                    status.pretty_print_details())
             assert status.bottom_line, (sig.field_name, status.pretty_print_details())
+        checked += 1
+    return checked
+
+
+def assert_stock_pyhanko_accepts_offline(pdf: bytes, root: Any, revocation_mode: str = "hard-fail") -> int:
+    """Every signature and document time-stamp of ``pdf`` as stock pyHanko judges it with nothing but
+    the PDF and ``root`` (a cryptography or asn1crypto certificate): no fetching at all, revocation
+    checked (``hard-fail``: every certificate that names an OCSP responder or CRL must be covered;
+    ``require``: every certificate below the root), the document's DSS the only source of
+    certificates, OCSP responses and CRLs. This is what B-LT promises. Returns how many were checked."""
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    from signing.x509util import to_asn1_cert
+    anchor = root if not isinstance(root, x509.Certificate) else to_asn1_cert(root)
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    dss = DocumentSecurityStore.read_dss(reader)
+    checked = 0
+    for sig in reader.embedded_signatures:
+        vc = dss.as_validation_context({"trust_roots": [anchor], "allow_fetching": False,
+                                        "revocation_mode": revocation_mode})
+        if sig.sig_object_type == "/DocTimeStamp":
+            ts = validate_pdf_timestamp(sig, validation_context=vc)
+            assert ts.intact and ts.valid and ts.trusted, (sig.field_name, ts.pretty_print_details())
+        else:
+            status = validate_pdf_signature(sig, signer_validation_context=vc)
+            assert status.intact and status.valid and status.trusted, (sig.field_name, status.pretty_print_details())
+            assert status.timestamp_validity is None or status.timestamp_validity.trusted, sig.field_name
+            assert status.docmdp_ok is not False and status.bottom_line, (sig.field_name,
+                                                                          status.pretty_print_details())
         checked += 1
     return checked
 

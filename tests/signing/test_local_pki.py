@@ -41,9 +41,18 @@ from signing.ltv import add_ltv
 from signing.pades import PadesLevel, sign_pdf, timestamper_for
 from signing.pki_http import PkiServer
 from signing.trust import TrustStore
-from signing.validate import verify_report
+from signing.validate import Verdict, verify_report
 from signing.x509util import to_asn1_cert, utcnow
-from tests.signing.pki import LOOPBACK_ALLOWED, ORGANISATION, SIGNER, USER_PIN, TestPki, _tempdir, assert_pdfsig_trusts_every_signature
+from tests.signing.pki import (
+    LOOPBACK_ALLOWED,
+    ORGANISATION,
+    SIGNER,
+    USER_PIN,
+    TestPki,
+    _tempdir,
+    assert_pdfsig_trusts_every_signature,
+    assert_stock_pyhanko_accepts_offline,
+)
 
 
 def _free_port() -> int:
@@ -141,6 +150,56 @@ def test_outside_validators_accept_it_over_http(own: OwnPki, document: bytes, le
         assert report.valid, report.to_text()
         assert [s.pades_level for s in report.signatures if s.kind != "document_timestamp"] == [level.value]
         assert server.request_count() > 0  # the HTTP endpoints still serve outside validators
+
+
+@pytest.mark.parametrize("level", [PadesLevel.B_LT, PadesLevel.B_LTA], ids=lambda lv: lv.value)
+def test_with_the_responders_down_or_refused_the_embedded_data_decide(own: OwnPki, document: bytes,
+                                                                      level: PadesLevel) -> None:
+    """Nobody answers the CA's URLs (nothing listens; or the fetch guard refuses loopback): a B-LT or
+    B-LTA document is VALID from its DSS alone, exactly as validated offline, and stock pyHanko with
+    fetching off agrees. A B-T document embeds nothing: a failed fetch proves nothing, it stays
+    INDETERMINATE (revocation unknown)."""
+    own.assert_nothing_listens()
+    signed = sign_pdf(document, own.key, level=level, timestamper=own.ca.urls.tsa, validation_context=own.local_trust())
+    bare = sign_pdf(document, own.key, level="B-T", timestamper=own.ca.urls.tsa, validation_context=own.local_trust())
+    refused = TrustStore.build(internal_ca=own.ca)  # the default fetch policy: loopback is not fetched
+    for trust in (own.http_trust, refused):
+        report = verify_report(signed, trust)
+        assert report.verdict is Verdict.VALID, report.to_text()
+        regular = [s for s in report.signatures if s.kind != "document_timestamp"]
+        assert [(s.revocation.status, s.revocation.source) for s in regular] == [("good", "document_dss")]
+        unproven = verify_report(bare, trust)
+        assert unproven.verdict is Verdict.INDETERMINATE, unproven.to_text()
+        assert unproven.signatures[0].revocation.status == "unknown"
+    expected = 2 if level is PadesLevel.B_LTA else 1
+    assert assert_stock_pyhanko_accepts_offline(signed, own.ca.root_certificate, "require") == expected
+
+
+def test_failed_fetches_never_hide_the_known_crls(own: OwnPki) -> None:
+    """Why the fallback is for OCSP only: with real CRLs and nothing listening on the CA's URLs,
+    certvalidator judges known CRLs before fetching, so a path is valid (hard-fail) when the
+    fetches fail but the CRLs are known (the document's DSS); with no CRL known the failures stand."""
+    from asn1crypto import crl as asn1_crl
+    from pyhanko_certvalidator import CertificateValidator
+    from pyhanko_certvalidator.errors import InsufficientRevinfoError
+
+    from signing.embedded_fallback import EmbeddedFallbackBackend
+    from signing.guarded_fetchers import GuardedFetcherBackend
+    own.assert_nothing_listens()
+    crls = [asn1_crl.CertificateList.load(own.ca.crl_der(scope)) for scope in ("issuing", "root")]
+
+    def validate(known: list[asn1_crl.CertificateList]) -> None:
+        backend = EmbeddedFallbackBackend(GuardedFetcherBackend(LOOPBACK_ALLOWED))  # no OCSP embedded
+        vc = ValidationContext(trust_roots=[to_asn1_cert(own.ca.root_certificate)],
+                               other_certs=[to_asn1_cert(own.ca.issuing_certificate)], crls=known,
+                               allow_fetching=True, revocation_mode="hard-fail",
+                               fetcher_backend=OwnedFetcherBackend(backend))
+        asyncio.run(CertificateValidator(to_asn1_cert(own.key.certificate), validation_context=vc)
+                    .async_validate_usage({"non_repudiation"}))
+
+    validate(crls)
+    with pytest.raises(InsufficientRevinfoError):  # nothing known: a failed fetch proves nothing
+        validate([])
 
 
 def test_the_embedded_validation_data_is_the_internal_cas(own: OwnPki, document: bytes) -> None:
