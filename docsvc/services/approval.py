@@ -13,9 +13,10 @@ from docsvc.db.base import utcnow
 from docsvc.db.models import (ChainDecision, ChainInstance, ChainStep, ChainTemplate, Delegation, Document,
                               DocumentFile, DocumentType, User, UserRole, UserUnit)
 from docsvc.db.uow import Database
+from docsvc.domain import policies
 from docsvc.domain.approval import (DEFAULT_CHAIN, AuthorityForm, StepKind,
                                     check_new_delegation, parse_steps, step_complete)
-from docsvc.domain.documents import Direction, Status, check_transition
+from docsvc.domain.documents import Status
 from docsvc.domain.identity import Actor, RequestOrigin, Role
 from docsvc.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
 from docsvc.services import audit, delegations
@@ -87,16 +88,7 @@ class ApprovalService:
                origin: RequestOrigin | None = None) -> DocumentView:
         with self.db.write() as s:
             doc = load_readable(s, actor, doc_id, for_update=True)
-            if doc.direction == Direction.INCOMING.value:
-                raise InvalidState("incoming documents are not submitted for approval")
-            if doc.created_by != actor.user_id:
-                raise PermissionDenied("only the drafter submits the draft")
-            if Status(doc.status) is not Status.DRAFT:  # in review → in review is a restart, not a second chain
-                raise InvalidState("only a draft is submitted: this one is already in its approval chain",
-                                   {"status": doc.status})
-            check_transition(Direction(doc.direction), Status(doc.status), Status.IN_REVIEW)
-            if doc.content_offline or doc.current_version == 0:
-                raise InvalidState("upload the draft's file before submitting it")
+            policies.may_submit(actor, doc).enforce()
             tpl_steps, tpl_id = chains.template_for(s, doc, template_id)
             instance = chains.instantiate(s, doc, actor, tpl_steps, tpl_id, signer_id)
             doc.status, doc.status_reason = Status.IN_REVIEW.value, None

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, DocumentGrant, DocumentType, Organisation, User
 from docsvc.db.uow import Database
-from docsvc.domain.documents import (CODE_NOTATION_MAX, CODE_NUMBER_MAX, EDITABLE, INITIAL_STATUS, Direction,
+from docsvc.domain import policies
+from docsvc.domain.documents import (CODE_NOTATION_MAX, CODE_NUMBER_MAX, INITIAL_STATUS, Direction,
                                      Status, Urgency, duplicate_key, number_notation)
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
 from docsvc.errors import Gone, InvalidInput, InvalidState, NotFound, PermissionDenied
@@ -306,8 +307,7 @@ class DocumentService:
             raise InvalidInput("a grant needs a reason (need to know)", {"field": "reason"})
         with self.db.write() as s:
             doc = load_readable(s, actor, doc_id, for_update=True)
-            if not (actor.has(Role.LEADER, Role.CLERK) and actor.agency_id == doc.agency_id):
-                raise PermissionDenied("only the agency's leaders and registry grant access to its documents")
+            policies.may_grant(actor, doc).enforce()
             if user_id is not None:
                 grantee = s.get(User, user_id)
                 if grantee is None or not grantee.is_active:
@@ -326,17 +326,7 @@ class DocumentService:
 
     # ------------------------------------------------------------ helpers
     def _check_may_edit(self, actor: Actor, doc: Document) -> None:
-        status = Status(doc.status)
-        if status not in EDITABLE:
-            raise InvalidState(f"a {status.label_vi.lower()} document cannot get a new version",
-                               {"status": status.value})
-        if doc.content_offline:
-            raise InvalidInput("this document's content is kept offline")
-        if doc.direction == Direction.INCOMING.value:
-            if not actor.has(Role.CLERK):
-                raise PermissionDenied("only the registry replaces the file of a received document")
-        elif doc.created_by != actor.user_id:
-            raise PermissionDenied("only the drafter uploads new versions of a draft")
+        policies.may_add_version(actor, doc).enforce()
 
     def _view(self, s: Session, doc: Document, actor: Actor, *, detail: bool) -> dict[str, Any]:
         return document_dict(s, doc, hide_subject=self.hide_top_secret_subject and not detail, detail=detail)

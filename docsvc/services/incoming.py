@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from docsvc.db.base import utcnow
 from docsvc.db.models import Assignment, Document, DocumentLink, Organisation, ProgressUpdate, Recipient, User
 from docsvc.db.uow import Database
-from docsvc.domain.documents import (ASSIGNABLE, Direction, SeriesKey, Status, check_transition, incoming_series,
+from docsvc.domain import policies
+from docsvc.domain.documents import (Direction, SeriesKey, Status, incoming_series,
                                      number_notation)
 from docsvc.domain.identity import Actor, RequestOrigin, Role
 from docsvc.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
@@ -58,9 +59,7 @@ class IncomingService:
         """Give the next incoming number (consecutive in order of receipt within the year)."""
         with self.db.write() as s:
             doc = self._incoming(s, actor, doc_id)
-            if not actor.has(Role.CLERK) or actor.agency_id != doc.agency_id:
-                raise PermissionDenied("only the agency's registry registers incoming documents")
-            check_transition(Direction.INCOMING, Status(doc.status), Status.REGISTERED)
+            policies.may_register(actor, doc).enforce()
             duplicates = _registered_duplicates(s, doc)
             if duplicates and not confirm_duplicate:
                 raise Conflict("a document with the same number, notation and issuing body is already "
@@ -88,9 +87,7 @@ class IncomingService:
             raise InvalidInput("say why the document goes back to its sender", {"field": "reason"})
         with self.db.write() as s:
             doc = self._incoming(s, actor, doc_id)
-            if not actor.has(Role.CLERK) or actor.agency_id != doc.agency_id:
-                raise PermissionDenied("only the agency's registry returns documents to their sender")
-            check_transition(Direction.INCOMING, Status(doc.status), Status.RETURNED)
+            policies.may_return_to_sender(actor, doc).enforce()
             doc.status, doc.status_reason = Status.RETURNED.value, reason.strip()
             _report_to_sender(s, doc, "02", reason.strip())
             refresh_readers(s, doc)
@@ -104,13 +101,7 @@ class IncomingService:
         """The leader's instruction: one lead handler, co-handlers, readers for information, a deadline."""
         with self.db.write() as s:
             doc = self._incoming(s, actor, doc_id)
-            if not actor.has(Role.LEADER) or actor.agency_id != doc.agency_id:
-                raise PermissionDenied("only a leader of the agency instructs and assigns incoming documents")
-            status = Status(doc.status)
-            if status not in ASSIGNABLE:
-                raise InvalidState(f"a document that is {status.label_vi.lower()} cannot be assigned; register it "
-                                   "first" if status is Status.RECEIVED else
-                                   f"a document that is {status.label_vi.lower()} cannot be assigned")
+            policies.may_assign(actor, doc).enforce()
             deadline = self._deadline(s, doc.agency_id, data.deadline_days, data.deadline)
             targets = [("lead", data.lead)] + [("co", t) for t in data.co] + [("info", t) for t in data.info]
             seen: set[tuple[int | None, int | None]] = set()
@@ -199,10 +190,9 @@ class IncomingService:
         with self.db.write() as s:
             doc = self._incoming(s, actor, doc_id)
             mine = self._open_assignment(s, doc, actor)
-            if mine is None:
-                raise PermissionDenied("only a handler of this document reports progress")
-            if Status(doc.status) in (Status.ASSIGNED, Status.COMPLETED):
-                check_transition(Direction.INCOMING, Status(doc.status), Status.IN_PROGRESS)
+            policies.may_report_progress(actor, doc, handler=mine is not None).enforce()
+            assert mine is not None  # the policy refused otherwise
+            if Status(doc.status) is not Status.IN_PROGRESS:
                 doc.status = Status.IN_PROGRESS.value
                 _report_to_sender(s, doc, "05")
             s.add(ProgressUpdate(document_id=doc.id, assignment_id=mine.id, user_id=actor.user_id,
@@ -237,10 +227,7 @@ class IncomingService:
         with self.db.write() as s:
             doc = self._incoming(s, actor, doc_id)
             mine = self._open_assignment(s, doc, actor)
-            is_leader = actor.has(Role.LEADER) and actor.agency_id == doc.agency_id
-            if not is_leader and (mine is None or mine.role != "lead"):
-                raise PermissionDenied("only the lead handler or a leader completes the handling")
-            check_transition(Direction.INCOMING, Status(doc.status), Status.COMPLETED)
+            policies.may_complete(actor, doc, lead_handler=mine is not None and mine.role == "lead").enforce()
             now = utcnow()
             for a in s.execute(select(Assignment).where(Assignment.document_id == doc.id,
                                                         Assignment.status.in_(["open", "reassigned"]))).scalars():
