@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from docsvc.cli import main
 from docsvc.cli.common import CLI_ORIGIN, container
+from docsvc.domain.policies import SYSTEM
 from docsvc.errors import NotFound
 
 
@@ -35,7 +36,7 @@ def export(dossier: str, out: Path | None, no_renditions: bool) -> None:
     """Export a closed dossier (id or FileCode): originals, PDF/A renditions, Appendix VI XML,
     SHA-256 manifest."""
     c = container()
-    result = c.exports.export(None, _dossier_id(c, dossier), origin=CLI_ORIGIN, renditions=not no_renditions)
+    result = c.exports.export(SYSTEM, _dossier_id(c, dossier), origin=CLI_ORIGIN, renditions=not no_renditions)
     target = out or Path(result.filename)
     shutil.move(str(result.path), target)
     click.echo(f"export: {target} ({result.size} bytes, {result.documents} documents, "

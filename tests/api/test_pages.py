@@ -9,6 +9,7 @@ import io
 import re
 from typing import Any
 
+from docsvc.domain.policies import SYSTEM
 from tests.fixtures.pdfs import official_pdf
 from tests.helpers import PageClient, created, page_actions, page_text, upload
 
@@ -78,7 +79,7 @@ def test_a_stolen_session_cookie_dies_with_the_token(pages, container, api) -> N
     """Changing a user's rights revokes their tokens: the page session ends too."""
     pc = pages("chuyenvien")
     officer = api.as_user("chuyenvien").get("/api/v1/me").get_json()
-    container.identity.update_user(None, officer["id"], clearance="mat")
+    container.identity.update_user(SYSTEM, officer["id"], clearance="mat")
     r = pc.get("/work")
     assert r.status_code == 302 and "/login" in r.headers["Location"]
 

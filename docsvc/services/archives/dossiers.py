@@ -18,6 +18,7 @@ from docsvc.domain.archives import (DossierStatus, FiledDocument, Retention, Rig
                                     transfer_due_on)
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
+from docsvc.domain.policies import is_system
 from docsvc.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
 from docsvc.services import audit
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
@@ -63,7 +64,7 @@ class DossierService:
         self.hide_top_secret_subject = hide_top_secret_subject
 
     # ------------------------------------------------------------ plans
-    def create_plan(self, actor: Actor | None, *, year: int, title: str = "", agency_id: int | None = None,
+    def create_plan(self, actor: Actor, *, year: int, title: str = "", agency_id: int | None = None,
                     origin: RequestOrigin | None = None) -> dict[str, Any]:
         require(actor, *PLAN_KEEPERS, message="the archive or the registry keeps the dossier plan")
         agency_id = agency_of(actor, agency_id)
@@ -80,14 +81,14 @@ class DossierService:
                 raise Conflict(f"the {year} dossier plan exists already", {"field": "year"})
             plan = DossierPlan(agency_id=agency_id, year=year,
                                title=(title.strip() or f"Danh mục hồ sơ năm {year}")[:300],
-                               created_by=actor.user_id if actor else None)
+                               created_by=actor.user_id if not is_system(actor) else None)
             s.add(plan)
             s.flush()
             audit.record(s, actor=actor, action="dossier_plan.create", object_type="dossier_plan",
                          object_id=plan.id, origin=origin, agency_id=agency_id, details={"year": year})
             return _plan_dict(plan, [])
 
-    def plans(self, actor: Actor | None, agency_id: int | None = None) -> list[dict[str, Any]]:
+    def plans(self, actor: Actor, agency_id: int | None = None) -> list[dict[str, Any]]:
         """The agency's plans, newest year first (the system names the agency)."""
         agency_id = agency_of(actor, agency_id)
         with self.db.read() as s:
@@ -95,11 +96,11 @@ class DossierService:
                              .order_by(DossierPlan.year.desc())).scalars().all()
             return [_plan_dict(p, None) for p in rows]
 
-    def plan(self, actor: Actor | None, plan_id: int) -> dict[str, Any]:
+    def plan(self, actor: Actor, plan_id: int) -> dict[str, Any]:
         """The plan with the dossiers the caller may see, in notation order."""
         with self.db.read() as s:
             plan = s.get(DossierPlan, plan_id)
-            if plan is None or (actor is not None and actor.agency_id != plan.agency_id):
+            if plan is None or (not is_system(actor) and actor.agency_id != plan.agency_id):
                 raise NotFound(f"dossier plan {plan_id} not found")
             dossiers = [d for d in s.execute(select(Dossier).where(Dossier.plan_id == plan.id)
                                              .order_by(Dossier.notation)).scalars() if may_see_dossier(actor, d)]
@@ -107,26 +108,26 @@ class DossierService:
             return _plan_dict(plan, [dossier_dict(s, d, held=d.id in held) for d in dossiers])
 
     # ------------------------------------------------------------ dossiers
-    def add(self, actor: Actor | None, plan_id: int, *, notation: str, title: str, retention_code: str | None = None,
+    def add(self, actor: Actor, plan_id: int, *, notation: str, title: str, retention_code: str | None = None,
             owner_id: int | None = None, unit_id: int | None = None, construction: bool = False,
             rights: str | None = None, description: str = "", language: str = "vi", secrecy: str | int = 0,
             open_now: bool = False, origin: RequestOrigin | None = None) -> dict[str, Any]:
         """Add a dossier to the plan. The archive and the registry add dossiers for anyone; officers,
         unit heads and leaders add their own (they become its owner)."""
         require(actor, *DOSSIER_OWNERS, message="your role cannot keep dossiers")
-        keeper = actor is None or actor.has(*PLAN_KEEPERS)
+        keeper = is_system(actor) or actor.has(*PLAN_KEEPERS)
         if not keeper:
-            if owner_id not in (None, actor.user_id):  # type: ignore[union-attr]
+            if owner_id not in (None, actor.user_id):
                 raise PermissionDenied("you add dossiers you own; the archive assigns other owners")
-            owner_id = actor.user_id  # type: ignore[union-attr]
+            owner_id = actor.user_id
         notation = check_notation(notation)
         title = required_text(title, "title", 1000)
         level = _secrecy(secrecy)
-        if actor is not None and int(actor.clearance) < level:
+        if not is_system(actor) and int(actor.clearance) < level:
             raise PermissionDenied(f"your clearance does not cover {level.label_vi} dossiers")
         with self.db.write() as s:
             plan = s.get(DossierPlan, plan_id)
-            if plan is None or (actor is not None and actor.agency_id != plan.agency_id):
+            if plan is None or (not is_system(actor) and actor.agency_id != plan.agency_id):
                 raise NotFound(f"dossier plan {plan_id} not found")
             agency = s.get(Organisation, plan.agency_id)
             dossier = Dossier(plan_id=plan.id, agency_id=plan.agency_id, year=plan.year, notation=notation,
@@ -137,7 +138,7 @@ class DossierService:
                               status=DossierStatus.PLANNED.value, secrecy=int(level),
                               rights=_rights(rights, level).value, language=(language or "vi")[:10],
                               description=description.strip(), construction=construction,
-                              created_by=actor.user_id if actor else None)
+                              created_by=actor.user_id if not is_system(actor) else None)
             if s.execute(select(Dossier.id).where(Dossier.plan_id == plan.id, Dossier.notation == notation)).first():
                 raise Conflict(f"the plan has a dossier {notation} already", {"field": "notation"})
             s.add(dossier)
@@ -152,7 +153,7 @@ class DossierService:
                          details={"file_code": dossier.file_code, "open": open_now})
             return dossier_dict(s, dossier, held=False)
 
-    def update(self, actor: Actor | None, dossier_id: int, *, title: str | None = None,
+    def update(self, actor: Actor, dossier_id: int, *, title: str | None = None,
                retention_code: str | None = None, owner_id: int | None = None, unit_id: int | None = None,
                rights: str | None = None, description: str | None = None, construction: bool | None = None,
                origin: RequestOrigin | None = None) -> dict[str, Any]:
@@ -170,7 +171,7 @@ class DossierService:
                 d.retention_id = current_entry(s, retention_code).id
                 changes["retention_code"] = retention_code
             if owner_id is not None:
-                if actor is not None and not actor.has(*PLAN_KEEPERS):
+                if not is_system(actor) and not actor.has(*PLAN_KEEPERS):
                     raise PermissionDenied("the archive or the registry change a dossier's owner")
                 d.owner_id = changes["owner_id"] = _check_owner(s, d.agency_id, owner_id)
             if unit_id is not None:
@@ -185,13 +186,13 @@ class DossierService:
                          origin=origin, agency_id=d.agency_id, details=changes)
             return dossier_dict(s, d)
 
-    def get(self, actor: Actor | None, dossier_id: int) -> dict[str, Any]:
+    def get(self, actor: Actor, dossier_id: int) -> dict[str, Any]:
         """The dossier and the documents in it the caller may read (chronological order)."""
         with self.db.read() as s:
             d = load_dossier(s, actor, dossier_id)
             q = select(Document, DossierDocument).join(DossierDocument, DossierDocument.document_id == Document.id) \
                 .where(DossierDocument.dossier_id == d.id)
-            if actor is not None:
+            if not is_system(actor):
                 q = readable_filter(q, actor)
             rows = s.execute(q).all()
             rows.sort(key=lambda r: (r[1].ordinal is None, r[1].ordinal or 0, document_date(r[0]) or date.max,
@@ -230,7 +231,7 @@ class DossierService:
             return [dossier_dict(s, d) for d in rows if may_see_dossier(actor, d)]
 
     # ------------------------------------------------------------ lifecycle
-    def open(self, actor: Actor | None, dossier_id: int, origin: RequestOrigin | None = None) -> dict[str, Any]:
+    def open(self, actor: Actor, dossier_id: int, origin: RequestOrigin | None = None) -> dict[str, Any]:
         with self.db.write() as s:
             d = load_dossier(s, actor, dossier_id, for_update=True)
             require_manager(actor, d)
@@ -285,7 +286,7 @@ class DossierService:
             audit.record(s, actor=actor, action="dossier.unfile", object_type="dossier", object_id=d.id,
                          origin=origin, agency_id=d.agency_id, details={"document_id": document_id})
 
-    def close(self, actor: Actor | None, dossier_id: int, *, work_ended_on: date | None = None,
+    def close(self, actor: Actor, dossier_id: int, *, work_ended_on: date | None = None,
               settlement_date: date | None = None, origin: RequestOrigin | None = None) -> dict[str, Any]:
         """Close when the work ends: retention set, no drafts, no duplicates. Fixes the documents'
         order (DocOrdinal), dates and counts, and the transfer due date; the archive may now read it."""
@@ -326,7 +327,7 @@ class DossierService:
                                   d.transfer_due_on.isoformat() if d.transfer_due_on else None})
             return dossier_dict(s, d)
 
-    def reopen(self, actor: Actor | None, dossier_id: int, *, reason: str,
+    def reopen(self, actor: Actor, dossier_id: int, *, reason: str,
                origin: RequestOrigin | None = None) -> dict[str, Any]:
         """Reopen a closed dossier that has not been transferred (documents to add or remove)."""
         reason = required_text(reason, "reason", 2000)
@@ -345,7 +346,7 @@ class DossierService:
                          origin=origin, agency_id=d.agency_id, details={"reason": reason})
             return dossier_dict(s, d)
 
-    def set_settlement(self, actor: Actor | None, dossier_id: int, settlement_date: date,
+    def set_settlement(self, actor: Actor, dossier_id: int, settlement_date: date,
                        origin: RequestOrigin | None = None) -> dict[str, Any]:
         """A construction dossier's final settlement: the transfer falls due 3 months later."""
         if settlement_date > vn_today():
@@ -363,7 +364,7 @@ class DossierService:
                          origin=origin, agency_id=d.agency_id, details={"settlement_date": settlement_date.isoformat()})
             return dossier_dict(s, d)
 
-    def extend_retention(self, actor: Actor | None, dossier_id: int, *, retention_code: str, reason: str,
+    def extend_retention(self, actor: Actor, dossier_id: int, *, retention_code: str, reason: str,
                          origin: RequestOrigin | None = None) -> dict[str, Any]:
         """Give a dossier a longer retention (never a shorter one); archived records get the longer
         storage lock at once."""

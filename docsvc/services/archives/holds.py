@@ -13,6 +13,7 @@ from docsvc.db.models import Document, LegalHold, User
 from docsvc.db.uow import Database
 from docsvc.domain.archives import DossierStatus
 from docsvc.domain.identity import Actor, RequestOrigin
+from docsvc.domain.policies import is_system
 from docsvc.errors import InvalidInput, InvalidState, NotFound
 from docsvc.services import audit
 from docsvc.services.access import load_readable
@@ -28,7 +29,7 @@ class HoldService:
         self.db = db
         self.locks = locks
 
-    def place(self, actor: Actor | None, *, reason: str, document_id: int | None = None,
+    def place(self, actor: Actor, *, reason: str, document_id: int | None = None,
               dossier_id: int | None = None, origin: RequestOrigin | None = None) -> dict[str, Any]:
         """Hold one document (that the caller may read) or one dossier (of the caller's agency)."""
         require(actor, *HOLD_KEEPERS, message="the archive or the agency's leaders place legal holds")
@@ -62,7 +63,7 @@ class HoldService:
         out["locks"] = self.locks.sync().to_dict()
         return out
 
-    def release(self, actor: Actor | None, hold_id: int, *, reason: str,
+    def release(self, actor: Actor, hold_id: int, *, reason: str,
                 origin: RequestOrigin | None = None) -> dict[str, Any]:
         require(actor, *HOLD_KEEPERS, message="the archive or the agency's leaders release legal holds")
         reason = required_text(reason, "reason", REASON_MAX)
@@ -97,12 +98,12 @@ class HoldService:
             return hold_dict(s, self._load(s, actor, hold_id))
 
     @staticmethod
-    def _load(s: Session, actor: Actor | None, hold_id: int, *, for_update: bool = False) -> LegalHold:
+    def _load(s: Session, actor: Actor, hold_id: int, *, for_update: bool = False) -> LegalHold:
         q = select(LegalHold).where(LegalHold.id == hold_id)
         if for_update:
             q = q.with_for_update()
         hold = s.execute(q).scalar_one_or_none()
-        if hold is None or (actor is not None and (hold.agency_id != actor.agency_id or not _visible(s, actor, hold))):
+        if hold is None or (not is_system(actor) and (hold.agency_id != actor.agency_id or not _visible(s, actor, hold))):
             raise NotFound(f"legal hold {hold_id} not found")
         return hold
 
@@ -119,8 +120,8 @@ def _visible(s: Session, actor: Actor, hold: LegalHold) -> bool:
     return True
 
 
-def _load_document(s: Session, actor: Actor | None, document_id: int) -> Document:
-    if actor is None:
+def _load_document(s: Session, actor: Actor, document_id: int) -> Document:
+    if is_system(actor):
         doc = s.get(Document, document_id)
         if doc is None:
             raise NotFound(f"document {document_id} not found")
@@ -131,9 +132,9 @@ def _load_document(s: Session, actor: Actor | None, document_id: int) -> Documen
     return doc
 
 
-def _user_id(s: Session, actor: Actor | None, agency_id: int) -> int:
+def _user_id(s: Session, actor: Actor, agency_id: int) -> int:
     """Who acts: the caller, or for the system the agency's first archivist or leader."""
-    if actor is not None:
+    if not is_system(actor):
         return actor.user_id
     from docsvc.domain.identity import Role
     from docsvc.services.archives.common import users_with_role

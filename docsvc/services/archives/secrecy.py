@@ -19,6 +19,7 @@ from docsvc.db.models import Document, Dossier, DossierDocument, SecrecyDecision
 from docsvc.db.uow import Database
 from docsvc.domain.archives import REVIEW_DAYS_AHEAD, add_years, check_extension_years, protection_ends_on
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
+from docsvc.domain.policies import SYSTEM, is_system
 from docsvc.errors import InvalidInput, InvalidState, NotFound
 from docsvc.services import audit
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
@@ -89,7 +90,7 @@ class SecrecyService:
                 out.update(self._entry(s, doc, protection(s, doc), today))
             return out
 
-    def extend(self, actor: Actor | None, document_id: int, *, years: int, reason: str, decision_ref: str,
+    def extend(self, actor: Actor, document_id: int, *, years: int, reason: str, decision_ref: str,
                origin: RequestOrigin | None = None, today: date | None = None) -> dict[str, Any]:
         """The head extends the protection by at most one period of the level (decided at least
         60 days before the end; a later extension is accepted and marked late)."""
@@ -107,7 +108,7 @@ class SecrecyService:
             until = add_years(p.ends_on, years)
             s.add(SecrecyDecision(document_id=doc.id, action="extend", from_level=doc.secrecy, to_level=doc.secrecy,
                                   protected_until_before=p.ends_on, protected_until_after=until, reason=reason,
-                                  decision_ref=decision_ref, decided_by=actor.user_id if actor else None))
+                                  decision_ref=decision_ref, decided_by=actor.user_id if not is_system(actor) else None))
             audit.record(s, actor=actor, action="secrecy.extend", object_type="document", object_id=doc.id,
                          origin=origin, agency_id=doc.agency_id,
                          details={"from": p.ends_on.isoformat(), "to": until.isoformat(), "years": years,
@@ -117,7 +118,7 @@ class SecrecyService:
             out["late"] = late
             return out
 
-    def declassify(self, actor: Actor | None, document_id: int, *, reason: str, decision_ref: str,
+    def declassify(self, actor: Actor, document_id: int, *, reason: str, decision_ref: str,
                    origin: RequestOrigin | None = None, today: date | None = None) -> dict[str, Any]:
         """The head declassifies a document before (or at) the end of its protection."""
         require(actor, Role.LEADER, message="the head of the agency declassifies documents")
@@ -141,7 +142,7 @@ class SecrecyService:
                 if p.ends_on <= today:
                     self._declassify(s, doc, p, action="auto_declassify",
                                      reason=f"hết thời hạn bảo vệ bí mật nhà nước ngày {p.ends_on:%d/%m/%Y}",
-                                     decision_ref="", actor=None, origin=None)
+                                     decision_ref="", actor=SYSTEM, origin=None)
                     declassified += 1
                 elif p.days_left(today) <= REVIEW_DAYS_AHEAD:
                     notices += notify_readers(s, doc, users_with_role(s, doc.agency_id, Role.LEADER),
@@ -153,9 +154,9 @@ class SecrecyService:
 
     # ------------------------------------------------------------ internals
     @staticmethod
-    def _load(s: Session, actor: Actor | None, document_id: int) -> Document:
-        doc = s.get(Document, document_id) if actor is None else load_readable(s, actor, document_id, for_update=True)
-        if doc is None or (actor is not None and doc.agency_id != actor.agency_id):
+    def _load(s: Session, actor: Actor, document_id: int) -> Document:
+        doc = s.get(Document, document_id) if is_system(actor) else load_readable(s, actor, document_id, for_update=True)
+        if doc is None or (not is_system(actor) and doc.agency_id != actor.agency_id):
             raise NotFound(f"document {document_id} not found")
         if not doc.secrecy:
             raise InvalidState("the document is not classified")
@@ -163,11 +164,11 @@ class SecrecyService:
 
     @staticmethod
     def _declassify(s: Session, doc: Document, p: Protection, *, action: str, reason: str, decision_ref: str,
-                    actor: Actor | None, origin: RequestOrigin | None) -> None:
+                    actor: Actor, origin: RequestOrigin | None) -> None:
         level = doc.secrecy
         s.add(SecrecyDecision(document_id=doc.id, action=action, from_level=level, to_level=0,
                               protected_until_before=p.ends_on, protected_until_after=None, reason=reason,
-                              decision_ref=decision_ref, decided_by=actor.user_id if actor else None))
+                              decision_ref=decision_ref, decided_by=actor.user_id if not is_system(actor) else None))
         with archive_write(s, "declassification"):
             doc.secrecy = 0
             s.flush()

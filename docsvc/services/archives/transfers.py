@@ -16,6 +16,7 @@ from docsvc.domain.archives import (DossierStatus, check_dossier_transition, loc
                                     transfer_alert_on)
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role
+from docsvc.domain.policies import is_system
 from docsvc.errors import InvalidInput, InvalidState, NotFound
 from docsvc.services import audit
 from docsvc.services.access import refresh_readers
@@ -79,7 +80,7 @@ class TransferService:
                                    dedupe=f"transfer-due:{d.id}:{due}")
         return sent
 
-    def transfer(self, actor: Actor | None, dossier_ids: list[int], *, delivered_by_id: int | None = None,
+    def transfer(self, actor: Actor, dossier_ids: list[int], *, delivered_by_id: int | None = None,
                  note: str = "", origin: RequestOrigin | None = None) -> dict[str, Any]:
         """The archive receives closed dossiers: a numbered handover record lists each dossier, its
         documents and their SHA-256; the records become write-once (compliance retention until the
@@ -107,7 +108,7 @@ class TransferService:
                       "doc_total": sum(e["doc_total"] for e in entries),
                       "page_total": sum(e["page_total"] for e in entries)}
             transfer = ArchiveTransfer(agency_id=agency_id, year=year, number=number,
-                                       received_by=actor.user_id if actor else _first_archivist(s, agency_id),
+                                       received_by=actor.user_id if not is_system(actor) else _first_archivist(s, agency_id),
                                        delivered_by=delivered_by_id, note=note.strip(), record=record)
             s.add(transfer)
             s.flush()
