@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import AuditEvent, AuditHead
-from docsvc.db.uow import Database
 from docsvc.domain.identity import Actor, RequestOrigin
 from docsvc.domain.policies import is_system
 
@@ -112,12 +111,6 @@ def record(session: Session, *, actor: Actor | None, action: str, object_type: s
     session.add(event)
     session.flush()
     return event
-
-
-def record_now(db: Database, **kwargs: Any) -> None:
-    """Append an event in its own transaction: for denials and failures, whose use case rolled back."""
-    with db.write() as session:
-        record(session, **kwargs)
 
 
 def _clean(details: dict[str, Any]) -> dict[str, Any]:

@@ -286,12 +286,6 @@ class IdentityService:
                 raise NotFound(f"no user {username!r}")
             return _user_view(user)
 
-    def verify_password(self, user_id: int, password: str) -> bool:
-        """Re-check a user's password (used before sensitive actions)."""
-        with self.db.read() as s:
-            user = s.get(User, user_id)
-            return bool(user and user.is_active and self.passwords.verify(user.password_hash, password))
-
     # ------------------------------------------------------------ tokens
     def issue_token(self, username: str, password: str, origin: RequestOrigin | None = None) -> IssuedToken:
         """Password login. Failures are counted; after ``max_failures`` the account locks for a while.

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docsvc.db.models import (Dossier, DossierDocument, LegalHold, Organisation, RetentionPeriod, User, UserRole)
-from docsvc.domain.archives import DossierStatus, Retention, Rights, lock_until
+from docsvc.domain.archives import DossierStatus, Retention, Rights
 from docsvc.domain.identity import Actor, Role, Secrecy
 from docsvc.domain.policies import is_system
 from docsvc.errors import InvalidInput, NotFound, PermissionDenied
@@ -82,13 +82,6 @@ def retention_of(s: Session, dossier: Dossier) -> Retention | None:
     if dossier.retention_id is None:
         return None
     return Retention(s.get(RetentionPeriod, dossier.retention_id).years)
-
-
-def dossier_lock_until(s: Session, dossier: Dossier) -> Any:
-    retention = retention_of(s, dossier)
-    if retention is None or dossier.work_ended_on is None:
-        return None
-    return lock_until(retention, dossier.work_ended_on)
 
 
 def document_ids_of(s: Session, dossier_ids: Iterable[int]) -> list[int]:
