@@ -18,10 +18,11 @@ from docsvc.domain.approval import (DEFAULT_CHAIN, AuthorityForm, StepKind,
                                     check_new_delegation, parse_steps, step_complete)
 from docsvc.domain.documents import Status
 from docsvc.domain.identity import Actor, RequestOrigin, Role
+from docsvc.domain.policies import is_system
 from docsvc.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
 from docsvc.services import audit, delegations
 from docsvc.services.access import load_readable, refresh_readers
-from docsvc.services.documents import NEW_VERSION_HOOKS, DocumentView, document_dict
+from docsvc.services.documents import DocumentView, document_dict
 from docsvc.services.notifications import SUBJECT, notify_readers
 from docsvc.timeutil import to_vn_iso, vn_today
 
@@ -52,10 +53,10 @@ class ApprovalService:
                              .order_by(ChainTemplate.id)).scalars()
             return [_template_dict(s, t) for t in rows]
 
-    def save_template(self, actor: Actor | None, *, agency_id: int, name: str, steps: list[dict[str, Any]],
+    def save_template(self, actor: Actor, *, agency_id: int, name: str, steps: list[dict[str, Any]],
                       type_code: str | None = None, template_id: int | None = None,
                       origin: RequestOrigin | None = None) -> dict[str, Any]:
-        if actor is not None and not (actor.has(Role.ADMIN) and actor.agency_id == agency_id):
+        if not is_system(actor) and not (actor.has(Role.ADMIN) and actor.agency_id == agency_id):
             raise PermissionDenied("only the agency's administrator edits approval chains")
         parse_steps(steps)
         if not name.strip():
@@ -74,7 +75,7 @@ class ApprovalService:
                 if tpl is None or tpl.agency_id != agency_id:
                     raise NotFound(f"chain template {template_id} not found")
             else:
-                tpl = ChainTemplate(agency_id=agency_id, created_by=actor.user_id if actor else None)
+                tpl = ChainTemplate(agency_id=agency_id, created_by=actor.user_id if not is_system(actor) else None)
                 s.add(tpl)
             tpl.name, tpl.steps, tpl.type_id, tpl.active = name.strip(), steps, type_id, True
             s.flush()
@@ -366,7 +367,6 @@ class Chains:
 
 
 chains = Chains()
-NEW_VERSION_HOOKS.append(chains.restart_on_new_version)
 
 _VERB = {"approved": "approve", "rejected": "reject", "returned": "return_for_revision"}
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, BinaryIO
@@ -27,9 +28,9 @@ from docsvc.timeutil import to_vn, to_vn_iso, vn_today
 
 log = logging.getLogger("docsvc.documents")
 
-# Called with (session, document, actor) after a new content version is added: the approval
-# service registers the hook that supersedes a running chain.
-NEW_VERSION_HOOKS: list[Callable[[Session, Document, Actor], None]] = []
+#: Called with (session, document, actor) after a new content version is added (the approval
+#: chain restarts): injected by ``docsvc.bootstrap``.
+NewVersionHook = Callable[[Session, Document, Actor], None]
 
 DRAFTERS = (Role.OFFICER, Role.UNIT_HEAD, Role.LEADER, Role.CLERK)
 
@@ -88,9 +89,10 @@ class HistoryPage:
 
 class DocumentService:
     def __init__(self, db: Database, files: FileStore, *, secrecy_policy: str, hide_top_secret_subject: bool,
-                 max_upload_bytes: int, validate_signatures: Callable[[BinaryIO], dict[str, Any]] | None = None
-                 ) -> None:
+                 max_upload_bytes: int, validate_signatures: Callable[[BinaryIO], dict[str, Any]] | None = None,
+                 new_version_hooks: Sequence[NewVersionHook] = ()) -> None:
         self.db = db
+        self.new_version_hooks = tuple(new_version_hooks)
         self.files = files
         self.secrecy_policy = secrecy_policy
         self.hide_top_secret_subject = hide_top_secret_subject
@@ -238,10 +240,12 @@ class DocumentService:
 
     # ------------------------------------------------------------ download
     def open_content(self, actor: Actor, doc_id: int, *, file_id: int | None = None, version: int | None = None,
-                     origin: RequestOrigin | None = None) -> tuple[dict[str, Any], Iterator[bytes], int]:
+                     origin: RequestOrigin | None = None) -> tuple[dict[str, Any], Iterator[bytes]]:
         """The requested file (default: the best rendition of the current version), audited.
 
-        Returns (file facts, chunk iterator, secrecy). The caller watermarks secret content."""
+        Returns (file facts, chunk iterator). Secret content comes watermarked with the reader's name
+        and the time (every format is marked; one that cannot be is refused), and ``facts["sha256"]``
+        is then the digest of the marked bytes."""
         with self.db.write() as s:
             doc = load_readable(s, actor, doc_id)
             _check_has_content(doc)
@@ -250,7 +254,13 @@ class DocumentService:
                          origin=origin, agency_id=doc.agency_id,
                          details={"file_id": chosen.id, "sha256": chosen.sha256, "role": chosen.role})
             facts, secrecy = _file_dict(chosen), doc.secrecy
-        return facts, self.files.iter_chunks(facts["object_key"]), secrecy
+        chunks = self.files.iter_chunks(facts["object_key"])
+        if secrecy > 0:
+            from docsvc.services.watermark import watermark, watermark_text
+            marked = watermark(b"".join(chunks), facts["content_type"],
+                               watermark_text(actor.full_name, utcnow(), secrecy))
+            return {**facts, "sha256": hashlib.sha256(marked).hexdigest()}, iter([marked])
+        return facts, chunks
 
     def download_link(self, actor: Actor, doc_id: int, *, file_id: int | None = None, version: int | None = None,
                       lifetime_seconds: int = 300, origin: RequestOrigin | None = None) -> dict[str, Any]:
@@ -291,7 +301,7 @@ class DocumentService:
             s.add(_file_row(doc.id, doc.current_version, "main", sf, facts.page_count, actor.user_id, None,
                             active=facts.active_content))
             s.flush()
-            for hook in NEW_VERSION_HOOKS:
+            for hook in self.new_version_hooks:
                 hook(s, doc, actor)
             refresh_readers(s, doc)
             audit.record(s, actor=actor, action="document.new_version", object_type="document",

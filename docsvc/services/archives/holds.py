@@ -83,12 +83,16 @@ class HoldService:
         out["locks"] = self.locks.sync().to_dict()
         return out
 
-    def list(self, actor: Actor, *, active_only: bool = True) -> list[dict[str, Any]]:
+    def list(self, actor: Actor, *, active_only: bool = True, dossier_id: int | None = None
+             ) -> list[dict[str, Any]]:
+        """The agency's holds the actor may see (optionally only those placed on one dossier)."""
         require(actor, *HOLD_KEEPERS, message="the archive and the leaders follow legal holds")
         with self.db.read() as s:
             q = select(LegalHold).where(LegalHold.agency_id == actor.agency_id)
             if active_only:
                 q = q.where(LegalHold.released_at.is_(None))
+            if dossier_id is not None:
+                q = q.where(LegalHold.dossier_id == dossier_id)
             rows = s.execute(q.order_by(LegalHold.id.desc())).scalars().all()
             return [hold_dict(s, h) for h in rows if _visible(s, actor, h)]
 

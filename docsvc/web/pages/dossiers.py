@@ -91,8 +91,7 @@ def show(dossier_id: int) -> Any:
 def render_dossier(actor: Actor, dossier_id: int, status: int = 200) -> Any:
     c = container()
     dossier = c.dossiers.get(actor, dossier_id)  # NotFound for what the actor may not see
-    holds = [h for h in c.holds.list(actor, active_only=False) if h["dossier_id"] == dossier_id] \
-        if actor.has(*HOLD_KEEPERS) else []
+    holds = c.holds.list(actor, active_only=False, dossier_id=dossier_id) if actor.has(*HOLD_KEEPERS) else []
     active = next((h for h in holds if h["active"]), None)
     allowed = set(dossier_actions(actor, dossier, held_directly=active is not None))
     extend_to = longer_retentions(retention_entries(), dossier["retention"]) if "extend_retention" in allowed else []
