@@ -22,12 +22,12 @@ from typing import Any, Protocol
 from docsvc.domain.access import may_read
 from docsvc.domain.documents import ASSIGNABLE, EDITABLE, FROZEN, Direction, Status, can_transition
 from docsvc.domain.identity import Actor, Role, Secrecy
-from docsvc.errors import DomainError, Gone, InvalidInput, InvalidState, PermissionDenied
+from docsvc.errors import DomainError, Gone, InvalidInput, InvalidState, Msg, PermissionDenied
 
-__all__ = ["ALLOW", "SYSTEM", "Decision", "DocumentFacts", "is_system", "may_add_version", "may_assign",
-           "may_complete", "may_confirm_recall", "may_copy", "may_grant", "may_issue", "may_place_positions",
-           "may_read", "may_recall", "may_register", "may_report_progress", "may_return_to_sender",
-           "may_submit", "transition"]
+__all__ = ["ALLOW", "DRAFTERS", "SYSTEM", "Decision", "DocumentFacts", "is_system", "may_add_version", "may_assign",
+           "may_complete", "may_confirm_recall", "may_copy", "may_create", "may_grant", "may_issue",
+           "may_place_positions", "may_read", "may_recall", "may_register", "may_report_progress",
+           "may_return_to_sender", "may_submit", "transition"]
 
 #: The system (server-side CLI, periodic tasks). It has no roles and no agency, so any code that
 #: forgets to ask :func:`is_system` fails closed; the policies let it through explicitly.
@@ -101,6 +101,25 @@ def _not_incoming(action: str) -> Decision:
     return _state(f"only incoming documents are {action}")
 
 
+# ---------------------------------------------------------------- new documents
+#: Who drafts outgoing and internal documents.
+DRAFTERS = (Role.OFFICER, Role.UNIT_HEAD, Role.LEADER, Role.CLERK)
+
+
+def may_create(actor: Actor, direction: Direction, secrecy: Secrecy) -> Decision:
+    """Receive an incoming document (the registry) or start a draft (the drafters), within clearance."""
+    if is_system(actor):
+        return ALLOW
+    if direction is Direction.INCOMING and not actor.has(Role.CLERK):
+        return _deny(Msg("documents.only_registry_clerk_receives_incoming_documents",
+                         "only the registry (clerk) receives incoming documents"))
+    if direction is not Direction.INCOMING and not actor.has(*DRAFTERS):
+        return _deny(Msg("documents.your_role_cannot_draft_documents", "your role cannot draft documents"))
+    if int(actor.clearance) < secrecy:
+        return _deny(f"your clearance does not cover {secrecy.label_vi} documents")
+    return ALLOW
+
+
 # ---------------------------------------------------------------- incoming
 def may_register(actor: Actor, doc: DocumentFacts) -> Decision:
     if is_system(actor):
@@ -108,7 +127,8 @@ def may_register(actor: Actor, doc: DocumentFacts) -> Decision:
     if not _incoming(doc):
         return _not_incoming("registered")
     if not _of_agency(actor, doc, Role.CLERK):
-        return _deny("only the agency's registry registers incoming documents")
+        return _deny(Msg("policy.only_agency_registry_registers_incoming_documents",
+                         "only the agency's registry registers incoming documents"))
     return transition(Direction.INCOMING, Status(doc.status), Status.REGISTERED)
 
 
@@ -118,7 +138,8 @@ def may_return_to_sender(actor: Actor, doc: DocumentFacts) -> Decision:
     if not _incoming(doc):
         return _not_incoming("returned to their sender")
     if not _of_agency(actor, doc, Role.CLERK):
-        return _deny("only the agency's registry returns documents to their sender")
+        return _deny(Msg("policy.only_agency_registry_returns_documents_their",
+                         "only the agency's registry returns documents to their sender"))
     return transition(Direction.INCOMING, Status(doc.status), Status.RETURNED)
 
 
@@ -129,7 +150,8 @@ def may_assign(actor: Actor, doc: DocumentFacts) -> Decision:
     if not _incoming(doc):
         return _not_incoming("assigned")
     if not _of_agency(actor, doc, Role.LEADER):
-        return _deny("only a leader of the agency instructs and assigns incoming documents")
+        return _deny(Msg("policy.only_leader_agency_instructs_assigns_incoming",
+                         "only a leader of the agency instructs and assigns incoming documents"))
     status = Status(doc.status)
     if status not in ASSIGNABLE:
         return _state(f"a document that is {status.label_vi.lower()} cannot be assigned; register it first"
@@ -145,7 +167,8 @@ def may_report_progress(actor: Actor, doc: DocumentFacts, *, handler: bool) -> D
     if not _incoming(doc):
         return _not_incoming("handled")
     if not handler:
-        return _deny("only a handler of this document reports progress")
+        return _deny(Msg("policy.only_handler_document_reports_progress",
+                         "only a handler of this document reports progress"))
     status = Status(doc.status)
     if status is Status.IN_PROGRESS:
         return ALLOW
@@ -159,7 +182,8 @@ def may_complete(actor: Actor, doc: DocumentFacts, *, lead_handler: bool) -> Dec
     if not _incoming(doc):
         return _not_incoming("handled")
     if not (_of_agency(actor, doc, Role.LEADER) or lead_handler):
-        return _deny("only the lead handler or a leader completes the handling")
+        return _deny(Msg("policy.only_lead_handler_leader_completes_handling",
+                         "only the lead handler or a leader completes the handling"))
     return transition(Direction.INCOMING, Status(doc.status), Status.COMPLETED)
 
 
@@ -168,9 +192,11 @@ def may_confirm_recall(actor: Actor, doc: DocumentFacts, *, awaiting_confirmatio
     if is_system(actor):
         return ALLOW
     if not _of_agency(actor, doc, Role.CLERK):
-        return _deny("the registry of the receiving agency confirms a recall")
+        return _deny(Msg("policy.registry_receiving_agency_confirms_recall",
+                         "the registry of the receiving agency confirms a recall"))
     if Status(doc.status) is not Status.WITHDRAWN or not awaiting_confirmation:
-        return _state("this document has not been recalled by its sender")
+        return _state(Msg("policy.document_has_not_been_recalled_sender",
+                          "this document has not been recalled by its sender"))
     return ALLOW
 
 
@@ -181,12 +207,13 @@ def may_submit(actor: Actor, doc: DocumentFacts) -> Decision:
     if _incoming(doc):
         return _state("incoming documents are not submitted for approval")
     if doc.created_by != actor.user_id:
-        return _deny("only the drafter submits the draft")
+        return _deny(Msg("policy.only_drafter_submits_draft", "only the drafter submits the draft"))
     if Status(doc.status) is not Status.DRAFT:  # in review → in review is a restart, not a second chain
-        return _state("only a draft is submitted: this one is already in its approval chain",
+        return _state(Msg("policy.only_draft_submitted_one_already_approval",
+                          "only a draft is submitted: this one is already in its approval chain"),
                       {"status": doc.status})
     if doc.content_offline or doc.current_version == 0:
-        return _state("upload the draft's file before submitting it")
+        return _state(Msg("policy.upload_draft_file_before_submitting", "upload the draft's file before submitting it"))
     return transition(Direction(doc.direction), Status.DRAFT, Status.IN_REVIEW)
 
 
@@ -210,12 +237,12 @@ def may_issue(actor: Actor, doc: DocumentFacts, *, issue_turn: bool) -> Decision
     if is_system(actor):
         return ALLOW
     if not _of_agency(actor, doc, Role.CLERK):
-        return _deny("only the agency's registry issues documents")
+        return _deny(Msg("policy.only_agency_registry_issues_documents", "only the agency's registry issues documents"))
     decision = transition(Direction(doc.direction), Status(doc.status), Status.ISSUED)
     if not decision:
         return decision
     if not issue_turn:
-        return _deny("this document is not waiting for you to issue it")
+        return _deny(Msg("policy.document_not_waiting_you_issue", "this document is not waiting for you to issue it"))
     return ALLOW
 
 
@@ -223,7 +250,8 @@ def may_recall(actor: Actor, doc: DocumentFacts) -> Decision:
     if is_system(actor):
         return ALLOW
     if not _of_agency(actor, doc, Role.LEADER, Role.CLERK):
-        return _deny("only the issuing agency's leaders or registry recall a document")
+        return _deny(Msg("policy.only_issuing_agency_leaders_registry_recall",
+                         "only the issuing agency's leaders or registry recall a document"))
     return transition(Direction(doc.direction), Status(doc.status), Status.RECALLED)
 
 
@@ -241,9 +269,11 @@ def may_add_version(actor: Actor, doc: DocumentFacts) -> Decision:
         return Decision(False, InvalidInput, "this document's content is kept offline")
     if _incoming(doc):
         if not actor.has(Role.CLERK):
-            return _deny("only the registry replaces the file of a received document")
+            return _deny(Msg("policy.only_registry_replaces_file_received_document",
+                             "only the registry replaces the file of a received document"))
     elif doc.created_by != actor.user_id:
-        return _deny("only the drafter uploads new versions of a draft")
+        return _deny(Msg("policy.only_drafter_uploads_new_versions_draft",
+                         "only the drafter uploads new versions of a draft"))
     return ALLOW
 
 
@@ -252,15 +282,17 @@ def may_copy(actor: Actor, doc: DocumentFacts) -> Decision:
     if is_system(actor):
         return ALLOW
     if not actor.has(Role.CLERK):
-        return _deny("copies are made by the registry")
+        return _deny(Msg("policy.copies_made_registry", "copies are made by the registry"))
     if doc.content_destroyed_at is not None:
         return Decision(False, Gone, "the content of this document was destroyed after appraisal")
     if doc.content_offline:
         return _state("the content of this document is kept offline: copy it on paper")
     if Status(doc.status) in FROZEN:
-        return _state("a recalled, withdrawn or returned document cannot be copied")
+        return _state(Msg("policy.recalled_withdrawn_returned_document_cannot_copied",
+                          "a recalled, withdrawn or returned document cannot be copied"))
     if not _incoming(doc) and Status(doc.status) is not Status.ISSUED:
-        return _state("only issued or received documents are copied")
+        return _state(Msg("policy.only_issued_received_documents_copied",
+                          "only issued or received documents are copied"))
     if doc.current_version == 0:
         return _state("this document has no file to copy")
     return ALLOW

@@ -19,7 +19,7 @@ from docsvc.domain.approval import (DEFAULT_CHAIN, AuthorityForm, StepKind,
 from docsvc.domain.documents import Status
 from docsvc.domain.identity import Actor, RequestOrigin, Role
 from docsvc.domain.policies import is_system
-from docsvc.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
+from docsvc.errors import InvalidInput, InvalidState, Msg, NotFound, PermissionDenied
 from docsvc.services import audit, delegations
 from docsvc.services.access import load_readable, refresh_readers
 from docsvc.services.documents import DocumentView, document_dict
@@ -57,10 +57,11 @@ class ApprovalService:
                       type_code: str | None = None, template_id: int | None = None,
                       origin: RequestOrigin | None = None) -> dict[str, Any]:
         if not is_system(actor) and not (actor.has(Role.ADMIN) and actor.agency_id == agency_id):
-            raise PermissionDenied("only the agency's administrator edits approval chains")
+            raise PermissionDenied(Msg("approval.only_agency_administrator_edits_approval_chains",
+                                       "only the agency's administrator edits approval chains"))
         parse_steps(steps)
         if not name.strip():
-            raise InvalidInput("name the chain", {"field": "name"})
+            raise InvalidInput(Msg("approval.name_chain", "name the chain"), {"field": "name"})
         with self.db.write() as s:
             type_id = None
             if type_code:
@@ -107,12 +108,14 @@ class ApprovalService:
         if decision not in ("approved", "rejected", "returned"):
             raise InvalidInput("decision is approve, reject or return")
         if decision != "approved" and not reason.strip():
-            raise InvalidInput("say why (the reason goes back to the drafter)", {"field": "reason"})
+            raise InvalidInput(Msg("approval.say_why_reason_goes_back_drafter",
+                                   "say why (the reason goes back to the drafter)"), {"field": "reason"})
         with self.db.write() as s:
             doc = load_readable(s, actor, doc_id, for_update=True)
             turn = chains.turn(s, doc, actor)
             if turn is None:
-                raise PermissionDenied("this document is not waiting for your decision")
+                raise PermissionDenied(Msg("approval.document_not_waiting_your_decision",
+                                           "this document is not waiting for your decision"))
             kind = StepKind(turn.step.kind)
             if kind in (StepKind.SIGN, StepKind.ISSUE) and decision == "approved":
                 raise InvalidState("the signer approves by signing (POST .../sign); the registry by issuing")
@@ -250,7 +253,8 @@ class Chains:
                 StepKind.REVIEW, StepKind.APPROVE) else None)
             if spec.kind is StepKind.SIGN and signer_id is not None:
                 if signer_id not in users:
-                    raise InvalidInput("the chosen signer is not among this chain's signers",
+                    raise InvalidInput(Msg("approval.chosen_signer_not_among_chain_signers",
+                                           "the chosen signer is not among this chain's signers"),
                                        {"field": "signer_id"})
                 users = [signer_id]
             if not users and spec.kind is StepKind.REVIEW:

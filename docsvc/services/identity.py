@@ -20,7 +20,7 @@ from docsvc.domain.identity import (ABBREVIATION_RE, ALLOWED_PARENTS, RIGHTS, US
                                     RequestOrigin, Role, Secrecy, organ_id_problem, password_problem,
                                     self_grant_problem)
 from docsvc.domain.policies import is_system
-from docsvc.errors import Conflict, InvalidInput, Locked, NotFound, PermissionDenied, Unauthenticated
+from docsvc.errors import Conflict, InvalidInput, Locked, Msg, NotFound, PermissionDenied, Unauthenticated
 from docsvc.services import audit
 from docsvc.services.login_throttle import LoginThrottle
 from docsvc.services.passwords import Passwords
@@ -97,13 +97,16 @@ class IdentityService:
                                {"field": "kind", "allowed": [k.value for k in OrgKind]}) from None
         name = name.strip()
         if not name or len(name) > 200:
-            raise InvalidInput("name is required (at most 200 characters)", {"field": "name"})
+            raise InvalidInput(Msg("identity.name_required_most_200_characters",
+                                   "name is required (at most 200 characters)"), {"field": "name"})
         if not ABBREVIATION_RE.match(abbreviation):
-            raise InvalidInput("abbreviation must be 1-20 letters/digits starting with a capital (e.g. UBND, VP)",
+            raise InvalidInput(Msg("identity.abbreviation_must_1_20_letters_digits",
+                                   "abbreviation must be 1-20 letters/digits starting with a capital (e.g. UBND, VP)"),
                                {"field": "abbreviation"})
         if org_kind.is_agency:
             if not organ_id:
-                raise InvalidInput("an agency needs its 13-character OrganId", {"field": "organ_id"})
+                raise InvalidInput(Msg("identity.agency_needs_13_character_organid",
+                                       "an agency needs its 13-character OrganId"), {"field": "organ_id"})
         if organ_id:
             problem = organ_id_problem(organ_id)
             if problem:
@@ -165,13 +168,14 @@ class IdentityService:
                  origin: RequestOrigin | None = None) -> UserView:
         username = username.strip().lower()
         if not USERNAME_RE.match(username):
-            raise InvalidInput("username must be 3-64 characters: lowercase letters, digits, '.', '_' or '-'",
+            raise InvalidInput(Msg("identity.username_must_3_64_characters_lowercase",
+                                   "username must be 3-64 characters: lowercase letters, digits, '.', '_' or '-'"),
                                {"field": "username"})
         problem = password_problem(password, username)
         if problem:
             raise InvalidInput(f"password {problem}", {"field": "password"})
         if not full_name.strip():
-            raise InvalidInput("full_name is required", {"field": "full_name"})
+            raise InvalidInput(Msg("identity.full_name_required", "full_name is required"), {"field": "full_name"})
         role_set = _parse_roles(roles)
         level = _parse_clearance(clearance)
         password_hash = self.passwords.hash(password)  # slow on purpose: outside the transaction
@@ -356,7 +360,7 @@ class IdentityService:
         if locked:
             raise Locked(f"too many failed logins; the account is locked for {int(self.lockout.total_seconds() // 60)} "
                          "minutes")
-        raise Unauthenticated("wrong username or password")
+        raise Unauthenticated(Msg("identity.wrong_username_password", "wrong username or password"))
 
     def authenticate(self, token: str) -> Actor:
         """Resolve a bearer token to the acting user, or raise Unauthenticated."""
@@ -407,7 +411,8 @@ def require_admin_over(s: Session, actor: Actor, org_id: int | None,
     if not actor.has(Role.ADMIN):
         raise PermissionDenied(f"only an administrator may manage {what}")
     if org_id is None or not _within(s, org_id, actor.agency_id):
-        raise PermissionDenied("administrators manage only their own agency and what lies below it")
+        raise PermissionDenied(Msg("identity.administrators_manage_only_their_own_agency",
+                                   "administrators manage only their own agency and what lies below it"))
 
 
 def is_deployment_admin(s: Session, actor: Actor) -> bool:
@@ -433,7 +438,8 @@ def _parse_roles(roles: Iterable[str]) -> set[Role]:
         except ValueError:
             raise InvalidInput(f"unknown role {r!r}", {"field": "roles", "allowed": [x.value for x in Role]}) from None
     if not out:
-        raise InvalidInput("a user needs at least one role", {"field": "roles"})
+        raise InvalidInput(Msg("identity.user_needs_least_one_role",
+                               "a user needs at least one role"), {"field": "roles"})
     return out
 
 

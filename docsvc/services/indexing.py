@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
@@ -333,6 +333,11 @@ class IndexingService:
             updated_at=doc.updated_at, **extra)
 
     # ------------------------------------------------------------ rebuild
+    def document_count(self) -> int:
+        """How many documents a full reindex goes through (for progress bars)."""
+        with self.db.read() as s:
+            return s.execute(select(func.count(Document.id))).scalar_one()
+
     def reindex_all(self) -> Iterator[int]:
         """Rebuild the index from the database; yields each document id as it is indexed. An index
         built by another schema version is dropped and created anew first."""

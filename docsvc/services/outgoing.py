@@ -30,7 +30,7 @@ from docsvc.domain.approval import AuthorityForm, StepKind
 from docsvc.domain.documents import (Direction, SeriesKey, Status, check_transition, format_number,
                                      notation_for, number_notation, outgoing_series)
 from docsvc.domain.identity import Actor, RequestOrigin, Role
-from docsvc.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
+from docsvc.errors import Conflict, InvalidInput, InvalidState, Msg, NotFound, PermissionDenied
 from docsvc.services import audit, page_positions, registers
 from docsvc.services.access import load_readable, refresh_readers
 from docsvc.services.approval import chains
@@ -103,15 +103,17 @@ class OutgoingService:
     def sign(self, actor: Actor, doc_id: int, *, pin: str, origin: RequestOrigin | None = None) -> DocumentView:
         """The signer's digital signature on the approved content (certifies the document)."""
         if not pin:
-            raise InvalidInput("enter your PIN", {"field": "pin"})
+            raise InvalidInput(Msg("outgoing.enter_your_pin", "enter your PIN"), {"field": "pin"})
         with self.db.write() as s:
             doc = load_readable(s, actor, doc_id, for_update=True)
             turn = chains.turn(s, doc, actor, StepKind.SIGN)
             if turn is None:
-                raise PermissionDenied("this document is not waiting for your signature")
+                raise PermissionDenied(Msg("outgoing.document_not_waiting_your_signature",
+                                           "this document is not waiting for your signature"))
             main = _main_file(s, doc)
             if main.sha256 != turn.instance.content_sha256:
-                raise Conflict("the content changed after approval: it goes back through the chain")
+                raise Conflict(Msg("outgoing.content_changed_after_approval_goes_back",
+                                   "the content changed after approval: it goes back through the chain"))
             user = s.get(User, actor.user_id)
             signer = self.signatures.user_signer(s, user, pin)
             appearance = self._signer_appearance(s, user, turn, signer.image)
@@ -178,7 +180,8 @@ class OutgoingService:
               origin: RequestOrigin | None = None) -> DocumentView:
         """Number, date, organisation signature, recipients and delivery, in one transaction."""
         if not recipients:
-            raise InvalidInput("name at least one recipient (nơi nhận)", {"field": "recipients"})
+            raise InvalidInput(Msg("outgoing.name_at_least_one_recipient",
+                                   "name at least one recipient (nơi nhận)"), {"field": "recipients"})
         with self.db.write() as s:
             doc = load_readable(s, actor, doc_id, for_update=True)
             turn = chains.turn(s, doc, actor, StepKind.ISSUE)
@@ -188,7 +191,8 @@ class OutgoingService:
             rows = self._recipient_rows(s, doc, recipients)
             signed = _latest(s, doc, "signed")
             if signed is None:
-                raise InvalidState("the document has not been signed by the competent person")
+                raise InvalidState(Msg("outgoing.document_has_not_been_signed_competent",
+                                       "the document has not been signed by the competent person"))
             year = to_vn(utcnow()).year
             series = outgoing_series(doc.secrecy, is_copy=False)
             number = registers.allocate(s, SeriesKey(doc.agency_id, "outgoing", series, year), doc.id,
@@ -267,7 +271,8 @@ class OutgoingService:
                     raise InvalidInput(f"recipient agency {r.agency_id} is not another agency on this system",
                                        {"field": f"recipients[{i}].agency_id"})
                 if doc.secrecy and self.secrecy_policy == "connected":
-                    raise InvalidInput("secret documents are not sent electronically on a connected deployment",
+                    raise InvalidInput(Msg("outgoing.secret_documents_not_sent_electronically_connected",
+                                           "secret documents are not sent electronically on a connected deployment"),
                                        {"field": f"recipients[{i}]"})
                 row, key = Recipient(document_id=doc.id, agency_id=org.id, name=org.name, organ_id=org.organ_id), \
                     ("agency", org.id)
@@ -355,7 +360,8 @@ class OutgoingService:
     def recall(self, actor: Actor, doc_id: int, *, reason: str, origin: RequestOrigin | None = None) -> DocumentView:
         """Freeze the issued document and withdraw the copies its internal recipients received."""
         if not reason.strip():
-            raise InvalidInput("say why the document is recalled", {"field": "reason"})
+            raise InvalidInput(Msg("outgoing.say_why_document_recalled",
+                                   "say why the document is recalled"), {"field": "reason"})
         with self.db.write() as s:
             doc = load_readable(s, actor, doc_id, for_update=True)
             policies.may_recall(actor, doc).enforce()
@@ -522,7 +528,8 @@ def _main_file(s: Session, doc: Document) -> DocumentFile:
     if main is None:
         raise InvalidState("the document has no PDF to sign")
     if main.content_type != PDF:
-        raise InvalidState("only PDF documents are signed digitally")
+        raise InvalidState(Msg("outgoing.only_pdf_documents_signed_digitally",
+                               "only PDF documents are signed digitally"))
     return main
 
 

@@ -307,3 +307,21 @@ def test_messages_name_the_field_in_the_users_language(app) -> None:  # type: ig
     with app.test_request_context("/work", headers={"Cookie": "docsvc_lang=en"}):
         assert user_message(PermissionDenied("only the agency's registry issues documents")).text == \
             "Only the agency's registry issues documents."
+
+
+def test_messages_are_translated_by_their_key_not_their_wording(app) -> None:  # type: ignore[no-untyped-def]
+    """A service rewording its English message keeps the translation: the lookup is by key."""
+    from types import SimpleNamespace
+
+    from docsvc.domain import policies
+    from docsvc.domain.identity import Actor, Role, Secrecy
+    from docsvc.errors import Msg, PermissionDenied
+    from docsvc.web.pages.messages import user_message
+    leader = Actor(1, "lan", "Lan", 1, frozenset({Role.LEADER}), Secrecy.NONE)
+    refusal = policies.may_issue(leader, SimpleNamespace(agency_id=1, direction="outgoing", status="signed"),  # type: ignore[arg-type]
+                                 issue_turn=True)
+    assert refusal.message.key == "policy.only_agency_registry_issues_documents"  # type: ignore[attr-defined]
+    with app.test_request_context("/work"):
+        assert user_message(PermissionDenied(refusal.message)).text == "Chỉ văn thư cơ quan mới phát hành văn bản."
+        reworded = Msg("policy.only_agency_registry_issues_documents", "documents are issued by the registry")
+        assert user_message(PermissionDenied(reworded)).text == "Chỉ văn thư cơ quan mới phát hành văn bản."

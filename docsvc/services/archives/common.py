@@ -18,7 +18,7 @@ from docsvc.db.models import (Dossier, DossierDocument, LegalHold, Organisation,
 from docsvc.domain.archives import DossierStatus, Retention, Rights
 from docsvc.domain.identity import Actor, Role, Secrecy
 from docsvc.domain.policies import is_system
-from docsvc.errors import InvalidInput, NotFound, PermissionDenied
+from docsvc.errors import InvalidInput, Msg, NotFound, PermissionDenied
 from docsvc.timeutil import to_vn_iso
 
 #: Who keeps the dossier plan and files for anyone: the archive and the registry.
@@ -46,7 +46,7 @@ def agency_of(actor: Actor, agency_id: int | None) -> int:
     """The agency an action is about: the actor's own (the system must name one)."""
     if not is_system(actor):
         if agency_id is not None and agency_id != actor.agency_id:
-            raise PermissionDenied("you act for your own agency only")
+            raise PermissionDenied(Msg("archives.you_act_your_own_agency_only", "you act for your own agency only"))
         return actor.agency_id
     if agency_id is None:
         raise NotFound("name the agency")
@@ -75,7 +75,8 @@ def may_manage(actor: Actor, dossier: Dossier) -> bool:
 
 def require_manager(actor: Actor, dossier: Dossier) -> None:
     if not may_manage(actor, dossier):
-        raise PermissionDenied("only the dossier's owner, the archive or the registry manage this dossier")
+        raise PermissionDenied(Msg("archives.only_dossier_owner_archive_registry_manage",
+                                   "only the dossier's owner, the archive or the registry manage this dossier"))
 
 
 def retention_of(s: Session, dossier: Dossier) -> Retention | None:

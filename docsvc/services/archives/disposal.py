@@ -27,7 +27,7 @@ from docsvc.domain.archives import (DisposalStatus, DossierStatus, Retention, ch
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
 from docsvc.domain.policies import SYSTEM, is_system
-from docsvc.errors import InvalidInput, InvalidState, NotFound
+from docsvc.errors import InvalidInput, InvalidState, Msg, NotFound
 from docsvc.services import audit
 from docsvc.services.access import refresh_readers
 from docsvc.services.archives.common import (dossier_dict, held_dossier_ids, require, required_text,
@@ -79,7 +79,8 @@ class DisposalService:
         """Add every newly expired dossier to its agency's proposed list of its secrecy level
         (created when none is open) and tell the archivists. The nightly task runs it for every
         agency (``SYSTEM``); an archivist runs it for their own. Idempotent."""
-        require(actor, Role.ARCHIVIST, message="the archive lists expired records")
+        require(actor, Role.ARCHIVIST, message=Msg("archives.archive_lists_expired_records",
+                                                   "the archive lists expired records"))
         today = today or vn_today()
         out = []
         with self.db.write() as s:
@@ -140,11 +141,13 @@ class DisposalService:
                keep: dict[int, str] | None = None, origin: RequestOrigin | None = None) -> dict[str, Any]:
         """The appraisal council's review, recorded by the archive: its members, its opinion, and the
         dossiers it wants kept (dossier id → why). Dossiers held meanwhile are withheld."""
-        require(actor, Role.ARCHIVIST, message="the archive records the appraisal council's review")
+        require(actor, Role.ARCHIVIST, message=Msg("archives.archive_records_appraisal_council_review",
+                                                   "the archive records the appraisal council's review"))
         opinion = required_text(opinion, "opinion", TEXT_MAX)
         members = [m.strip() for m in members if m and m.strip()]
         if len(members) < 3:
-            raise InvalidInput("an appraisal council has at least 3 members", {"field": "members"})
+            raise InvalidInput(Msg("archives.appraisal_council_has_least_3_members",
+                                   "an appraisal council has at least 3 members"), {"field": "members"})
         keep = keep or {}
         with self.db.write() as s:
             lst = _load(s, actor, list_id, for_update=True)
@@ -173,12 +176,14 @@ class DisposalService:
     def decide(self, actor: Actor, list_id: int, *, approve: bool, decision_ref: str = "",
                reason: str = "", origin: RequestOrigin | None = None) -> dict[str, Any]:
         """The head's decision: approve destruction (with the decision's number) or refuse it."""
-        require(actor, Role.LEADER, message="the head of the agency decides on destruction")
+        require(actor, Role.LEADER, message=Msg("archives.head_agency_decides_destruction",
+                                                "the head of the agency decides on destruction"))
         with self.db.write() as s:
             lst = _load(s, actor, list_id, for_update=True)
             target = DisposalStatus.APPROVED if approve else DisposalStatus.REJECTED
             if lst.status == DisposalStatus.PROPOSED.value:
-                raise InvalidState("the appraisal council reviews the list before the head decides",
+                raise InvalidState(Msg("archives.appraisal_council_reviews_list_before_head",
+                                       "the appraisal council reviews the list before the head decides"),
                                    {"status": lst.status})
             check_disposal_transition(DisposalStatus(lst.status), target)
             if approve:
@@ -199,7 +204,8 @@ class DisposalService:
                 today: date | None = None) -> dict[str, Any]:
         """Destroy the content of the approved dossiers: files and their stored objects go, the
         documents' and dossiers' metadata stay, and the list keeps the destruction record."""
-        require(actor, Role.ARCHIVIST, message="the archive carries out an approved destruction")
+        require(actor, Role.ARCHIVIST, message=Msg("archives.archive_carries_out_approved_destruction",
+                                                   "the archive carries out an approved destruction"))
         today = today or vn_today()
         with self.db.write() as s:
             lst = _load(s, actor, list_id, for_update=True)
@@ -301,7 +307,8 @@ def _delete_files(s: Session, doc: Document) -> None:
 
 
 def _require_reader(actor: Actor) -> None:
-    require(actor, Role.ARCHIVIST, Role.LEADER, message="the archive and the leaders follow disposal")
+    require(actor, Role.ARCHIVIST, Role.LEADER, message=Msg("archives.archive_leaders_follow_disposal",
+                                                            "the archive and the leaders follow disposal"))
 
 
 def _load(s: Session, actor: Actor, list_id: int, *, for_update: bool = False) -> DisposalList:

@@ -19,7 +19,7 @@ from docsvc.domain.archives import (DossierStatus, FiledDocument, Retention, Rig
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
 from docsvc.domain.policies import is_system
-from docsvc.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
+from docsvc.errors import Conflict, InvalidInput, InvalidState, Msg, NotFound, PermissionDenied
 from docsvc.services import audit
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
 from docsvc.services.archives.common import (HOLD_KEEPERS, PLAN_KEEPERS, agency_of, dossier_dict, held_dossier_ids,
@@ -66,16 +66,18 @@ class DossierService:
     # ------------------------------------------------------------ plans
     def create_plan(self, actor: Actor, *, year: int, title: str = "", agency_id: int | None = None,
                     origin: RequestOrigin | None = None) -> dict[str, Any]:
-        require(actor, *PLAN_KEEPERS, message="the archive or the registry keeps the dossier plan")
+        require(actor, *PLAN_KEEPERS, message=Msg("archives.archive_registry_keeps_dossier_plan",
+                                                  "the archive or the registry keeps the dossier plan"))
         agency_id = agency_of(actor, agency_id)
         if not 2000 <= year <= 2100:
-            raise InvalidInput("year must be 2000..2100", {"field": "year"})
+            raise InvalidInput(Msg("archives.year_must_2000_2100", "year must be 2000..2100"), {"field": "year"})
         with self.db.write() as s:
             agency = s.get(Organisation, agency_id)
             if agency is None or agency.kind == "unit":
                 raise NotFound(f"agency {agency_id} not found")
             if not agency.organ_id:
-                raise InvalidState("the agency has no OrganId: dossier FileCodes need it (set it first)")
+                raise InvalidState(Msg("archives.agency_has_no_organid_dossier_filecodes",
+                                       "the agency has no OrganId: dossier FileCodes need it (set it first)"))
             if s.execute(select(DossierPlan.id).where(DossierPlan.agency_id == agency_id,
                                                       DossierPlan.year == year)).first():
                 raise Conflict(f"the {year} dossier plan exists already", {"field": "year"})
@@ -114,11 +116,13 @@ class DossierService:
             open_now: bool = False, origin: RequestOrigin | None = None) -> dict[str, Any]:
         """Add a dossier to the plan. The archive and the registry add dossiers for anyone; officers,
         unit heads and leaders add their own (they become its owner)."""
-        require(actor, *DOSSIER_OWNERS, message="your role cannot keep dossiers")
+        require(actor, *DOSSIER_OWNERS, message=Msg("archives.your_role_cannot_keep_dossiers",
+                                                    "your role cannot keep dossiers"))
         keeper = is_system(actor) or actor.has(*PLAN_KEEPERS)
         if not keeper:
             if owner_id not in (None, actor.user_id):
-                raise PermissionDenied("you add dossiers you own; the archive assigns other owners")
+                raise PermissionDenied(Msg("archives.you_add_dossiers_you_own_archive",
+                                           "you add dossiers you own; the archive assigns other owners"))
             owner_id = actor.user_id
         notation = check_notation(notation)
         title = required_text(title, "title", 1000)
@@ -162,7 +166,8 @@ class DossierService:
             d = load_dossier(s, actor, dossier_id, for_update=True)
             require_manager(actor, d)
             if d.status not in (DossierStatus.PLANNED.value, DossierStatus.OPEN.value):
-                raise InvalidState("a closed dossier's metadata is fixed (reopen it first)",
+                raise InvalidState(Msg("archives.closed_dossier_metadata_fixed_reopen_first",
+                                       "a closed dossier's metadata is fixed (reopen it first)"),
                                    {"status": d.status})
             changes: dict[str, Any] = {}
             if title is not None:
@@ -172,7 +177,8 @@ class DossierService:
                 changes["retention_code"] = retention_code
             if owner_id is not None:
                 if not is_system(actor) and not actor.has(*PLAN_KEEPERS):
-                    raise PermissionDenied("the archive or the registry change a dossier's owner")
+                    raise PermissionDenied(Msg("archives.archive_registry_change_dossier_owner",
+                                               "the archive or the registry change a dossier's owner"))
                 d.owner_id = changes["owner_id"] = _check_owner(s, d.agency_id, owner_id)
             if unit_id is not None:
                 d.unit_id = changes["unit_id"] = _check_unit(s, d.agency_id, unit_id)
@@ -185,6 +191,17 @@ class DossierService:
             audit.record(s, actor=actor, action="dossier.update", object_type="dossier", object_id=d.id,
                          origin=origin, agency_id=d.agency_id, details=changes)
             return dossier_dict(s, d)
+
+    def find(self, actor: Actor, ref: str) -> int:
+        """The id of a dossier named by its id or its FileCode (NotFound, as for any dossier the
+        actor may not see)."""
+        with self.db.read() as s:
+            q = select(Dossier).where(Dossier.id == int(ref)) if ref.isdigit() else \
+                select(Dossier).where(Dossier.file_code == ref)
+            found = s.execute(q).scalars().first()
+            if found is None or not may_see_dossier(actor, found):
+                raise NotFound(f"no dossier {ref!r}")
+            return found.id
 
     def get(self, actor: Actor, dossier_id: int) -> dict[str, Any]:
         """The dossier and the documents in it the caller may read (chronological order)."""
@@ -237,7 +254,8 @@ class DossierService:
             require_manager(actor, d)
             check_dossier_transition(DossierStatus(d.status), DossierStatus.OPEN)
             if d.status != DossierStatus.PLANNED.value:
-                raise InvalidState("use reopen for a closed dossier", {"status": d.status})
+                raise InvalidState(Msg("archives.use_reopen_closed_dossier",
+                                       "use reopen for a closed dossier"), {"status": d.status})
             d.status, d.opened_at = DossierStatus.OPEN.value, utcnow()
             audit.record(s, actor=actor, action="dossier.open", object_type="dossier", object_id=d.id,
                          origin=origin, agency_id=d.agency_id)
@@ -251,10 +269,12 @@ class DossierService:
             d = load_dossier(s, actor, dossier_id, for_update=True)
             require_manager(actor, d)
             if d.status != DossierStatus.OPEN.value:
-                raise InvalidState("documents are filed into open dossiers only", {"status": d.status})
+                raise InvalidState(Msg("archives.documents_filed_into_open_dossiers_only",
+                                       "documents are filed into open dossiers only"), {"status": d.status})
             doc = load_readable(s, actor, document_id)
             if doc.agency_id != d.agency_id:
-                raise InvalidInput("file documents of your own agency (a received copy is your agency's)",
+                raise InvalidInput(Msg("archives.file_documents_your_own_agency_received",
+                                       "file documents of your own agency (a received copy is your agency's)"),
                                    {"field": "document_id"})
             if s.get(DossierDocument, (d.id, doc.id)) is not None:
                 raise Conflict(f"document {doc.id} is in this dossier already", {"document_id": doc.id})
@@ -275,7 +295,8 @@ class DossierService:
             d = load_dossier(s, actor, dossier_id, for_update=True)
             require_manager(actor, d)
             if d.status != DossierStatus.OPEN.value:
-                raise InvalidState("documents are removed from open dossiers only", {"status": d.status})
+                raise InvalidState(Msg("archives.documents_removed_from_open_dossiers_only",
+                                       "documents are removed from open dossiers only"), {"status": d.status})
             link = s.get(DossierDocument, (d.id, document_id))
             if link is None:
                 raise NotFound(f"document {document_id} is not in this dossier")
@@ -293,9 +314,11 @@ class DossierService:
         today = vn_today()
         ended = work_ended_on or today
         if ended > today:
-            raise InvalidInput("the work cannot end in the future", {"field": "work_ended_on"})
+            raise InvalidInput(Msg("archives.work_cannot_end_future",
+                                   "the work cannot end in the future"), {"field": "work_ended_on"})
         if settlement_date and settlement_date > today:
-            raise InvalidInput("the settlement date cannot be in the future", {"field": "settlement_date"})
+            raise InvalidInput(Msg("archives.settlement_date_cannot_future",
+                                   "the settlement date cannot be in the future"), {"field": "settlement_date"})
         with self.db.write() as s:
             d = load_dossier(s, actor, dossier_id, for_update=True)
             require_manager(actor, d)
@@ -335,7 +358,8 @@ class DossierService:
             d = load_dossier(s, actor, dossier_id, for_update=True)
             require_manager(actor, d)
             if d.status != DossierStatus.CLOSED.value:
-                raise InvalidState("only a closed dossier that was not transferred is reopened",
+                raise InvalidState(Msg("archives.only_closed_dossier_that_was_not",
+                                       "only a closed dossier that was not transferred is reopened"),
                                    {"status": d.status})
             check_dossier_transition(DossierStatus.CLOSED, DossierStatus.OPEN)
             d.status, d.closed_at, d.transfer_due_on = DossierStatus.OPEN.value, None, None
@@ -350,14 +374,17 @@ class DossierService:
                        origin: RequestOrigin | None = None) -> dict[str, Any]:
         """A construction dossier's final settlement: the transfer falls due 3 months later."""
         if settlement_date > vn_today():
-            raise InvalidInput("the settlement date cannot be in the future", {"field": "settlement_date"})
+            raise InvalidInput(Msg("archives.settlement_date_cannot_future",
+                                   "the settlement date cannot be in the future"), {"field": "settlement_date"})
         with self.db.write() as s:
             d = load_dossier(s, actor, dossier_id, for_update=True)
             require_manager(actor, d)
             if not d.construction:
-                raise InvalidState("only construction dossiers have a final settlement")
+                raise InvalidState(Msg("archives.only_construction_dossiers_have_final_settlement",
+                                       "only construction dossiers have a final settlement"))
             if d.status in (DossierStatus.ARCHIVED.value, DossierStatus.DESTROYED.value):
-                raise InvalidState("the dossier was transferred already", {"status": d.status})
+                raise InvalidState(Msg("archives.dossier_was_transferred_already",
+                                       "the dossier was transferred already"), {"status": d.status})
             d.settlement_date = settlement_date
             self._set_due(s, d)
             audit.record(s, actor=actor, action="dossier.settlement", object_type="dossier", object_id=d.id,
@@ -368,12 +395,13 @@ class DossierService:
                          origin: RequestOrigin | None = None) -> dict[str, Any]:
         """Give a dossier a longer retention (never a shorter one); archived records get the longer
         storage lock at once."""
-        require(actor, *HOLD_KEEPERS, message="the archive or the head extend a retention")
+        require(actor, *HOLD_KEEPERS, message=Msg("archives.archive_head_extend_retention",
+                                                  "the archive or the head extend a retention"))
         reason = required_text(reason, "reason", 2000)
         with self.db.write() as s:
             d = load_dossier(s, actor, dossier_id, for_update=True)
             if d.status == DossierStatus.DESTROYED.value:
-                raise InvalidState("the dossier was destroyed")
+                raise InvalidState(Msg("archives.dossier_was_destroyed", "the dossier was destroyed"))
             entry = current_entry(s, retention_code)
             old = retention_of(s, d)
             new = Retention(entry.years)
@@ -467,8 +495,10 @@ def _rights(value: str | None, level: Secrecy) -> Rights:
     try:
         rights = Rights(value)
     except ValueError:
-        raise InvalidInput("rights is public or restricted", {"field": "rights"}) from None
+        raise InvalidInput(Msg("archives.rights_public_restricted",
+                               "rights is public or restricted"), {"field": "rights"}) from None
     if level and rights is Rights.PUBLIC:
-        raise InvalidInput("a dossier of secret documents cannot be public", {"field": "rights"})
+        raise InvalidInput(Msg("archives.dossier_secret_documents_cannot_public",
+                               "a dossier of secret documents cannot be public"), {"field": "rights"})
     return rights
 

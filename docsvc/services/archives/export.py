@@ -29,7 +29,7 @@ from docsvc.domain.archives import DossierStatus, Rights
 from docsvc.domain.documents import Urgency
 from docsvc.domain.identity import Actor, RequestOrigin, Secrecy
 from docsvc.domain.policies import is_system
-from docsvc.errors import InvalidState, PermissionDenied
+from docsvc.errors import InvalidState, Msg, PermissionDenied
 from docsvc.services import audit
 from docsvc.services.access import readable_filter
 from docsvc.services.archives.appendix6 import DocumentRecord, DossierRecord, ExportedFile, dossier_xml
@@ -80,9 +80,11 @@ class ExportService:
         with self.db.write() as s:
             d = load_dossier(s, actor, dossier_id)
             if not may_manage(actor, d):
-                raise PermissionDenied("the archive, the registry or the dossier's owner export a dossier")
+                raise PermissionDenied(Msg("archives.archive_registry_dossier_owner_export_dossier",
+                                           "the archive, the registry or the dossier's owner export a dossier"))
             if d.status not in EXPORTABLE:
-                raise InvalidState("close the dossier before exporting it", {"status": d.status})
+                raise InvalidState(Msg("archives.close_dossier_before_exporting",
+                                       "close the dossier before exporting it"), {"status": d.status})
             agency = s.get(Organisation, d.agency_id)
             retention = retention_of(s, d)
             dossier = DossierRecord(

@@ -14,7 +14,7 @@ from docsvc.db.uow import Database
 from docsvc.domain.archives import DossierStatus
 from docsvc.domain.identity import Actor, RequestOrigin
 from docsvc.domain.policies import is_system
-from docsvc.errors import InvalidInput, InvalidState, NotFound
+from docsvc.errors import InvalidInput, InvalidState, Msg, NotFound
 from docsvc.services import audit
 from docsvc.services.access import load_readable
 from docsvc.services.archives.common import HOLD_KEEPERS, document_ids_of, load_dossier, require, required_text
@@ -32,10 +32,12 @@ class HoldService:
     def place(self, actor: Actor, *, reason: str, document_id: int | None = None,
               dossier_id: int | None = None, origin: RequestOrigin | None = None) -> dict[str, Any]:
         """Hold one document (that the caller may read) or one dossier (of the caller's agency)."""
-        require(actor, *HOLD_KEEPERS, message="the archive or the agency's leaders place legal holds")
+        require(actor, *HOLD_KEEPERS, message=Msg("archives.archive_agency_leaders_place_legal_holds",
+                                                  "the archive or the agency's leaders place legal holds"))
         reason = required_text(reason, "reason", REASON_MAX)
         if (document_id is None) == (dossier_id is None):
-            raise InvalidInput("hold exactly one of document_id or dossier_id", {"field": "document_id"})
+            raise InvalidInput(Msg("archives.hold_exactly_one_document_id_dossier",
+                                   "hold exactly one of document_id or dossier_id"), {"field": "document_id"})
         with self.db.write() as s:
             if document_id is not None:
                 doc = _load_document(s, actor, document_id)
@@ -44,7 +46,8 @@ class HoldService:
             else:
                 dossier = load_dossier(s, actor, dossier_id, for_update=True)  # type: ignore[arg-type]
                 if dossier.status == DossierStatus.DESTROYED.value:
-                    raise InvalidState("the dossier's content was destroyed: nothing left to hold")
+                    raise InvalidState(Msg("archives.dossier_content_was_destroyed_nothing_left",
+                                           "the dossier's content was destroyed: nothing left to hold"))
                 agency_id, doc_ids = dossier.agency_id, document_ids_of(s, [dossier.id])
                 target = {"dossier_id": dossier.id}
             active = s.execute(select(LegalHold.id).where(
@@ -65,7 +68,8 @@ class HoldService:
 
     def release(self, actor: Actor, hold_id: int, *, reason: str,
                 origin: RequestOrigin | None = None) -> dict[str, Any]:
-        require(actor, *HOLD_KEEPERS, message="the archive or the agency's leaders release legal holds")
+        require(actor, *HOLD_KEEPERS, message=Msg("archives.archive_agency_leaders_release_legal_holds",
+                                                  "the archive or the agency's leaders release legal holds"))
         reason = required_text(reason, "reason", REASON_MAX)
         with self.db.write() as s:
             hold = self._load(s, actor, hold_id, for_update=True)
@@ -86,7 +90,8 @@ class HoldService:
     def list(self, actor: Actor, *, active_only: bool = True, dossier_id: int | None = None
              ) -> list[dict[str, Any]]:
         """The agency's holds the actor may see (optionally only those placed on one dossier)."""
-        require(actor, *HOLD_KEEPERS, message="the archive and the leaders follow legal holds")
+        require(actor, *HOLD_KEEPERS, message=Msg("archives.archive_leaders_follow_legal_holds",
+                                                  "the archive and the leaders follow legal holds"))
         with self.db.read() as s:
             q = select(LegalHold).where(LegalHold.agency_id == actor.agency_id)
             if active_only:
@@ -97,7 +102,8 @@ class HoldService:
             return [hold_dict(s, h) for h in rows if _visible(s, actor, h)]
 
     def get(self, actor: Actor, hold_id: int) -> dict[str, Any]:
-        require(actor, *HOLD_KEEPERS, message="the archive and the leaders follow legal holds")
+        require(actor, *HOLD_KEEPERS, message=Msg("archives.archive_leaders_follow_legal_holds",
+                                                  "the archive and the leaders follow legal holds"))
         with self.db.read() as s:
             return hold_dict(s, self._load(s, actor, hold_id))
 
@@ -107,7 +113,8 @@ class HoldService:
         if for_update:
             q = q.with_for_update()
         hold = s.execute(q).scalar_one_or_none()
-        if hold is None or (not is_system(actor) and (hold.agency_id != actor.agency_id or not _visible(s, actor, hold))):
+        if hold is None or (not is_system(actor)
+                            and (hold.agency_id != actor.agency_id or not _visible(s, actor, hold))):
             raise NotFound(f"legal hold {hold_id} not found")
         return hold
 
@@ -146,7 +153,8 @@ def _user_id(s: Session, actor: Actor, agency_id: int) -> int:
         ids = users_with_role(s, agency_id, role)
         if ids:
             return ids[0]
-    raise InvalidState("the agency has no archivist or leader to record as the holder")
+    raise InvalidState(Msg("archives.agency_has_no_archivist_leader_record",
+                           "the agency has no archivist or leader to record as the holder"))
 
 
 def hold_dict(s: Session, h: LegalHold) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from docsvc.db.uow import Database
 from docsvc.domain.archives import Retention
 from docsvc.domain.identity import Actor, RequestOrigin, Role
 from docsvc.domain.policies import is_system
-from docsvc.errors import Conflict, InvalidInput, NotFound
+from docsvc.errors import Conflict, InvalidInput, Msg, NotFound
 from docsvc.services import audit
 from docsvc.services.archives.common import require, required_text, retention_dict
 
@@ -51,7 +51,8 @@ class RetentionCatalogue:
 
     def add(self, actor: Actor, *, code: str, description: str, years: int | None, legal_basis: str,
             origin: RequestOrigin | None = None) -> dict[str, Any]:
-        require(actor, Role.ADMIN, message="only administrators edit the retention catalogue")
+        require(actor, Role.ADMIN, message=Msg("archives.only_administrators_edit_retention_catalogue",
+                                               "only administrators edit the retention catalogue"))
         code, description = _check_code(code), required_text(description, "description", 2000)
         Retention(years)
         with self.db.write() as s:
@@ -72,7 +73,8 @@ class RetentionCatalogue:
                origin: RequestOrigin | None = None) -> dict[str, Any]:
         """Add version N+1 of an entry. Dossiers keep the version they were given; a longer period
         reaches them only through an explicit extension (retention can only be extended)."""
-        require(actor, Role.ADMIN, message="only administrators edit the retention catalogue")
+        require(actor, Role.ADMIN, message=Msg("archives.only_administrators_edit_retention_catalogue",
+                                               "only administrators edit the retention catalogue"))
         reason = required_text(reason, "reason", 2000)
         with self.db.write() as s:
             old = s.execute(select(RetentionPeriod).where(RetentionPeriod.code == code,
