@@ -15,10 +15,12 @@ from docsvc import secrets_store
 from docsvc.db.engine import make_engine
 from docsvc.db.uow import Database
 from docsvc.services.actions import ActionService
-from docsvc.services.approval import ApprovalService
+from docsvc.services.approval import ApprovalService, chains
+from docsvc.services.archives import hooks as archive_hooks
 from docsvc.services.audit import KEYS_INFO, AuditKeys
 from docsvc.services.calendar import CalendarService
 from docsvc.services.deadlines import DeadlineService
+from docsvc.services.dispatch import DISPATCH_INFO, TaskDispatch
 from docsvc.services.documents import DocumentService
 from docsvc.services.files import FileStore
 from docsvc.services.idempotency import IdempotencyService
@@ -37,7 +39,19 @@ from docsvc.services.signatures import SignatureService
 from docsvc.settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
+    from search import SearchIndex
     from search.sandbox import ExtractionLimits
+    from storage import ObjectStore
+
+    from docsvc.services.archives.disposal import DisposalService
+    from docsvc.services.archives.dossiers import DossierService
+    from docsvc.services.archives.export import ExportService
+    from docsvc.services.archives.holds import HoldService
+    from docsvc.services.archives.locks import ObjectLocks
+    from docsvc.services.archives.retention import RetentionCatalogue
+    from docsvc.services.archives.secrecy import SecrecyService
+    from docsvc.services.archives.transfers import TransferService
+    from docsvc.services.audit_checkpoints import AuditCheckpoints
 
 log = logging.getLogger("docsvc")
 
@@ -63,7 +77,16 @@ class Container:
 
     @cached_property
     def db(self) -> Database:
-        return Database(make_engine(self.settings.database_url), session_info={KEYS_INFO: self.audit_keys})
+        db = Database(make_engine(self.settings.database_url),
+                      session_info={KEYS_INFO: self.audit_keys, DISPATCH_INFO: self.dispatch,
+                                    **archive_hooks.session_info()})
+        archive_hooks.install(db)  # the write-once guard on this database's sessions
+        return db
+
+    @cached_property
+    def dispatch(self) -> TaskDispatch:
+        """Background work: bound by the process that runs tasks (``docsvc.tasks.app.use_container``)."""
+        return TaskDispatch()
 
     @cached_property
     def audit_keys(self) -> AuditKeys:
@@ -72,7 +95,7 @@ class Container:
         return AuditKeys(keys, active)
 
     @cached_property
-    def audit_checkpoints(self) -> Any:
+    def audit_checkpoints(self) -> AuditCheckpoints:
         """Signed, time-stamped checkpoints of the audit chain kept in the object store."""
         from docsvc.services.audit_checkpoints import AuditCheckpoints
         return AuditCheckpoints(self.db, self.store, self.signatures, self.audit_keys,
@@ -97,7 +120,7 @@ class Container:
                              lockout_minutes=s.login_lockout_minutes)
 
     @cached_property
-    def store(self) -> Any:
+    def store(self) -> ObjectStore:
         """The object store (storage.ObjectStore): local folder or MinIO/S3."""
         from storage import open_store
         from storage.crypto import KeyRing
@@ -117,7 +140,7 @@ class Container:
         return FileStore(self.store)
 
     @cached_property
-    def search_index(self) -> Any:
+    def search_index(self) -> SearchIndex:
         """The search index (search.SearchIndex): embedded SQLite FTS5 or Elasticsearch."""
         from search import open_index
         s = self.settings
@@ -137,6 +160,7 @@ class Container:
     def documents(self) -> DocumentService:
         s = self.settings
         return DocumentService(self.db, self.files, secrecy_policy=s.secrecy_policy,
+                               new_version_hooks=(chains.restart_on_new_version,),
                                hide_top_secret_subject=s.hide_top_secret_subject,
                                max_upload_bytes=s.max_upload_mb * 1024 * 1024,
                                validate_signatures=self.extra.get("validate_signatures",
@@ -153,10 +177,9 @@ class Container:
 
     @cached_property
     def outgoing(self) -> OutgoingService:
-        from docsvc.tasks.app import enqueue
         s = self.settings
         return OutgoingService(self.db, self.files, self.signatures, hide_top_secret_subject=s.hide_top_secret_subject,
-                               secrecy_policy=s.secrecy_policy, enqueue=enqueue)
+                               secrecy_policy=s.secrecy_policy, enqueue=self.dispatch.enqueue)
 
     @cached_property
     def incoming(self) -> IncomingService:
@@ -211,45 +234,45 @@ class Container:
 
     # ------------------------------------------------------------ dossiers and archives
     @cached_property
-    def object_locks(self) -> Any:
+    def object_locks(self) -> ObjectLocks:
         """Storage locks (compliance retention, legal hold) of archived and held records."""
         from docsvc.services.archives.locks import ObjectLocks
         return ObjectLocks(self.db, self.store)
 
     @cached_property
-    def retention(self) -> Any:
+    def retention(self) -> RetentionCatalogue:
         from docsvc.services.archives.retention import RetentionCatalogue
         return RetentionCatalogue(self.db)
 
     @cached_property
-    def dossiers(self) -> Any:
+    def dossiers(self) -> DossierService:
         from docsvc.services.archives.dossiers import DossierService
         return DossierService(self.db, self.object_locks,
                               hide_top_secret_subject=self.settings.hide_top_secret_subject)
 
     @cached_property
-    def transfers(self) -> Any:
+    def transfers(self) -> TransferService:
         from docsvc.services.archives.transfers import TransferService
         return TransferService(self.db, self.object_locks)
 
     @cached_property
-    def holds(self) -> Any:
+    def holds(self) -> HoldService:
         from docsvc.services.archives.holds import HoldService
         return HoldService(self.db, self.object_locks)
 
     @cached_property
-    def disposal(self) -> Any:
+    def disposal(self) -> DisposalService:
         from docsvc.services.archives.disposal import DisposalService
         return DisposalService(self.db, self.store, self.object_locks,
                                hide_top_secret_subject=self.settings.hide_top_secret_subject)
 
     @cached_property
-    def secrecy(self) -> Any:
+    def secrecy(self) -> SecrecyService:
         from docsvc.services.archives.secrecy import SecrecyService
         return SecrecyService(self.db, hide_top_secret_subject=self.settings.hide_top_secret_subject)
 
     @cached_property
-    def exports(self) -> Any:
+    def exports(self) -> ExportService:
         from docsvc.services.archives.export import ExportService
         from docsvc.services.archives.pdfa import find_converter
         converter = self.extra["pdfa_converter"] if "pdfa_converter" in self.extra else find_converter()
@@ -337,8 +360,6 @@ def _one_line(exc: BaseException) -> str:
 
 
 def build_container(settings: Settings | None = None) -> Container:
-    from docsvc.services.archives.hooks import install as install_archive_hooks
-    install_archive_hooks()  # archive read access, index fields, write-once guard (once per process)
     return Container(settings or load_settings())
 
 

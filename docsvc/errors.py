@@ -5,15 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 
+class Msg(str):
+    """An error message with a stable ``key``: the pages translate it by its key, so rewording the
+    English text (what API clients read) never silently drops its translation.
+
+    ``Msg("policy.registry_registers", "only the agency's registry registers incoming documents")``
+    is the English string itself (a ``str``), carrying its key through helpers that pass it on."""
+
+    key: str
+
+    def __new__(cls, key: str, text: str) -> Msg:
+        self = super().__new__(cls, text)
+        self.key = key
+        return self
+
+
 class DomainError(Exception):
-    """Base of every error a user can cause or be told about. ``code`` is stable for clients."""
+    """Base of every error a user can cause or be told about. ``code`` is stable for clients;
+    ``key`` (when the message is a :class:`Msg`) names the message itself, for translations."""
 
     code = "error"
     status = 400
 
     def __init__(self, message: str, details: Any = None) -> None:
         super().__init__(message)
-        self.message = message
+        self.message = str(message)
+        self.key: str | None = getattr(message, "key", None)
         self.details = details
 
     def to_dict(self) -> dict[str, Any]:

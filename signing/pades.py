@@ -21,7 +21,6 @@ from typing import BinaryIO
 from cryptography import x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
-from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner
@@ -289,9 +288,3 @@ def map_signing_exception(exc: BaseException, subject: str = "the signer") -> Ba
     return exc
 
 
-def read_signed(pdf: bytes) -> PdfFileReader:
-    """A pyHanko reader on signed bytes (for callers inspecting the result)."""
-    try:
-        return PdfFileReader(io.BytesIO(pdf), strict=False)
-    except PdfError as exc:
-        raise InvalidDocumentError(f"not a readable PDF: {exc}") from None

@@ -10,8 +10,7 @@ everything else goes over HTTP only as :class:`~signing.netguard.FetchPolicy` al
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -102,9 +101,6 @@ class TrustStore:
         roots.extend(load_certificate_files(root_files))
         intermediates.extend(load_certificate_files(intermediate_files))
         return cls(roots=tuple(roots), intermediates=tuple(intermediates), **options)  # type: ignore[arg-type]
-
-    def with_roots(self, extra: Sequence[x509.Certificate]) -> "TrustStore":
-        return dataclasses.replace(self, roots=(*self.roots, *extra))
 
     def fetcher_backend(self) -> FetcherBackend:
         """A new backend for one operation (the caller closes it): the internal CA in-process when

@@ -24,10 +24,6 @@ def to_asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
-def to_crypto_cert(cert: asn1_x509.Certificate) -> x509.Certificate:
-    return x509.load_der_x509_certificate(cert.dump())
-
-
 def to_asn1_key(key: PrivateKeyTypes) -> asn1_keys.PrivateKeyInfo:
     der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())

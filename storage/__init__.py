@@ -15,15 +15,16 @@ from storage.errors import (ConfigurationError, ExpiredLinkError, IntegrityError
                             StorageError, StorageUnavailable, WrongKeyError)
 from storage.factory import open_store
 from storage.links import content_disposition
-from storage.port import NamedObject, ObjectInfo, ObjectReader, ObjectStore, RetentionMode, SweepCandidate
+from storage.port import (LinkVerifier, NamedObject, ObjectInfo, ObjectReader, ObjectStore, RetentionMode,
+                          SweepCandidate)
 from storage.rotation import rotate_keys
 from storage.sweep import SweepReport, sweep_orphans
 
 __all__ = [
     "ConfigurationError", "ExpiredLinkError", "IntegrityError", "InvalidArgument", "InvalidKey", "InvalidLinkError",
-    "KeyRing", "LegalHoldError", "LinkError", "LinkNotAllowed", "MissingKeyError", "NamedObject", "ObjectExists",
-    "ObjectInfo", "ObjectLockedError",
-    "ObjectNotFound", "ObjectReader", "ObjectStore", "RetentionError", "RetentionMode", "RetentionShorteningError",
+    "KeyRing", "LegalHoldError", "LinkError", "LinkNotAllowed", "LinkVerifier", "MissingKeyError", "NamedObject",
+    "ObjectExists", "ObjectInfo", "ObjectLockedError", "ObjectNotFound", "ObjectReader", "ObjectStore",
+    "RetentionError", "RetentionMode", "RetentionShorteningError",
     "StorageError", "StorageUnavailable", "SweepCandidate", "SweepReport", "WrongKeyError", "content_disposition",
     "open_store", "rotate_keys", "sweep_orphans",
 ]

@@ -92,9 +92,6 @@ class KeyRing:
     def key_ids(self) -> list[str]:
         return list(self._keys)
 
-    def with_active(self, key_id: str) -> KeyRing:
-        return KeyRing(self._keys, key_id)
-
     def wrap(self, data_key: bytes, aad: bytes) -> WrappedKey:
         nonce = os.urandom(12)
         sealed = AESGCM(self._keys[self.active_key_id]).encrypt(nonce, data_key, aad)

@@ -74,6 +74,16 @@ class SweepCandidate:
 
 
 @runtime_checkable
+class LinkVerifier(Protocol):
+    """A store whose download links the application serves itself (the local store): it checks
+    the links ``presigned_url`` made. S3 checks its own presigned URLs and has no such method."""
+
+    def verify_signed_url(self, key: str, expires: str | int, signature: str, filename: str | None = None,
+                          *, now: datetime | None = None) -> None:
+        """``InvalidLinkError`` if forged or altered, ``ExpiredLinkError`` if too old."""
+
+
+@runtime_checkable
 class ObjectStore(Protocol):
     """Content-addressed, write-once-capable object store.
 

@@ -8,6 +8,7 @@ import click
 
 from docsvc.cli import main
 from docsvc.cli.common import CLI_ORIGIN, container
+from docsvc.domain.policies import SYSTEM
 
 
 @main.group()
@@ -25,7 +26,7 @@ def orgs_add(kind: str, name: str, abbreviation: str, organ_id: str | None, pare
     """Add an organisation or unit."""
     c = container()
     parent_id = c.identity.find_organisation(parent).id if parent else None
-    org = c.identity.add_organisation(None, kind=kind, name=name, abbreviation=abbreviation,
+    org = c.identity.add_organisation(SYSTEM, kind=kind, name=name, abbreviation=abbreviation,
                                       organ_id=organ_id, parent_id=parent_id, origin=CLI_ORIGIN)
     click.echo(f"organisation {org.id} created: {org.name} ({org.kind}, {org.organ_id or org.abbreviation})")
 
@@ -68,7 +69,7 @@ def users_add(username: str, full_name: str, agency: str, roles: tuple[str, ...]
     c = container()
     agency_view = c.identity.find_organisation(agency)
     unit_ids = [_unit_id(c, agency_view.id, u) for u in units]
-    user = c.identity.add_user(None, username=username, password=password, full_name=full_name,
+    user = c.identity.add_user(SYSTEM, username=username, password=password, full_name=full_name,
                                agency_id=agency_view.id, roles=roles, clearance=clearance, unit_ids=unit_ids,
                                position=position, email=email, origin=CLI_ORIGIN)
     click.echo(f"user {user.id} created: {user.username} ({', '.join(user.roles)}; clearance {user.clearance})")
@@ -86,7 +87,7 @@ def _unit_id(c, agency_id: int, key: str) -> int:  # type: ignore[no-untyped-def
 @users.command("list")
 def users_list() -> None:
     """List users."""
-    for u in container().identity.list_users(None):
+    for u in container().identity.list_users(SYSTEM):
         click.echo(f"{u.id:>4}  {u.username:<16} {','.join(u.roles):<22} {u.clearance:<10} {u.full_name}")
 
 

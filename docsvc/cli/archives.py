@@ -7,23 +7,10 @@ import shutil
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from docsvc.cli import main
 from docsvc.cli.common import CLI_ORIGIN, container
-from docsvc.errors import NotFound
-
-
-def _dossier_id(c, ref: str) -> int:  # type: ignore[no-untyped-def]
-    """A dossier by id or by FileCode."""
-    from docsvc.db.models import Dossier
-    with c.db.read() as s:
-        q = select(Dossier.id).where(Dossier.id == int(ref)) if ref.isdigit() else \
-            select(Dossier.id).where(Dossier.file_code == ref)
-        found = s.execute(q).scalar_one_or_none()
-    if found is None:
-        raise NotFound(f"no dossier {ref!r}")
-    return found
+from docsvc.domain.policies import SYSTEM
 
 
 @main.command("export")
@@ -35,7 +22,7 @@ def export(dossier: str, out: Path | None, no_renditions: bool) -> None:
     """Export a closed dossier (id or FileCode): originals, PDF/A renditions, Appendix VI XML,
     SHA-256 manifest."""
     c = container()
-    result = c.exports.export(None, _dossier_id(c, dossier), origin=CLI_ORIGIN, renditions=not no_renditions)
+    result = c.exports.export(SYSTEM, c.dossiers.find(SYSTEM, dossier), origin=CLI_ORIGIN, renditions=not no_renditions)
     target = out or Path(result.filename)
     shutil.move(str(result.path), target)
     click.echo(f"export: {target} ({result.size} bytes, {result.documents} documents, "

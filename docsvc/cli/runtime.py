@@ -102,9 +102,6 @@ def demo() -> None:
 @click.option("--pending", is_flag=True, help="only index what waits in the outbox")
 def reindex(pending: bool) -> None:
     """Rebuild the search index from the database (with a progress bar)."""
-    from sqlalchemy import func, select
-
-    from docsvc.db.models import Document
     c = container()
     if pending:
         report = c.indexing.drain_all()
@@ -112,8 +109,7 @@ def reindex(pending: bool) -> None:
         for error in report.errors[:20]:
             click.echo(f"  {error}", err=True)
         raise SystemExit(1 if report.failed else 0)
-    with c.db.read() as s:
-        total = s.execute(select(func.count(Document.id))).scalar_one()
+    total = c.indexing.document_count()
     with click.progressbar(length=total, label="reindex", show_pos=True, show_eta=True) as bar:
         for _ in c.indexing.reindex_all():
             bar.update(1)

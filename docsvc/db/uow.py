@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +27,12 @@ class Database:
         self._writer = sessionmaker(bind=engine, expire_on_commit=False, info=info)
         self._reader = sessionmaker(bind=engine.execution_options(readonly=True), expire_on_commit=False, info=info)
         self._shared: ContextVar[Session | None] = ContextVar(f"docsvc_shared_read_{id(self)}", default=None)
+
+    def listen(self, identifier: str, fn: Callable[..., object]) -> None:
+        """Listen to a session event on the sessions this database opens (idempotent)."""
+        for factory in (self._writer, self._reader):
+            if not event.contains(factory, identifier, fn):
+                event.listen(factory, identifier, fn)
 
     @property
     def dialect(self) -> str:

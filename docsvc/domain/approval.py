@@ -13,7 +13,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from docsvc.errors import InvalidInput
+from docsvc.errors import InvalidInput, Msg
 
 
 class StepKind(StrEnum):
@@ -53,7 +53,8 @@ def parse_steps(raw: list[dict[str, Any]]) -> list[StepSpec]:
     issue step; the issue step last. Approvers are {"user_id": n} or {"role": r} (optionally with
     "unit": "drafting" for the drafting unit's heads)."""
     if not isinstance(raw, list) or not raw:
-        raise InvalidInput("a chain needs at least one step", {"field": "steps"})
+        raise InvalidInput(Msg("approval.chain_needs_least_one_step",
+                               "a chain needs at least one step"), {"field": "steps"})
     steps: list[StepSpec] = []
     for i, item in enumerate(raw):
         where = {"field": f"steps.{i}"}
@@ -84,11 +85,14 @@ def parse_steps(raw: list[dict[str, Any]]) -> list[StepSpec]:
         steps.append(StepSpec(kind, mode, str(item.get("title") or _DEFAULT_TITLES[kind])[:200], tuple(approvers)))
     kinds = [s.kind for s in steps]
     if kinds.count(StepKind.SIGN) != 1:
-        raise InvalidInput("a chain has exactly one sign step", {"field": "steps"})
+        raise InvalidInput(Msg("approval.chain_has_exactly_one_sign_step",
+                               "a chain has exactly one sign step"), {"field": "steps"})
     if kinds.count(StepKind.ISSUE) != 1 or kinds[-1] is not StepKind.ISSUE:
-        raise InvalidInput("a chain ends with the registry's issue step", {"field": "steps"})
+        raise InvalidInput(Msg("approval.chain_ends_with_registry_issue_step",
+                               "a chain ends with the registry's issue step"), {"field": "steps"})
     if kinds.index(StepKind.SIGN) != len(kinds) - 2:
-        raise InvalidInput("the sign step comes right before the issue step", {"field": "steps"})
+        raise InvalidInput(Msg("approval.sign_step_comes_right_before_issue",
+                               "the sign step comes right before the issue step"), {"field": "steps"})
     return steps
 
 

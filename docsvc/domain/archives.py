@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from docsvc.errors import InvalidInput, InvalidState
+from docsvc.errors import InvalidInput, InvalidState, Msg
 from docsvc.timeutil import VN_TZ
 
 # ---------------------------------------------------------------- dossier states
@@ -74,7 +74,8 @@ class Retention:
 
     def __post_init__(self) -> None:
         if self.years is not None and not 1 <= self.years <= 200:
-            raise InvalidInput("a retention period is 1..200 years, or permanent", {"field": "years"})
+            raise InvalidInput(Msg("archives.retention_period_1_200_years_permanent",
+                                   "a retention period is 1..200 years, or permanent"), {"field": "years"})
 
     @property
     def permanent(self) -> bool:

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
+from docsvc.errors import Msg
+
 
 class Role(StrEnum):
     CLERK = "clerk"  # văn thư: registers incoming, numbers and issues outgoing, holds the org seal
@@ -103,13 +105,13 @@ def organ_id_problem(value: str) -> str | None:
 
 def password_problem(password: str, username: str = "") -> str | None:
     if len(password) < 10:
-        return "must be at least 10 characters"
+        return Msg("identity.must_least_10_characters", "must be at least 10 characters")
     if len(password) > 256:
         return "must be at most 256 characters"
     if not (re.search(r"[A-Za-zÀ-ỹ]", password) and re.search(r"\d", password)):
-        return "must contain letters and digits"
+        return Msg("identity.must_contain_letters_digits", "must contain letters and digits")
     if username and username.lower() in password.lower():
-        return "must not contain the username"
+        return Msg("identity.must_not_contain_username", "must not contain the username")
     return None
 
 

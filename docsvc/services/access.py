@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, select
 from sqlalchemy.orm import Session
 
@@ -16,9 +18,10 @@ from docsvc.services import outbox
 from docsvc.services.delegations import delegate_readers
 from docsvc.timeutil import vn_today
 
-# Extra relationship sources registered by later capabilities (e.g. archive dossiers):
-# each gets (session, document) and may add to the Relationships.
-RELATIONSHIP_SOURCES: list = []
+RelationshipSource = Callable[[Session, Document, Relationships], None]
+#: Where a unit of work's session finds the extra relationship sources of later capabilities
+#: (e.g. archive dossiers), wired by ``docsvc.bootstrap`` into ``Database(session_info=...)``.
+RELATIONSHIP_SOURCES_INFO = "relationship_sources"
 
 
 def relationships_of(s: Session, doc: Document) -> Relationships:
@@ -50,7 +53,8 @@ def relationships_of(s: Session, doc: Document) -> Relationships:
     if doc.status in (Status.ISSUED, Status.RECALLED):
         rel.unit_ids.update(u for u in s.execute(select(Recipient.unit_id).where(
             Recipient.document_id == doc.id)).scalars() if u)
-    for source in RELATIONSHIP_SOURCES:
+    source: RelationshipSource
+    for source in s.info.get(RELATIONSHIP_SOURCES_INFO, ()):
         source(s, doc, rel)
     return rel
 

@@ -1,9 +1,8 @@
 """What the current user may do with one document now, and the choices each action offers.
 
-One place for the pages (and any client) to decide which buttons and forms to show. The rules are
-the ones the services enforce (roles, agency, state transitions, whose turn it is in the chain,
-open assignments); the services still check them on every POST, so this list can only ever be
-narrower than what a service accepts, never wider.
+One place for the pages (and any client) to decide which buttons and forms to show. Each action is
+offered exactly when its policy in ``docsvc.domain.policies`` says yes, the same policy the service
+enforces on every POST, so the list and the services cannot disagree.
 """
 
 from __future__ import annotations
@@ -16,15 +15,15 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.models import Assignment, Document, Organisation, Recipient, User, UserRole, UserUnit
 from docsvc.db.uow import Database
+from docsvc.domain import policies
 from docsvc.domain.approval import StepKind
-from docsvc.domain.documents import ASSIGNABLE, EDITABLE, FROZEN, Direction, Status, can_transition
+from docsvc.domain.documents import Direction
 from docsvc.domain.identity import Actor, Role
-from docsvc.services import page_positions
 from docsvc.services.access import load_readable
 from docsvc.services.approval import chains
 from docsvc.services.archives.common import protection_of
 from docsvc.services.incoming import open_assignment
-from docsvc.services.outgoing import RECALL_CONFIRMED
+from docsvc.services.outgoing import awaiting_confirmation
 
 INCOMING_ACTIONS = ("register", "return_to_sender", "assign", "reassign", "progress", "complete",
                     "confirm_recall")
@@ -97,22 +96,18 @@ class ActionService:
 
     # ------------------------------------------------------------ rules
     def _incoming(self, s: Session, doc: Document, actor: Actor, result: AllowedActions) -> set[str]:
-        status, same_agency = Status(doc.status), actor.agency_id == doc.agency_id
-        out: set[str] = set()
-        registry = actor.has(Role.CLERK) and same_agency
-        leader = actor.has(Role.LEADER) and same_agency
-        if registry and can_transition(Direction.INCOMING, status, Status.REGISTERED):
-            out.add("register")
-        if registry and can_transition(Direction.INCOMING, status, Status.RETURNED):
-            out.add("return_to_sender")
-        if leader and status in ASSIGNABLE:
-            out.add("assign")
         mine = open_assignment(s, doc, actor)
-        if mine is not None and status in (Status.ASSIGNED, Status.IN_PROGRESS):
-            out.add("progress")
-        if (leader or (mine is not None and mine.role == "lead")) and \
-                can_transition(Direction.INCOMING, status, Status.COMPLETED):
-            out.add("complete")
+        recipient = s.execute(select(Recipient).where(Recipient.incoming_document_id == doc.id)).scalars().first()
+        offered = {
+            "register": policies.may_register(actor, doc),
+            "return_to_sender": policies.may_return_to_sender(actor, doc),
+            "assign": policies.may_assign(actor, doc),
+            "progress": policies.may_report_progress(actor, doc, handler=mine is not None),
+            "complete": policies.may_complete(actor, doc, lead_handler=mine is not None and mine.role == "lead"),
+            "confirm_recall": policies.may_confirm_recall(
+                actor, doc, awaiting_confirmation=awaiting_confirmation(recipient)),
+        }
+        out = {action for action, decision in offered.items() if decision}
         if actor.has(Role.UNIT_HEAD):
             result.reassignable = [
                 {"id": a.id, "role": a.role, "deadline": a.deadline.isoformat() if a.deadline else None}
@@ -122,46 +117,29 @@ class ActionService:
                 if a.user_id == actor.user_id or (a.unit_id is not None and a.unit_id in actor.unit_ids)]
             if result.reassignable:
                 out.add("reassign")
-        if registry and status is Status.WITHDRAWN and s.execute(select(Recipient.id).where(
-                Recipient.incoming_document_id == doc.id, Recipient.status_code != RECALL_CONFIRMED)).first():
-            out.add("confirm_recall")
         return out
 
     def _outgoing(self, s: Session, doc: Document, actor: Actor, result: AllowedActions) -> set[str]:
-        direction, status = Direction(doc.direction), Status(doc.status)
-        out: set[str] = set()
-        if doc.created_by == actor.user_id and status is Status.DRAFT and not doc.content_offline \
-                and doc.current_version > 0:
-            out.add("submit")
+        out = {action for action, decision in {
+            "submit": policies.may_submit(actor, doc),
+            "recall": policies.may_recall(actor, doc),
+            "page_positions": policies.may_place_positions(actor, doc),
+        }.items() if decision}
         turn = chains.turn(s, doc, actor)
         if turn is not None:
             kind = StepKind(turn.step.kind)
             result.step, result.authority_form = kind.value, turn.authority_form
             allowed = set(_STEP_ACTIONS[kind])
-            if kind is StepKind.ISSUE and not (actor.has(Role.CLERK) and actor.agency_id == doc.agency_id
-                                               and can_transition(direction, status, Status.ISSUED)):
+            if kind is StepKind.ISSUE and not policies.may_issue(actor, doc, issue_turn=True):
                 allowed.discard("issue")
             out |= allowed
-        if actor.agency_id == doc.agency_id and actor.has(Role.LEADER, Role.CLERK) \
-                and can_transition(direction, status, Status.RECALLED):
-            out.add("recall")
-        if page_positions.may_place(actor, doc):
-            out.add("page_positions")
         return out
 
     def _common(self, doc: Document, actor: Actor) -> set[str]:
-        status = Status(doc.status)
-        incoming = doc.direction == Direction.INCOMING.value
-        out: set[str] = set()
-        if doc.content_destroyed_at is not None:  # destroyed after appraisal: only its metadata is left
-            return out
-        if status in EDITABLE and not doc.content_offline and (
-                actor.has(Role.CLERK) if incoming else doc.created_by == actor.user_id):
-            out.add("new_version")
-        if actor.has(Role.CLERK) and not doc.content_offline and doc.current_version > 0 \
-                and status not in FROZEN and (incoming or status is Status.ISSUED):
-            out.add("copy")
-        return out
+        return {action for action, decision in {
+            "new_version": policies.may_add_version(actor, doc),
+            "copy": policies.may_copy(actor, doc),
+        }.items() if decision}
 
     # ------------------------------------------------------------ form choices
     def _options(self, s: Session, doc: Document, actor: Actor, result: AllowedActions) -> None:

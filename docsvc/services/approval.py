@@ -13,14 +13,16 @@ from docsvc.db.base import utcnow
 from docsvc.db.models import (ChainDecision, ChainInstance, ChainStep, ChainTemplate, Delegation, Document,
                               DocumentFile, DocumentType, User, UserRole, UserUnit)
 from docsvc.db.uow import Database
+from docsvc.domain import policies
 from docsvc.domain.approval import (DEFAULT_CHAIN, AuthorityForm, StepKind,
                                     check_new_delegation, parse_steps, step_complete)
-from docsvc.domain.documents import Direction, Status, check_transition
+from docsvc.domain.documents import Status
 from docsvc.domain.identity import Actor, RequestOrigin, Role
-from docsvc.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
+from docsvc.domain.policies import is_system
+from docsvc.errors import InvalidInput, InvalidState, Msg, NotFound, PermissionDenied
 from docsvc.services import audit, delegations
 from docsvc.services.access import load_readable, refresh_readers
-from docsvc.services.documents import NEW_VERSION_HOOKS, DocumentView, document_dict
+from docsvc.services.documents import DocumentView, document_dict
 from docsvc.services.notifications import SUBJECT, notify_readers
 from docsvc.timeutil import to_vn_iso, vn_today
 
@@ -51,14 +53,15 @@ class ApprovalService:
                              .order_by(ChainTemplate.id)).scalars()
             return [_template_dict(s, t) for t in rows]
 
-    def save_template(self, actor: Actor | None, *, agency_id: int, name: str, steps: list[dict[str, Any]],
+    def save_template(self, actor: Actor, *, agency_id: int, name: str, steps: list[dict[str, Any]],
                       type_code: str | None = None, template_id: int | None = None,
                       origin: RequestOrigin | None = None) -> dict[str, Any]:
-        if actor is not None and not (actor.has(Role.ADMIN) and actor.agency_id == agency_id):
-            raise PermissionDenied("only the agency's administrator edits approval chains")
+        if not is_system(actor) and not (actor.has(Role.ADMIN) and actor.agency_id == agency_id):
+            raise PermissionDenied(Msg("approval.only_agency_administrator_edits_approval_chains",
+                                       "only the agency's administrator edits approval chains"))
         parse_steps(steps)
         if not name.strip():
-            raise InvalidInput("name the chain", {"field": "name"})
+            raise InvalidInput(Msg("approval.name_chain", "name the chain"), {"field": "name"})
         with self.db.write() as s:
             type_id = None
             if type_code:
@@ -73,7 +76,7 @@ class ApprovalService:
                 if tpl is None or tpl.agency_id != agency_id:
                     raise NotFound(f"chain template {template_id} not found")
             else:
-                tpl = ChainTemplate(agency_id=agency_id, created_by=actor.user_id if actor else None)
+                tpl = ChainTemplate(agency_id=agency_id, created_by=actor.user_id if not is_system(actor) else None)
                 s.add(tpl)
             tpl.name, tpl.steps, tpl.type_id, tpl.active = name.strip(), steps, type_id, True
             s.flush()
@@ -87,16 +90,7 @@ class ApprovalService:
                origin: RequestOrigin | None = None) -> DocumentView:
         with self.db.write() as s:
             doc = load_readable(s, actor, doc_id, for_update=True)
-            if doc.direction == Direction.INCOMING.value:
-                raise InvalidState("incoming documents are not submitted for approval")
-            if doc.created_by != actor.user_id:
-                raise PermissionDenied("only the drafter submits the draft")
-            if Status(doc.status) is not Status.DRAFT:  # in review → in review is a restart, not a second chain
-                raise InvalidState("only a draft is submitted: this one is already in its approval chain",
-                                   {"status": doc.status})
-            check_transition(Direction(doc.direction), Status(doc.status), Status.IN_REVIEW)
-            if doc.content_offline or doc.current_version == 0:
-                raise InvalidState("upload the draft's file before submitting it")
+            policies.may_submit(actor, doc).enforce()
             tpl_steps, tpl_id = chains.template_for(s, doc, template_id)
             instance = chains.instantiate(s, doc, actor, tpl_steps, tpl_id, signer_id)
             doc.status, doc.status_reason = Status.IN_REVIEW.value, None
@@ -114,12 +108,14 @@ class ApprovalService:
         if decision not in ("approved", "rejected", "returned"):
             raise InvalidInput("decision is approve, reject or return")
         if decision != "approved" and not reason.strip():
-            raise InvalidInput("say why (the reason goes back to the drafter)", {"field": "reason"})
+            raise InvalidInput(Msg("approval.say_why_reason_goes_back_drafter",
+                                   "say why (the reason goes back to the drafter)"), {"field": "reason"})
         with self.db.write() as s:
             doc = load_readable(s, actor, doc_id, for_update=True)
             turn = chains.turn(s, doc, actor)
             if turn is None:
-                raise PermissionDenied("this document is not waiting for your decision")
+                raise PermissionDenied(Msg("approval.document_not_waiting_your_decision",
+                                           "this document is not waiting for your decision"))
             kind = StepKind(turn.step.kind)
             if kind in (StepKind.SIGN, StepKind.ISSUE) and decision == "approved":
                 raise InvalidState("the signer approves by signing (POST .../sign); the registry by issuing")
@@ -257,7 +253,8 @@ class Chains:
                 StepKind.REVIEW, StepKind.APPROVE) else None)
             if spec.kind is StepKind.SIGN and signer_id is not None:
                 if signer_id not in users:
-                    raise InvalidInput("the chosen signer is not among this chain's signers",
+                    raise InvalidInput(Msg("approval.chosen_signer_not_among_chain_signers",
+                                           "the chosen signer is not among this chain's signers"),
                                        {"field": "signer_id"})
                 users = [signer_id]
             if not users and spec.kind is StepKind.REVIEW:
@@ -374,7 +371,6 @@ class Chains:
 
 
 chains = Chains()
-NEW_VERSION_HOOKS.append(chains.restart_on_new_version)
 
 _VERB = {"approved": "approve", "rejected": "reject", "returned": "return_for_revision"}
 

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import AuditEvent, AuditHead
-from docsvc.db.uow import Database
 from docsvc.domain.identity import Actor, RequestOrigin
+from docsvc.domain.policies import is_system
 
 GENESIS_HASH = "0" * 64
 #: Where a unit of work's session finds the audit keys (``Database(session_info=...)``, see bootstrap).
@@ -79,6 +79,8 @@ def record(session: Session, *, actor: Actor | None, action: str, object_type: s
 
     Locking the head row serialises appenders on PostgreSQL; SQLite write transactions are
     already serial (BEGIN IMMEDIATE)."""
+    if is_system(actor):  # the system acts for no user and no agency
+        actor = None
     keys: AuditKeys | None = session.info.get(KEYS_INFO)
     if keys is None:
         raise RuntimeError("this session has no audit keys: open it through the container's Database")
@@ -109,12 +111,6 @@ def record(session: Session, *, actor: Actor | None, action: str, object_type: s
     session.add(event)
     session.flush()
     return event
-
-
-def record_now(db: Database, **kwargs: Any) -> None:
-    """Append an event in its own transaction: for denials and failures, whose use case rolled back."""
-    with db.write() as session:
-        record(session, **kwargs)
 
 
 def _clean(details: dict[str, Any]) -> dict[str, Any]:

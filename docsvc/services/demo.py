@@ -10,6 +10,7 @@ from typing import Any
 
 from dataclasses import dataclass, field
 
+from docsvc.domain.policies import SYSTEM
 from docsvc.errors import NotFound
 from docsvc.services.identity import IdentityService, OrganisationView
 
@@ -67,7 +68,7 @@ def seed_demo(identity: IdentityService) -> DemoReport:
         parent = agencies[agency_key]
         found = next((o for o in existing if o.parent_id == parent.id and o.abbreviation == abbr), None)
         if found is None:
-            found = identity.add_organisation(None, kind="unit", name=name, abbreviation=abbr, parent_id=parent.id)
+            found = identity.add_organisation(SYSTEM, kind="unit", name=name, abbreviation=abbr, parent_id=parent.id)
             report.created += 1
         units[key] = found
         report.organisations[key] = found.id
@@ -75,7 +76,7 @@ def seed_demo(identity: IdentityService) -> DemoReport:
         try:
             user = identity.find_user(username)
         except NotFound:
-            user = identity.add_user(None, username=username, password=DEMO_PASSWORD, full_name=full_name,
+            user = identity.add_user(SYSTEM, username=username, password=DEMO_PASSWORD, full_name=full_name,
                                      agency_id=agencies[agency_key].id, roles=roles, clearance=clearance,
                                      unit_ids=[units[u].id for u in unit_keys], position=position)
             report.created += 1
@@ -88,7 +89,7 @@ def _org(identity: IdentityService, report: DemoReport, key: str, kind: str, nam
     try:
         org = identity.find_organisation(organ_id)
     except NotFound:
-        org = identity.add_organisation(None, kind=kind, name=name, abbreviation=abbr, organ_id=organ_id,
+        org = identity.add_organisation(SYSTEM, kind=kind, name=name, abbreviation=abbr, organ_id=organ_id,
                                         parent_id=parent_id)
         report.created += 1
     report.organisations[key] = org.id
@@ -132,13 +133,13 @@ def seed_demo_dossiers(identity: IdentityService, dossiers: Any, year: int | Non
     from docsvc.timeutil import vn_today
     year = year or vn_today().year
     commune = identity.find_organisation(AGENCIES[0][4])
-    plans = [p for p in dossiers.plans(None, commune.id) if p["year"] == year]
-    plan = plans[0] if plans else dossiers.create_plan(None, year=year, agency_id=commune.id)
-    existing = {d["notation"] for d in dossiers.plan(None, plan["id"])["dossiers"]}
+    plans = [p for p in dossiers.plans(SYSTEM, commune.id) if p["year"] == year]
+    plan = plans[0] if plans else dossiers.create_plan(SYSTEM, year=year, agency_id=commune.id)
+    existing = {d["notation"] for d in dossiers.plan(SYSTEM, plan["id"])["dossiers"]}
     created = 0
     for notation, title, retention, owner in DEMO_DOSSIERS:
         if notation not in existing:
-            dossiers.add(None, plan["id"], notation=notation, title=title, retention_code=retention,
+            dossiers.add(SYSTEM, plan["id"], notation=notation, title=title, retention_code=retention,
                          owner_id=identity.find_user(owner).id, open_now=True)
             created += 1
     return created

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, BinaryIO
@@ -14,10 +15,11 @@ from sqlalchemy.orm import Session
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, DocumentGrant, DocumentType, Organisation, User
 from docsvc.db.uow import Database
-from docsvc.domain.documents import (CODE_NOTATION_MAX, CODE_NUMBER_MAX, EDITABLE, INITIAL_STATUS, Direction,
+from docsvc.domain import policies
+from docsvc.domain.documents import (CODE_NOTATION_MAX, CODE_NUMBER_MAX, INITIAL_STATUS, Direction,
                                      Status, Urgency, duplicate_key, number_notation)
-from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
-from docsvc.errors import Gone, InvalidInput, InvalidState, NotFound, PermissionDenied
+from docsvc.domain.identity import Actor, RequestOrigin, Secrecy, listed_subject
+from docsvc.errors import Gone, InvalidInput, InvalidState, Msg, NotFound
 from docsvc.services import audit, outbox
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
 from docsvc.services.files import FileStore, StoredFile
@@ -26,11 +28,11 @@ from docsvc.timeutil import to_vn, to_vn_iso, vn_today
 
 log = logging.getLogger("docsvc.documents")
 
-# Called with (session, document, actor) after a new content version is added: the approval
-# service registers the hook that supersedes a running chain.
-NEW_VERSION_HOOKS: list[Callable[[Session, Document, Actor], None]] = []
+#: Called with (session, document, actor) after a new content version is added (the approval
+#: chain restarts): injected by ``docsvc.bootstrap``.
+NewVersionHook = Callable[[Session, Document, Actor], None]
 
-DRAFTERS = (Role.OFFICER, Role.UNIT_HEAD, Role.LEADER, Role.CLERK)
+DRAFTERS = policies.DRAFTERS
 
 
 @dataclass
@@ -87,9 +89,10 @@ class HistoryPage:
 
 class DocumentService:
     def __init__(self, db: Database, files: FileStore, *, secrecy_policy: str, hide_top_secret_subject: bool,
-                 max_upload_bytes: int, validate_signatures: Callable[[BinaryIO], dict[str, Any]] | None = None
-                 ) -> None:
+                 max_upload_bytes: int, validate_signatures: Callable[[BinaryIO], dict[str, Any]] | None = None,
+                 new_version_hooks: Sequence[NewVersionHook] = ()) -> None:
         self.db = db
+        self.new_version_hooks = tuple(new_version_hooks)
         self.files = files
         self.secrecy_policy = secrecy_policy
         self.hide_top_secret_subject = hide_top_secret_subject
@@ -99,32 +102,16 @@ class DocumentService:
     # ------------------------------------------------------------ create
     def create(self, actor: Actor, data: DocumentInput, main: Upload | None, attachments: list[Upload],
                origin: RequestOrigin | None = None) -> DocumentView:
-        direction = _parse(Direction, data.direction, "direction")
-        urgency = _parse(Urgency.parse, data.urgency, "urgency")
-        secrecy = _parse(Secrecy.parse, data.secrecy, "secrecy")
-        if direction is Direction.INCOMING and not actor.has(Role.CLERK):
-            raise PermissionDenied("only the registry (clerk) receives incoming documents")
-        if direction is not Direction.INCOMING and not actor.has(*DRAFTERS):
-            raise PermissionDenied("your role cannot draft documents")
-        if int(actor.clearance) < secrecy:
-            raise PermissionDenied(f"your clearance does not cover {secrecy.label_vi} documents")
-        if not data.subject.strip():
-            raise InvalidInput("subject (trích yếu) is required", {"field": "subject"})
-        _check_code(data.code_number, data.code_notation)
-        offline = secrecy > 0 and self.secrecy_policy == "connected"
-        if offline and (main or attachments):
-            raise InvalidInput(f"this deployment is connected to outside networks: the content of a "
-                               f"{secrecy.label_vi} document must stay offline. Register its metadata only.",
-                               {"field": "file", "reason": "secret_content_offline"})
-        if main is None and not offline:
-            raise InvalidInput("the document's file (PDF or scan) is required", {"field": "file"})
+        """Receive an incoming document (the registry) or start a draft: check, store the files,
+        then write the row, its files, readers and audit event in one transaction."""
+        kind = self._check_new(actor, data, main, attachments)
         facts = [inspect_upload(u.stream, u.filename, max_bytes=self.max_upload_bytes, field=f)
                  for u, f in ([(main, "file")] if main else []) + [(a, "attachments") for a in attachments]]
         with self.db.read() as s:
             doc_type = _find_type(s, data.type)
-            if direction is not Direction.INCOMING and data.drafting_unit_id is not None:
+            if kind.direction is not Direction.INCOMING and data.drafting_unit_id is not None:
                 _check_unit(s, actor, data.drafting_unit_id)
-        encrypt = secrecy > 0  # only reachable on an isolated deployment: store ciphertext
+        encrypt = kind.secrecy > 0  # only reachable on an isolated deployment: store ciphertext
         stored = [self.files.put(u.stream, u.filename, f.content_type, encrypt=encrypt)
                   for u, f in zip(([main] if main else []) + attachments, facts)]
         validation = None
@@ -132,23 +119,9 @@ class DocumentService:
             main.stream.seek(0)
             validation = self.validate_signatures(main.stream)
         with self.db.write() as s:
-            doc = Document(
-                agency_id=actor.agency_id, direction=direction.value, type_id=doc_type.id,
-                status=INITIAL_STATUS[direction].value, subject=data.subject.strip()[:500],
-                code_number=data.code_number, code_notation=data.code_notation, issued_date=data.issued_date,
-                issuing_body=(data.issuing_body or "").strip(), issuing_organ_id=data.issuing_organ_id,
-                dup_key=duplicate_key(data.code_number, data.code_notation,
-                                      data.issuing_organ_id or data.issuing_body),
-                signer_name=data.signer_name, signer_position=data.signer_position, urgency=int(urgency),
-                secrecy=int(secrecy), classified_on=_classified_on(direction, data) if secrecy else None,
-                due_date=data.due_date,
-                page_amount=data.page_amount or (facts[0].page_count if facts else None), language=data.language,
-                description=data.description, received_via=(data.received_via or "paper")
-                if direction is Direction.INCOMING else None,
-                arrival_at=utcnow() if direction is Direction.INCOMING else None,
-                drafting_unit_id=data.drafting_unit_id if direction is not Direction.INCOMING else None,
-                created_by=actor.user_id, content_offline=offline, current_version=1 if main else 0)
-            if direction is not Direction.INCOMING and not doc.issuing_body:
+            doc = _new_document(actor, data, kind, doc_type.id, page_count=facts[0].page_count if facts else None,
+                                has_main=main is not None)
+            if kind.direction is not Direction.INCOMING and not doc.issuing_body:
                 doc.issuing_body = s.get(Organisation, actor.agency_id).name
             s.add(doc)
             s.flush()
@@ -157,10 +130,30 @@ class DocumentService:
                                 actor.user_id, validation if (main and i == 0) else None, active=f.active_content))
             refresh_readers(s, doc)
             audit.record(s, actor=actor, action="document.create", object_type="document", object_id=doc.id,
-                         origin=origin, details={"direction": direction.value, "secrecy": secrecy.key,
+                         origin=origin, details={"direction": kind.direction.value, "secrecy": kind.secrecy.key,
                                                  "files": [sf.sha256 for sf in stored]})
             warnings = _duplicate_warnings(s, doc)
             return DocumentView(self._view(s, doc, actor, detail=True), warnings)
+
+    def _check_new(self, actor: Actor, data: DocumentInput, main: Upload | None, attachments: list[Upload]
+                   ) -> _NewKind:
+        """The parsed kind of a new document, once the actor may create it and its input holds."""
+        kind = _NewKind(_parse(Direction, data.direction, "direction"), _parse(Urgency.parse, data.urgency, "urgency"),
+                        _parse(Secrecy.parse, data.secrecy, "secrecy"), offline=False)
+        policies.may_create(actor, kind.direction, kind.secrecy).enforce()
+        if not data.subject.strip():
+            raise InvalidInput(Msg("documents.subject_required",
+                                   "subject (trích yếu) is required"), {"field": "subject"})
+        _check_code(data.code_number, data.code_notation)
+        kind.offline = kind.secrecy > 0 and self.secrecy_policy == "connected"
+        if kind.offline and (main or attachments):
+            raise InvalidInput(f"this deployment is connected to outside networks: the content of a "
+                               f"{kind.secrecy.label_vi} document must stay offline. Register its metadata only.",
+                               {"field": "file", "reason": "secret_content_offline"})
+        if main is None and not kind.offline:
+            raise InvalidInput(Msg("documents.document_file_pdf_scan_required",
+                                   "the document's file (PDF or scan) is required"), {"field": "file"})
+        return kind
 
     # ------------------------------------------------------------ read
     def get(self, actor: Actor, doc_id: int, origin: RequestOrigin | None = None) -> DocumentView:
@@ -237,10 +230,12 @@ class DocumentService:
 
     # ------------------------------------------------------------ download
     def open_content(self, actor: Actor, doc_id: int, *, file_id: int | None = None, version: int | None = None,
-                     origin: RequestOrigin | None = None) -> tuple[dict[str, Any], Iterator[bytes], int]:
+                     origin: RequestOrigin | None = None) -> tuple[dict[str, Any], Iterator[bytes]]:
         """The requested file (default: the best rendition of the current version), audited.
 
-        Returns (file facts, chunk iterator, secrecy). The caller watermarks secret content."""
+        Returns (file facts, chunk iterator). Secret content comes watermarked with the reader's name
+        and the time (every format is marked; one that cannot be is refused), and ``facts["sha256"]``
+        is then the digest of the marked bytes."""
         with self.db.write() as s:
             doc = load_readable(s, actor, doc_id)
             _check_has_content(doc)
@@ -249,7 +244,13 @@ class DocumentService:
                          origin=origin, agency_id=doc.agency_id,
                          details={"file_id": chosen.id, "sha256": chosen.sha256, "role": chosen.role})
             facts, secrecy = _file_dict(chosen), doc.secrecy
-        return facts, self.files.iter_chunks(facts["object_key"]), secrecy
+        chunks = self.files.iter_chunks(facts["object_key"])
+        if secrecy > 0:
+            from docsvc.services.watermark import watermark, watermark_text
+            marked = watermark(b"".join(chunks), facts["content_type"],
+                               watermark_text(actor.full_name, utcnow(), secrecy))
+            return {**facts, "sha256": hashlib.sha256(marked).hexdigest()}, iter([marked])
+        return facts, chunks
 
     def download_link(self, actor: Actor, doc_id: int, *, file_id: int | None = None, version: int | None = None,
                       lifetime_seconds: int = 300, origin: RequestOrigin | None = None) -> dict[str, Any]:
@@ -290,7 +291,7 @@ class DocumentService:
             s.add(_file_row(doc.id, doc.current_version, "main", sf, facts.page_count, actor.user_id, None,
                             active=facts.active_content))
             s.flush()
-            for hook in NEW_VERSION_HOOKS:
+            for hook in self.new_version_hooks:
                 hook(s, doc, actor)
             refresh_readers(s, doc)
             audit.record(s, actor=actor, action="document.new_version", object_type="document",
@@ -306,8 +307,7 @@ class DocumentService:
             raise InvalidInput("a grant needs a reason (need to know)", {"field": "reason"})
         with self.db.write() as s:
             doc = load_readable(s, actor, doc_id, for_update=True)
-            if not (actor.has(Role.LEADER, Role.CLERK) and actor.agency_id == doc.agency_id):
-                raise PermissionDenied("only the agency's leaders and registry grant access to its documents")
+            policies.may_grant(actor, doc).enforce()
             if user_id is not None:
                 grantee = s.get(User, user_id)
                 if grantee is None or not grantee.is_active:
@@ -326,20 +326,40 @@ class DocumentService:
 
     # ------------------------------------------------------------ helpers
     def _check_may_edit(self, actor: Actor, doc: Document) -> None:
-        status = Status(doc.status)
-        if status not in EDITABLE:
-            raise InvalidState(f"a {status.label_vi.lower()} document cannot get a new version",
-                               {"status": status.value})
-        if doc.content_offline:
-            raise InvalidInput("this document's content is kept offline")
-        if doc.direction == Direction.INCOMING.value:
-            if not actor.has(Role.CLERK):
-                raise PermissionDenied("only the registry replaces the file of a received document")
-        elif doc.created_by != actor.user_id:
-            raise PermissionDenied("only the drafter uploads new versions of a draft")
+        policies.may_add_version(actor, doc).enforce()
 
     def _view(self, s: Session, doc: Document, actor: Actor, *, detail: bool) -> dict[str, Any]:
         return document_dict(s, doc, hide_subject=self.hide_top_secret_subject and not detail, detail=detail)
+
+
+@dataclass
+class _NewKind:
+    """The parsed direction, urgency and secrecy of a document being created, and whether its
+    content stays offline (secret content on a connected deployment)."""
+
+    direction: Direction
+    urgency: Urgency
+    secrecy: Secrecy
+    offline: bool
+
+
+def _new_document(actor: Actor, data: DocumentInput, kind: _NewKind, type_id: int, *, page_count: int | None,
+                  has_main: bool) -> Document:
+    """The row of a new document (not added to a session)."""
+    incoming = kind.direction is Direction.INCOMING
+    return Document(
+        agency_id=actor.agency_id, direction=kind.direction.value, type_id=type_id,
+        status=INITIAL_STATUS[kind.direction].value, subject=data.subject.strip()[:500],
+        code_number=data.code_number, code_notation=data.code_notation, issued_date=data.issued_date,
+        issuing_body=(data.issuing_body or "").strip(), issuing_organ_id=data.issuing_organ_id,
+        dup_key=duplicate_key(data.code_number, data.code_notation, data.issuing_organ_id or data.issuing_body),
+        signer_name=data.signer_name, signer_position=data.signer_position, urgency=int(kind.urgency),
+        secrecy=int(kind.secrecy), classified_on=_classified_on(kind.direction, data) if kind.secrecy else None,
+        due_date=data.due_date, page_amount=data.page_amount or page_count, language=data.language,
+        description=data.description, received_via=(data.received_via or "paper") if incoming else None,
+        arrival_at=utcnow() if incoming else None,
+        drafting_unit_id=data.drafting_unit_id if not incoming else None,
+        created_by=actor.user_id, content_offline=kind.offline, current_version=1 if has_main else 0)
 
 
 def document_dict(s: Session, doc: Document, *, hide_subject: bool, detail: bool) -> dict[str, Any]:

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import BinaryIO
+
+from storage import LinkVerifier, ObjectInfo, ObjectReader, ObjectStore
+
+from docsvc.errors import PermissionDenied
 
 CHUNK = 256 * 1024
 
@@ -23,14 +27,14 @@ class StoredFile:
 
 
 class FileStore:
-    def __init__(self, store: Any) -> None:
-        self.store = store  # a storage.ObjectStore (local folder or MinIO/S3)
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store  # local folder or MinIO/S3
 
     def put(self, stream: BinaryIO, filename: str, content_type: str, *, encrypt: bool = False) -> StoredFile:
         stream.seek(0)
         info = self.store.put(stream, content_type=content_type, encrypt=encrypt)
         return StoredFile(key=info.key, sha256=info.sha256, size=info.size, filename=filename,
-                          content_type=content_type, encrypted=bool(getattr(info, "encrypted", encrypt)))
+                          content_type=content_type, encrypted=info.encrypted)
 
     def put_bytes(self, data: bytes, filename: str, content_type: str, *, encrypt: bool = False) -> StoredFile:
         import io
@@ -38,6 +42,22 @@ class FileStore:
 
     def read_bytes(self, key: str) -> bytes:
         return self.store.get_bytes(key)
+
+    def open_link(self, key: str, *, expires: str, signature: str, filename: str | None
+                  ) -> tuple[ObjectInfo, Iterator[bytes]]:
+        """Serve a download link this application signed (the local store): the link itself is the
+        authorisation (``DocumentService.download_link`` checked access and audited it). A forged,
+        altered or expired link, or a store that serves its own links (S3), is refused."""
+        from storage.errors import ExpiredLinkError, InvalidLinkError
+        if not isinstance(self.store, LinkVerifier):
+            raise PermissionDenied("this deployment serves downloads from its object store directly")
+        try:
+            self.store.verify_signed_url(key, expires, signature, filename)
+        except ExpiredLinkError:
+            raise PermissionDenied("the download link has expired: ask for a new one") from None
+        except InvalidLinkError:
+            raise PermissionDenied("the download link is not valid") from None
+        return self.store.stat(key), self.iter_chunks(key)
 
     def iter_chunks(self, key: str) -> Iterator[bytes]:
         """Verified chunks: the store raises IntegrityError before the last chunk of a corrupt object.
@@ -52,7 +72,7 @@ class _Chunks:
     """Iterator over an open object's chunks; ``close()`` (called by the WSGI server when the
     response ends, even unread) releases the connection."""
 
-    def __init__(self, reader: Any) -> None:
+    def __init__(self, reader: ObjectReader) -> None:
         self._reader = reader
 
     def __iter__(self) -> "_Chunks":

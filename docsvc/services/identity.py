@@ -19,7 +19,8 @@ from docsvc.db.uow import Database
 from docsvc.domain.identity import (ABBREVIATION_RE, ALLOWED_PARENTS, RIGHTS, USERNAME_RE, Actor, OrgKind,
                                     RequestOrigin, Role, Secrecy, organ_id_problem, password_problem,
                                     self_grant_problem)
-from docsvc.errors import Conflict, InvalidInput, Locked, NotFound, PermissionDenied, Unauthenticated
+from docsvc.domain.policies import is_system
+from docsvc.errors import Conflict, InvalidInput, Locked, Msg, NotFound, PermissionDenied, Unauthenticated
 from docsvc.services import audit
 from docsvc.services.login_throttle import LoginThrottle
 from docsvc.services.passwords import Passwords
@@ -86,7 +87,7 @@ class IdentityService:
         self.throttle = throttle
 
     # ------------------------------------------------------------ organisations
-    def add_organisation(self, actor: Actor | None, *, kind: str, name: str, abbreviation: str,
+    def add_organisation(self, actor: Actor, *, kind: str, name: str, abbreviation: str,
                          organ_id: str | None = None, parent_id: int | None = None,
                          origin: RequestOrigin | None = None) -> OrganisationView:
         try:
@@ -96,13 +97,16 @@ class IdentityService:
                                {"field": "kind", "allowed": [k.value for k in OrgKind]}) from None
         name = name.strip()
         if not name or len(name) > 200:
-            raise InvalidInput("name is required (at most 200 characters)", {"field": "name"})
+            raise InvalidInput(Msg("identity.name_required_most_200_characters",
+                                   "name is required (at most 200 characters)"), {"field": "name"})
         if not ABBREVIATION_RE.match(abbreviation):
-            raise InvalidInput("abbreviation must be 1-20 letters/digits starting with a capital (e.g. UBND, VP)",
+            raise InvalidInput(Msg("identity.abbreviation_must_1_20_letters_digits",
+                                   "abbreviation must be 1-20 letters/digits starting with a capital (e.g. UBND, VP)"),
                                {"field": "abbreviation"})
         if org_kind.is_agency:
             if not organ_id:
-                raise InvalidInput("an agency needs its 13-character OrganId", {"field": "organ_id"})
+                raise InvalidInput(Msg("identity.agency_needs_13_character_organid",
+                                       "an agency needs its 13-character OrganId"), {"field": "organ_id"})
         if organ_id:
             problem = organ_id_problem(organ_id)
             if problem:
@@ -115,7 +119,7 @@ class IdentityService:
             if parent_kind not in ALLOWED_PARENTS[org_kind]:
                 raise InvalidInput(f"a {org_kind.value} cannot be placed under "
                                    f"{'nothing' if parent is None else 'a ' + parent.kind}", {"field": "parent_id"})
-            if actor is not None:
+            if not is_system(actor):
                 self._require_admin_over(s, actor, parent.id if parent else None)
             if org_kind is OrgKind.UNIT and s.execute(select(Organisation.id).where(
                     Organisation.parent_id == parent_id, Organisation.abbreviation == abbreviation)).first():
@@ -158,19 +162,20 @@ class IdentityService:
             return _org_view(s, orgs[0])
 
     # ------------------------------------------------------------ users
-    def add_user(self, actor: Actor | None, *, username: str, password: str, full_name: str, agency_id: int,
+    def add_user(self, actor: Actor, *, username: str, password: str, full_name: str, agency_id: int,
                  roles: Iterable[str], clearance: str | int = 0, unit_ids: Iterable[int] = (),
                  position: str = "", email: str | None = None,
                  origin: RequestOrigin | None = None) -> UserView:
         username = username.strip().lower()
         if not USERNAME_RE.match(username):
-            raise InvalidInput("username must be 3-64 characters: lowercase letters, digits, '.', '_' or '-'",
+            raise InvalidInput(Msg("identity.username_must_3_64_characters_lowercase",
+                                   "username must be 3-64 characters: lowercase letters, digits, '.', '_' or '-'"),
                                {"field": "username"})
         problem = password_problem(password, username)
         if problem:
             raise InvalidInput(f"password {problem}", {"field": "password"})
         if not full_name.strip():
-            raise InvalidInput("full_name is required", {"field": "full_name"})
+            raise InvalidInput(Msg("identity.full_name_required", "full_name is required"), {"field": "full_name"})
         role_set = _parse_roles(roles)
         level = _parse_clearance(clearance)
         password_hash = self.passwords.hash(password)  # slow on purpose: outside the transaction
@@ -178,7 +183,7 @@ class IdentityService:
             agency = s.get(Organisation, agency_id)
             if agency is None or not OrgKind(agency.kind).is_agency:
                 raise InvalidInput(f"agency {agency_id} does not exist or is a unit", {"field": "agency_id"})
-            if actor is not None:
+            if not is_system(actor):
                 self._require_admin_over(s, actor, agency.id)
             units = _checked_units(s, agency, unit_ids)
             user = User(username=username, full_name=full_name.strip(), position=position.strip(),
@@ -196,11 +201,11 @@ class IdentityService:
                                   "clearance": level.key, "units": units})
             return _user_view(user)
 
-    def update_user(self, actor: Actor | None, user_id: int, *, roles: Iterable[str] | None = None,
+    def update_user(self, actor: Actor, user_id: int, *, roles: Iterable[str] | None = None,
                     clearance: str | int | None = None, unit_ids: Iterable[int] | None = None,
                     is_active: bool | None = None, position: str | None = None,
                     password: str | None = None, origin: RequestOrigin | None = None) -> UserView:
-        """Change a user (``actor`` None: the operator's CLI). A user outside the administrator's
+        """Change a user (``actor`` SYSTEM: the operator's CLI). A user outside the administrator's
         agency is "not found", like a missing one; nobody changes his own rights."""
         new_hash = None
         if password is not None:
@@ -212,7 +217,7 @@ class IdentityService:
             new_hash = self.passwords.hash(password)
         with self.db.write() as s:
             user = self._visible_user(s, actor, user_id)
-            if actor is not None:
+            if not is_system(actor):
                 self._require_admin_over(s, actor, user.agency_id)
             changes: dict[str, Any] = {}
             role_set = _parse_roles(roles) if roles is not None else None
@@ -226,7 +231,7 @@ class IdentityService:
                 changes["units"] = units
             if is_active is not None and is_active != user.is_active:
                 changes["is_active"] = is_active
-            if actor is not None:
+            if not is_system(actor):
                 problem = self_grant_problem(actor, user.id, set(changes))
                 if problem:
                     raise PermissionDenied(problem, {"fields": sorted(set(changes) & RIGHTS)})
@@ -255,11 +260,11 @@ class IdentityService:
             return _user_view(user)
 
     @staticmethod
-    def _visible_user(s: Session, actor: Actor | None, user_id: int) -> User:
-        """The user, if it exists and ``actor`` (None: the operator) may see it; one answer otherwise,
+    def _visible_user(s: Session, actor: Actor, user_id: int) -> User:
+        """The user, if it exists and ``actor`` (SYSTEM: the operator) may see it; one answer otherwise,
         so that ids of other agencies' users cannot be told from missing ones."""
         user = s.get(User, user_id)
-        if user is None or (actor is not None and user.id != actor.user_id
+        if user is None or (not is_system(actor) and user.id != actor.user_id
                             and not _within(s, user.agency_id, actor.agency_id)):
             raise NotFound(f"user {user_id} not found")
         return user
@@ -268,13 +273,13 @@ class IdentityService:
         with self.db.read() as s:
             return _user_view(self._visible_user(s, actor, user_id))
 
-    def list_users(self, actor: Actor | None, agency_id: int | None = None) -> list[UserView]:
+    def list_users(self, actor: Actor, agency_id: int | None = None) -> list[UserView]:
         with self.db.read() as s:
             q = select(User).order_by(User.id)
             if agency_id is not None:
                 q = q.where(User.agency_id == agency_id)
             users = list(s.execute(q).scalars())
-            if actor is not None:
+            if not is_system(actor):
                 users = [u for u in users if _within(s, u.agency_id, actor.agency_id)]
             return [_user_view(u) for u in users]
 
@@ -284,12 +289,6 @@ class IdentityService:
             if user is None:
                 raise NotFound(f"no user {username!r}")
             return _user_view(user)
-
-    def verify_password(self, user_id: int, password: str) -> bool:
-        """Re-check a user's password (used before sensitive actions)."""
-        with self.db.read() as s:
-            user = s.get(User, user_id)
-            return bool(user and user.is_active and self.passwords.verify(user.password_hash, password))
 
     # ------------------------------------------------------------ tokens
     def issue_token(self, username: str, password: str, origin: RequestOrigin | None = None) -> IssuedToken:
@@ -361,7 +360,7 @@ class IdentityService:
         if locked:
             raise Locked(f"too many failed logins; the account is locked for {int(self.lockout.total_seconds() // 60)} "
                          "minutes")
-        raise Unauthenticated("wrong username or password")
+        raise Unauthenticated(Msg("identity.wrong_username_password", "wrong username or password"))
 
     def authenticate(self, token: str) -> Actor:
         """Resolve a bearer token to the acting user, or raise Unauthenticated."""
@@ -412,7 +411,8 @@ def require_admin_over(s: Session, actor: Actor, org_id: int | None,
     if not actor.has(Role.ADMIN):
         raise PermissionDenied(f"only an administrator may manage {what}")
     if org_id is None or not _within(s, org_id, actor.agency_id):
-        raise PermissionDenied("administrators manage only their own agency and what lies below it")
+        raise PermissionDenied(Msg("identity.administrators_manage_only_their_own_agency",
+                                   "administrators manage only their own agency and what lies below it"))
 
 
 def is_deployment_admin(s: Session, actor: Actor) -> bool:
@@ -438,7 +438,8 @@ def _parse_roles(roles: Iterable[str]) -> set[Role]:
         except ValueError:
             raise InvalidInput(f"unknown role {r!r}", {"field": "roles", "allowed": [x.value for x in Role]}) from None
     if not out:
-        raise InvalidInput("a user needs at least one role", {"field": "roles"})
+        raise InvalidInput(Msg("identity.user_needs_least_one_role",
+                               "a user needs at least one role"), {"field": "roles"})
     return out
 
 

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from docsvc.db.base import utcnow
 from docsvc.db.models import Assignment, Document, DocumentLink, Organisation, ProgressUpdate, Recipient, User
 from docsvc.db.uow import Database
-from docsvc.domain.documents import (ASSIGNABLE, Direction, SeriesKey, Status, check_transition, incoming_series,
+from docsvc.domain import policies
+from docsvc.domain.documents import (Direction, SeriesKey, Status, incoming_series,
                                      number_notation)
 from docsvc.domain.identity import Actor, RequestOrigin, Role
-from docsvc.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
+from docsvc.errors import Conflict, InvalidInput, InvalidState, Msg, NotFound, PermissionDenied
 from docsvc.services import audit, registers
 from docsvc.services.access import load_readable, refresh_readers
 from docsvc.services.calendar import CalendarService
@@ -58,9 +59,7 @@ class IncomingService:
         """Give the next incoming number (consecutive in order of receipt within the year)."""
         with self.db.write() as s:
             doc = self._incoming(s, actor, doc_id)
-            if not actor.has(Role.CLERK) or actor.agency_id != doc.agency_id:
-                raise PermissionDenied("only the agency's registry registers incoming documents")
-            check_transition(Direction.INCOMING, Status(doc.status), Status.REGISTERED)
+            policies.may_register(actor, doc).enforce()
             duplicates = _registered_duplicates(s, doc)
             if duplicates and not confirm_duplicate:
                 raise Conflict("a document with the same number, notation and issuing body is already "
@@ -85,12 +84,11 @@ class IncomingService:
     def return_to_sender(self, actor: Actor, doc_id: int, reason: str,
                          origin: RequestOrigin | None = None) -> DocumentView:
         if not reason.strip():
-            raise InvalidInput("say why the document goes back to its sender", {"field": "reason"})
+            raise InvalidInput(Msg("incoming.say_why_document_goes_back_sender",
+                                   "say why the document goes back to its sender"), {"field": "reason"})
         with self.db.write() as s:
             doc = self._incoming(s, actor, doc_id)
-            if not actor.has(Role.CLERK) or actor.agency_id != doc.agency_id:
-                raise PermissionDenied("only the agency's registry returns documents to their sender")
-            check_transition(Direction.INCOMING, Status(doc.status), Status.RETURNED)
+            policies.may_return_to_sender(actor, doc).enforce()
             doc.status, doc.status_reason = Status.RETURNED.value, reason.strip()
             _report_to_sender(s, doc, "02", reason.strip())
             refresh_readers(s, doc)
@@ -104,13 +102,7 @@ class IncomingService:
         """The leader's instruction: one lead handler, co-handlers, readers for information, a deadline."""
         with self.db.write() as s:
             doc = self._incoming(s, actor, doc_id)
-            if not actor.has(Role.LEADER) or actor.agency_id != doc.agency_id:
-                raise PermissionDenied("only a leader of the agency instructs and assigns incoming documents")
-            status = Status(doc.status)
-            if status not in ASSIGNABLE:
-                raise InvalidState(f"a document that is {status.label_vi.lower()} cannot be assigned; register it "
-                                   "first" if status is Status.RECEIVED else
-                                   f"a document that is {status.label_vi.lower()} cannot be assigned")
+            policies.may_assign(actor, doc).enforce()
             deadline = self._deadline(s, doc.agency_id, data.deadline_days, data.deadline)
             targets = [("lead", data.lead)] + [("co", t) for t in data.co] + [("info", t) for t in data.info]
             seen: set[tuple[int | None, int | None]] = set()
@@ -118,7 +110,8 @@ class IncomingService:
                 self._check_target(s, doc, t)
                 key = (t.user_id, t.unit_id)
                 if key in seen:
-                    raise InvalidInput("the same person or unit is named twice", {"field": "assignments"})
+                    raise InvalidInput(Msg("incoming.same_person_unit_named_twice",
+                                           "the same person or unit is named twice"), {"field": "assignments"})
                 seen.add(key)
             for old in s.execute(select(Assignment).where(Assignment.document_id == doc.id,
                                                           Assignment.status == "open")).scalars():
@@ -160,15 +153,18 @@ class IncomingService:
                 raise NotFound(f"assignment {assignment_id} not found")
             doc = self._incoming(s, actor, parent.document_id)
             if not actor.has(Role.UNIT_HEAD):
-                raise PermissionDenied("only a unit head re-assigns work")
+                raise PermissionDenied(Msg("incoming.only_unit_head_re_assigns_work",
+                                           "only a unit head re-assigns work"))
             mine = parent.user_id == actor.user_id or (parent.unit_id is not None and parent.unit_id in actor.unit_ids)
             if not mine:
-                raise PermissionDenied("you can only re-assign work given to you or to your unit")
+                raise PermissionDenied(Msg("incoming.you_can_only_re_assign_work",
+                                           "you can only re-assign work given to you or to your unit"))
             if parent.status != "open":
                 raise InvalidState(f"this assignment is {parent.status}")
             officer = s.get(User, user_id)
             if officer is None or not officer.is_active or not ({u.unit_id for u in officer.units} & actor.unit_ids):
-                raise InvalidInput("re-assign to an active officer of your unit", {"field": "user_id"})
+                raise InvalidInput(Msg("incoming.re_assign_active_officer_your_unit",
+                                       "re-assign to an active officer of your unit"), {"field": "user_id"})
             if officer.clearance < doc.secrecy:
                 raise InvalidInput(f"{officer.full_name} is not cleared for this document", {"field": "user_id"})
             personal = self._deadline(s, doc.agency_id, deadline_days, deadline) or parent.deadline
@@ -193,16 +189,15 @@ class IncomingService:
     def add_progress(self, actor: Actor, doc_id: int, text: str, percent: int | None = None,
                      origin: RequestOrigin | None = None) -> DocumentView:
         if not text.strip():
-            raise InvalidInput("write what was done", {"field": "text"})
+            raise InvalidInput(Msg("incoming.write_what_was_done", "write what was done"), {"field": "text"})
         if percent is not None and not 0 <= percent <= 100:
             raise InvalidInput("percent is 0..100", {"field": "percent"})
         with self.db.write() as s:
             doc = self._incoming(s, actor, doc_id)
             mine = self._open_assignment(s, doc, actor)
-            if mine is None:
-                raise PermissionDenied("only a handler of this document reports progress")
-            if Status(doc.status) in (Status.ASSIGNED, Status.COMPLETED):
-                check_transition(Direction.INCOMING, Status(doc.status), Status.IN_PROGRESS)
+            policies.may_report_progress(actor, doc, handler=mine is not None).enforce()
+            assert mine is not None  # the policy refused otherwise
+            if Status(doc.status) is not Status.IN_PROGRESS:
                 doc.status = Status.IN_PROGRESS.value
                 _report_to_sender(s, doc, "05")
             s.add(ProgressUpdate(document_id=doc.id, assignment_id=mine.id, user_id=actor.user_id,
@@ -237,10 +232,7 @@ class IncomingService:
         with self.db.write() as s:
             doc = self._incoming(s, actor, doc_id)
             mine = self._open_assignment(s, doc, actor)
-            is_leader = actor.has(Role.LEADER) and actor.agency_id == doc.agency_id
-            if not is_leader and (mine is None or mine.role != "lead"):
-                raise PermissionDenied("only the lead handler or a leader completes the handling")
-            check_transition(Direction.INCOMING, Status(doc.status), Status.COMPLETED)
+            policies.may_complete(actor, doc, lead_handler=mine is not None and mine.role == "lead").enforce()
             now = utcnow()
             for a in s.execute(select(Assignment).where(Assignment.document_id == doc.id,
                                                         Assignment.status.in_(["open", "reassigned"]))).scalars():
@@ -294,14 +286,15 @@ class IncomingService:
     def _deadline(self, s: Session, agency_id: int, days: int | None, explicit: date | None) -> date | None:
         """A deadline in working days counts the working days of the document's agency."""
         if days is not None and explicit is not None:
-            raise InvalidInput("give the deadline either in working days or as a date", {"field": "deadline"})
+            raise InvalidInput(Msg("incoming.give_deadline_either_working_days_date",
+                                   "give the deadline either in working days or as a date"), {"field": "deadline"})
         today = vn_today()
         if days is not None:
             if not 1 <= days <= 365:
                 raise InvalidInput("deadline_days is 1..365 working days", {"field": "deadline_days"})
             return self.calendar.calendar(s, agency_id).add_working_days(today, days)
         if explicit is not None and explicit < today:
-            raise InvalidInput("the deadline is in the past", {"field": "deadline"})
+            raise InvalidInput(Msg("incoming.deadline_past", "the deadline is in the past"), {"field": "deadline"})
         return explicit
 
     def _check_target(self, s: Session, doc: Document, t: Target) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
@@ -37,6 +37,8 @@ from docsvc.services import audit, outbox
 from docsvc.services.files import FileStore
 from docsvc.timeutil import to_vn
 
+from search import IndexDocument, Principal, SearchIndex, SearchQuery, SearchResult, Suggestion
+
 if TYPE_CHECKING:
     from search.sandbox import ExtractionLimits
 
@@ -48,8 +50,10 @@ TEXT_ROLES = ("text", "ocr_text")
 SOURCE_ROLES = ("main",)  # text comes from the uploaded content; signed renditions add no words
 LOST_LEASE = "the worker processing this item stopped before finishing (its lease expired)"
 
-# Extra index fields from later capabilities (dossiers, archive status): (session, doc) -> dict
-INDEX_FIELD_SOURCES: list[Callable[[Session, Document], dict[str, Any]]] = []
+IndexFieldSource = Callable[[Session, Document], dict[str, Any]]
+#: Where a unit of work's session finds the extra index fields of later capabilities (dossiers,
+#: archive status), wired by ``docsvc.bootstrap`` into ``Database(session_info=...)``.
+INDEX_FIELD_SOURCES_INFO = "index_field_sources"
 
 
 @dataclass
@@ -102,7 +106,7 @@ def _source_file(doc: Document) -> DocumentFile | None:
 
 
 class IndexingService:
-    def __init__(self, db: Database, files: FileStore, index: Any, *, hide_top_secret_subject: bool,
+    def __init__(self, db: Database, files: FileStore, index: SearchIndex, *, hide_top_secret_subject: bool,
                  ocr: bool = True, lease: timedelta = LEASE, max_failures: int = MAX_FAILURES,
                  extract_limits: ExtractionLimits | None = None) -> None:
         from search.sandbox import ExtractionLimits
@@ -308,11 +312,11 @@ class IndexingService:
                                    content_type=stored.content_type, base_file_id=source_id))
         return extracted.text
 
-    def _index_document(self, s: Session, doc: Document, full_text: str) -> Any:
-        from search import IndexDocument
+    def _index_document(self, s: Session, doc: Document, full_text: str) -> IndexDocument:
         readers = list(s.execute(select(DocumentReader.token).where(DocumentReader.document_id == doc.id)).scalars())
         extra: dict[str, Any] = {}
-        for source in INDEX_FIELD_SOURCES:
+        source: IndexFieldSource
+        for source in s.info.get(INDEX_FIELD_SOURCES_INFO, ()):
             extra.update(source(s, doc))
         arrival = to_vn(doc.arrival_at).date() if doc.arrival_at else None
         return IndexDocument(
@@ -329,6 +333,11 @@ class IndexingService:
             updated_at=doc.updated_at, **extra)
 
     # ------------------------------------------------------------ rebuild
+    def document_count(self) -> int:
+        """How many documents a full reindex goes through (for progress bars)."""
+        with self.db.read() as s:
+            return s.execute(select(func.count(Document.id))).scalar_one()
+
     def reindex_all(self) -> Iterator[int]:
         """Rebuild the index from the database; yields each document id as it is indexed. An index
         built by another schema version is dropped and created anew first."""
@@ -347,12 +356,11 @@ class IndexingService:
         self.index.refresh()
 
     # ------------------------------------------------------------ search
-    def principal(self, actor: Actor) -> Any:
-        from search import Principal
+    def principal(self, actor: Actor) -> Principal:
         return Principal(actor.user_id, int(actor.clearance), actor_tokens(actor))
 
-    def search(self, actor: Actor, query: Any) -> Any:
+    def search(self, actor: Actor, query: SearchQuery) -> SearchResult:
         return self.index.search(query, self.principal(actor))
 
-    def suggest(self, actor: Actor, prefix: str, limit: int) -> Any:
+    def suggest(self, actor: Actor, prefix: str, limit: int) -> list[Suggestion]:
         return self.index.suggest(prefix, self.principal(actor), limit)

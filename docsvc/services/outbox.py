@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -12,6 +13,9 @@ from sqlalchemy.orm import Session
 from docsvc.db.base import utcnow
 from docsvc.db.models import OutboxItem
 from docsvc.db.uow import after_commit
+from docsvc.services.dispatch import DISPATCH_INFO, NoTaskRunner, TaskDispatch
+
+log = logging.getLogger("docsvc.outbox")
 
 INDEX = "index"
 MAX_BACKOFF = timedelta(minutes=30)
@@ -32,16 +36,24 @@ def add(s: Session, topic: str, key: str | int, payload: dict[str, Any] | None =
 
 
 def index_document(s: Session, document_id: int) -> None:
-    add(s, INDEX, document_id, kick=kick_drain)
+    dispatch: TaskDispatch | None = s.info.get(DISPATCH_INFO)
+    add(s, INDEX, document_id, kick=(lambda: kick_drain(dispatch)) if dispatch is not None else None)
 
 
-def kick_drain() -> None:
-    from docsvc.tasks.app import kick
+def schedule_drain(s: Session) -> None:
+    """Kick the outbox drain after ``s`` commits (through the container's task dispatch)."""
+    dispatch: TaskDispatch | None = s.info.get(DISPATCH_INFO)
+    if dispatch is not None:
+        after_commit(s, lambda: kick_drain(dispatch))
+
+
+def kick_drain(dispatch: TaskDispatch) -> None:
     try:
-        kick("docsvc.drain_outbox")  # off the request thread: extraction and OCR are slow
+        dispatch.kick("docsvc.drain_outbox")  # off the request thread: extraction and OCR are slow
+    except NoTaskRunner:
+        log.debug("no task runner in this process: the periodic drain indexes the change")
     except Exception:  # the broker being down delays indexing; the periodic drain catches up
-        import logging
-        logging.getLogger("docsvc.outbox").warning("could not kick the outbox drain", exc_info=True)
+        log.warning("could not kick the outbox drain", exc_info=True)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -25,11 +25,12 @@ from sqlalchemy.orm import Session
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, Organisation, Recipient, User
 from docsvc.db.uow import Database, after_commit
+from docsvc.domain import policies
 from docsvc.domain.approval import AuthorityForm, StepKind
 from docsvc.domain.documents import (Direction, SeriesKey, Status, check_transition, format_number,
                                      notation_for, number_notation, outgoing_series)
 from docsvc.domain.identity import Actor, RequestOrigin, Role
-from docsvc.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
+from docsvc.errors import Conflict, InvalidInput, InvalidState, Msg, NotFound, PermissionDenied
 from docsvc.services import audit, page_positions, registers
 from docsvc.services.access import load_readable, refresh_readers
 from docsvc.services.approval import chains
@@ -43,6 +44,13 @@ log = logging.getLogger("docsvc.outgoing")
 
 # edXML status codes the sender sees for each recipient (Decision 28/2018 exchange statuses).
 SENT, ARRIVED, RECALL_REQUESTED, RECALL_CONFIRMED = "00", "01", "13", "15"
+
+
+def awaiting_confirmation(recipient: Recipient | None) -> bool:
+    """The recipient row of a received copy says its sender recalled it and nobody confirmed yet."""
+    return recipient is not None and recipient.status_code != RECALL_CONFIRMED
+
+
 #: The note on a recipient whose registry has no member cleared for the document.
 NO_CLEARED_REGISTRY = "no registry member of the recipient is cleared for this document: nobody was notified"
 
@@ -95,15 +103,17 @@ class OutgoingService:
     def sign(self, actor: Actor, doc_id: int, *, pin: str, origin: RequestOrigin | None = None) -> DocumentView:
         """The signer's digital signature on the approved content (certifies the document)."""
         if not pin:
-            raise InvalidInput("enter your PIN", {"field": "pin"})
+            raise InvalidInput(Msg("outgoing.enter_your_pin", "enter your PIN"), {"field": "pin"})
         with self.db.write() as s:
             doc = load_readable(s, actor, doc_id, for_update=True)
             turn = chains.turn(s, doc, actor, StepKind.SIGN)
             if turn is None:
-                raise PermissionDenied("this document is not waiting for your signature")
+                raise PermissionDenied(Msg("outgoing.document_not_waiting_your_signature",
+                                           "this document is not waiting for your signature"))
             main = _main_file(s, doc)
             if main.sha256 != turn.instance.content_sha256:
-                raise Conflict("the content changed after approval: it goes back through the chain")
+                raise Conflict(Msg("outgoing.content_changed_after_approval_goes_back",
+                                   "the content changed after approval: it goes back through the chain"))
             user = s.get(User, actor.user_id)
             signer = self.signatures.user_signer(s, user, pin)
             appearance = self._signer_appearance(s, user, turn, signer.image)
@@ -158,10 +168,7 @@ class OutgoingService:
         creates the fields there)."""
         with self.db.write() as s:
             doc = load_readable(s, actor, doc_id, for_update=True)
-            if not actor.has(Role.CLERK) or actor.agency_id != doc.agency_id:
-                raise PermissionDenied("the agency's registry places the number and date")
-            if not page_positions.may_place(actor, doc):
-                raise InvalidState("the number and date are placed on an outgoing document before it is signed")
+            policies.may_place_positions(actor, doc).enforce()
             main = _main_file(s, doc)
             doc.page_positions = page_positions.positions_dict(number, date, place, main.page_count)
             audit.record(s, actor=actor, action="document.page_positions", object_type="document",
@@ -173,20 +180,19 @@ class OutgoingService:
               origin: RequestOrigin | None = None) -> DocumentView:
         """Number, date, organisation signature, recipients and delivery, in one transaction."""
         if not recipients:
-            raise InvalidInput("name at least one recipient (nơi nhận)", {"field": "recipients"})
+            raise InvalidInput(Msg("outgoing.name_at_least_one_recipient",
+                                   "name at least one recipient (nơi nhận)"), {"field": "recipients"})
         with self.db.write() as s:
             doc = load_readable(s, actor, doc_id, for_update=True)
-            if not actor.has(Role.CLERK) or actor.agency_id != doc.agency_id:
-                raise PermissionDenied("only the agency's registry issues documents")
-            check_transition(Direction(doc.direction), Status(doc.status), Status.ISSUED)
             turn = chains.turn(s, doc, actor, StepKind.ISSUE)
-            if turn is None:
-                raise PermissionDenied("this document is not waiting for you to issue it")
+            policies.may_issue(actor, doc, issue_turn=turn is not None).enforce()
+            assert turn is not None
             agency = s.get(Organisation, doc.agency_id)
             rows = self._recipient_rows(s, doc, recipients)
             signed = _latest(s, doc, "signed")
             if signed is None:
-                raise InvalidState("the document has not been signed by the competent person")
+                raise InvalidState(Msg("outgoing.document_has_not_been_signed_competent",
+                                       "the document has not been signed by the competent person"))
             year = to_vn(utcnow()).year
             series = outgoing_series(doc.secrecy, is_copy=False)
             number = registers.allocate(s, SeriesKey(doc.agency_id, "outgoing", series, year), doc.id,
@@ -265,7 +271,8 @@ class OutgoingService:
                     raise InvalidInput(f"recipient agency {r.agency_id} is not another agency on this system",
                                        {"field": f"recipients[{i}].agency_id"})
                 if doc.secrecy and self.secrecy_policy == "connected":
-                    raise InvalidInput("secret documents are not sent electronically on a connected deployment",
+                    raise InvalidInput(Msg("outgoing.secret_documents_not_sent_electronically_connected",
+                                           "secret documents are not sent electronically on a connected deployment"),
                                        {"field": f"recipients[{i}]"})
                 row, key = Recipient(document_id=doc.id, agency_id=org.id, name=org.name, organ_id=org.organ_id), \
                     ("agency", org.id)
@@ -353,12 +360,11 @@ class OutgoingService:
     def recall(self, actor: Actor, doc_id: int, *, reason: str, origin: RequestOrigin | None = None) -> DocumentView:
         """Freeze the issued document and withdraw the copies its internal recipients received."""
         if not reason.strip():
-            raise InvalidInput("say why the document is recalled", {"field": "reason"})
+            raise InvalidInput(Msg("outgoing.say_why_document_recalled",
+                                   "say why the document is recalled"), {"field": "reason"})
         with self.db.write() as s:
             doc = load_readable(s, actor, doc_id, for_update=True)
-            if actor.agency_id != doc.agency_id or not actor.has(Role.LEADER, Role.CLERK):
-                raise PermissionDenied("only the issuing agency's leaders or registry recall a document")
-            check_transition(Direction(doc.direction), Status(doc.status), Status.RECALLED)
+            policies.may_recall(actor, doc).enforce()
             doc.status, doc.status_reason = Status.RECALLED.value, f"Thu hồi: {reason.strip()}"
             for r in s.execute(select(Recipient).where(Recipient.document_id == doc.id)).scalars():
                 if r.incoming_document_id is None:
@@ -380,11 +386,9 @@ class OutgoingService:
         """The recipient registry confirms it removed the recalled copy from use."""
         with self.db.write() as s:
             copy = load_readable(s, actor, doc_id, for_update=True)
-            if not actor.has(Role.CLERK) or actor.agency_id != copy.agency_id:
-                raise PermissionDenied("the registry of the receiving agency confirms a recall")
             r = s.execute(select(Recipient).where(Recipient.incoming_document_id == copy.id)).scalar_one_or_none()
-            if copy.status != Status.WITHDRAWN.value or r is None:
-                raise InvalidState("this document has not been recalled by its sender")
+            policies.may_confirm_recall(actor, copy, awaiting_confirmation=awaiting_confirmation(r)).enforce()
+            assert r is not None
             r.status_code, r.note = RECALL_CONFIRMED, f"confirmed by {actor.username}"
             audit.record(s, actor=actor, action="document.recall_confirm", object_type="document",
                          object_id=copy.id, origin=origin, details={"source": r.document_id})
@@ -409,15 +413,8 @@ class OutgoingService:
             raise InvalidInput(f"form is one of {', '.join(COPY_FORMS)}", {"field": "form"})
         with self.db.write() as s:
             source = load_readable(s, actor, doc_id)
-            if not actor.has(Role.CLERK):
-                raise PermissionDenied("copies are made by the registry")
-            if source.content_offline:
-                raise InvalidState("the content of this document is kept offline: copy it on paper")
-            if source.status in (Status.RECALLED.value, Status.WITHDRAWN.value, Status.RETURNED.value):
-                raise InvalidState("a recalled, withdrawn or returned document cannot be copied")
+            policies.may_copy(actor, source).enforce()
             original = _latest(s, source, "issued") or _main_file(s, source)
-            if source.direction != Direction.INCOMING.value and source.status != Status.ISSUED.value:
-                raise InvalidState("only issued or received documents are copied")
             agency = s.get(Organisation, actor.agency_id)
             copy = Document(agency_id=agency.id, direction=Direction.OUTGOING.value, type_id=source.type_id,
                             status=Status.ISSUED.value, subject=source.subject, issuing_body=agency.name,
@@ -531,7 +528,8 @@ def _main_file(s: Session, doc: Document) -> DocumentFile:
     if main is None:
         raise InvalidState("the document has no PDF to sign")
     if main.content_type != PDF:
-        raise InvalidState("only PDF documents are signed digitally")
+        raise InvalidState(Msg("outgoing.only_pdf_documents_signed_digitally",
+                               "only PDF documents are signed digitally"))
     return main
 
 

@@ -14,21 +14,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from docsvc.db.models import Document
-from docsvc.domain.documents import Direction, Status
-from docsvc.domain.identity import Actor, Role
+from docsvc.domain import policies
+from docsvc.domain.identity import Actor
 from docsvc.errors import InvalidInput, InvalidState
 
 KINDS = ("number", "date")
 MAX_PLACE = 100
 #: Before the competent person signs: the signature creates the fields where the positions say.
-PLACEABLE = frozenset({Status.DRAFT, Status.IN_REVIEW, Status.APPROVED})
+PLACEABLE = policies.PLACEABLE
 
 
 def may_place(actor: Actor, doc: Document) -> bool:
     """The agency's registry places the number and date of an outgoing document not yet signed."""
-    return (actor.has(Role.CLERK) and actor.agency_id == doc.agency_id
-            and doc.direction != Direction.INCOMING.value and Status(doc.status) in PLACEABLE
-            and not doc.content_offline)
+    return bool(policies.may_place_positions(actor, doc))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, OutboxItem
-from docsvc.db.uow import Database, after_commit
+from docsvc.db.uow import Database
 from docsvc.domain.identity import Actor, Role
 from docsvc.errors import NotFound, PermissionDenied
 from docsvc.services import audit, outbox
@@ -53,7 +53,7 @@ class QuarantineService:
             item.quarantined_at, item.failures, item.lease_token = None, 0, None
             item.next_attempt_at = utcnow()
             if item.topic == outbox.INDEX:
-                after_commit(s, outbox.kick_drain)
+                outbox.schedule_drain(s)
             return _item_dict(item)
 
 

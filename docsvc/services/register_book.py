@@ -14,7 +14,7 @@ from docsvc.db.models import Assignment, Document, Organisation, RegisterEntry, 
 from docsvc.db.uow import Database
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
-from docsvc.errors import InvalidInput, PermissionDenied
+from docsvc.errors import InvalidInput, Msg, PermissionDenied
 from docsvc.services import audit
 from docsvc.services.access import readable_filter
 from docsvc.timeutil import to_vn
@@ -62,9 +62,11 @@ class RegisterBookService:
         if series not in SERIES:
             raise InvalidInput(f"series is one of {', '.join(SERIES)}", {"field": "series"})
         if not actor.has(Role.CLERK, Role.LEADER, Role.ARCHIVIST):
-            raise PermissionDenied("registers are kept by the registry and read by leaders and archivists")
+            raise PermissionDenied(Msg("register_book.registers_kept_registry_read_leaders_archivists",
+                                       "registers are kept by the registry and read by leaders and archivists"))
         if series == "secret" and actor.clearance < Secrecy.MAT:
-            raise PermissionDenied("the secret register needs a clearance")
+            raise PermissionDenied(Msg("register_book.secret_register_needs_clearance",
+                                       "the secret register needs a clearance"))
         with self.db.write() as s:
             agency = s.get(Organisation, actor.agency_id)
             # The reader filter of every read path: a line shows only a document the reader may read (the

@@ -61,11 +61,17 @@ def _drop_broker_connections() -> None:
 
 
 def use_container(container: Container) -> None:
-    """Tasks of this process use ``container`` (the web app's, or the worker's own)."""
+    """Tasks of this process use ``container`` (the web app's, or the worker's own), and the
+    container's services hand their background work to this process's task runner."""
     global _container
     with _lock:
         _container = container
     configure(container.settings)
+    _bind(container)
+
+
+def _bind(container: Container) -> None:
+    container.dispatch.bind(kick=kick, enqueue=enqueue)
 
 
 @worker_process_init.connect
@@ -80,6 +86,7 @@ def _fresh_connections_after_fork(**_: Any) -> None:
             return
         _container = build_container(parent.settings)
         _container.extra.update(parent.extra)
+        _bind(_container)
     if "db" in parent.__dict__:
         parent.db.engine.dispose(close=False)  # forget the parent's connections without closing its sockets
 
@@ -90,6 +97,7 @@ def task_container() -> Container:
         if _container is None:
             _container = build_container(load_settings())
             configure(_container.settings)
+            _bind(_container)
         return _container
 
 

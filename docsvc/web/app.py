@@ -18,13 +18,25 @@ from docsvc.web.pages import register_pages
 from docsvc.web.pages.base import app_error_page
 
 
-def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
-    """Build the WSGI app. gunicorn: ``gunicorn 'docsvc.web.app:create_app()'``."""
-    container = container or build_container(settings)
+def serve_app(settings: Settings | None = None) -> Flask:
+    """The serving process's entry point (gunicorn: ``gunicorn 'docsvc.web.app:serve_app()'``):
+    configures logging and points this process's tasks at the app's container, then builds the app."""
+    container = build_container(settings)
+    configure_logging(container.settings)
     from docsvc.tasks.app import use_container
     use_container(container)  # tasks sent by requests go to the configured broker (or run in-process)
+    return create_app(container=container)
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
+    """Build the WSGI app for ``container``, with no effect outside it (no logging set-up, no task
+    wiring: :func:`serve_app` does those for a serving process)."""
+    container = container or build_container(settings)
     s = container.settings
-    logging.basicConfig(level=s.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask(__name__, static_folder=None)
     app.url_map.converters["int"] = BoundedInt  # /documents/99999999999999 is a 404, not an overflow
     app.config.update(MAX_CONTENT_LENGTH=s.max_upload_mb * 1024 * 1024)

@@ -1,9 +1,8 @@
-"""File responses shared by the JSON API and the pages: document content (secret content
-watermarked with the reader's name and the time), the printable registers and dossier exports."""
+"""File responses shared by the JSON API and the pages: document content (secret content comes
+watermarked from the service), the printable registers and dossier exports."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -17,15 +16,8 @@ def content_response(actor: Actor, doc_id: int, *, file_id: int | None, version:
                      origin: RequestOrigin) -> Response:
     """The document's file inline (audited by the service), never cached by the browser; a file
     with active content (docsvc.services.active_content) only as an attachment, sandboxed."""
-    facts, chunks, secrecy = container().documents.open_content(actor, doc_id, file_id=file_id,
-                                                                version=version, origin=origin)
-    if secrecy > 0:  # every format is marked; one that cannot be is not served
-        from docsvc.db.base import utcnow
-        from docsvc.services.watermark import watermark, watermark_text
-        marked = watermark(b"".join(chunks), facts["content_type"],
-                           watermark_text(actor.full_name, utcnow(), secrecy))
-        chunks = iter([marked])
-        facts = {**facts, "sha256": hashlib.sha256(marked).hexdigest()}
+    facts, chunks = container().documents.open_content(actor, doc_id, file_id=file_id, version=version,
+                                                       origin=origin)
     response = Response(chunks, mimetype=facts["content_type"], direct_passthrough=True)
     if facts.get("active_content"):  # scripts, launch actions, embedded programs: a download, never opened inline
         from storage.links import content_disposition

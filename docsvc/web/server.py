@@ -21,8 +21,8 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self):  # type: ignore[no-untyped-def]
-        from docsvc.web.app import create_app
-        app = create_app()  # also points this process's tasks at the app's container
+        from docsvc.web.app import serve_app
+        app = serve_app()  # also points this process's tasks at the app's container
         if self.embedded:  # each worker process drains what its requests kicked, in the background
             from docsvc.tasks.embedded import EmbeddedWorker
             EmbeddedWorker(periodic=self.periodic).start()

@@ -145,3 +145,29 @@ def test_a_document_under_legal_hold_offers_only_copies(container, demo, app) ->
     assert leader.login("chutich", demo.password).status_code == 303
     page = leader.get(f"/documents/{doc_id}")
     assert page_actions(page) == set() and "phong tỏa theo yêu cầu pháp lý" in page_text(page)
+
+
+def test_a_recall_is_confirmed_once_and_offered_exactly_then(container, demo) -> None:  # type: ignore[no-untyped-def]
+    """The receiving registry is offered the confirmation while the recall waits for it, and the
+    service accepts it exactly then (it used to accept a second confirmation it did not offer)."""
+    flow = Flow(container, demo)
+    officer, receiver = flow.actors["chuyenvien"], flow.actors["snv.vanthu"]
+    doc = container.documents.create(officer, DocumentInput(
+        direction="outgoing", type="QĐ", subject="Quyết định gửi Sở Nội vụ"),
+        Upload("du-thao.pdf", io.BytesIO(official_pdf())), [])
+    doc_id = doc.data["id"]
+    container.approval.submit(officer, doc_id)
+    container.approval.decide(flow.actors["truongphong"], doc_id, "approved")
+    container.outgoing.sign(flow.actors["chutich"], doc_id, pin=PIN)
+    container.outgoing.issue(flow.actors["vanthu"], doc_id, recipients=[RecipientInput(agency_id=receiver.agency_id)])
+    container.outgoing.deliver(doc_id)
+    from sqlalchemy import select
+
+    from docsvc.db.models import Recipient
+    with container.db.read() as s:
+        copy_id = s.execute(select(Recipient.incoming_document_id).where(Recipient.document_id == doc_id)).scalar_one()
+    assert "confirm_recall" not in flow.allowed("snv.vanthu", copy_id)
+    container.outgoing.recall(flow.actors["chutich"], doc_id, reason="Sai sót")
+    flow.step(copy_id, "withdrawn", "snv.vanthu", "confirm_recall")
+    seen = flow.check(copy_id, "recall confirmed")
+    assert "confirm_recall" not in seen["snv.vanthu"]

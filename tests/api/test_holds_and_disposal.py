@@ -183,3 +183,18 @@ def test_secret_disposal_lists_are_seen_by_cleared_people_only(api, container) -
             .get_json()["items"]} == {normal["id"]}
     assert len(api.as_user("phochutich").get("/api/v1/disposal-lists").get_json()["items"]) == 2
     assert_error(api.as_user("chuyenvien").get("/api/v1/disposal-lists"), 403)
+
+
+def test_the_holds_of_one_dossier_are_selected_by_the_service(api, container) -> None:  # type: ignore[no-untyped-def]
+    """The dossier page asks for the holds of its dossier; it no longer fetches every hold of the
+    agency and filters them itself."""
+    leader = api.as_user("chutich")
+    held, other = _expired(api, "01.HOLD", 1), _expired(api, "02.HOLD", 2)
+    on_doc = created(leader.post("/api/v1/legal-holds", json={"document_id": registered_incoming(api, 3)["id"],
+                                                               "reason": "Thanh tra"}))
+    on_dossier = created(leader.post("/api/v1/legal-holds", json={"dossier_id": held["id"], "reason": "Thanh tra"}))
+    actor = container.identity.actor_for(me(api, "chutich")["id"])
+    assert {h["id"] for h in container.holds.list(actor)} == {on_doc["id"], on_dossier["id"]}
+    assert [h["id"] for h in container.holds.list(actor, active_only=False, dossier_id=held["id"])] == \
+        [on_dossier["id"]]
+    assert container.holds.list(actor, active_only=False, dossier_id=other["id"]) == []

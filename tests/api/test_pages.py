@@ -9,6 +9,7 @@ import io
 import re
 from typing import Any
 
+from docsvc.domain.policies import SYSTEM
 from tests.fixtures.pdfs import official_pdf
 from tests.helpers import PageClient, created, page_actions, page_text, upload
 
@@ -78,7 +79,7 @@ def test_a_stolen_session_cookie_dies_with_the_token(pages, container, api) -> N
     """Changing a user's rights revokes their tokens: the page session ends too."""
     pc = pages("chuyenvien")
     officer = api.as_user("chuyenvien").get("/api/v1/me").get_json()
-    container.identity.update_user(None, officer["id"], clearance="mat")
+    container.identity.update_user(SYSTEM, officer["id"], clearance="mat")
     r = pc.get("/work")
     assert r.status_code == 302 and "/login" in r.headers["Location"]
 
@@ -306,3 +307,21 @@ def test_messages_name_the_field_in_the_users_language(app) -> None:  # type: ig
     with app.test_request_context("/work", headers={"Cookie": "docsvc_lang=en"}):
         assert user_message(PermissionDenied("only the agency's registry issues documents")).text == \
             "Only the agency's registry issues documents."
+
+
+def test_messages_are_translated_by_their_key_not_their_wording(app) -> None:  # type: ignore[no-untyped-def]
+    """A service rewording its English message keeps the translation: the lookup is by key."""
+    from types import SimpleNamespace
+
+    from docsvc.domain import policies
+    from docsvc.domain.identity import Actor, Role, Secrecy
+    from docsvc.errors import Msg, PermissionDenied
+    from docsvc.web.pages.messages import user_message
+    leader = Actor(1, "lan", "Lan", 1, frozenset({Role.LEADER}), Secrecy.NONE)
+    refusal = policies.may_issue(leader, SimpleNamespace(agency_id=1, direction="outgoing", status="signed"),  # type: ignore[arg-type]
+                                 issue_turn=True)
+    assert refusal.message.key == "policy.only_agency_registry_issues_documents"  # type: ignore[attr-defined]
+    with app.test_request_context("/work"):
+        assert user_message(PermissionDenied(refusal.message)).text == "Chỉ văn thư cơ quan mới phát hành văn bản."
+        reworded = Msg("policy.only_agency_registry_issues_documents", "documents are issued by the registry")
+        assert user_message(PermissionDenied(reworded)).text == "Chỉ văn thư cơ quan mới phát hành văn bản."

@@ -41,7 +41,7 @@ def test_health_checks_and_volumes() -> None:
 
 def test_web_serves_with_gunicorn_on_8000_after_init() -> None:
     web = SERVICES["web"]
-    assert web["command"][0] == "gunicorn" and "docsvc.web.app:create_app()" in web["command"]
+    assert web["command"][0] == "gunicorn" and "docsvc.web.app:serve_app()" in web["command"]
     assert "8000:8000" in web["ports"]
     assert web["depends_on"]["init"]["condition"] == "service_completed_successfully"
     assert SERVICES["init"]["command"] == ["docsvc", "init"]

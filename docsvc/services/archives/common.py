@@ -1,8 +1,8 @@
 """Helpers shared by the archive services: permissions, loading what the caller may see, the
 protection state of documents (archived, held), and the API shapes of dossiers.
 
-``actor=None`` everywhere means the system (CLI on the server, periodic tasks): it passes the
-permission checks and sees every agency; its actions are audited as "system".
+The system (CLI on the server, periodic tasks) acts as the explicit ``policies.SYSTEM`` actor: it
+passes the permission checks and sees every agency; its actions are audited as "system".
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docsvc.db.models import (Dossier, DossierDocument, LegalHold, Organisation, RetentionPeriod, User, UserRole)
-from docsvc.domain.archives import DossierStatus, Retention, Rights, lock_until
+from docsvc.domain.archives import DossierStatus, Retention, Rights
 from docsvc.domain.identity import Actor, Role, Secrecy
-from docsvc.errors import InvalidInput, NotFound, PermissionDenied
+from docsvc.domain.policies import is_system
+from docsvc.errors import InvalidInput, Msg, NotFound, PermissionDenied
 from docsvc.timeutil import to_vn_iso
 
 #: Who keeps the dossier plan and files for anyone: the archive and the registry.
@@ -26,8 +27,8 @@ PLAN_KEEPERS = (Role.ARCHIVIST, Role.CLERK)
 HOLD_KEEPERS = (Role.ARCHIVIST, Role.LEADER)
 
 
-def require(actor: Actor | None, *roles: Role, message: str) -> None:
-    if actor is not None and not actor.has(*roles):
+def require(actor: Actor, *roles: Role, message: str) -> None:
+    if not is_system(actor) and not actor.has(*roles):
         raise PermissionDenied(message)
 
 
@@ -41,23 +42,23 @@ def required_text(value: str | None, field_name: str, max_len: int) -> str:
     return text
 
 
-def agency_of(actor: Actor | None, agency_id: int | None) -> int:
+def agency_of(actor: Actor, agency_id: int | None) -> int:
     """The agency an action is about: the actor's own (the system must name one)."""
-    if actor is not None:
+    if not is_system(actor):
         if agency_id is not None and agency_id != actor.agency_id:
-            raise PermissionDenied("you act for your own agency only")
+            raise PermissionDenied(Msg("archives.you_act_your_own_agency_only", "you act for your own agency only"))
         return actor.agency_id
     if agency_id is None:
         raise NotFound("name the agency")
     return agency_id
 
 
-def may_see_dossier(actor: Actor | None, dossier: Dossier) -> bool:
+def may_see_dossier(actor: Actor, dossier: Dossier) -> bool:
     """Members of the dossier's agency cleared to its level (a dossier of secret documents is secret)."""
-    return actor is None or (actor.agency_id == dossier.agency_id and int(actor.clearance) >= dossier.secrecy)
+    return is_system(actor) or (actor.agency_id == dossier.agency_id and int(actor.clearance) >= dossier.secrecy)
 
 
-def load_dossier(s: Session, actor: Actor | None, dossier_id: int, *, for_update: bool = False) -> Dossier:
+def load_dossier(s: Session, actor: Actor, dossier_id: int, *, for_update: bool = False) -> Dossier:
     q = select(Dossier).where(Dossier.id == dossier_id)
     if for_update:
         q = q.with_for_update()
@@ -67,27 +68,21 @@ def load_dossier(s: Session, actor: Actor | None, dossier_id: int, *, for_update
     return dossier
 
 
-def may_manage(actor: Actor | None, dossier: Dossier) -> bool:
+def may_manage(actor: Actor, dossier: Dossier) -> bool:
     """The dossier's owner, or the agency's archive and registry."""
-    return actor is None or actor.has(*PLAN_KEEPERS) or dossier.owner_id == actor.user_id
+    return is_system(actor) or actor.has(*PLAN_KEEPERS) or dossier.owner_id == actor.user_id
 
 
-def require_manager(actor: Actor | None, dossier: Dossier) -> None:
+def require_manager(actor: Actor, dossier: Dossier) -> None:
     if not may_manage(actor, dossier):
-        raise PermissionDenied("only the dossier's owner, the archive or the registry manage this dossier")
+        raise PermissionDenied(Msg("archives.only_dossier_owner_archive_registry_manage",
+                                   "only the dossier's owner, the archive or the registry manage this dossier"))
 
 
 def retention_of(s: Session, dossier: Dossier) -> Retention | None:
     if dossier.retention_id is None:
         return None
     return Retention(s.get(RetentionPeriod, dossier.retention_id).years)
-
-
-def dossier_lock_until(s: Session, dossier: Dossier) -> Any:
-    retention = retention_of(s, dossier)
-    if retention is None or dossier.work_ended_on is None:
-        return None
-    return lock_until(retention, dossier.work_ended_on)
 
 
 def document_ids_of(s: Session, dossier_ids: Iterable[int]) -> list[int]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from storage import ObjectStore
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import (DisposalItem, DisposalList, Document, DocumentFile, Dossier, DossierDocument,
@@ -25,7 +26,8 @@ from docsvc.domain.archives import (DisposalStatus, DossierStatus, Retention, ch
                                     disposable)
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
-from docsvc.errors import InvalidInput, InvalidState, NotFound
+from docsvc.domain.policies import SYSTEM, is_system
+from docsvc.errors import InvalidInput, InvalidState, Msg, NotFound
 from docsvc.services import audit
 from docsvc.services.access import refresh_readers
 from docsvc.services.archives.common import (dossier_dict, held_dossier_ids, require, required_text,
@@ -44,7 +46,8 @@ TEXT_MAX = 4000
 
 
 class DisposalService:
-    def __init__(self, db: Database, store: Any, locks: ObjectLocks, *, hide_top_secret_subject: bool = True) -> None:
+    def __init__(self, db: Database, store: ObjectStore, locks: ObjectLocks, *,
+                 hide_top_secret_subject: bool = True) -> None:
         self.db = db
         self.store = store  # storage.ObjectStore
         self.locks = locks
@@ -72,20 +75,21 @@ class DisposalService:
         )).scalars())
         return [d for d in candidates if d.id not in excluded]
 
-    def propose(self, actor: Actor | None = None, *, today: date | None = None) -> list[dict[str, Any]]:
+    def propose(self, actor: Actor = SYSTEM, *, today: date | None = None) -> list[dict[str, Any]]:
         """Add every newly expired dossier to its agency's proposed list of its secrecy level
         (created when none is open) and tell the archivists. The nightly task runs it for every
-        agency (``actor=None``); an archivist runs it for their own. Idempotent."""
-        require(actor, Role.ARCHIVIST, message="the archive lists expired records")
+        agency (``SYSTEM``); an archivist runs it for their own. Idempotent."""
+        require(actor, Role.ARCHIVIST, message=Msg("archives.archive_lists_expired_records",
+                                                   "the archive lists expired records"))
         today = today or vn_today()
         out = []
         with self.db.write() as s:
-            agencies = [actor.agency_id] if actor is not None else list(s.execute(
+            agencies = [actor.agency_id] if not is_system(actor) else list(s.execute(
                 select(Organisation.id).where(Organisation.kind != "unit").order_by(Organisation.id)).scalars())
             for agency in agencies:
                 by_level: dict[int, list[Dossier]] = {}
                 for d in self.expired(s, agency, today):
-                    if actor is None or d.secrecy <= int(actor.clearance):
+                    if is_system(actor) or d.secrecy <= int(actor.clearance):
                         by_level.setdefault(d.secrecy, []).append(d)
                 for level, dossiers in sorted(by_level.items()):
                     lst = s.execute(select(DisposalList).where(
@@ -133,15 +137,17 @@ class DisposalService:
             return list_dict(s, _load(s, actor, list_id), self.hide)
 
     # ------------------------------------------------------------ appraisal
-    def review(self, actor: Actor | None, list_id: int, *, opinion: str, members: list[str],
+    def review(self, actor: Actor, list_id: int, *, opinion: str, members: list[str],
                keep: dict[int, str] | None = None, origin: RequestOrigin | None = None) -> dict[str, Any]:
         """The appraisal council's review, recorded by the archive: its members, its opinion, and the
         dossiers it wants kept (dossier id → why). Dossiers held meanwhile are withheld."""
-        require(actor, Role.ARCHIVIST, message="the archive records the appraisal council's review")
+        require(actor, Role.ARCHIVIST, message=Msg("archives.archive_records_appraisal_council_review",
+                                                   "the archive records the appraisal council's review"))
         opinion = required_text(opinion, "opinion", TEXT_MAX)
         members = [m.strip() for m in members if m and m.strip()]
         if len(members) < 3:
-            raise InvalidInput("an appraisal council has at least 3 members", {"field": "members"})
+            raise InvalidInput(Msg("archives.appraisal_council_has_least_3_members",
+                                   "an appraisal council has at least 3 members"), {"field": "members"})
         keep = keep or {}
         with self.db.write() as s:
             lst = _load(s, actor, list_id, for_update=True)
@@ -167,15 +173,17 @@ class DisposalService:
                    dedupe=f"disposal-reviewed:{lst.id}")
             return list_dict(s, lst, self.hide)
 
-    def decide(self, actor: Actor | None, list_id: int, *, approve: bool, decision_ref: str = "",
+    def decide(self, actor: Actor, list_id: int, *, approve: bool, decision_ref: str = "",
                reason: str = "", origin: RequestOrigin | None = None) -> dict[str, Any]:
         """The head's decision: approve destruction (with the decision's number) or refuse it."""
-        require(actor, Role.LEADER, message="the head of the agency decides on destruction")
+        require(actor, Role.LEADER, message=Msg("archives.head_agency_decides_destruction",
+                                                "the head of the agency decides on destruction"))
         with self.db.write() as s:
             lst = _load(s, actor, list_id, for_update=True)
             target = DisposalStatus.APPROVED if approve else DisposalStatus.REJECTED
             if lst.status == DisposalStatus.PROPOSED.value:
-                raise InvalidState("the appraisal council reviews the list before the head decides",
+                raise InvalidState(Msg("archives.appraisal_council_reviews_list_before_head",
+                                       "the appraisal council reviews the list before the head decides"),
                                    {"status": lst.status})
             check_disposal_transition(DisposalStatus(lst.status), target)
             if approve:
@@ -192,11 +200,12 @@ class DisposalService:
             return list_dict(s, lst, self.hide)
 
     # ------------------------------------------------------------ destruction
-    def destroy(self, actor: Actor | None, list_id: int, *, origin: RequestOrigin | None = None,
+    def destroy(self, actor: Actor, list_id: int, *, origin: RequestOrigin | None = None,
                 today: date | None = None) -> dict[str, Any]:
         """Destroy the content of the approved dossiers: files and their stored objects go, the
         documents' and dossiers' metadata stay, and the list keeps the destruction record."""
-        require(actor, Role.ARCHIVIST, message="the archive carries out an approved destruction")
+        require(actor, Role.ARCHIVIST, message=Msg("archives.archive_carries_out_approved_destruction",
+                                                   "the archive carries out an approved destruction"))
         today = today or vn_today()
         with self.db.write() as s:
             lst = _load(s, actor, list_id, for_update=True)
@@ -298,15 +307,16 @@ def _delete_files(s: Session, doc: Document) -> None:
 
 
 def _require_reader(actor: Actor) -> None:
-    require(actor, Role.ARCHIVIST, Role.LEADER, message="the archive and the leaders follow disposal")
+    require(actor, Role.ARCHIVIST, Role.LEADER, message=Msg("archives.archive_leaders_follow_disposal",
+                                                            "the archive and the leaders follow disposal"))
 
 
-def _load(s: Session, actor: Actor | None, list_id: int, *, for_update: bool = False) -> DisposalList:
+def _load(s: Session, actor: Actor, list_id: int, *, for_update: bool = False) -> DisposalList:
     q = select(DisposalList).where(DisposalList.id == list_id)
     if for_update:
         q = q.with_for_update()
     lst = s.execute(q).scalar_one_or_none()
-    if lst is None or (actor is not None and (lst.agency_id != actor.agency_id
+    if lst is None or (not is_system(actor) and (lst.agency_id != actor.agency_id
                                               or lst.secrecy > int(actor.clearance))):
         raise NotFound(f"disposal list {list_id} not found")
     return lst
@@ -317,8 +327,8 @@ def _items(s: Session, lst: DisposalList) -> list[DisposalItem]:
                           .order_by(DisposalItem.id)).scalars())
 
 
-def _uid(actor: Actor | None) -> int | None:
-    return actor.user_id if actor else None
+def _uid(actor: Actor) -> int | None:
+    return actor.user_id if not is_system(actor) else None
 
 
 def _name(s: Session, user_id: int | None) -> str | None:

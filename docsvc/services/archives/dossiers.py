@@ -18,7 +18,8 @@ from docsvc.domain.archives import (DossierStatus, FiledDocument, Retention, Rig
                                     transfer_due_on)
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
-from docsvc.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
+from docsvc.domain.policies import is_system
+from docsvc.errors import Conflict, InvalidInput, InvalidState, Msg, NotFound, PermissionDenied
 from docsvc.services import audit
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
 from docsvc.services.archives.common import (HOLD_KEEPERS, PLAN_KEEPERS, agency_of, dossier_dict, held_dossier_ids,
@@ -63,31 +64,33 @@ class DossierService:
         self.hide_top_secret_subject = hide_top_secret_subject
 
     # ------------------------------------------------------------ plans
-    def create_plan(self, actor: Actor | None, *, year: int, title: str = "", agency_id: int | None = None,
+    def create_plan(self, actor: Actor, *, year: int, title: str = "", agency_id: int | None = None,
                     origin: RequestOrigin | None = None) -> dict[str, Any]:
-        require(actor, *PLAN_KEEPERS, message="the archive or the registry keeps the dossier plan")
+        require(actor, *PLAN_KEEPERS, message=Msg("archives.archive_registry_keeps_dossier_plan",
+                                                  "the archive or the registry keeps the dossier plan"))
         agency_id = agency_of(actor, agency_id)
         if not 2000 <= year <= 2100:
-            raise InvalidInput("year must be 2000..2100", {"field": "year"})
+            raise InvalidInput(Msg("archives.year_must_2000_2100", "year must be 2000..2100"), {"field": "year"})
         with self.db.write() as s:
             agency = s.get(Organisation, agency_id)
             if agency is None or agency.kind == "unit":
                 raise NotFound(f"agency {agency_id} not found")
             if not agency.organ_id:
-                raise InvalidState("the agency has no OrganId: dossier FileCodes need it (set it first)")
+                raise InvalidState(Msg("archives.agency_has_no_organid_dossier_filecodes",
+                                       "the agency has no OrganId: dossier FileCodes need it (set it first)"))
             if s.execute(select(DossierPlan.id).where(DossierPlan.agency_id == agency_id,
                                                       DossierPlan.year == year)).first():
                 raise Conflict(f"the {year} dossier plan exists already", {"field": "year"})
             plan = DossierPlan(agency_id=agency_id, year=year,
                                title=(title.strip() or f"Danh mục hồ sơ năm {year}")[:300],
-                               created_by=actor.user_id if actor else None)
+                               created_by=actor.user_id if not is_system(actor) else None)
             s.add(plan)
             s.flush()
             audit.record(s, actor=actor, action="dossier_plan.create", object_type="dossier_plan",
                          object_id=plan.id, origin=origin, agency_id=agency_id, details={"year": year})
             return _plan_dict(plan, [])
 
-    def plans(self, actor: Actor | None, agency_id: int | None = None) -> list[dict[str, Any]]:
+    def plans(self, actor: Actor, agency_id: int | None = None) -> list[dict[str, Any]]:
         """The agency's plans, newest year first (the system names the agency)."""
         agency_id = agency_of(actor, agency_id)
         with self.db.read() as s:
@@ -95,11 +98,11 @@ class DossierService:
                              .order_by(DossierPlan.year.desc())).scalars().all()
             return [_plan_dict(p, None) for p in rows]
 
-    def plan(self, actor: Actor | None, plan_id: int) -> dict[str, Any]:
+    def plan(self, actor: Actor, plan_id: int) -> dict[str, Any]:
         """The plan with the dossiers the caller may see, in notation order."""
         with self.db.read() as s:
             plan = s.get(DossierPlan, plan_id)
-            if plan is None or (actor is not None and actor.agency_id != plan.agency_id):
+            if plan is None or (not is_system(actor) and actor.agency_id != plan.agency_id):
                 raise NotFound(f"dossier plan {plan_id} not found")
             dossiers = [d for d in s.execute(select(Dossier).where(Dossier.plan_id == plan.id)
                                              .order_by(Dossier.notation)).scalars() if may_see_dossier(actor, d)]
@@ -107,26 +110,28 @@ class DossierService:
             return _plan_dict(plan, [dossier_dict(s, d, held=d.id in held) for d in dossiers])
 
     # ------------------------------------------------------------ dossiers
-    def add(self, actor: Actor | None, plan_id: int, *, notation: str, title: str, retention_code: str | None = None,
+    def add(self, actor: Actor, plan_id: int, *, notation: str, title: str, retention_code: str | None = None,
             owner_id: int | None = None, unit_id: int | None = None, construction: bool = False,
             rights: str | None = None, description: str = "", language: str = "vi", secrecy: str | int = 0,
             open_now: bool = False, origin: RequestOrigin | None = None) -> dict[str, Any]:
         """Add a dossier to the plan. The archive and the registry add dossiers for anyone; officers,
         unit heads and leaders add their own (they become its owner)."""
-        require(actor, *DOSSIER_OWNERS, message="your role cannot keep dossiers")
-        keeper = actor is None or actor.has(*PLAN_KEEPERS)
+        require(actor, *DOSSIER_OWNERS, message=Msg("archives.your_role_cannot_keep_dossiers",
+                                                    "your role cannot keep dossiers"))
+        keeper = is_system(actor) or actor.has(*PLAN_KEEPERS)
         if not keeper:
-            if owner_id not in (None, actor.user_id):  # type: ignore[union-attr]
-                raise PermissionDenied("you add dossiers you own; the archive assigns other owners")
-            owner_id = actor.user_id  # type: ignore[union-attr]
+            if owner_id not in (None, actor.user_id):
+                raise PermissionDenied(Msg("archives.you_add_dossiers_you_own_archive",
+                                           "you add dossiers you own; the archive assigns other owners"))
+            owner_id = actor.user_id
         notation = check_notation(notation)
         title = required_text(title, "title", 1000)
         level = _secrecy(secrecy)
-        if actor is not None and int(actor.clearance) < level:
+        if not is_system(actor) and int(actor.clearance) < level:
             raise PermissionDenied(f"your clearance does not cover {level.label_vi} dossiers")
         with self.db.write() as s:
             plan = s.get(DossierPlan, plan_id)
-            if plan is None or (actor is not None and actor.agency_id != plan.agency_id):
+            if plan is None or (not is_system(actor) and actor.agency_id != plan.agency_id):
                 raise NotFound(f"dossier plan {plan_id} not found")
             agency = s.get(Organisation, plan.agency_id)
             dossier = Dossier(plan_id=plan.id, agency_id=plan.agency_id, year=plan.year, notation=notation,
@@ -137,7 +142,7 @@ class DossierService:
                               status=DossierStatus.PLANNED.value, secrecy=int(level),
                               rights=_rights(rights, level).value, language=(language or "vi")[:10],
                               description=description.strip(), construction=construction,
-                              created_by=actor.user_id if actor else None)
+                              created_by=actor.user_id if not is_system(actor) else None)
             if s.execute(select(Dossier.id).where(Dossier.plan_id == plan.id, Dossier.notation == notation)).first():
                 raise Conflict(f"the plan has a dossier {notation} already", {"field": "notation"})
             s.add(dossier)
@@ -152,7 +157,7 @@ class DossierService:
                          details={"file_code": dossier.file_code, "open": open_now})
             return dossier_dict(s, dossier, held=False)
 
-    def update(self, actor: Actor | None, dossier_id: int, *, title: str | None = None,
+    def update(self, actor: Actor, dossier_id: int, *, title: str | None = None,
                retention_code: str | None = None, owner_id: int | None = None, unit_id: int | None = None,
                rights: str | None = None, description: str | None = None, construction: bool | None = None,
                origin: RequestOrigin | None = None) -> dict[str, Any]:
@@ -161,7 +166,8 @@ class DossierService:
             d = load_dossier(s, actor, dossier_id, for_update=True)
             require_manager(actor, d)
             if d.status not in (DossierStatus.PLANNED.value, DossierStatus.OPEN.value):
-                raise InvalidState("a closed dossier's metadata is fixed (reopen it first)",
+                raise InvalidState(Msg("archives.closed_dossier_metadata_fixed_reopen_first",
+                                       "a closed dossier's metadata is fixed (reopen it first)"),
                                    {"status": d.status})
             changes: dict[str, Any] = {}
             if title is not None:
@@ -170,8 +176,9 @@ class DossierService:
                 d.retention_id = current_entry(s, retention_code).id
                 changes["retention_code"] = retention_code
             if owner_id is not None:
-                if actor is not None and not actor.has(*PLAN_KEEPERS):
-                    raise PermissionDenied("the archive or the registry change a dossier's owner")
+                if not is_system(actor) and not actor.has(*PLAN_KEEPERS):
+                    raise PermissionDenied(Msg("archives.archive_registry_change_dossier_owner",
+                                               "the archive or the registry change a dossier's owner"))
                 d.owner_id = changes["owner_id"] = _check_owner(s, d.agency_id, owner_id)
             if unit_id is not None:
                 d.unit_id = changes["unit_id"] = _check_unit(s, d.agency_id, unit_id)
@@ -185,13 +192,24 @@ class DossierService:
                          origin=origin, agency_id=d.agency_id, details=changes)
             return dossier_dict(s, d)
 
-    def get(self, actor: Actor | None, dossier_id: int) -> dict[str, Any]:
+    def find(self, actor: Actor, ref: str) -> int:
+        """The id of a dossier named by its id or its FileCode (NotFound, as for any dossier the
+        actor may not see)."""
+        with self.db.read() as s:
+            q = select(Dossier).where(Dossier.id == int(ref)) if ref.isdigit() else \
+                select(Dossier).where(Dossier.file_code == ref)
+            found = s.execute(q).scalars().first()
+            if found is None or not may_see_dossier(actor, found):
+                raise NotFound(f"no dossier {ref!r}")
+            return found.id
+
+    def get(self, actor: Actor, dossier_id: int) -> dict[str, Any]:
         """The dossier and the documents in it the caller may read (chronological order)."""
         with self.db.read() as s:
             d = load_dossier(s, actor, dossier_id)
             q = select(Document, DossierDocument).join(DossierDocument, DossierDocument.document_id == Document.id) \
                 .where(DossierDocument.dossier_id == d.id)
-            if actor is not None:
+            if not is_system(actor):
                 q = readable_filter(q, actor)
             rows = s.execute(q).all()
             rows.sort(key=lambda r: (r[1].ordinal is None, r[1].ordinal or 0, document_date(r[0]) or date.max,
@@ -230,13 +248,14 @@ class DossierService:
             return [dossier_dict(s, d) for d in rows if may_see_dossier(actor, d)]
 
     # ------------------------------------------------------------ lifecycle
-    def open(self, actor: Actor | None, dossier_id: int, origin: RequestOrigin | None = None) -> dict[str, Any]:
+    def open(self, actor: Actor, dossier_id: int, origin: RequestOrigin | None = None) -> dict[str, Any]:
         with self.db.write() as s:
             d = load_dossier(s, actor, dossier_id, for_update=True)
             require_manager(actor, d)
             check_dossier_transition(DossierStatus(d.status), DossierStatus.OPEN)
             if d.status != DossierStatus.PLANNED.value:
-                raise InvalidState("use reopen for a closed dossier", {"status": d.status})
+                raise InvalidState(Msg("archives.use_reopen_closed_dossier",
+                                       "use reopen for a closed dossier"), {"status": d.status})
             d.status, d.opened_at = DossierStatus.OPEN.value, utcnow()
             audit.record(s, actor=actor, action="dossier.open", object_type="dossier", object_id=d.id,
                          origin=origin, agency_id=d.agency_id)
@@ -250,10 +269,12 @@ class DossierService:
             d = load_dossier(s, actor, dossier_id, for_update=True)
             require_manager(actor, d)
             if d.status != DossierStatus.OPEN.value:
-                raise InvalidState("documents are filed into open dossiers only", {"status": d.status})
+                raise InvalidState(Msg("archives.documents_filed_into_open_dossiers_only",
+                                       "documents are filed into open dossiers only"), {"status": d.status})
             doc = load_readable(s, actor, document_id)
             if doc.agency_id != d.agency_id:
-                raise InvalidInput("file documents of your own agency (a received copy is your agency's)",
+                raise InvalidInput(Msg("archives.file_documents_your_own_agency_received",
+                                       "file documents of your own agency (a received copy is your agency's)"),
                                    {"field": "document_id"})
             if s.get(DossierDocument, (d.id, doc.id)) is not None:
                 raise Conflict(f"document {doc.id} is in this dossier already", {"document_id": doc.id})
@@ -274,7 +295,8 @@ class DossierService:
             d = load_dossier(s, actor, dossier_id, for_update=True)
             require_manager(actor, d)
             if d.status != DossierStatus.OPEN.value:
-                raise InvalidState("documents are removed from open dossiers only", {"status": d.status})
+                raise InvalidState(Msg("archives.documents_removed_from_open_dossiers_only",
+                                       "documents are removed from open dossiers only"), {"status": d.status})
             link = s.get(DossierDocument, (d.id, document_id))
             if link is None:
                 raise NotFound(f"document {document_id} is not in this dossier")
@@ -285,16 +307,18 @@ class DossierService:
             audit.record(s, actor=actor, action="dossier.unfile", object_type="dossier", object_id=d.id,
                          origin=origin, agency_id=d.agency_id, details={"document_id": document_id})
 
-    def close(self, actor: Actor | None, dossier_id: int, *, work_ended_on: date | None = None,
+    def close(self, actor: Actor, dossier_id: int, *, work_ended_on: date | None = None,
               settlement_date: date | None = None, origin: RequestOrigin | None = None) -> dict[str, Any]:
         """Close when the work ends: retention set, no drafts, no duplicates. Fixes the documents'
         order (DocOrdinal), dates and counts, and the transfer due date; the archive may now read it."""
         today = vn_today()
         ended = work_ended_on or today
         if ended > today:
-            raise InvalidInput("the work cannot end in the future", {"field": "work_ended_on"})
+            raise InvalidInput(Msg("archives.work_cannot_end_future",
+                                   "the work cannot end in the future"), {"field": "work_ended_on"})
         if settlement_date and settlement_date > today:
-            raise InvalidInput("the settlement date cannot be in the future", {"field": "settlement_date"})
+            raise InvalidInput(Msg("archives.settlement_date_cannot_future",
+                                   "the settlement date cannot be in the future"), {"field": "settlement_date"})
         with self.db.write() as s:
             d = load_dossier(s, actor, dossier_id, for_update=True)
             require_manager(actor, d)
@@ -326,7 +350,7 @@ class DossierService:
                                   d.transfer_due_on.isoformat() if d.transfer_due_on else None})
             return dossier_dict(s, d)
 
-    def reopen(self, actor: Actor | None, dossier_id: int, *, reason: str,
+    def reopen(self, actor: Actor, dossier_id: int, *, reason: str,
                origin: RequestOrigin | None = None) -> dict[str, Any]:
         """Reopen a closed dossier that has not been transferred (documents to add or remove)."""
         reason = required_text(reason, "reason", 2000)
@@ -334,7 +358,8 @@ class DossierService:
             d = load_dossier(s, actor, dossier_id, for_update=True)
             require_manager(actor, d)
             if d.status != DossierStatus.CLOSED.value:
-                raise InvalidState("only a closed dossier that was not transferred is reopened",
+                raise InvalidState(Msg("archives.only_closed_dossier_that_was_not",
+                                       "only a closed dossier that was not transferred is reopened"),
                                    {"status": d.status})
             check_dossier_transition(DossierStatus.CLOSED, DossierStatus.OPEN)
             d.status, d.closed_at, d.transfer_due_on = DossierStatus.OPEN.value, None, None
@@ -345,34 +370,38 @@ class DossierService:
                          origin=origin, agency_id=d.agency_id, details={"reason": reason})
             return dossier_dict(s, d)
 
-    def set_settlement(self, actor: Actor | None, dossier_id: int, settlement_date: date,
+    def set_settlement(self, actor: Actor, dossier_id: int, settlement_date: date,
                        origin: RequestOrigin | None = None) -> dict[str, Any]:
         """A construction dossier's final settlement: the transfer falls due 3 months later."""
         if settlement_date > vn_today():
-            raise InvalidInput("the settlement date cannot be in the future", {"field": "settlement_date"})
+            raise InvalidInput(Msg("archives.settlement_date_cannot_future",
+                                   "the settlement date cannot be in the future"), {"field": "settlement_date"})
         with self.db.write() as s:
             d = load_dossier(s, actor, dossier_id, for_update=True)
             require_manager(actor, d)
             if not d.construction:
-                raise InvalidState("only construction dossiers have a final settlement")
+                raise InvalidState(Msg("archives.only_construction_dossiers_have_final_settlement",
+                                       "only construction dossiers have a final settlement"))
             if d.status in (DossierStatus.ARCHIVED.value, DossierStatus.DESTROYED.value):
-                raise InvalidState("the dossier was transferred already", {"status": d.status})
+                raise InvalidState(Msg("archives.dossier_was_transferred_already",
+                                       "the dossier was transferred already"), {"status": d.status})
             d.settlement_date = settlement_date
             self._set_due(s, d)
             audit.record(s, actor=actor, action="dossier.settlement", object_type="dossier", object_id=d.id,
                          origin=origin, agency_id=d.agency_id, details={"settlement_date": settlement_date.isoformat()})
             return dossier_dict(s, d)
 
-    def extend_retention(self, actor: Actor | None, dossier_id: int, *, retention_code: str, reason: str,
+    def extend_retention(self, actor: Actor, dossier_id: int, *, retention_code: str, reason: str,
                          origin: RequestOrigin | None = None) -> dict[str, Any]:
         """Give a dossier a longer retention (never a shorter one); archived records get the longer
         storage lock at once."""
-        require(actor, *HOLD_KEEPERS, message="the archive or the head extend a retention")
+        require(actor, *HOLD_KEEPERS, message=Msg("archives.archive_head_extend_retention",
+                                                  "the archive or the head extend a retention"))
         reason = required_text(reason, "reason", 2000)
         with self.db.write() as s:
             d = load_dossier(s, actor, dossier_id, for_update=True)
             if d.status == DossierStatus.DESTROYED.value:
-                raise InvalidState("the dossier was destroyed")
+                raise InvalidState(Msg("archives.dossier_was_destroyed", "the dossier was destroyed"))
             entry = current_entry(s, retention_code)
             old = retention_of(s, d)
             new = Retention(entry.years)
@@ -466,8 +495,10 @@ def _rights(value: str | None, level: Secrecy) -> Rights:
     try:
         rights = Rights(value)
     except ValueError:
-        raise InvalidInput("rights is public or restricted", {"field": "rights"}) from None
+        raise InvalidInput(Msg("archives.rights_public_restricted",
+                               "rights is public or restricted"), {"field": "rights"}) from None
     if level and rights is Rights.PUBLIC:
-        raise InvalidInput("a dossier of secret documents cannot be public", {"field": "rights"})
+        raise InvalidInput(Msg("archives.dossier_secret_documents_cannot_public",
+                               "a dossier of secret documents cannot be public"), {"field": "rights"})
     return rights
 

@@ -28,7 +28,8 @@ from docsvc.db.uow import Database
 from docsvc.domain.archives import DossierStatus, Rights
 from docsvc.domain.documents import Urgency
 from docsvc.domain.identity import Actor, RequestOrigin, Secrecy
-from docsvc.errors import InvalidState, PermissionDenied
+from docsvc.domain.policies import is_system
+from docsvc.errors import InvalidState, Msg, PermissionDenied
 from docsvc.services import audit
 from docsvc.services.access import readable_filter
 from docsvc.services.archives.appendix6 import DocumentRecord, DossierRecord, ExportedFile, dossier_xml
@@ -73,15 +74,17 @@ class ExportService:
         self.work_dir = work_dir
         self.converter = converter  # docsvc.services.archives.pdfa.GhostscriptPdfA, or None
 
-    def export(self, actor: Actor | None, dossier_id: int, *, origin: RequestOrigin | None = None,
+    def export(self, actor: Actor, dossier_id: int, *, origin: RequestOrigin | None = None,
                renditions: bool = True) -> DossierExport:
         """Build the ZIP of a closed, archived or destroyed dossier (the archive, or its manager)."""
         with self.db.write() as s:
             d = load_dossier(s, actor, dossier_id)
             if not may_manage(actor, d):
-                raise PermissionDenied("the archive, the registry or the dossier's owner export a dossier")
+                raise PermissionDenied(Msg("archives.archive_registry_dossier_owner_export_dossier",
+                                           "the archive, the registry or the dossier's owner export a dossier"))
             if d.status not in EXPORTABLE:
-                raise InvalidState("close the dossier before exporting it", {"status": d.status})
+                raise InvalidState(Msg("archives.close_dossier_before_exporting",
+                                       "close the dossier before exporting it"), {"status": d.status})
             agency = s.get(Organisation, d.agency_id)
             retention = retention_of(s, d)
             dossier = DossierRecord(
@@ -97,10 +100,10 @@ class ExportService:
         return self._write(dossier, planned, renditions=renditions and self.converter is not None)
 
     # ------------------------------------------------------------ plan (inside the transaction)
-    def _plan(self, s: Session, actor: Actor | None, dossier_id: int) -> list[_Planned]:
+    def _plan(self, s: Session, actor: Actor, dossier_id: int) -> list[_Planned]:
         q = select(Document, DossierDocument.ordinal).join(
             DossierDocument, DossierDocument.document_id == Document.id).where(DossierDocument.dossier_id == dossier_id)
-        if actor is not None:
+        if not is_system(actor):
             q = readable_filter(q, actor)
         rows = s.execute(q).all()
         rows.sort(key=lambda r: (r[1] is None, r[1] or 0, document_date(r[0]) or date.max, r[0].id))

@@ -24,9 +24,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from docsvc.db.uow import Database
 from docsvc.db.models import Document, DocumentFile, Dossier, DossierDocument, ObjectLock
 from docsvc.domain.archives import DossierStatus
 from docsvc.errors import Locked
@@ -151,9 +152,7 @@ def _before_bulk(state: ORMExecuteState) -> None:
                      {"document_id": doc_id, "protection": protected[doc_id]})
 
 
-def install() -> None:
-    """Listen on every Session of the process (idempotent)."""
-    if not event.contains(Session, "before_flush", _before_flush):
-        event.listen(Session, "before_flush", _before_flush)
-    if not event.contains(Session, "do_orm_execute", _before_bulk):
-        event.listen(Session, "do_orm_execute", _before_bulk)
+def install(db: Database) -> None:
+    """Listen on the sessions ``db`` opens (idempotent); other databases of the process are untouched."""
+    db.listen("before_flush", _before_flush)
+    db.listen("do_orm_execute", _before_bulk)

@@ -13,7 +13,8 @@ from docsvc.db.models import Document, LegalHold, User
 from docsvc.db.uow import Database
 from docsvc.domain.archives import DossierStatus
 from docsvc.domain.identity import Actor, RequestOrigin
-from docsvc.errors import InvalidInput, InvalidState, NotFound
+from docsvc.domain.policies import is_system
+from docsvc.errors import InvalidInput, InvalidState, Msg, NotFound
 from docsvc.services import audit
 from docsvc.services.access import load_readable
 from docsvc.services.archives.common import HOLD_KEEPERS, document_ids_of, load_dossier, require, required_text
@@ -28,13 +29,15 @@ class HoldService:
         self.db = db
         self.locks = locks
 
-    def place(self, actor: Actor | None, *, reason: str, document_id: int | None = None,
+    def place(self, actor: Actor, *, reason: str, document_id: int | None = None,
               dossier_id: int | None = None, origin: RequestOrigin | None = None) -> dict[str, Any]:
         """Hold one document (that the caller may read) or one dossier (of the caller's agency)."""
-        require(actor, *HOLD_KEEPERS, message="the archive or the agency's leaders place legal holds")
+        require(actor, *HOLD_KEEPERS, message=Msg("archives.archive_agency_leaders_place_legal_holds",
+                                                  "the archive or the agency's leaders place legal holds"))
         reason = required_text(reason, "reason", REASON_MAX)
         if (document_id is None) == (dossier_id is None):
-            raise InvalidInput("hold exactly one of document_id or dossier_id", {"field": "document_id"})
+            raise InvalidInput(Msg("archives.hold_exactly_one_document_id_dossier",
+                                   "hold exactly one of document_id or dossier_id"), {"field": "document_id"})
         with self.db.write() as s:
             if document_id is not None:
                 doc = _load_document(s, actor, document_id)
@@ -43,7 +46,8 @@ class HoldService:
             else:
                 dossier = load_dossier(s, actor, dossier_id, for_update=True)  # type: ignore[arg-type]
                 if dossier.status == DossierStatus.DESTROYED.value:
-                    raise InvalidState("the dossier's content was destroyed: nothing left to hold")
+                    raise InvalidState(Msg("archives.dossier_content_was_destroyed_nothing_left",
+                                           "the dossier's content was destroyed: nothing left to hold"))
                 agency_id, doc_ids = dossier.agency_id, document_ids_of(s, [dossier.id])
                 target = {"dossier_id": dossier.id}
             active = s.execute(select(LegalHold.id).where(
@@ -62,9 +66,10 @@ class HoldService:
         out["locks"] = self.locks.sync().to_dict()
         return out
 
-    def release(self, actor: Actor | None, hold_id: int, *, reason: str,
+    def release(self, actor: Actor, hold_id: int, *, reason: str,
                 origin: RequestOrigin | None = None) -> dict[str, Any]:
-        require(actor, *HOLD_KEEPERS, message="the archive or the agency's leaders release legal holds")
+        require(actor, *HOLD_KEEPERS, message=Msg("archives.archive_agency_leaders_release_legal_holds",
+                                                  "the archive or the agency's leaders release legal holds"))
         reason = required_text(reason, "reason", REASON_MAX)
         with self.db.write() as s:
             hold = self._load(s, actor, hold_id, for_update=True)
@@ -82,27 +87,34 @@ class HoldService:
         out["locks"] = self.locks.sync().to_dict()
         return out
 
-    def list(self, actor: Actor, *, active_only: bool = True) -> list[dict[str, Any]]:
-        require(actor, *HOLD_KEEPERS, message="the archive and the leaders follow legal holds")
+    def list(self, actor: Actor, *, active_only: bool = True, dossier_id: int | None = None
+             ) -> list[dict[str, Any]]:
+        """The agency's holds the actor may see (optionally only those placed on one dossier)."""
+        require(actor, *HOLD_KEEPERS, message=Msg("archives.archive_leaders_follow_legal_holds",
+                                                  "the archive and the leaders follow legal holds"))
         with self.db.read() as s:
             q = select(LegalHold).where(LegalHold.agency_id == actor.agency_id)
             if active_only:
                 q = q.where(LegalHold.released_at.is_(None))
+            if dossier_id is not None:
+                q = q.where(LegalHold.dossier_id == dossier_id)
             rows = s.execute(q.order_by(LegalHold.id.desc())).scalars().all()
             return [hold_dict(s, h) for h in rows if _visible(s, actor, h)]
 
     def get(self, actor: Actor, hold_id: int) -> dict[str, Any]:
-        require(actor, *HOLD_KEEPERS, message="the archive and the leaders follow legal holds")
+        require(actor, *HOLD_KEEPERS, message=Msg("archives.archive_leaders_follow_legal_holds",
+                                                  "the archive and the leaders follow legal holds"))
         with self.db.read() as s:
             return hold_dict(s, self._load(s, actor, hold_id))
 
     @staticmethod
-    def _load(s: Session, actor: Actor | None, hold_id: int, *, for_update: bool = False) -> LegalHold:
+    def _load(s: Session, actor: Actor, hold_id: int, *, for_update: bool = False) -> LegalHold:
         q = select(LegalHold).where(LegalHold.id == hold_id)
         if for_update:
             q = q.with_for_update()
         hold = s.execute(q).scalar_one_or_none()
-        if hold is None or (actor is not None and (hold.agency_id != actor.agency_id or not _visible(s, actor, hold))):
+        if hold is None or (not is_system(actor)
+                            and (hold.agency_id != actor.agency_id or not _visible(s, actor, hold))):
             raise NotFound(f"legal hold {hold_id} not found")
         return hold
 
@@ -119,8 +131,8 @@ def _visible(s: Session, actor: Actor, hold: LegalHold) -> bool:
     return True
 
 
-def _load_document(s: Session, actor: Actor | None, document_id: int) -> Document:
-    if actor is None:
+def _load_document(s: Session, actor: Actor, document_id: int) -> Document:
+    if is_system(actor):
         doc = s.get(Document, document_id)
         if doc is None:
             raise NotFound(f"document {document_id} not found")
@@ -131,9 +143,9 @@ def _load_document(s: Session, actor: Actor | None, document_id: int) -> Documen
     return doc
 
 
-def _user_id(s: Session, actor: Actor | None, agency_id: int) -> int:
+def _user_id(s: Session, actor: Actor, agency_id: int) -> int:
     """Who acts: the caller, or for the system the agency's first archivist or leader."""
-    if actor is not None:
+    if not is_system(actor):
         return actor.user_id
     from docsvc.domain.identity import Role
     from docsvc.services.archives.common import users_with_role
@@ -141,7 +153,8 @@ def _user_id(s: Session, actor: Actor | None, agency_id: int) -> int:
         ids = users_with_role(s, agency_id, role)
         if ids:
             return ids[0]
-    raise InvalidState("the agency has no archivist or leader to record as the holder")
+    raise InvalidState(Msg("archives.agency_has_no_archivist_leader_record",
+                           "the agency has no archivist or leader to record as the holder"))
 
 
 def hold_dict(s: Session, h: LegalHold) -> dict[str, Any]:

@@ -1,10 +1,11 @@
-"""How the archive plugs into the rest of the application (installed once per process):
+"""How the archive plugs into the rest of the application (wired by ``docsvc.bootstrap`` into the
+container's ``Database``; importing this module registers nothing):
 
 - read access: a document filed in a closed, archived or destroyed dossier is readable by the
   agency's archivists (within their clearance, like every read);
 - the search index: the dossiers holding a document, its longest retention and its archive status
   (filters and facets of the archivist's search);
-- the write-once guard on every ORM session.
+- the write-once guard on every ORM session of that database.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from docsvc.db.uow import Database
 from docsvc.db.models import Document, Dossier, DossierDocument, RetentionPeriod
 from docsvc.domain.access import Relationships
 from docsvc.domain.archives import DossierStatus, Retention
@@ -83,12 +85,14 @@ def archive_index_fields(s: Session, doc: Document) -> dict[str, Any]:
             "archive_by_clearance": levels}
 
 
-def install() -> None:
-    """Register the hooks (idempotent)."""
-    from docsvc.services import access, indexing
+def session_info() -> dict[str, Any]:
+    """What the archive adds to every session's ``info``: its read relationships and index fields."""
+    from docsvc.services.access import RELATIONSHIP_SOURCES_INFO
+    from docsvc.services.indexing import INDEX_FIELD_SOURCES_INFO
+    return {RELATIONSHIP_SOURCES_INFO: (archive_relationships,), INDEX_FIELD_SOURCES_INFO: (archive_index_fields,)}
+
+
+def install(db: Database) -> None:
+    """The write-once guard on the sessions of ``db`` (idempotent)."""
     from docsvc.services.archives import guard
-    if archive_relationships not in access.RELATIONSHIP_SOURCES:
-        access.RELATIONSHIP_SOURCES.append(archive_relationships)
-    if archive_index_fields not in indexing.INDEX_FIELD_SOURCES:
-        indexing.INDEX_FIELD_SOURCES.append(archive_index_fields)
-    guard.install()
+    guard.install(db)

@@ -12,7 +12,8 @@ from docsvc.db.models import RetentionPeriod
 from docsvc.db.uow import Database
 from docsvc.domain.archives import Retention
 from docsvc.domain.identity import Actor, RequestOrigin, Role
-from docsvc.errors import Conflict, InvalidInput, NotFound
+from docsvc.domain.policies import is_system
+from docsvc.errors import Conflict, InvalidInput, Msg, NotFound
 from docsvc.services import audit
 from docsvc.services.archives.common import require, required_text, retention_dict
 
@@ -48,9 +49,10 @@ class RetentionCatalogue:
                 raise NotFound(f"no retention entry {code!r}")
             return [retention_dict(r) for r in rows]
 
-    def add(self, actor: Actor | None, *, code: str, description: str, years: int | None, legal_basis: str,
+    def add(self, actor: Actor, *, code: str, description: str, years: int | None, legal_basis: str,
             origin: RequestOrigin | None = None) -> dict[str, Any]:
-        require(actor, Role.ADMIN, message="only administrators edit the retention catalogue")
+        require(actor, Role.ADMIN, message=Msg("archives.only_administrators_edit_retention_catalogue",
+                                               "only administrators edit the retention catalogue"))
         code, description = _check_code(code), required_text(description, "description", 2000)
         Retention(years)
         with self.db.write() as s:
@@ -59,19 +61,20 @@ class RetentionCatalogue:
                                {"field": "code"})
             row = RetentionPeriod(code=code, version=1, description=description, years=years,
                                   legal_basis=legal_basis.strip()[:300], is_current=True,
-                                  created_by=actor.user_id if actor else None)
+                                  created_by=actor.user_id if not is_system(actor) else None)
             s.add(row)
             s.flush()
             audit.record(s, actor=actor, action="retention.add", object_type="retention", object_id=code,
                          origin=origin, details={"years": years, "legal_basis": row.legal_basis})
             return retention_dict(row)
 
-    def change(self, actor: Actor | None, code: str, *, description: str | None = None,
+    def change(self, actor: Actor, code: str, *, description: str | None = None,
                years: int | None | str = "keep", legal_basis: str | None = None, reason: str,
                origin: RequestOrigin | None = None) -> dict[str, Any]:
         """Add version N+1 of an entry. Dossiers keep the version they were given; a longer period
         reaches them only through an explicit extension (retention can only be extended)."""
-        require(actor, Role.ADMIN, message="only administrators edit the retention catalogue")
+        require(actor, Role.ADMIN, message=Msg("archives.only_administrators_edit_retention_catalogue",
+                                               "only administrators edit the retention catalogue"))
         reason = required_text(reason, "reason", 2000)
         with self.db.write() as s:
             old = s.execute(select(RetentionPeriod).where(RetentionPeriod.code == code,
@@ -86,7 +89,7 @@ class RetentionCatalogue:
                 description=required_text(description, "description", 2000) if description is not None else old.description,
                 years=new_years, legal_basis=(legal_basis.strip()[:300] if legal_basis is not None
                                               else old.legal_basis),
-                is_current=True, change_reason=reason, created_by=actor.user_id if actor else None)
+                is_current=True, change_reason=reason, created_by=actor.user_id if not is_system(actor) else None)
             old.is_current, old.superseded_at = False, utcnow()
             s.flush()
             s.add(new)

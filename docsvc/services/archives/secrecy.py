@@ -19,7 +19,8 @@ from docsvc.db.models import Document, Dossier, DossierDocument, SecrecyDecision
 from docsvc.db.uow import Database
 from docsvc.domain.archives import REVIEW_DAYS_AHEAD, add_years, check_extension_years, protection_ends_on
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
-from docsvc.errors import InvalidInput, InvalidState, NotFound
+from docsvc.domain.policies import SYSTEM, is_system
+from docsvc.errors import InvalidInput, InvalidState, Msg, NotFound
 from docsvc.services import audit
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
 from docsvc.services.archives.common import require, required_text, users_with_role
@@ -65,9 +66,10 @@ class SecrecyService:
                     today: date | None = None) -> list[dict[str, Any]]:
         """Classified documents the caller may read whose protection ends within ``within_days``
         (or has ended), soonest first."""
-        require(actor, Role.LEADER, Role.ARCHIVIST, message="the head and the archive review protection periods")
+        require(actor, Role.LEADER, Role.ARCHIVIST, message=Msg("archives.head_archive_review_protection_periods",
+                                                                "the head and the archive review protection periods"))
         if not 0 <= within_days <= 3660:
-            raise InvalidInput("within_days is 0..3660", {"field": "within_days"})
+            raise InvalidInput(Msg("archives.within_days_0_3660", "within_days is 0..3660"), {"field": "within_days"})
         today = today or vn_today()
         with self.db.read() as s:
             docs = s.execute(readable_filter(select(Document).where(
@@ -89,11 +91,12 @@ class SecrecyService:
                 out.update(self._entry(s, doc, protection(s, doc), today))
             return out
 
-    def extend(self, actor: Actor | None, document_id: int, *, years: int, reason: str, decision_ref: str,
+    def extend(self, actor: Actor, document_id: int, *, years: int, reason: str, decision_ref: str,
                origin: RequestOrigin | None = None, today: date | None = None) -> dict[str, Any]:
         """The head extends the protection by at most one period of the level (decided at least
         60 days before the end; a later extension is accepted and marked late)."""
-        require(actor, Role.LEADER, message="the head of the agency extends protection periods")
+        require(actor, Role.LEADER, message=Msg("archives.head_agency_extends_protection_periods",
+                                                "the head of the agency extends protection periods"))
         reason, decision_ref = required_text(reason, "reason", TEXT_MAX), required_text(decision_ref, "decision_ref", 100)
         today = today or vn_today()
         with self.db.write() as s:
@@ -107,7 +110,7 @@ class SecrecyService:
             until = add_years(p.ends_on, years)
             s.add(SecrecyDecision(document_id=doc.id, action="extend", from_level=doc.secrecy, to_level=doc.secrecy,
                                   protected_until_before=p.ends_on, protected_until_after=until, reason=reason,
-                                  decision_ref=decision_ref, decided_by=actor.user_id if actor else None))
+                                  decision_ref=decision_ref, decided_by=None if is_system(actor) else actor.user_id))
             audit.record(s, actor=actor, action="secrecy.extend", object_type="document", object_id=doc.id,
                          origin=origin, agency_id=doc.agency_id,
                          details={"from": p.ends_on.isoformat(), "to": until.isoformat(), "years": years,
@@ -117,10 +120,11 @@ class SecrecyService:
             out["late"] = late
             return out
 
-    def declassify(self, actor: Actor | None, document_id: int, *, reason: str, decision_ref: str,
+    def declassify(self, actor: Actor, document_id: int, *, reason: str, decision_ref: str,
                    origin: RequestOrigin | None = None, today: date | None = None) -> dict[str, Any]:
         """The head declassifies a document before (or at) the end of its protection."""
-        require(actor, Role.LEADER, message="the head of the agency declassifies documents")
+        require(actor, Role.LEADER, message=Msg("archives.head_agency_declassifies_documents",
+                                                "the head of the agency declassifies documents"))
         reason, decision_ref = required_text(reason, "reason", TEXT_MAX), required_text(decision_ref, "decision_ref", 100)
         today = today or vn_today()
         with self.db.write() as s:
@@ -141,7 +145,7 @@ class SecrecyService:
                 if p.ends_on <= today:
                     self._declassify(s, doc, p, action="auto_declassify",
                                      reason=f"hết thời hạn bảo vệ bí mật nhà nước ngày {p.ends_on:%d/%m/%Y}",
-                                     decision_ref="", actor=None, origin=None)
+                                     decision_ref="", actor=SYSTEM, origin=None)
                     declassified += 1
                 elif p.days_left(today) <= REVIEW_DAYS_AHEAD:
                     notices += notify_readers(s, doc, users_with_role(s, doc.agency_id, Role.LEADER),
@@ -153,21 +157,22 @@ class SecrecyService:
 
     # ------------------------------------------------------------ internals
     @staticmethod
-    def _load(s: Session, actor: Actor | None, document_id: int) -> Document:
-        doc = s.get(Document, document_id) if actor is None else load_readable(s, actor, document_id, for_update=True)
-        if doc is None or (actor is not None and doc.agency_id != actor.agency_id):
+    def _load(s: Session, actor: Actor, document_id: int) -> Document:
+        doc = s.get(Document, document_id) if is_system(actor) else \
+            load_readable(s, actor, document_id, for_update=True)
+        if doc is None or (not is_system(actor) and doc.agency_id != actor.agency_id):
             raise NotFound(f"document {document_id} not found")
         if not doc.secrecy:
-            raise InvalidState("the document is not classified")
+            raise InvalidState(Msg("archives.document_not_classified", "the document is not classified"))
         return doc
 
     @staticmethod
     def _declassify(s: Session, doc: Document, p: Protection, *, action: str, reason: str, decision_ref: str,
-                    actor: Actor | None, origin: RequestOrigin | None) -> None:
+                    actor: Actor, origin: RequestOrigin | None) -> None:
         level = doc.secrecy
         s.add(SecrecyDecision(document_id=doc.id, action=action, from_level=level, to_level=0,
                               protected_until_before=p.ends_on, protected_until_after=None, reason=reason,
-                              decision_ref=decision_ref, decided_by=actor.user_id if actor else None))
+                              decision_ref=decision_ref, decided_by=None if is_system(actor) else actor.user_id))
         with archive_write(s, "declassification"):
             doc.secrecy = 0
             s.flush()

@@ -16,7 +16,8 @@ from docsvc.domain.archives import (DossierStatus, check_dossier_transition, loc
                                     transfer_alert_on)
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role
-from docsvc.errors import InvalidInput, InvalidState, NotFound
+from docsvc.domain.policies import is_system
+from docsvc.errors import InvalidInput, InvalidState, Msg, NotFound
 from docsvc.services import audit
 from docsvc.services.access import refresh_readers
 from docsvc.services.archives.common import (PLAN_KEEPERS, dossier_dict, load_dossier, require, retention_of,
@@ -39,7 +40,8 @@ class TransferService:
 
     def due(self, actor: Actor, *, within_days: int = 30, today: date | None = None) -> list[dict[str, Any]]:
         """Closed dossiers waiting for transfer whose due date is within ``within_days`` (or past)."""
-        require(actor, *TRANSFER_READERS, message="the archive, the registry and the leaders follow transfers")
+        require(actor, *TRANSFER_READERS, message=Msg("archives.archive_registry_leaders_follow_transfers",
+                                                      "the archive, the registry and the leaders follow transfers"))
         today = today or vn_today()
         with self.db.read() as s:
             rows = s.execute(select(Dossier).where(
@@ -79,12 +81,13 @@ class TransferService:
                                    dedupe=f"transfer-due:{d.id}:{due}")
         return sent
 
-    def transfer(self, actor: Actor | None, dossier_ids: list[int], *, delivered_by_id: int | None = None,
+    def transfer(self, actor: Actor, dossier_ids: list[int], *, delivered_by_id: int | None = None,
                  note: str = "", origin: RequestOrigin | None = None) -> dict[str, Any]:
         """The archive receives closed dossiers: a numbered handover record lists each dossier, its
         documents and their SHA-256; the records become write-once (compliance retention until the
         retention ends, applied to every stored object right after commit)."""
-        require(actor, Role.ARCHIVIST, message="the agency archive (archivist) receives transfers")
+        require(actor, Role.ARCHIVIST, message=Msg("archives.agency_archive_archivist_receives_transfers",
+                                                   "the agency archive (archivist) receives transfers"))
         ids = sorted(set(dossier_ids))
         if not ids or len(ids) > MAX_DOSSIERS_PER_TRANSFER:
             raise InvalidInput(f"transfer 1..{MAX_DOSSIERS_PER_TRANSFER} dossiers", {"field": "dossier_ids"})
@@ -92,7 +95,8 @@ class TransferService:
             dossiers = [load_dossier(s, actor, i, for_update=True) for i in ids]
             agencies = {d.agency_id for d in dossiers}
             if len(agencies) != 1:
-                raise InvalidInput("one transfer covers dossiers of one agency", {"field": "dossier_ids"})
+                raise InvalidInput(Msg("archives.one_transfer_covers_dossiers_one_agency",
+                                       "one transfer covers dossiers of one agency"), {"field": "dossier_ids"})
             agency_id = agencies.pop()
             if delivered_by_id is not None:
                 deliverer = s.get(User, delivered_by_id)
@@ -106,8 +110,8 @@ class TransferService:
             record = {"dossiers": entries, "dossier_total": len(entries),
                       "doc_total": sum(e["doc_total"] for e in entries),
                       "page_total": sum(e["page_total"] for e in entries)}
-            transfer = ArchiveTransfer(agency_id=agency_id, year=year, number=number,
-                                       received_by=actor.user_id if actor else _first_archivist(s, agency_id),
+            receiver = _first_archivist(s, agency_id) if is_system(actor) else actor.user_id
+            transfer = ArchiveTransfer(agency_id=agency_id, year=year, number=number, received_by=receiver,
                                        delivered_by=delivered_by_id, note=note.strip(), record=record)
             s.add(transfer)
             s.flush()
@@ -189,5 +193,6 @@ def _may_read_record(s: Session, actor: Actor, t: ArchiveTransfer) -> bool:
 def _first_archivist(s: Session, agency_id: int) -> int:
     ids = users_with_role(s, agency_id, Role.ARCHIVIST)
     if not ids:
-        raise InvalidState("the agency has no archivist to receive the transfer")
+        raise InvalidState(Msg("archives.agency_has_no_archivist_receive_transfer",
+                               "the agency has no archivist to receive the transfer"))
     return ids[0]

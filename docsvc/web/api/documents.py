@@ -200,22 +200,11 @@ class ObjectLinkQuery(StrictModel):
 def object_link(key: str, query: ObjectLinkQuery) -> Response:
     """The link itself is the authorisation (made by /documents/{id}/link, which checked access and
     audited it); the object's digest is verified while it streams."""
-    from storage.errors import ExpiredLinkError, InvalidLinkError
     from storage.links import content_disposition
 
-    from docsvc.errors import PermissionDenied
-    store = container().store
-    if not hasattr(store, "verify_signed_url"):
-        raise PermissionDenied("this deployment serves downloads from its object store directly")
-    try:
-        store.verify_signed_url(key, query.expires, query.signature, query.filename)
-    except ExpiredLinkError:
-        raise PermissionDenied("the download link has expired: ask for a new one") from None
-    except InvalidLinkError:
-        raise PermissionDenied("the download link is not valid") from None
-    info = store.stat(key)
-    response = Response(container().files.iter_chunks(key), mimetype=info.content_type or "application/octet-stream",
-                        direct_passthrough=True)
+    info, chunks = container().files.open_link(key, expires=query.expires, signature=query.signature,
+                                               filename=query.filename)
+    response = Response(chunks, mimetype=info.content_type or "application/octet-stream", direct_passthrough=True)
     response.headers["Content-Disposition"] = content_disposition(query.filename or key.rsplit("/", 1)[-1])
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 
 from docsvc import secrets_store
 from docsvc.domain.identity import Actor, RequestOrigin, Role
-from docsvc.errors import DomainError, InvalidInput, Unauthenticated
+from docsvc.errors import DomainError, InvalidInput, Msg, Unauthenticated
 from docsvc.settings import Settings
 from docsvc.web.context import container, origin
 from docsvc.web.pages.messages import user_message
@@ -90,7 +90,8 @@ def check_csrf() -> None:
     expected = session.get(CSRF_KEY)
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     if not expected or not hmac.compare_digest(str(expected), sent):
-        raise CsrfRefused("the session has expired or the form is stale: reload the page and try again")
+        raise CsrfRefused(Msg("pages.session_has_expired_form_stale_reload",
+                              "the session has expired or the form is stale: reload the page and try again"))
 
 
 def safe_next(target: str | None, default: str = "/work") -> str:

@@ -11,7 +11,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 
 from docsvc.domain.archives import DisposalStatus
 from docsvc.domain.identity import Actor, Role, Secrecy
-from docsvc.errors import InvalidInput
+from docsvc.errors import InvalidInput, Msg
 from docsvc.web.context import container
 from docsvc.web.pages import forms
 from docsvc.web.pages.archive import DISPOSAL_READERS
@@ -87,7 +87,7 @@ def _review(actor: Actor, list_id: int) -> dict[str, Any]:
 def _decide(actor: Actor, list_id: int) -> dict[str, Any]:
     decision = forms.text("decision")
     if decision not in ("approve", "refuse"):
-        raise InvalidInput("choose approve or refuse", {"field": "approve"})
+        raise InvalidInput(Msg("pages.choose_approve_refuse", "choose approve or refuse"), {"field": "approve"})
     return container().disposal.decide(actor, list_id, approve=decision == "approve",
                                        decision_ref=forms.text("decision_ref"), reason=forms.text("reason"),
                                        origin=web_origin())
@@ -95,7 +95,8 @@ def _decide(actor: Actor, list_id: int) -> dict[str, Any]:
 
 def _destroy(actor: Actor, list_id: int) -> dict[str, Any]:
     if not forms.flag("confirm"):
-        raise InvalidInput("tick the confirmation: destruction cannot be undone", {"field": "confirm"})
+        raise InvalidInput(Msg("pages.tick_confirmation_destruction_cannot_undone",
+                               "tick the confirmation: destruction cannot be undone"), {"field": "confirm"})
     return container().disposal.destroy(actor, list_id, origin=web_origin())
 
 

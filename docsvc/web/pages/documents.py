@@ -11,7 +11,7 @@ from flask import Response, render_template, request, url_for
 from flask_babel import gettext as _
 
 from docsvc.domain.identity import Actor
-from docsvc.errors import InvalidInput
+from docsvc.errors import InvalidInput, Msg
 from docsvc.services.documents import RENDITION_ORDER, DocumentView
 from docsvc.services.incoming import AssignmentInput
 from docsvc.services.outgoing import RecipientInput
@@ -92,7 +92,8 @@ def _assign(actor: Actor, doc_id: int) -> DocumentView:
 def _reassign(actor: Actor, doc_id: int) -> DocumentView:
     assignment_id, user_id = forms.optional_int("assignment_id"), forms.optional_int("user_id")
     if assignment_id is None or user_id is None:
-        raise InvalidInput("re-assign to an active officer of your unit", {"field": "user_id"})
+        raise InvalidInput(Msg("pages.re_assign_active_officer_your_unit",
+                               "re-assign to an active officer of your unit"), {"field": "user_id"})
     return container().incoming.reassign(actor, assignment_id, user_id=user_id,
                                          deadline_days=forms.optional_int("deadline_days"),
                                          deadline=forms.optional_date("deadline"),
@@ -124,7 +125,8 @@ def _page_positions(actor: Actor, doc_id: int) -> Any:
 def _new_version(actor: Actor, doc_id: int) -> DocumentView:
     files = forms.uploads("file")
     if len(files) != 1:
-        raise InvalidInput("the document's file (PDF or scan) is required", {"field": "file"})
+        raise InvalidInput(Msg("pages.document_file_pdf_scan_required",
+                               "the document's file (PDF or scan) is required"), {"field": "file"})
     return container().documents.add_version(actor, doc_id, files[0], web_origin())
 
 

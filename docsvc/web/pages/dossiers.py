@@ -12,7 +12,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 
 from docsvc.domain.archives import DossierStatus
 from docsvc.domain.identity import Actor
-from docsvc.errors import InvalidInput
+from docsvc.errors import InvalidInput, Msg
 from docsvc.services.archives.common import HOLD_KEEPERS
 from docsvc.services.archives.dossiers import DOSSIER_OWNERS
 from docsvc.services.dossier_actions import dossier_actions, longer_retentions, may_keep_plan
@@ -91,8 +91,7 @@ def show(dossier_id: int) -> Any:
 def render_dossier(actor: Actor, dossier_id: int, status: int = 200) -> Any:
     c = container()
     dossier = c.dossiers.get(actor, dossier_id)  # NotFound for what the actor may not see
-    holds = [h for h in c.holds.list(actor, active_only=False) if h["dossier_id"] == dossier_id] \
-        if actor.has(*HOLD_KEEPERS) else []
+    holds = c.holds.list(actor, active_only=False, dossier_id=dossier_id) if actor.has(*HOLD_KEEPERS) else []
     active = next((h for h in holds if h["active"]), None)
     allowed = set(dossier_actions(actor, dossier, held_directly=active is not None))
     extend_to = longer_retentions(retention_entries(), dossier["retention"]) if "extend_retention" in allowed else []
@@ -134,7 +133,8 @@ def _closing_problems(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _document_id() -> int:
     doc_id = forms.optional_int("document_id")
     if doc_id is None:
-        raise InvalidInput("give the document's ID or choose it from the search", {"field": "document_id"})
+        raise InvalidInput(Msg("pages.give_document_id_choose_from_search",
+                               "give the document's ID or choose it from the search"), {"field": "document_id"})
     return doc_id
 
 
@@ -208,7 +208,7 @@ def file_document(doc_id: int) -> Any:
     def call(actor: Actor) -> Any:
         dossier_id = forms.optional_int("dossier_id")
         if dossier_id is None:
-            raise InvalidInput("choose a dossier", {"field": "dossier_id"})
+            raise InvalidInput(Msg("pages.choose_dossier", "choose a dossier"), {"field": "dossier_id"})
         return container().dossiers.file(actor, dossier_id, doc_id, web_origin())
     return act(call, done=lambda r: _("Document filed in the dossier."), then=url_for("documents.show", doc_id=doc_id),
                on_error=lambda actor, status: render_document(actor, doc_id, status))

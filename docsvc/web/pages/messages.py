@@ -1,9 +1,10 @@
 """Domain errors told to a person, in their language.
 
 Services raise typed errors with an English message meant for API clients. Here a message the
-pages can provoke is translated: known messages exactly, messages with values by pattern, signing
-failures and well-known reasons by code; anything else gets the generic sentence of its error code
-with the original message as the detail (never a path, a PIN or a stack trace).
+pages can provoke is translated: by its stable key (``docsvc.errors.Msg``) first, then messages
+raised without a key by their text, messages with values by pattern, signing failures and
+well-known reasons by code; anything else gets the generic sentence of its error code with the
+original message as the detail (never a path, a PIN or a stack trace).
 """
 
 from __future__ import annotations
@@ -22,126 +23,162 @@ def N_(message: str) -> str:
     return message
 
 
-# Messages the pages can provoke, translated as they are (msgid = the service's message).
-EXACT = frozenset((
-    N_("wrong username or password"),
-    N_("only the agency's registry registers incoming documents"),
-    N_("only the agency's registry returns documents to their sender"),
-    N_("only a leader of the agency instructs and assigns incoming documents"),
-    N_("only a unit head re-assigns work"),
-    N_("you can only re-assign work given to you or to your unit"),
-    N_("only a handler of this document reports progress"),
-    N_("only the lead handler or a leader completes the handling"),
-    N_("only the registry (clerk) receives incoming documents"),
-    N_("your role cannot draft documents"),
-    N_("only the drafter submits the draft"),
-    N_("only the drafter uploads new versions of a draft"),
-    N_("only the registry replaces the file of a received document"),
-    N_("only the agency's registry issues documents"),
-    N_("only the issuing agency's leaders or registry recall a document"),
-    N_("the registry of the receiving agency confirms a recall"),
-    N_("copies are made by the registry"),
-    N_("this document is not waiting for your decision"),
-    N_("this document is not waiting for your signature"),
-    N_("this document is not waiting for you to issue it"),
-    N_("registers are kept by the registry and read by leaders and archivists"),
-    N_("the secret register needs a clearance"),
+# Messages the pages can provoke, by their stable key (``docsvc.errors.Msg``). The msgid is the English
+# text, so today's translations hold; the lookup goes by key, so rewording a service's message cannot
+# silently drop its translation (``tests/unit/test_error_messages.py`` checks every key raised).
+KEYED: dict[str, str] = {
+    "identity.wrong_username_password": N_("wrong username or password"),
+    "policy.only_agency_registry_registers_incoming_documents":
+        N_("only the agency's registry registers incoming documents"),
+    "policy.only_agency_registry_returns_documents_their":
+        N_("only the agency's registry returns documents to their sender"),
+    "policy.only_leader_agency_instructs_assigns_incoming":
+        N_("only a leader of the agency instructs and assigns incoming documents"),
+    "incoming.only_unit_head_re_assigns_work": N_("only a unit head re-assigns work"),
+    "incoming.you_can_only_re_assign_work": N_("you can only re-assign work given to you or to your unit"),
+    "policy.only_handler_document_reports_progress": N_("only a handler of this document reports progress"),
+    "policy.only_lead_handler_leader_completes_handling":
+        N_("only the lead handler or a leader completes the handling"),
+    "documents.only_registry_clerk_receives_incoming_documents":
+        N_("only the registry (clerk) receives incoming documents"),
+    "documents.your_role_cannot_draft_documents": N_("your role cannot draft documents"),
+    "policy.only_drafter_submits_draft": N_("only the drafter submits the draft"),
+    "policy.only_drafter_uploads_new_versions_draft": N_("only the drafter uploads new versions of a draft"),
+    "policy.only_registry_replaces_file_received_document":
+        N_("only the registry replaces the file of a received document"),
+    "policy.only_agency_registry_issues_documents": N_("only the agency's registry issues documents"),
+    "policy.only_issuing_agency_leaders_registry_recall":
+        N_("only the issuing agency's leaders or registry recall a document"),
+    "policy.registry_receiving_agency_confirms_recall": N_("the registry of the receiving agency confirms a recall"),
+    "policy.copies_made_registry": N_("copies are made by the registry"),
+    "approval.document_not_waiting_your_decision": N_("this document is not waiting for your decision"),
+    "outgoing.document_not_waiting_your_signature": N_("this document is not waiting for your signature"),
+    "policy.document_not_waiting_you_issue": N_("this document is not waiting for you to issue it"),
+    "register_book.registers_kept_registry_read_leaders_archivists":
+        N_("registers are kept by the registry and read by leaders and archivists"),
+    "register_book.secret_register_needs_clearance": N_("the secret register needs a clearance"),
+    "identity.administrators_manage_only_their_own_agency":
+        N_("administrators manage only their own agency and what lies below it"),
+    "approval.only_agency_administrator_edits_approval_chains":
+        N_("only the agency's administrator edits approval chains"),
+    "documents.subject_required": N_("subject (trích yếu) is required"),
+    "documents.document_file_pdf_scan_required": N_("the document's file (PDF or scan) is required"),
+    "pages.document_file_pdf_scan_required": N_("the document's file (PDF or scan) is required"),
+    "incoming.say_why_document_goes_back_sender": N_("say why the document goes back to its sender"),
+    "approval.say_why_reason_goes_back_drafter": N_("say why (the reason goes back to the drafter)"),
+    "outgoing.say_why_document_recalled": N_("say why the document is recalled"),
+    "incoming.write_what_was_done": N_("write what was done"),
+    "outgoing.enter_your_pin": N_("enter your PIN"),
+    "incoming.deadline_past": N_("the deadline is in the past"),
+    "incoming.give_deadline_either_working_days_date": N_("give the deadline either in working days or as a date"),
+    "incoming.same_person_unit_named_twice": N_("the same person or unit is named twice"),
+    "incoming.re_assign_active_officer_your_unit": N_("re-assign to an active officer of your unit"),
+    "pages.re_assign_active_officer_your_unit": N_("re-assign to an active officer of your unit"),
+    "outgoing.name_at_least_one_recipient": N_("name at least one recipient (nơi nhận)"),
+    "outgoing.secret_documents_not_sent_electronically_connected":
+        N_("secret documents are not sent electronically on a connected deployment"),
+    "approval.chosen_signer_not_among_chain_signers": N_("the chosen signer is not among this chain's signers"),
+    "policy.upload_draft_file_before_submitting": N_("upload the draft's file before submitting it"),
+    "policy.only_draft_submitted_one_already_approval":
+        N_("only a draft is submitted: this one is already in its approval chain"),
+    "outgoing.content_changed_after_approval_goes_back":
+        N_("the content changed after approval: it goes back through the chain"),
+    "outgoing.document_has_not_been_signed_competent": N_("the document has not been signed by the competent person"),
+    "outgoing.only_pdf_documents_signed_digitally": N_("only PDF documents are signed digitally"),
+    "policy.recalled_withdrawn_returned_document_cannot_copied":
+        N_("a recalled, withdrawn or returned document cannot be copied"),
+    "policy.only_issued_received_documents_copied": N_("only issued or received documents are copied"),
+    "policy.document_has_not_been_recalled_sender": N_("this document has not been recalled by its sender"),
+    "identity.user_needs_least_one_role": N_("a user needs at least one role"),
+    "identity.full_name_required": N_("full_name is required"),
+    "identity.username_must_3_64_characters_lowercase":
+        N_("username must be 3-64 characters: lowercase letters, digits, '.', '_' or '-'"),
+    "identity.name_required_most_200_characters": N_("name is required (at most 200 characters)"),
+    "identity.abbreviation_must_1_20_letters_digits":
+        N_("abbreviation must be 1-20 letters/digits starting with a capital (e.g. UBND, VP)"),
+    "identity.agency_needs_13_character_organid": N_("an agency needs its 13-character OrganId"),
+    "approval.name_chain": N_("name the chain"),
+    "approval.chain_needs_least_one_step": N_("a chain needs at least one step"),
+    "approval.chain_has_exactly_one_sign_step": N_("a chain has exactly one sign step"),
+    "approval.chain_ends_with_registry_issue_step": N_("a chain ends with the registry's issue step"),
+    "approval.sign_step_comes_right_before_issue": N_("the sign step comes right before the issue step"),
+    "identity.must_least_10_characters": N_("must be at least 10 characters"),
+    "identity.must_contain_letters_digits": N_("must contain letters and digits"),
+    "identity.must_not_contain_username": N_("must not contain the username"),
+    "pages.session_has_expired_form_stale_reload":
+        N_("the session has expired or the form is stale: reload the page and try again"),
+    "archives.only_administrators_edit_retention_catalogue": N_("only administrators edit the retention catalogue"),
+    "archives.agency_archive_archivist_receives_transfers": N_("the agency archive (archivist) receives transfers"),
+    "archives.archive_leaders_follow_disposal": N_("the archive and the leaders follow disposal"),
+    "archives.archive_leaders_follow_legal_holds": N_("the archive and the leaders follow legal holds"),
+    "archives.archive_carries_out_approved_destruction": N_("the archive carries out an approved destruction"),
+    "archives.archive_lists_expired_records": N_("the archive lists expired records"),
+    "archives.archive_agency_leaders_place_legal_holds": N_("the archive or the agency's leaders place legal holds"),
+    "archives.archive_agency_leaders_release_legal_holds":
+        N_("the archive or the agency's leaders release legal holds"),
+    "archives.archive_head_extend_retention": N_("the archive or the head extend a retention"),
+    "archives.archive_registry_keeps_dossier_plan": N_("the archive or the registry keeps the dossier plan"),
+    "archives.archive_records_appraisal_council_review": N_("the archive records the appraisal council's review"),
+    "archives.archive_registry_leaders_follow_transfers":
+        N_("the archive, the registry and the leaders follow transfers"),
+    "archives.head_archive_review_protection_periods": N_("the head and the archive review protection periods"),
+    "archives.head_agency_decides_destruction": N_("the head of the agency decides on destruction"),
+    "archives.head_agency_declassifies_documents": N_("the head of the agency declassifies documents"),
+    "archives.head_agency_extends_protection_periods": N_("the head of the agency extends protection periods"),
+    "archives.your_role_cannot_keep_dossiers": N_("your role cannot keep dossiers"),
+    "archives.only_dossier_owner_archive_registry_manage":
+        N_("only the dossier's owner, the archive or the registry manage this dossier"),
+    "archives.archive_registry_change_dossier_owner": N_("the archive or the registry change a dossier's owner"),
+    "archives.archive_registry_dossier_owner_export_dossier":
+        N_("the archive, the registry or the dossier's owner export a dossier"),
+    "archives.you_act_your_own_agency_only": N_("you act for your own agency only"),
+    "archives.you_add_dossiers_you_own_archive": N_("you add dossiers you own; the archive assigns other owners"),
+    "archives.dossier_secret_documents_cannot_public": N_("a dossier of secret documents cannot be public"),
+    "archives.retention_period_1_200_years_permanent": N_("a retention period is 1..200 years, or permanent"),
+    "archives.appraisal_council_has_least_3_members": N_("an appraisal council has at least 3 members"),
+    "archives.file_documents_your_own_agency_received":
+        N_("file documents of your own agency (a received copy is your agency's)"),
+    "archives.hold_exactly_one_document_id_dossier": N_("hold exactly one of document_id or dossier_id"),
+    "archives.one_transfer_covers_dossiers_one_agency": N_("one transfer covers dossiers of one agency"),
+    "archives.rights_public_restricted": N_("rights is public or restricted"),
+    "archives.settlement_date_cannot_future": N_("the settlement date cannot be in the future"),
+    "archives.work_cannot_end_future": N_("the work cannot end in the future"),
+    "archives.within_days_0_3660": N_("within_days is 0..3660"),
+    "archives.year_must_2000_2100": N_("year must be 2000..2100"),
+    "archives.closed_dossier_metadata_fixed_reopen_first": N_("a closed dossier's metadata is fixed (reopen it first)"),
+    "archives.close_dossier_before_exporting": N_("close the dossier before exporting it"),
+    "archives.documents_filed_into_open_dossiers_only": N_("documents are filed into open dossiers only"),
+    "archives.documents_removed_from_open_dossiers_only": N_("documents are removed from open dossiers only"),
+    "archives.only_closed_dossier_that_was_not": N_("only a closed dossier that was not transferred is reopened"),
+    "archives.only_construction_dossiers_have_final_settlement":
+        N_("only construction dossiers have a final settlement"),
+    "archives.agency_has_no_organid_dossier_filecodes":
+        N_("the agency has no OrganId: dossier FileCodes need it (set it first)"),
+    "archives.agency_has_no_archivist_leader_record":
+        N_("the agency has no archivist or leader to record as the holder"),
+    "archives.agency_has_no_archivist_receive_transfer": N_("the agency has no archivist to receive the transfer"),
+    "archives.appraisal_council_reviews_list_before_head":
+        N_("the appraisal council reviews the list before the head decides"),
+    "archives.document_not_classified": N_("the document is not classified"),
+    "archives.dossier_was_destroyed": N_("the dossier was destroyed"),
+    "archives.dossier_was_transferred_already": N_("the dossier was transferred already"),
+    "archives.dossier_content_was_destroyed_nothing_left":
+        N_("the dossier's content was destroyed: nothing left to hold"),
+    "archives.use_reopen_closed_dossier": N_("use reopen for a closed dossier"),
+    "pages.choose_dossiers_transfer": N_("choose the dossiers to transfer"),
+    "pages.choose_dossier": N_("choose a dossier"),
+    "pages.give_document_id_choose_from_search": N_("give the document's ID or choose it from the search"),
+    "pages.tick_confirmation_destruction_cannot_undone": N_("tick the confirmation: destruction cannot be undone"),
+    "pages.choose_approve_refuse": N_("choose approve or refuse"),
+}
+
+# Messages still raised without a key (built from parts): matched by their text.
+UNKEYED = (
     N_("only an administrator may manage organisations and users"),
-    N_("administrators manage only their own agency and what lies below it"),
-    N_("only the agency's administrator edits approval chains"),
-    N_("subject (trích yếu) is required"),
-    N_("the document's file (PDF or scan) is required"),
-    N_("say why the document goes back to its sender"),
-    N_("say why (the reason goes back to the drafter)"),
-    N_("say why the document is recalled"),
-    N_("write what was done"),
-    N_("enter your PIN"),
-    N_("the deadline is in the past"),
-    N_("give the deadline either in working days or as a date"),
-    N_("the same person or unit is named twice"),
-    N_("re-assign to an active officer of your unit"),
-    N_("name at least one recipient (nơi nhận)"),
-    N_("secret documents are not sent electronically on a connected deployment"),
-    N_("the chosen signer is not among this chain's signers"),
-    N_("upload the draft's file before submitting it"),
-    N_("only a draft is submitted: this one is already in its approval chain"),
-    N_("the content changed after approval: it goes back through the chain"),
-    N_("the document has not been signed by the competent person"),
-    N_("only PDF documents are signed digitally"),
-    N_("a recalled, withdrawn or returned document cannot be copied"),
-    N_("only issued or received documents are copied"),
-    N_("this document has not been recalled by its sender"),
-    N_("a user needs at least one role"),
-    N_("full_name is required"),
-    N_("username must be 3-64 characters: lowercase letters, digits, '.', '_' or '-'"),
-    N_("name is required (at most 200 characters)"),
-    N_("abbreviation must be 1-20 letters/digits starting with a capital (e.g. UBND, VP)"),
-    N_("an agency needs its 13-character OrganId"),
-    N_("name the chain"),
-    N_("a chain needs at least one step"),
-    N_("a chain has exactly one sign step"),
-    N_("a chain ends with the registry's issue step"),
-    N_("the sign step comes right before the issue step"),
-    N_("must be at least 10 characters"),
-    N_("must contain letters and digits"),
-    N_("must not contain the username"),
-    N_("the session has expired or the form is stale: reload the page and try again"),
-    # dossiers and archives
-    N_("only administrators edit the retention catalogue"),
-    N_("the agency archive (archivist) receives transfers"),
-    N_("the archive and the leaders follow disposal"),
-    N_("the archive and the leaders follow legal holds"),
-    N_("the archive carries out an approved destruction"),
-    N_("the archive lists expired records"),
-    N_("the archive or the agency's leaders place legal holds"),
-    N_("the archive or the agency's leaders release legal holds"),
-    N_("the archive or the head extend a retention"),
-    N_("the archive or the registry keeps the dossier plan"),
-    N_("the archive records the appraisal council's review"),
-    N_("the archive, the registry and the leaders follow transfers"),
-    N_("the head and the archive review protection periods"),
-    N_("the head of the agency decides on destruction"),
-    N_("the head of the agency declassifies documents"),
-    N_("the head of the agency extends protection periods"),
-    N_("your role cannot keep dossiers"),
-    N_("only the dossier's owner, the archive or the registry manage this dossier"),
-    N_("the archive or the registry change a dossier's owner"),
-    N_("the archive, the registry or the dossier's owner export a dossier"),
-    N_("you act for your own agency only"),
-    N_("you add dossiers you own; the archive assigns other owners"),
     N_("a dossier number/notation looks like 01.TCCB (letters, digits, '.' or '-', at most 20 characters)"),
-    N_("a dossier of secret documents cannot be public"),
-    N_("a retention period is 1..200 years, or permanent"),
-    N_("an appraisal council has at least 3 members"),
-    N_("file documents of your own agency (a received copy is your agency's)"),
-    N_("hold exactly one of document_id or dossier_id"),
-    N_("one transfer covers dossiers of one agency"),
-    N_("rights is public or restricted"),
-    N_("the settlement date cannot be in the future"),
-    N_("the work cannot end in the future"),
-    N_("within_days is 0..3660"),
-    N_("year must be 2000..2100"),
-    N_("a closed dossier's metadata is fixed (reopen it first)"),
-    N_("close the dossier before exporting it"),
-    N_("documents are filed into open dossiers only"),
-    N_("documents are removed from open dossiers only"),
-    N_("only a closed dossier that was not transferred is reopened"),
-    N_("only construction dossiers have a final settlement"),
-    N_("the agency has no OrganId: dossier FileCodes need it (set it first)"),
-    N_("the agency has no archivist or leader to record as the holder"),
-    N_("the agency has no archivist to receive the transfer"),
-    N_("the appraisal council reviews the list before the head decides"),
-    N_("the document is not classified"),
-    N_("the dossier was destroyed"),
-    N_("the dossier was transferred already"),
-    N_("the dossier's content was destroyed: nothing left to hold"),
-    N_("use reopen for a closed dossier"),
-    N_("choose the dossiers to transfer"),
-    N_("choose a dossier"),
-    N_("give the document's ID or choose it from the search"),
-    N_("tick the confirmation: destruction cannot be undone"),
-    N_("choose approve or refuse"),
-))
+)
+#: Every translated message by its text: errors without a key, and values nested in patterns.
+EXACT = frozenset((*KEYED.values(), *UNKEYED))
 
 # Messages carrying values: pattern → message with the same named values.
 PATTERNS: list[tuple[re.Pattern[str], Any]] = [
@@ -291,6 +328,8 @@ def user_message(exc: DomainError) -> UserMessage:
     for key in (reason, exc.code):
         if key in BY_REASON:
             return UserMessage(str(BY_REASON[key]))
+    if exc.key is not None and exc.key in KEYED:
+        return UserMessage(_sentence(gettext(KEYED[exc.key])))
     text = exc.message.strip()
     if text in EXACT:
         return UserMessage(_sentence(gettext(text)))

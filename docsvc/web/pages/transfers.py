@@ -9,7 +9,7 @@ from flask import Response, request, url_for
 from flask_babel import gettext as _
 
 from docsvc.domain.identity import Actor, Role
-from docsvc.errors import InvalidInput
+from docsvc.errors import InvalidInput, Msg
 from docsvc.services.dossier_actions import dossier_actions
 from docsvc.web.context import container
 from docsvc.web.pages import forms
@@ -52,7 +52,8 @@ def make() -> Response:
     def call(actor: Actor) -> Any:
         ids = forms.int_list("dossier_ids")
         if not ids:
-            raise InvalidInput("choose the dossiers to transfer", {"field": "dossier_ids"})
+            raise InvalidInput(Msg("pages.choose_dossiers_transfer",
+                                   "choose the dossiers to transfer"), {"field": "dossier_ids"})
         return container().transfers.transfer(actor, ids, delivered_by_id=forms.optional_int("delivered_by_id"),
                                                note=forms.text("note"), origin=web_origin())
     return act(call, done=lambda t: _("Handover record %(number)s made: the dossiers are in the agency archive.",
