@@ -25,6 +25,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     use_container(container)  # tasks sent by requests go to the configured broker (or run in-process)
     s = container.settings
     logging.basicConfig(level=s.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if s.broker_is_embedded and s.log_level.upper() != "DEBUG":
+        # Tasks run in this process (docsvc.tasks.embedded, and each outbox kick): Celery's "Task ...
+        # succeeded" line, INFO, would print at every outbox drain. Shown at DEBUG; failures are ERRORs.
+        logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
     app = Flask(__name__, static_folder=None)
     app.url_map.converters["int"] = BoundedInt  # /documents/99999999999999 is a 404, not an overflow
     app.config.update(MAX_CONTENT_LENGTH=s.max_upload_mb * 1024 * 1024)
