@@ -3,6 +3,7 @@ archived or held record, on either storage adapter (local folder, S3)."""
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import sys
@@ -111,10 +112,12 @@ def test_periodic_tasks_and_the_cli_leave_protected_records_intact(api, containe
     for task in (jobs.drain_outbox, jobs.deliver_pending, jobs.deadline_sweep, jobs.ltv_refresh, jobs.archive_locks,
                  jobs.archive_daily):
         task.apply().get()
-    assert container.sweep_orphans(grace=timedelta(0)) >= 0
+    orphan = container.store.put(io.BytesIO(b"an object no row references")).key
+    assert container.sweep_orphans(grace=timedelta(0)) >= 1  # the sweep ran for real: it removed the orphan...
+    assert not container.store.exists(orphan)  # ...and only unreferenced objects (_assert_intact below)
     container.disposal.propose(today=add_years(vn_today(), 200))  # permanent and held: never listed
     with container.db.read() as s:
-        assert s.execute(select(DisposalItem)).first() is None  
+        assert s.execute(select(DisposalItem)).first() is None
     env = cli_env(container.settings)
     for args in (["reindex"], ["archive", "daily"], ["archive", "locks"], ["export", str(dossier_id), "--out",
                                                                           str(container.settings.data_dir / "e.zip")]):
