@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
-import sys
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +17,7 @@ from docsvc.errors import Locked
 from docsvc.timeutil import vn_today
 from tests.api.archive_support import closed_dossier, issued_outgoing, registered_incoming, transfer
 from tests.api.test_dossier_export import cli_env
-from tests.helpers import created, me
+from tests.helpers import created, me, run_cli
 
 
 def _protected(api: Any, retention_code: str = "TC-20") -> tuple[list[int], int]:
@@ -121,8 +119,7 @@ def test_periodic_tasks_and_the_cli_leave_protected_records_intact(api, containe
     env = cli_env(container.settings)
     for args in (["reindex"], ["archive", "daily"], ["archive", "locks"], ["export", str(dossier_id), "--out",
                                                                           str(container.settings.data_dir / "e.zip")]):
-        r = subprocess.run([sys.executable, "-m", "docsvc", *args], env=env, capture_output=True, text=True,
-                           timeout=180)
+        r = run_cli(args, env)
         assert r.returncode == 0, (args, r.stdout, r.stderr)
     _assert_intact(container, before)
 
