@@ -25,8 +25,11 @@ run: venv
 	$(BIN)/docsvc demo
 	$(BIN)/docsvc serve --host 127.0.0.1 --port 8000
 
+# Tests run in parallel (pytest-xdist), one worker per core; PYTEST_WORKERS=0 runs them in one process.
+PYTEST_WORKERS ?= auto
+
 test: venv sysdeps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 services-up:
 	bash scripts/services.sh up

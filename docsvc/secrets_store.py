@@ -10,7 +10,7 @@ from pathlib import Path
 from docsvc.settings import ConfigError, Settings, parse_encryption_keys
 
 
-def _read_or_create(path: Path, make: "callable[[], str]") -> str:  # type: ignore[valid-type]
+def _read_or_create(path: Path, make: callable[[], str]) -> str:  # type: ignore[valid-type]
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,11 +7,27 @@
     result = index.search(SearchQuery(q="quyet dinh", facets=["type"]), Principal(7, 0, frozenset({"unit:5"})))
 """
 
-from search.errors import (ConfigurationError, InvalidCursor, InvalidDocument, InvalidQuery, SchemaMismatch,
-                           SearchError, SearchUnavailable)
+from search.errors import (
+                           ConfigurationError,
+                           InvalidCursor,
+                           InvalidDocument,
+                           InvalidQuery,
+                           SchemaMismatch,
+                           SearchError,
+                           SearchUnavailable,
+)
 from search.factory import open_index
-from search.model import (DIRECTIONS, FACET_FIELDS, FacetValue, IndexDocument, Principal, SearchHit,
-                          SearchQuery, SearchResult, Suggestion)
+from search.model import (
+                           DIRECTIONS,
+                           FACET_FIELDS,
+                           FacetValue,
+                           IndexDocument,
+                           Principal,
+                           SearchHit,
+                           SearchQuery,
+                           SearchResult,
+                           Suggestion,
+)
 from search.port import SearchIndex
 from search.reindex import IndexDrift, compare_index, rebuild_index
 

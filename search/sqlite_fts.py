@@ -19,15 +19,24 @@ import sqlite3
 import threading
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from search.cursor import decode_cursor, encode_cursor
 from search.errors import SchemaMismatch, SearchError, SearchUnavailable
 from search.fields import NOTATION_BOOST, SEARCH_TEXTS, SUGGEST_TEXTS, TEXT_FIELDS, WEIGHTS, indexed_fields
-from search.model import (FACET_FIELDS, FacetValue, IndexDocument, Principal, SearchQuery,
-                          SearchResult, Suggestion, hit_from_stored, stored_fields)
+from search.model import (
+    FACET_FIELDS,
+    FacetValue,
+    IndexDocument,
+    Principal,
+    SearchQuery,
+    SearchResult,
+    Suggestion,
+    hit_from_stored,
+    stored_fields,
+)
 from search.query_text import Clause, ParsedQuery, parse_query
 from search.results import highlights, suggestion_from_stored
 from search.snippets import Matcher
@@ -145,10 +154,8 @@ class SqliteFtsIndex:
     @staticmethod
     def _create_schema(conn: sqlite3.Connection) -> None:
         row = None
-        try:
+        with suppress(sqlite3.OperationalError):
             row = conn.execute("SELECT value FROM search_meta WHERE key = 'schema_version'").fetchone()
-        except sqlite3.OperationalError:
-            pass
         if row is not None:
             if row[0] != SCHEMA_VERSION:
                 raise SchemaMismatch(f"the embedded index has schema {row[0]}, this code needs "

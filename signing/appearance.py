@@ -254,14 +254,14 @@ class TextAppearance(Appearance):
     margin_top_mm: float = 8.0
 
     @classmethod
-    def attachment(cls, number_notation: str, **options: float) -> "TextAppearance":
+    def attachment(cls, number_notation: str, **options: float) -> TextAppearance:
         """Organisation signature on an attachment in a separate file: ``15/QĐ-UBND; date; time``."""
         if not number_notation.strip():
             raise AppearanceError("the document's number and notation are required")
         return cls((number_notation.strip(),), **options)
 
     @classmethod
-    def copy(cls, kind: str, organisation: str, **options: float) -> "TextAppearance":
+    def copy(cls, kind: str, organisation: str, **options: float) -> TextAppearance:
         """Electronic copy: ``SAO Y; <organisation>; date; time`` (or SAO LỤC, TRÍCH SAO)."""
         if kind.upper() not in COPY_KINDS:
             raise AppearanceError(f"copy kind must be one of {COPY_KINDS}")

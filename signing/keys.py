@@ -12,6 +12,7 @@ with loaded keys.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -194,7 +195,7 @@ class _TokenSession:
     After a PIN change on the token, call :meth:`logout` (or :meth:`KeyRing.clear`).
     """
 
-    _sessions: dict[tuple[str, str], "_TokenSession"] = {}
+    _sessions: dict[tuple[str, str], _TokenSession] = {}
     _registry_lock = threading.Lock()
 
     def __init__(self, module_path: str, token_label: str) -> None:
@@ -204,7 +205,7 @@ class _TokenSession:
         self._pin_digest = b""
 
     @classmethod
-    def get(cls, module_path: str, token_label: str) -> "_TokenSession":
+    def get(cls, module_path: str, token_label: str) -> _TokenSession:
         with cls._registry_lock:
             key = (os.path.realpath(module_path), token_label)
             if key not in cls._sessions:
@@ -225,10 +226,8 @@ class _TokenSession:
     def logout(self) -> None:
         with self.lock:
             if self.session is not None:
-                try:
+                with contextlib.suppress(Exception):  # a dead session is closed either way
                     self.session.close()
-                except Exception:  # noqa: BLE001 - a dead session is closed either way
-                    pass
             self.session, self._pin_digest = None, b""
 
 

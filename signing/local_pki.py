@@ -60,7 +60,6 @@ from signing.ca import InternalCA
 from signing.pki_http import CONTENT_TYPE_CRL, CONTENT_TYPE_OCSP, PkiReply, PkiResponder
 from signing.tsa import CONTENT_TYPE_REPLY
 
-
 Cert = x509.Certificate | cms.AttributeCertificateV2
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -73,7 +72,7 @@ class _Base:
     path: str  # without trailing slash
 
     @classmethod
-    def parse(cls, url: str) -> "_Base | None":
+    def parse(cls, url: str) -> _Base | None:
         try:
             parts = urllib.parse.urlsplit(url)
             port = parts.port
@@ -85,7 +84,7 @@ class _Base:
         return cls(scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme],
                    urllib.parse.unquote(parts.path).rstrip("/"))
 
-    def relative(self, other: "_Base") -> str | None:
+    def relative(self, other: _Base) -> str | None:
         """``other``'s path under this base (as a WSGI app mounted here sees it), or None."""
         if (other.scheme, other.host, other.port) != (self.scheme, self.host, self.port):
             return None
@@ -145,7 +144,7 @@ class LocalPki:
             return sum(self.answered.values())
 
     # ------------------------------------------------------------------ pyHanko plumbing
-    def timestamper(self, url: str | None = None) -> "LocalTimeStamper":
+    def timestamper(self, url: str | None = None) -> LocalTimeStamper:
         """The time-stamper of the CA's TSA at ``url`` (default ``ca.urls.tsa``; any served URL).
         One per URL and object: pyHanko's time-stamper caches the TSA's certificates."""
         url = url or self.ca.urls.tsa
@@ -157,7 +156,7 @@ class LocalPki:
             return self._timestampers[url]
 
     def fetcher_backend(self, http_fallback: FetcherBackend | bool = True, *,
-                        limits: FetchLimits = FetchLimits()) -> "LocalFetcherBackend":  # noqa: B008
+                        limits: FetchLimits = FetchLimits()) -> LocalFetcherBackend:  # noqa: B008
         """Fetchers answering our URLs here and any other with ``http_fallback``: ``True`` for a
         new :class:`~signing.guarded_fetchers.GuardedFetcherBackend` with the default policy
         (public addresses only, no CA issuer chasing), a backend of the caller's, or ``False`` to

@@ -56,7 +56,7 @@ class PadesLevel(str, Enum):
     B_LTA = "B-LTA"
 
     @classmethod
-    def parse(cls, value: "PadesLevel | str") -> "PadesLevel":
+    def parse(cls, value: PadesLevel | str) -> PadesLevel:
         try:
             return cls(str(value.value if isinstance(value, PadesLevel) else value).upper())
         except ValueError:
@@ -162,7 +162,7 @@ def local_pki_of(trust: object) -> LocalPki | None:
     return trust.local_pki if isinstance(trust, TrustStore) else None
 
 
-def certification_permission(reader: "PdfReader") -> MDPPerm | None:
+def certification_permission(reader: PdfReader) -> MDPPerm | None:
     """The DocMDP permission of a certified document (None if not certified)."""
     try:
         perms = reader.trailer["/Root"]["/Perms"]["/DocMDP"]
@@ -207,8 +207,7 @@ def map_signing_exception(exc: BaseException, subject: str = "the signer") -> Ba
             return CertificateExpiredError(f"the certificate of {subject} is outside its validity period: {e}")
         if isinstance(e, cv_errors.InvalidCertificateError):
             return KeyUsageError(f"the certificate of {subject} cannot be used to sign: {e}")
-        if isinstance(e, cv_errors.InsufficientRevinfoError) or isinstance(
-                e, (cv_errors.OCSPFetchError, cv_errors.CRLFetchError)):
+        if isinstance(e, (cv_errors.InsufficientRevinfoError, cv_errors.OCSPFetchError, cv_errors.CRLFetchError)):
             return ValidationDataError(f"revocation data for {subject} could not be obtained: {e}")
         if isinstance(e, cv_errors.PathBuildingError):
             return UntrustedCertificateError(f"the certificate of {subject} does not chain to a trusted root: {e}")

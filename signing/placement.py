@@ -257,7 +257,7 @@ class _Line:
         return "".join(parts), offsets
 
 
-_LINES_CACHE: "weakref.WeakKeyDictionary[PdfReader, dict[int, list[_Line]]]" = weakref.WeakKeyDictionary()
+_LINES_CACHE: weakref.WeakKeyDictionary[PdfReader, dict[int, list[_Line]]] = weakref.WeakKeyDictionary()
 
 
 def page_lines(reader: PdfReader, page: int) -> list[_Line]:

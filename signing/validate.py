@@ -79,7 +79,7 @@ class CertificateInfo:
     not_after: str
 
     @classmethod
-    def of(cls, cert: asn1_x509.Certificate) -> "CertificateInfo":
+    def of(cls, cert: asn1_x509.Certificate) -> CertificateInfo:
         subject = cert.subject.native
         issuer = cert.issuer.native
         return cls(common_name=str(subject.get("common_name", cert.subject.human_friendly)),

@@ -9,10 +9,25 @@ encryption (see README.md).
 """
 
 from storage.crypto import KeyRing
-from storage.errors import (ConfigurationError, ExpiredLinkError, IntegrityError, InvalidArgument, InvalidKey,
-                            InvalidLinkError, LegalHoldError, LinkError, LinkNotAllowed, MissingKeyError,
-                            ObjectLockedError, ObjectNotFound, RetentionError, RetentionShorteningError,
-                            StorageError, StorageUnavailable, WrongKeyError)
+from storage.errors import (
+                            ConfigurationError,
+                            ExpiredLinkError,
+                            IntegrityError,
+                            InvalidArgument,
+                            InvalidKey,
+                            InvalidLinkError,
+                            LegalHoldError,
+                            LinkError,
+                            LinkNotAllowed,
+                            MissingKeyError,
+                            ObjectLockedError,
+                            ObjectNotFound,
+                            RetentionError,
+                            RetentionShorteningError,
+                            StorageError,
+                            StorageUnavailable,
+                            WrongKeyError,
+)
 from storage.factory import open_store
 from storage.links import content_disposition
 from storage.port import ObjectInfo, ObjectReader, ObjectStore, RetentionMode, SweepCandidate

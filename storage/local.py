@@ -25,14 +25,21 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
 from storage.base import BaseObjectStore, Head, NewObject, Staged
 from storage.crypto import DataKey, KeyRing, plain_size, read_header
-from storage.errors import (ConfigurationError, IntegrityError, InvalidKey, InvalidLinkError, ObjectNotFound,
-                            StorageError, StorageUnavailable)
+from storage.errors import (
+    ConfigurationError,
+    IntegrityError,
+    InvalidKey,
+    InvalidLinkError,
+    ObjectNotFound,
+    StorageError,
+    StorageUnavailable,
+)
 from storage.keys import check_prefix, check_record_name, is_key, parse_key
 from storage.links import LinkSigner
 from storage.port import DEFAULT_CONTENT_TYPE, ObjectInfo, RetentionMode, SweepCandidate
@@ -61,7 +68,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _mtime(st: os.stat_result) -> datetime:
-    return datetime.fromtimestamp(st.st_mtime, timezone.utc)
+    return datetime.fromtimestamp(st.st_mtime, UTC)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO, NoReturn, cast
 
 import urllib3
@@ -34,8 +34,15 @@ from minio.retention import Retention
 
 from storage.base import BaseObjectStore, Head, NewObject, Staged
 from storage.crypto import DataKey, KeyRing
-from storage.errors import (ConfigurationError, IntegrityError, InvalidArgument, ObjectNotFound, RetentionError,
-                            StorageError, StorageUnavailable)
+from storage.errors import (
+    ConfigurationError,
+    IntegrityError,
+    InvalidArgument,
+    ObjectNotFound,
+    RetentionError,
+    StorageError,
+    StorageUnavailable,
+)
 from storage.keys import CONTENT_PREFIXES, check_prefix, check_record_name, is_key, parse_key
 from storage.links import content_disposition
 from storage.port import DEFAULT_CONTENT_TYPE, ObjectInfo, RetentionMode, SweepCandidate
@@ -120,7 +127,7 @@ def _headers_info(key: str, headers: Mapping[str, str], stored_size: int) -> Obj
     try:
         return ObjectInfo(
             key=key, sha256=parsed.digest, size=int(size) if size is not None else stored_size,
-            created_at=modified or datetime.fromtimestamp(0, timezone.utc),
+            created_at=modified or datetime.fromtimestamp(0, UTC),
             content_type=headers.get(META + "content-type") or headers.get("content-type") or DEFAULT_CONTENT_TYPE,
             encrypted=parsed.encrypted,
             retain_until=datetime.fromisoformat(until.replace("Z", "+00:00")) if until else None,

@@ -23,7 +23,7 @@ class ApiClient:
     def headers(self, username: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(username)}"}
 
-    def as_user(self, username: str) -> "_UserClient":
+    def as_user(self, username: str) -> _UserClient:
         return _UserClient(self.client, self.headers(username))
 
 
@@ -180,7 +180,7 @@ def start_worker(settings: Any, *args: str) -> Any:
     import subprocess
     import sys
     import tempfile
-    log = tempfile.NamedTemporaryFile(prefix="docsvc-worker-", suffix=".log", delete=False)
+    log = tempfile.NamedTemporaryFile(prefix="docsvc-worker-", suffix=".log", delete=False)  # noqa: SIM115 - the child writes it
     proc = subprocess.Popen([sys.executable, "-m", "docsvc", "worker", *args], env=settings_env(settings),
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     proc.log_path = log.name  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from enum import StrEnum
 from docsvc.errors import InvalidInput, InvalidState
 from docsvc.timeutil import VN_TZ
 
+
 # ---------------------------------------------------------------- dossier states
 class DossierStatus(StrEnum):
     PLANNED = "planned"  # listed in the year's dossier plan, not opened yet

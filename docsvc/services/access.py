@@ -6,8 +6,16 @@ from sqlalchemy import Select, delete, exists, select
 from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
-from docsvc.db.models import (Assignment, ChainDecision, ChainInstance, ChainStep, Document, DocumentGrant,
-                              DocumentReader, Recipient)
+from docsvc.db.models import (
+    Assignment,
+    ChainDecision,
+    ChainInstance,
+    ChainStep,
+    Document,
+    DocumentGrant,
+    DocumentReader,
+    Recipient,
+)
 from docsvc.domain.access import Relationships, actor_tokens, document_tokens
 from docsvc.domain.documents import Direction, Status
 from docsvc.domain.identity import Actor

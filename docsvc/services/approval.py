@@ -10,11 +10,29 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
-from docsvc.db.models import (ChainDecision, ChainInstance, ChainStep, ChainTemplate, Delegation, Document,
-                              DocumentFile, DocumentType, User, UserRole, UserUnit)
+from docsvc.db.models import (
+    ChainDecision,
+    ChainInstance,
+    ChainStep,
+    ChainTemplate,
+    Delegation,
+    Document,
+    DocumentFile,
+    DocumentType,
+    User,
+    UserRole,
+    UserUnit,
+)
 from docsvc.db.uow import Database
-from docsvc.domain.approval import (DEFAULT_CHAIN, AuthorityForm, DelegationRule, StepKind,
-                                    check_new_delegation, parse_steps, step_complete)
+from docsvc.domain.approval import (
+    DEFAULT_CHAIN,
+    AuthorityForm,
+    DelegationRule,
+    StepKind,
+    check_new_delegation,
+    parse_steps,
+    step_complete,
+)
 from docsvc.domain.documents import Direction, Status, check_transition
 from docsvc.domain.identity import Actor, RequestOrigin, Role
 from docsvc.errors import InvalidInput, InvalidState, NotFound, PermissionDenied

@@ -14,8 +14,17 @@ from sqlalchemy.orm import Session
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, DocumentGrant, DocumentType, Organisation, User
 from docsvc.db.uow import Database
-from docsvc.domain.documents import (CODE_NOTATION_MAX, CODE_NUMBER_MAX, EDITABLE, INITIAL_STATUS, Direction,
-                                     Status, Urgency, duplicate_key, number_notation)
+from docsvc.domain.documents import (
+    CODE_NOTATION_MAX,
+    CODE_NUMBER_MAX,
+    EDITABLE,
+    INITIAL_STATUS,
+    Direction,
+    Status,
+    Urgency,
+    duplicate_key,
+    number_notation,
+)
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
 from docsvc.errors import Gone, InvalidInput, InvalidState, NotFound, PermissionDenied
 from docsvc.services import audit
@@ -126,7 +135,7 @@ class DocumentService:
                 _check_unit(s, actor, data.drafting_unit_id)
         encrypt = secrecy > 0  # only reachable on an isolated deployment: store ciphertext
         stored = [self.files.put(u.stream, u.filename, f.content_type, encrypt=encrypt)
-                  for u, f in zip(([main] if main else []) + attachments, facts)]
+                  for u, f in zip(([main] if main else []) + attachments, facts, strict=True)]
         validation = None
         if main is not None and facts[0].is_pdf and facts[0].signature_count and self.validate_signatures:
             main.stream.seek(0)
@@ -152,7 +161,7 @@ class DocumentService:
                 doc.issuing_body = s.get(Organisation, actor.agency_id).name
             s.add(doc)
             s.flush()
-            for i, (sf, f) in enumerate(zip(stored, facts)):
+            for i, (sf, f) in enumerate(zip(stored, facts, strict=True)):
                 s.add(_file_row(doc.id, 1, "main" if (main and i == 0) else "attachment", sf, f.page_count,
                                 actor.user_id, validation if (main and i == 0) else None, active=f.active_content))
             refresh_readers(s, doc)

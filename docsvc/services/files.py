@@ -55,7 +55,7 @@ class _Chunks:
     def __init__(self, reader: Any) -> None:
         self._reader = reader
 
-    def __iter__(self) -> "_Chunks":
+    def __iter__(self) -> _Chunks:
         return self
 
     def __next__(self) -> bytes:

@@ -16,9 +16,20 @@ from sqlalchemy.orm import Session
 from docsvc.db.base import utcnow
 from docsvc.db.models import ApiToken, Organisation, User, UserRole, UserUnit
 from docsvc.db.uow import Database
-from docsvc.domain.identity import (ABBREVIATION_RE, ALLOWED_PARENTS, RIGHTS, USERNAME_RE, Actor, OrgKind,
-                                    RequestOrigin, Role, Secrecy, organ_id_problem, password_problem,
-                                    self_grant_problem)
+from docsvc.domain.identity import (
+    ABBREVIATION_RE,
+    ALLOWED_PARENTS,
+    RIGHTS,
+    USERNAME_RE,
+    Actor,
+    OrgKind,
+    RequestOrigin,
+    Role,
+    Secrecy,
+    organ_id_problem,
+    password_problem,
+    self_grant_problem,
+)
 from docsvc.errors import Conflict, InvalidInput, Locked, NotFound, PermissionDenied, Unauthenticated
 from docsvc.services import audit
 from docsvc.services.login_throttle import LoginThrottle
@@ -100,9 +111,8 @@ class IdentityService:
         if not ABBREVIATION_RE.match(abbreviation):
             raise InvalidInput("abbreviation must be 1-20 letters/digits starting with a capital (e.g. UBND, VP)",
                                {"field": "abbreviation"})
-        if org_kind.is_agency:
-            if not organ_id:
-                raise InvalidInput("an agency needs its 13-character OrganId", {"field": "organ_id"})
+        if org_kind.is_agency and not organ_id:
+            raise InvalidInput("an agency needs its 13-character OrganId", {"field": "organ_id"})
         if organ_id:
             problem = organ_id_problem(organ_id)
             if problem:

@@ -17,8 +17,15 @@ from sqlalchemy.orm import Session
 from docsvc.db.base import utcnow
 from docsvc.db.models import Assignment, Document, DocumentLink, Organisation, ProgressUpdate, Recipient, User
 from docsvc.db.uow import Database
-from docsvc.domain.documents import (ASSIGNABLE, Direction, SeriesKey, Status, check_transition, incoming_series,
-                                     number_notation)
+from docsvc.domain.documents import (
+    ASSIGNABLE,
+    Direction,
+    SeriesKey,
+    Status,
+    check_transition,
+    incoming_series,
+    number_notation,
+)
 from docsvc.domain.identity import Actor, RequestOrigin, Role, listed_subject
 from docsvc.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
 from docsvc.services import audit, registers

@@ -26,8 +26,16 @@ from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, Organisation, Recipient, User
 from docsvc.db.uow import Database, after_commit
 from docsvc.domain.approval import AuthorityForm, StepKind
-from docsvc.domain.documents import (Direction, SeriesKey, Status, check_transition, format_number,
-                                     notation_for, number_notation, outgoing_series)
+from docsvc.domain.documents import (
+    Direction,
+    SeriesKey,
+    Status,
+    check_transition,
+    format_number,
+    notation_for,
+    number_notation,
+    outgoing_series,
+)
 from docsvc.domain.identity import Actor, RequestOrigin, Role
 from docsvc.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
 from docsvc.services import audit, registers
@@ -261,7 +269,8 @@ class OutgoingService:
     def deliver_pending(self) -> int:
         """Deliver every issued document whose internal recipients still lack their copy."""
         with self.db.read() as s:
-            ids = sorted(set(s.execute(select(Recipient.document_id).join(Document, Document.id == Recipient.document_id)
+            ids = sorted(set(s.execute(select(Recipient.document_id)
+                                       .join(Document, Document.id == Recipient.document_id)
                                        .where(Recipient.agency_id.is_not(None),
                                               Recipient.incoming_document_id.is_(None),
                                               Document.status == Status.ISSUED.value)).scalars()))

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docsvc.db.models import Assignment, Document, Organisation, RegisterEntry, Recipient, User
+from docsvc.db.models import Assignment, Document, Organisation, Recipient, RegisterEntry, User
 from docsvc.db.uow import Database
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy

@@ -14,7 +14,7 @@ import logging
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -149,7 +149,7 @@ class SignatureService:
         path = self._write_key_file("users", f"user-{user.id}-{issued.serial_hex}.p12", p12)
         for old in s.execute(select(SigningKey).where(SigningKey.user_id == user.id,
                                                       SigningKey.revoked_at.is_(None))).scalars():
-            old.revoked_at = datetime.now(timezone.utc)
+            old.revoked_at = datetime.now(UTC)
         row = SigningKey(user_id=user.id, kind="pkcs12", location=str(path), cert_serial=issued.serial_hex,
                          subject=issued.subject, not_after=issued.not_after)
         s.add(row)

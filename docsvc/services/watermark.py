@@ -40,7 +40,7 @@ def watermark(data: bytes, content_type: str, text: str) -> bytes:
     if kind in IMAGE_FORMATS:
         return watermark_image(data, text)
     if kind == "text/plain":
-        line = f"[{text}]\n".encode("utf-8")
+        line = f"[{text}]\n".encode()
         return line + data + (b"" if data.endswith(b"\n") else b"\n") + line
     raise InvalidState(f"secret content of type {kind} cannot be watermarked, so it is not served",
                        {"content_type": kind})
@@ -71,7 +71,7 @@ def watermark_image(data: bytes, text: str) -> bytes:
     return out.getvalue()
 
 
-def _mark_frame(frame: "Image.Image", text: str) -> "Image.Image":
+def _mark_frame(frame: Image.Image, text: str) -> Image.Image:
     from PIL import Image, ImageDraw
 
     original_mode = frame.mode
@@ -98,7 +98,7 @@ def _mark_frame(frame: "Image.Image", text: str) -> "Image.Image":
     return base.convert(original_mode if original_mode in ("RGB", "RGBA", "CMYK") else "RGB")
 
 
-def _font_for(text: str, width: int, largest: int = 400) -> "ImageFont.FreeTypeFont":
+def _font_for(text: str, width: int, largest: int = 400) -> ImageFont.FreeTypeFont:
     """The Vietnamese font at the size that draws ``text`` about ``width`` pixels wide (at least 8)."""
     from PIL import ImageFont
 

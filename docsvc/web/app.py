@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-
 from typing import Any
 
 from flask import Flask, redirect
@@ -62,8 +61,9 @@ class BoundedInt(IntegerConverter):
 def _mount_pki(app: Flask, container: Container) -> None:
     """The internal CA's OCSP responder, CRLs, certificates and time-stamping authority under
     /pki (the URLs its certificates carry). The CA opens on the first request that needs it."""
-    from signing.pki_http import pki_wsgi_app
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from signing.pki_http import pki_wsgi_app
 
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {  # type: ignore[method-assign]
         "/pki": pki_wsgi_app(lambda: container.signatures.ca)})

@@ -46,9 +46,8 @@ def test_intact_chain_verifies(container, settings) -> None:  # type: ignore[no-
 def test_database_refuses_update_and_delete(container) -> None:  # type: ignore[no-untyped-def]
     _events(container, 2)
     for stmt in ("UPDATE audit_events SET action = 'x' WHERE seq = 1", "DELETE FROM audit_events WHERE seq = 2"):
-        with pytest.raises(DBAPIError, match="append-only"):
-            with container.db.engine.begin() as conn:
-                conn.execute(text(stmt))
+        with pytest.raises(DBAPIError, match="append-only"), container.db.engine.begin() as conn:
+            conn.execute(text(stmt))
 
 
 def test_edited_row_is_named(container, settings) -> None:  # type: ignore[no-untyped-def]
@@ -87,9 +86,8 @@ def test_deleted_rows_are_named(container, settings) -> None:  # type: ignore[no
 
 
 def test_failed_use_case_leaves_no_success_event(container) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(RuntimeError):
-        with container.db.write() as s:
-            audit.record(s, actor=None, action="doomed", object_type="thing")
-            raise RuntimeError("use case failed after auditing")
+    with pytest.raises(RuntimeError), container.db.write() as s:
+        audit.record(s, actor=None, action="doomed", object_type="thing")
+        raise RuntimeError("use case failed after auditing")
     with container.db.read() as s:
         assert audit.verify(s).checked == 0

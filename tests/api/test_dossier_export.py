@@ -55,7 +55,8 @@ def test_export_zip_has_originals_pdfa_appendix_vi_xml_and_manifest(api, contain
 
     # The manifest covers every file and checks with the standard tool.
     listed = [line.split("  ", 1)[1] for line in (root / "manifest-sha256.txt").read_text().splitlines()]
-    on_disk = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.name != "manifest-sha256.txt")
+    on_disk = sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                     if p.is_file() and p.name != "manifest-sha256.txt")
     assert sorted(listed) == on_disk
     check = subprocess.run(["sha256sum", "-c", "manifest-sha256.txt"], cwd=root, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr

@@ -45,9 +45,8 @@ def test_a_write_inside_a_shared_read_commits_and_a_later_read_in_it_still_works
 
 def test_an_error_inside_a_shared_read_ends_it(container: Any) -> None:
     db = container.db
-    with pytest.raises(RuntimeError), db.shared_read():
-        with db.read() as inside:
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), db.shared_read(), db.read() as inside:
+        raise RuntimeError("boom")
     with db.read() as after:
         assert after is not inside
 

@@ -4,7 +4,6 @@ archived or held record, on either storage adapter (local folder, S3)."""
 from __future__ import annotations
 
 import io
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -136,10 +135,9 @@ def test_the_orm_refuses_changes_to_protected_rows_and_storage_refuses_deletes(a
                        lambda s, d: s.delete(s.get(Document, d).files[0]),
                        lambda s, d: s.execute(update(Document).where(Document.id == d).values(status="draft")),
                        lambda s, d: s.execute(delete(DocumentFile).where(DocumentFile.document_id == d))):
-            with pytest.raises(Locked):
-                with container.db.write() as s:
-                    change(s, doc_id)
-                    s.flush()
+            with pytest.raises(Locked), container.db.write() as s:
+                change(s, doc_id)
+                s.flush()
     with container.db.read() as s:
         archived_keys = [f.object_key for f in s.get(Document, archived).files]
         held_keys = [f.object_key for f in s.get(Document, held).files]

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docsvc.db.models import (Dossier, DossierDocument, LegalHold, Organisation, RetentionPeriod, User, UserRole)
+from docsvc.db.models import Dossier, DossierDocument, LegalHold, Organisation, RetentionPeriod, User, UserRole
 from docsvc.domain.archives import DossierStatus, Retention, Rights, lock_until
 from docsvc.domain.identity import Actor, Role, Secrecy
 from docsvc.errors import InvalidInput, NotFound, PermissionDenied

@@ -18,18 +18,25 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
-from docsvc.db.models import (DisposalItem, DisposalList, Document, DocumentFile, Dossier, DossierDocument,
-                              Organisation, RetentionPeriod, User)
+from docsvc.db.models import (
+    DisposalItem,
+    DisposalList,
+    Document,
+    DocumentFile,
+    Dossier,
+    DossierDocument,
+    Organisation,
+    RetentionPeriod,
+    User,
+)
 from docsvc.db.uow import Database
-from docsvc.domain.archives import (DisposalStatus, DossierStatus, Retention, check_disposal_transition,
-                                    disposable)
+from docsvc.domain.archives import DisposalStatus, DossierStatus, Retention, check_disposal_transition, disposable
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
 from docsvc.errors import InvalidInput, InvalidState, NotFound
 from docsvc.services import audit
 from docsvc.services.access import refresh_readers
-from docsvc.services.archives.common import (dossier_dict, held_dossier_ids, require, required_text,
-                                             users_with_role)
+from docsvc.services.archives.common import dossier_dict, held_dossier_ids, require, required_text, users_with_role
 from docsvc.services.archives.guard import archive_write
 from docsvc.services.archives.locks import ObjectLocks
 from docsvc.services.notifications import notify
@@ -161,7 +168,8 @@ class DisposalService:
             audit.record(s, actor=actor, action="disposal.review", object_type="disposal_list", object_id=lst.id,
                          origin=origin, agency_id=lst.agency_id,
                          details={"members": members, "keep": sorted(keep), "withheld": sorted(held)})
-            leaders = [u for u in users_with_role(s, lst.agency_id, Role.LEADER) if s.get(User, u).clearance >= lst.secrecy]
+            leaders = [u for u in users_with_role(s, lst.agency_id, Role.LEADER)
+                       if s.get(User, u).clearance >= lst.secrecy]
             notify(s, leaders, "archive.disposal_reviewed",
                    f"Danh mục hủy tài liệu số {lst.id} đã được Hội đồng xác định giá trị thẩm định, chờ quyết định",
                    dedupe=f"disposal-reviewed:{lst.id}")

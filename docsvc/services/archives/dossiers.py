@@ -13,17 +13,37 @@ from sqlalchemy.orm import Session
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, Dossier, DossierDocument, DossierPlan, Organisation, User
 from docsvc.db.uow import Database
-from docsvc.domain.archives import (DossierStatus, FiledDocument, Retention, Rights, check_dossier_transition,
-                                    check_notation, chronological, closing_problems, file_code, must_transfer,
-                                    transfer_due_on)
+from docsvc.domain.archives import (
+    DossierStatus,
+    FiledDocument,
+    Retention,
+    Rights,
+    check_dossier_transition,
+    check_notation,
+    chronological,
+    closing_problems,
+    file_code,
+    must_transfer,
+    transfer_due_on,
+)
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
 from docsvc.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
 from docsvc.services import audit
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
-from docsvc.services.archives.common import (HOLD_KEEPERS, PLAN_KEEPERS, agency_of, dossier_dict, held_dossier_ids,
-                                             load_dossier, may_see_dossier, require, require_manager, required_text,
-                                             retention_of)
+from docsvc.services.archives.common import (
+    HOLD_KEEPERS,
+    PLAN_KEEPERS,
+    agency_of,
+    dossier_dict,
+    held_dossier_ids,
+    load_dossier,
+    may_see_dossier,
+    require,
+    require_manager,
+    required_text,
+    retention_of,
+)
 from docsvc.services.archives.guard import archive_write
 from docsvc.services.archives.locks import ObjectLocks, mark_documents
 from docsvc.services.archives.retention import current_entry

@@ -157,9 +157,8 @@ class ExportService:
     def _write(self, dossier: DossierRecord, planned: list[_Planned], *, renditions: bool) -> DossierExport:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         root = _safe(dossier.file_code)
-        handle = tempfile.NamedTemporaryFile(dir=self.work_dir, prefix="export-", suffix=".zip", delete=False)
-        handle.close()
-        path = Path(handle.name)
+        with tempfile.NamedTemporaryFile(dir=self.work_dir, prefix="export-", suffix=".zip", delete=False) as handle:
+            path = Path(handle.name)
         manifest: list[tuple[str, str]] = []
         records: list[DocumentRecord] = []
         made = 0

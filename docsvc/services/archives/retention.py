@@ -83,7 +83,8 @@ class RetentionCatalogue:
             Retention(new_years)  # type: ignore[arg-type]
             new = RetentionPeriod(
                 code=old.code, version=old.version + 1,
-                description=required_text(description, "description", 2000) if description is not None else old.description,
+                description=(required_text(description, "description", 2000) if description is not None
+                             else old.description),
                 years=new_years, legal_basis=(legal_basis.strip()[:300] if legal_basis is not None
                                               else old.legal_basis),
                 is_current=True, change_reason=reason, created_by=actor.user_id if actor else None)

@@ -94,7 +94,8 @@ class SecrecyService:
         """The head extends the protection by at most one period of the level (decided at least
         60 days before the end; a later extension is accepted and marked late)."""
         require(actor, Role.LEADER, message="the head of the agency extends protection periods")
-        reason, decision_ref = required_text(reason, "reason", TEXT_MAX), required_text(decision_ref, "decision_ref", 100)
+        reason = required_text(reason, "reason", TEXT_MAX)
+        decision_ref = required_text(decision_ref, "decision_ref", 100)
         today = today or vn_today()
         with self.db.write() as s:
             doc = self._load(s, actor, document_id)
@@ -121,7 +122,8 @@ class SecrecyService:
                    origin: RequestOrigin | None = None, today: date | None = None) -> dict[str, Any]:
         """The head declassifies a document before (or at) the end of its protection."""
         require(actor, Role.LEADER, message="the head of the agency declassifies documents")
-        reason, decision_ref = required_text(reason, "reason", TEXT_MAX), required_text(decision_ref, "decision_ref", 100)
+        reason = required_text(reason, "reason", TEXT_MAX)
+        decision_ref = required_text(decision_ref, "decision_ref", 100)
         today = today or vn_today()
         with self.db.write() as s:
             doc = self._load(s, actor, document_id)

@@ -12,15 +12,20 @@ from sqlalchemy.orm import Session
 from docsvc.db.base import utcnow
 from docsvc.db.models import ArchiveTransfer, Dossier, User
 from docsvc.db.uow import Database
-from docsvc.domain.archives import (DossierStatus, check_dossier_transition, lock_until, must_transfer,
-                                    transfer_alert_on)
+from docsvc.domain.archives import DossierStatus, check_dossier_transition, lock_until, must_transfer, transfer_alert_on
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role
 from docsvc.errors import InvalidInput, InvalidState, NotFound
 from docsvc.services import audit
 from docsvc.services.access import refresh_readers
-from docsvc.services.archives.common import (PLAN_KEEPERS, dossier_dict, load_dossier, require, retention_of,
-                                             users_with_role)
+from docsvc.services.archives.common import (
+    PLAN_KEEPERS,
+    dossier_dict,
+    load_dossier,
+    require,
+    retention_of,
+    users_with_role,
+)
 from docsvc.services.archives.dossiers import content_file, filed_documents
 from docsvc.services.archives.guard import archive_write
 from docsvc.services.archives.locks import ObjectLocks, mark_documents

@@ -200,10 +200,9 @@ class ObjectLinkQuery(StrictModel):
 def object_link(key: str, query: ObjectLinkQuery) -> Response:
     """The link itself is the authorisation (made by /documents/{id}/link, which checked access and
     audited it); the object's digest is verified while it streams."""
+    from docsvc.errors import PermissionDenied
     from storage.errors import ExpiredLinkError, InvalidLinkError
     from storage.links import content_disposition
-
-    from docsvc.errors import PermissionDenied
     store = container().store
     if not hasattr(store, "verify_signed_url"):
         raise PermissionDenied("this deployment serves downloads from its object store directly")

@@ -18,8 +18,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from docsvc import secrets_store
