@@ -23,6 +23,7 @@ from docsvc.db.models import (
     UserRole,
     UserUnit,
 )
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.approval import (
     DEFAULT_CHAIN,
@@ -399,7 +400,7 @@ def _current_sha(s: Session, doc: Document) -> str:
 def _template_dict(s: Session, t: ChainTemplate) -> dict[str, Any]:
     type_code = None
     if t.type_id:
-        dt = s.get(DocumentType, t.type_id)
+        dt = must_get(s, DocumentType, t.type_id)
         type_code = dt.code or "cong_van"
     return {"id": t.id, "name": t.name, "type_code": type_code, "steps": t.steps}
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, DocumentGrant, DocumentType, Organisation, User
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.documents import (
     CODE_NOTATION_MAX,
@@ -158,7 +159,7 @@ class DocumentService:
                 drafting_unit_id=data.drafting_unit_id if direction is not Direction.INCOMING else None,
                 created_by=actor.user_id, content_offline=offline, current_version=1 if main else 0)
             if direction is not Direction.INCOMING and not doc.issuing_body:
-                doc.issuing_body = s.get(Organisation, actor.agency_id).name
+                doc.issuing_body = must_get(s, Organisation, actor.agency_id).name
             s.add(doc)
             s.flush()
             for i, (sf, f) in enumerate(zip(stored, facts, strict=True)):

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, Organisation, Recipient, User
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database, after_commit
 from docsvc.domain.approval import AuthorityForm, StepKind
 from docsvc.domain.documents import (
@@ -81,7 +82,7 @@ class OutgoingService:
         if not actor.has(Role.LEADER, Role.UNIT_HEAD, Role.CLERK, Role.OFFICER):
             raise PermissionDenied("your role does not sign documents")
         with self.db.write() as s:
-            user = s.get(User, actor.user_id)
+            user = must_get(s, User, actor.user_id)
             row = self.signatures.enrol_user(s, user, pin)
             audit.record(s, actor=actor, action="signing_key.enrol", object_type="user", object_id=user.id,
                          origin=origin, details={"serial": row.cert_serial, "subject": row.subject})
@@ -110,7 +111,7 @@ class OutgoingService:
             main = _main_file(s, doc)
             if main.sha256 != turn.instance.content_sha256:
                 raise Conflict("the content changed after approval: it goes back through the chain")
-            user = s.get(User, actor.user_id)
+            user = must_get(s, User, actor.user_id)
             signer = self.signatures.user_signer(s, user, pin)
             appearance = self._signer_appearance(s, user, turn, signer.image)
             signed = self.signatures.sign(self.files.read_bytes(main.object_key), signer, appearance, certify=True,
@@ -161,7 +162,7 @@ class OutgoingService:
             turn = chains.turn(s, doc, actor, StepKind.ISSUE)
             if turn is None:
                 raise PermissionDenied("this document is not waiting for you to issue it")
-            agency = s.get(Organisation, doc.agency_id)
+            agency = must_get(s, Organisation, doc.agency_id)
             rows = self._recipient_rows(s, doc, recipients)
             signed = _latest(s, doc, "signed")
             if signed is None:
@@ -294,10 +295,10 @@ class OutgoingService:
         delivered = 0
         for recipient_id in pending:
             with self.db.write() as s:
-                r = s.get(Recipient, recipient_id, with_for_update=True)
+                r = must_get(s, Recipient, recipient_id, with_for_update=True)
                 if r is None or r.incoming_document_id is not None:
                     continue
-                source = s.get(Document, doc_id)
+                source = must_get(s, Document, doc_id)
                 copy = _incoming_copy(s, source, r.agency_id)
                 s.add(copy)
                 s.flush()
@@ -332,7 +333,7 @@ class OutgoingService:
             for r in s.execute(select(Recipient).where(Recipient.document_id == doc.id)).scalars():
                 if r.incoming_document_id is None:
                     continue
-                copy = s.get(Document, r.incoming_document_id)
+                copy = must_get(s, Document, r.incoming_document_id)
                 if copy.status != Status.WITHDRAWN.value:
                     check_transition(Direction.INCOMING, Status(copy.status), Status.WITHDRAWN)
                     copy.status, copy.status_reason = Status.WITHDRAWN.value, doc.status_reason
@@ -387,7 +388,7 @@ class OutgoingService:
             original = _latest(s, source, "issued") or _main_file(s, source)
             if source.direction != Direction.INCOMING.value and source.status != Status.ISSUED.value:
                 raise InvalidState("only issued or received documents are copied")
-            agency = s.get(Organisation, actor.agency_id)
+            agency = must_get(s, Organisation, actor.agency_id)
             copy = Document(agency_id=agency.id, direction=Direction.OUTGOING.value, type_id=source.type_id,
                             status=Status.ISSUED.value, subject=source.subject, issuing_body=agency.name,
                             issuing_organ_id=agency.organ_id, urgency=source.urgency, secrecy=source.secrecy,
@@ -447,8 +448,8 @@ class OutgoingService:
                 log.warning("LTV refresh of file %s failed: %s", file_id, exc)
                 continue
             with self.db.write() as s:
-                base = s.get(DocumentFile, file_id)
-                doc = s.get(Document, base.document_id)
+                base = must_get(s, DocumentFile, file_id)
+                doc = must_get(s, Document, base.document_id)
                 if _latest(s, doc, base.role) is not base:
                     continue  # a newer rendition exists already
                 stored = self._put(extended, base.filename, doc)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docsvc.db.models import Assignment, Document, Organisation, Recipient, RegisterEntry, User
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy
@@ -65,7 +66,7 @@ class RegisterBookService:
         if series == "secret" and actor.clearance < Secrecy.MAT:
             raise PermissionDenied("the secret register needs a clearance")
         with self.db.write() as s:
-            agency = s.get(Organisation, actor.agency_id)
+            agency = must_get(s, Organisation, actor.agency_id)
             entries = s.execute(select(RegisterEntry, Document).join(Document, Document.id == RegisterEntry.document_id)
                                 .where(RegisterEntry.agency_id == actor.agency_id, RegisterEntry.register == register,
                                        RegisterEntry.series == series, RegisterEntry.year == year)
@@ -86,7 +87,7 @@ class RegisterBookService:
                               .order_by(Assignment.id)).scalars().first()
             recipient = ""
             if first is not None:
-                target = s.get(User, first.user_id) if first.user_id else s.get(Organisation, first.unit_id)
+                target = must_get(s, User, first.user_id) if first.user_id else s.get(Organisation, first.unit_id)
                 recipient = getattr(target, "full_name", None) or getattr(target, "name", "")
             return {"number": entry.number,
                     "arrival_date": to_vn(doc.arrival_at or entry.registered_at).strftime("%d/%m/%Y"),

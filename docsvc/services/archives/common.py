@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docsvc.db.models import Dossier, DossierDocument, LegalHold, Organisation, RetentionPeriod, User, UserRole
+from docsvc.db.rows import must_get
 from docsvc.domain.archives import DossierStatus, Retention, Rights, lock_until
 from docsvc.domain.identity import Actor, Role, Secrecy
 from docsvc.errors import InvalidInput, NotFound, PermissionDenied
@@ -80,7 +81,7 @@ def require_manager(actor: Actor | None, dossier: Dossier) -> None:
 def retention_of(s: Session, dossier: Dossier) -> Retention | None:
     if dossier.retention_id is None:
         return None
-    return Retention(s.get(RetentionPeriod, dossier.retention_id).years)
+    return Retention(must_get(s, RetentionPeriod, dossier.retention_id).years)
 
 
 def dossier_lock_until(s: Session, dossier: Dossier) -> Any:

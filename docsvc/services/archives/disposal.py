@@ -29,6 +29,7 @@ from docsvc.db.models import (
     RetentionPeriod,
     User,
 )
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.archives import DisposalStatus, DossierStatus, Retention, check_disposal_transition, disposable
 from docsvc.domain.documents import number_notation
@@ -111,7 +112,7 @@ class DisposalService:
                                  object_id=lst.id, agency_id=agency,
                                  details={"added": [d.file_code for d in dossiers], "listed_on": today.isoformat()})
                     people = [u for u in users_with_role(s, agency, Role.ARCHIVIST)
-                              if s.get(User, u).clearance >= level]
+                              if must_get(s, User, u).clearance >= level]
                     notify(s, people, "archive.disposal_listed",
                            f"{len(dossiers)} hồ sơ hết thời hạn bảo quản được đưa vào danh mục hủy số {lst.id}",
                            dedupe=f"disposal-listed:{lst.id}:{today}")
@@ -169,7 +170,7 @@ class DisposalService:
                          origin=origin, agency_id=lst.agency_id,
                          details={"members": members, "keep": sorted(keep), "withheld": sorted(held)})
             leaders = [u for u in users_with_role(s, lst.agency_id, Role.LEADER)
-                       if s.get(User, u).clearance >= lst.secrecy]
+                       if must_get(s, User, u).clearance >= lst.secrecy]
             notify(s, leaders, "archive.disposal_reviewed",
                    f"Danh mục hủy tài liệu số {lst.id} đã được Hội đồng xác định giá trị thẩm định, chờ quyết định",
                    dedupe=f"disposal-reviewed:{lst.id}")
@@ -213,8 +214,8 @@ class DisposalService:
             held = held_dossier_ids(s, [i.dossier_id for i in items])
             destroying: list[Dossier] = []
             for item in items:
-                d = s.get(Dossier, item.dossier_id)
-                retention = Retention(s.get(RetentionPeriod, d.retention_id).years) if d.retention_id else None
+                d = must_get(s, Dossier, item.dossier_id)
+                retention = Retention(must_get(s, RetentionPeriod, d.retention_id).years) if d.retention_id else None
                 if d.id in held:
                     item.decision, item.note = "withheld", "placed under a legal hold after the decision"
                 elif retention is None or not disposable(retention, d.work_ended_on, today):
@@ -358,7 +359,7 @@ def list_dict(s: Session, lst: DisposalList, hide_top_secret: bool, *, items: bo
     if items:
         rows = _items(s, lst)
         held = held_dossier_ids(s, [i.dossier_id for i in rows])
-        out["items"] = [{"dossier": dossier_dict(s, s.get(Dossier, i.dossier_id), held=i.dossier_id in held),
+        out["items"] = [{"dossier": dossier_dict(s, must_get(s, Dossier, i.dossier_id), held=i.dossier_id in held),
                          "decision": i.decision, "note": i.note} for i in rows]
         out["destruction_record"] = _masked(lst.destruction_record, hide_top_secret)
     return out

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, Dossier, DossierDocument, DossierPlan, Organisation, User
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.archives import (
     DossierStatus,
@@ -148,7 +149,7 @@ class DossierService:
             plan = s.get(DossierPlan, plan_id)
             if plan is None or (actor is not None and actor.agency_id != plan.agency_id):
                 raise NotFound(f"dossier plan {plan_id} not found")
-            agency = s.get(Organisation, plan.agency_id)
+            agency = must_get(s, Organisation, plan.agency_id)
             dossier = Dossier(plan_id=plan.id, agency_id=plan.agency_id, year=plan.year, notation=notation,
                               file_code=file_code(agency.organ_id, plan.year, notation), title=title,
                               retention_id=current_entry(s, retention_code).id if retention_code else None,
@@ -324,7 +325,7 @@ class DossierService:
                                    + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
                                    {"problems": problems})
             for ordinal, f in enumerate(chronological(facts), start=1):
-                s.get(DossierDocument, (d.id, f.document_id)).ordinal = ordinal
+                must_get(s, DossierDocument, (d.id, f.document_id)).ordinal = ordinal
             dates = [f.sort_date for f in facts if f.sort_date]
             d.start_date, d.end_date = (min(dates), max(dates)) if dates else (None, None)
             d.doc_total, d.page_total = len(facts), sum(f.page_amount or 0 for f in facts)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Assignment, Document, DossierDocument, Organisation, Recipient, User
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.archives import DossierStatus, Rights
 from docsvc.domain.documents import Urgency
@@ -82,7 +83,7 @@ class ExportService:
                 raise PermissionDenied("the archive, the registry or the dossier's owner export a dossier")
             if d.status not in EXPORTABLE:
                 raise InvalidState("close the dossier before exporting it", {"status": d.status})
-            agency = s.get(Organisation, d.agency_id)
+            agency = must_get(s, Organisation, d.agency_id)
             retention = retention_of(s, d)
             dossier = DossierRecord(
                 file_code=d.file_code, organ_id=agency.organ_id or "", organ_name=agency.name, year=d.year,
@@ -133,7 +134,7 @@ class ExportService:
         trace, places = [], []
         for a in s.execute(select(Assignment).where(Assignment.document_id == doc.id)
                            .order_by(Assignment.id)).scalars():
-            who = s.get(User, a.user_id).full_name if a.user_id else s.get(Organisation, a.unit_id).name
+            who = must_get(s, User, a.user_id).full_name if a.user_id else must_get(s, Organisation, a.unit_id).name
             by = s.get(User, a.assigned_by)
             places.append(who)
             trace.append({"Time": to_vn_iso(a.assigned_at), "Actor": by.full_name if by else "",

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from docsvc.db.models import Document, Dossier, DossierDocument, SecrecyDecision, User
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.archives import REVIEW_DAYS_AHEAD, add_years, check_extension_years, protection_ends_on
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
@@ -147,7 +148,7 @@ class SecrecyService:
                     declassified += 1
                 elif p.days_left(today) <= REVIEW_DAYS_AHEAD:
                     leaders = [u for u in users_with_role(s, doc.agency_id, Role.LEADER)
-                               if s.get(User, u).clearance >= doc.secrecy]
+                               if must_get(s, User, u).clearance >= doc.secrecy]
                     notices += notify(s, leaders, "secrecy.review",
                                       f"Văn bản {Secrecy(doc.secrecy).label_vi} hết thời hạn bảo vệ ngày "
                                       f"{p.ends_on:%d/%m/%Y}: xem xét gia hạn hoặc giải mật",

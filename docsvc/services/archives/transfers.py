@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import ArchiveTransfer, Dossier, User
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.archives import DossierStatus, check_dossier_transition, lock_until, must_transfer, transfer_alert_on
 from docsvc.domain.documents import number_notation
@@ -73,7 +74,7 @@ class TransferService:
                 people = set(users_with_role(s, d.agency_id, Role.ARCHIVIST))
                 if d.owner_id:
                     people.add(d.owner_id)
-                people = {u for u in people if s.get(User, u).clearance >= d.secrecy}
+                people = {u for u in people if must_get(s, User, u).clearance >= d.secrecy}
                 if today > due:
                     sent += notify(s, people, "archive.transfer_overdue",
                                    f"Quá hạn nộp lưu từ {due:%d/%m/%Y}: hồ sơ {d.file_code} — {d.title[:120]}",
