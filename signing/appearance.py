@@ -430,7 +430,7 @@ def _resampled(png: bytes, width_pt: int, height_pt: int) -> Image.Image:
     img = _decoded(png)
     target = (max(1, round(width_pt / 72 * IMAGE_DPI)), max(1, round(height_pt / 72 * IMAGE_DPI)))
     if target[0] < img.width and target[1] < img.height:
-        img = img.resize(target, Image.LANCZOS)
+        img = img.resize(target, Image.Resampling.LANCZOS)
     return img
 
 

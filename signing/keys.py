@@ -21,6 +21,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -157,7 +158,8 @@ class _LoadedKeySigner(SimpleSigner):
         return super().sign_raw(data, digest_algorithm)
 
 
-_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {"sha256": hashes.SHA256, "sha384": hashes.SHA384,
+                                                          "sha512": hashes.SHA512}
 
 
 class Pkcs12KeySource(_LoadedKey):
@@ -287,7 +289,8 @@ def _pkcs11_signer_class() -> type:
             with self.token_lock:
                 super()._load_objects()
                 if not isinstance(self._key_handle, _LockedKey):
-                    self._key_handle = _LockedKey(self._key_handle, self.token_lock)
+                    # a proxy of the key handle: pyHanko only calls its sign() on it
+                    self._key_handle = _LockedKey(self._key_handle, self.token_lock)  # type: ignore[assignment]
 
     return _SharedSessionSigner
 

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import threading
 import urllib.parse
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from asn1crypto import cms, core, crl, ocsp, pem, tsp, x509
 from pyhanko.sign.timestamps import TimeStamper
@@ -60,7 +60,7 @@ from signing.ca import InternalCA
 from signing.pki_http import CONTENT_TYPE_CRL, CONTENT_TYPE_OCSP, PkiReply, PkiResponder
 from signing.tsa import CONTENT_TYPE_REPLY
 
-Cert = x509.Certificate | cms.AttributeCertificateV2
+Cert: TypeAlias = x509.Certificate | cms.AttributeCertificateV2
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -297,7 +297,7 @@ class LocalOCSPFetcher(OCSPFetcher):
         return process_ocsp_response_data(reply.body, ocsp_request=request, ocsp_url=url)
 
     def fetched_responses(self) -> Iterable[ocsp.OCSPResponse]:
-        return _union(self._local.results(), self._fallback and self._fallback.fetched_responses)
+        return _union(self._local.results(), self._fallback.fetched_responses if self._fallback else None)
 
     def fetched_responses_for_cert(self, cert: Cert) -> Iterable[ocsp.OCSPResponse]:
         target, fallback = issuer_serial(cert), self._fallback
@@ -342,7 +342,7 @@ class LocalCRLFetcher(CRLFetcher):
         return await self._local.cached(url, job)
 
     def fetched_crls(self) -> Iterable[crl.CertificateList]:
-        return _union(self._local.results(), self._fallback and self._fallback.fetched_crls)
+        return _union(self._local.results(), self._fallback.fetched_crls if self._fallback else None)
 
     def fetched_crls_for_cert(self, cert: Cert) -> Iterable[crl.CertificateList]:
         key = issuer_serial(cert)
@@ -358,7 +358,7 @@ class LocalCertificateFetcher(CertificateFetcher):
         self._local = _LocalCache(pki, budget)
         self._fallback = fallback
 
-    def fetch_cert_issuers(self, cert: Cert) -> AsyncIterator[x509.Certificate]:
+    def fetch_cert_issuers(self, cert: Cert) -> AsyncGenerator[x509.Certificate, None]:
         urls = list(gather_aia_issuer_urls(cert))
         if self._local.all_local(urls):
             return self._issuers(urls, "certificate")
@@ -366,7 +366,7 @@ class LocalCertificateFetcher(CertificateFetcher):
             return self._fallback.fetch_cert_issuers(cert)
         return self._issuers([], "certificate")
 
-    def fetch_crl_issuers(self, certificate_list: crl.CertificateList) -> AsyncIterator[x509.Certificate]:
+    def fetch_crl_issuers(self, certificate_list: crl.CertificateList) -> AsyncGenerator[x509.Certificate, None]:
         urls = list(certificate_list.issuer_cert_urls)
         if self._local.all_local(urls):
             return self._issuers(urls, "CRL")
@@ -374,7 +374,7 @@ class LocalCertificateFetcher(CertificateFetcher):
             return self._fallback.fetch_crl_issuers(certificate_list)
         return self._issuers([], "CRL")
 
-    def _issuers(self, urls: list[str], origin: str) -> AsyncIterator[x509.Certificate]:
+    def _issuers(self, urls: list[str], origin: str) -> AsyncGenerator[x509.Certificate, None]:
         return complete_certificate_fetch_jobs([self._single(u, origin) for u in urls])
 
     async def _single(self, url: str, origin: str) -> list[x509.Certificate]:

@@ -132,8 +132,10 @@ def sign_pdf(pdf: bytes | BinaryIO, key: KeySource, *, level: PadesLevel | str =
     target = (placement.existing_field if placement and placement.existing_field else None) \
         or field_name or _free_field_name({name for name, _, _ in existing})
     creating = placement is not None and placement.existing_field is None
-    field_spec = SigFieldSpec(target, on_page=placement.page, box=tuple(round(v, 2) for v in placement.box)) \
-        if creating and placement is not None else None
+    # pyHanko draws at fractional points too, though its annotation says int
+    field_spec = (SigFieldSpec(target, on_page=placement.page,
+                               box=tuple(round(v, 2) for v in placement.box))  # type: ignore[arg-type]
+                  if creating and placement is not None else None)
     meta = PdfSignatureMetadata(
         field_name=target, md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES, reason=reason, location=location,
         contact_info=contact_info, certify=certify, docmdp_permissions=CERTIFY_PERMISSIONS[certify_permission],
@@ -165,7 +167,7 @@ def local_pki_of(trust: object) -> LocalPki | None:
 def certification_permission(reader: PdfReader) -> MDPPerm | None:
     """The DocMDP permission of a certified document (None if not certified)."""
     try:
-        perms = reader.trailer["/Root"]["/Perms"]["/DocMDP"]
+        perms = reader.trailer["/Root"]["/Perms"]["/DocMDP"]  # type: ignore[index]  # pypdf: PdfObject
         for ref in perms["/Reference"]:
             ref = ref.get_object()
             if ref.get("/TransformMethod") == "/DocMDP":

@@ -29,6 +29,7 @@ from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.validation.ades import (
+    AdESBasicValidationResult,
     _dss_to_local_knowledge,
     ades_basic_validation,
     ades_lta_validation,
@@ -272,9 +273,10 @@ async def _ades_result(sig: EmbeddedPdfSignature, ctx: _Context) -> Any:
     every CA certificate, which a freshly signed document cannot have; so it is used only when
     the current-time validation cannot conclude."""
     sig.compute_integrity_info(diff_policy=ctx.spec.diff_policy)
-    common = dict(validation_spec=ctx.spec.signature_validation_spec, raw_digest=sig.compute_digest(),
-                  timing_info=ctx.timing, extra_status_kwargs=sig.summarise_integrity_info(),
-                  status_cls=PdfSignatureStatus)
+    common: dict[str, Any] = dict(
+        validation_spec=ctx.spec.signature_validation_spec, raw_digest=sig.compute_digest(),
+        timing_info=ctx.timing, extra_status_kwargs=sig.summarise_integrity_info(), status_cls=PdfSignatureStatus)
+    result: AdESBasicValidationResult[Any]
     if _has_signature_timestamp(sig):
         result = await ades_with_time_validation(sig.signed_data, **common)
     else:
@@ -347,7 +349,8 @@ async def _timestamp_report(index: int, sig: EmbeddedPdfSignature, ctx: _Context
         revocation=Revocation("good" if trusted else "unknown", "online" if trusted else "none"),
         coverage=_coverage(sig), modification=_modification(status), docmdp_permission=None, docmdp_ok=None,
         pades_level="document time-stamp (PAdES-LTA)", ades_indication=indication.status.name,
-        ades_subindication=None if indication.status is AdESStatus.PASSED else indication.name)
+        # every AdESSubIndic is also an Enum member (AdESPassed, AdESFailure, AdESIndeterminate)
+        ades_subindication=None if indication.status is AdESStatus.PASSED else indication.name)  # type: ignore[attr-defined]
     _judge(report, result.failure_msg, later)
     return report
 

@@ -86,6 +86,8 @@ class ApprovalService:
                     raise InvalidInput(f"unknown document type {type_code!r}", {"field": "type_code"})
                 if t is None:
                     t = s.execute(select(DocumentType).where(DocumentType.kind == "cong_van")).scalars().first()
+                if t is None:
+                    raise InvalidInput(f"unknown document type {type_code!r}", {"field": "type_code"})
                 type_id = t.id
             if template_id is not None:
                 tpl = s.get(ChainTemplate, template_id)

@@ -144,7 +144,7 @@ class IncomingService:
             for a in created:
                 notify(s, _people_of(s, a), f"assignment.{a.role}",
                        f"{_ROLE_VI[a.role]}: {self._subject(doc)}"
-                       + (f" — hạn {deadline.strftime('%d/%m/%Y')}" if a.deadline else ""), document_id=doc.id)
+                       + (f" — hạn {a.deadline.strftime('%d/%m/%Y')}" if a.deadline else ""), document_id=doc.id)
             audit.record(s, actor=actor, action="document.assign", object_type="document", object_id=doc.id,
                          origin=origin, details={
                              "deadline": deadline.isoformat() if deadline else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -50,4 +50,5 @@ class NotificationService:
             q = update(Notification).where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
             if ids:
                 q = q.where(Notification.id.in_(ids))
-            return s.execute(q.values(read_at=utcnow())).rowcount or 0
+            result = s.execute(q.values(read_at=utcnow()))
+            return result.rowcount or 0 if isinstance(result, CursorResult) else 0

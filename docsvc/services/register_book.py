@@ -87,8 +87,8 @@ class RegisterBookService:
                               .order_by(Assignment.id)).scalars().first()
             recipient = ""
             if first is not None:
-                target = must_get(s, User, first.user_id) if first.user_id else s.get(Organisation, first.unit_id)
-                recipient = getattr(target, "full_name", None) or getattr(target, "name", "")
+                target = s.get(User, first.user_id) if first.user_id else s.get(Organisation, first.unit_id)
+                recipient = getattr(target, "full_name", None) or getattr(target, "name", "") or ""
             return {"number": entry.number,
                     "arrival_date": to_vn(doc.arrival_at or entry.registered_at).strftime("%d/%m/%Y"),
                     "arrival_number": entry.number, "issuing_body": "" if hidden else doc.issuing_body,

@@ -214,7 +214,7 @@ class DossierService:
                 .where(DossierDocument.dossier_id == d.id)
             if actor is not None:
                 q = readable_filter(q, actor)
-            rows = s.execute(q).all()
+            rows = list(s.execute(q).all())
             rows.sort(key=lambda r: (r[1].ordinal is None, r[1].ordinal or 0, document_date(r[0]) or date.max,
                                      r[0].id))
             out = dossier_dict(s, d)

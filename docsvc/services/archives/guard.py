@@ -136,11 +136,12 @@ def _before_bulk(state: ORMExecuteState) -> None:
         return
     table = getattr(state.statement, "table", None)
     column = _ID_COLUMN.get(getattr(table, "name", ""))
-    if column is None:
+    if table is None or column is None:
         return
     query = select(table.c[column])
-    if state.statement.whereclause is not None:
-        query = query.where(state.statement.whereclause)
+    where = getattr(state.statement, "whereclause", None)  # UPDATE and DELETE statements have one
+    if where is not None:
+        query = query.where(where)
     with state.session.no_autoflush:
         ids = set(state.session.execute(query).scalars())
         protected = protection_of(state.session, ids)

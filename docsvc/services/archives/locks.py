@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from storage.port import ObjectStore
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -67,6 +69,8 @@ def wanted_locks(s: Session, keys: Iterable[str]) -> dict[str, WantedLock]:
             .join(RetentionPeriod, RetentionPeriod.id == Dossier.retention_id)
             .where(DocumentFile.object_key.in_(keys), Dossier.status == DossierStatus.ARCHIVED.value,
                    Dossier.work_ended_on.is_not(None))):
+        if ended is None:  # excluded by the query already
+            continue
         instant = lock_until(Retention(years), ended)
         if key not in until or instant > until[key]:
             until[key] = instant
@@ -80,7 +84,7 @@ def wanted_locks(s: Session, keys: Iterable[str]) -> dict[str, WantedLock]:
 class ObjectLocks:
     """Applies the wanted locks to the object store (``storage.ObjectStore``)."""
 
-    def __init__(self, db: Database, store: object) -> None:
+    def __init__(self, db: Database, store: ObjectStore) -> None:
         self.db = db
         self.store = store
 
