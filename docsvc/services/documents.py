@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -212,7 +213,7 @@ class DocumentService:
                              .offset(offset).limit(limit)).scalars().all()
             return [DocumentView(self._view(s, d, actor, detail=False)) for d in rows], total
 
-    def summaries(self, actor: Actor, doc_ids: list[int]) -> dict[int, dict[str, Any]]:
+    def summaries(self, actor: Actor, doc_ids: builtins.list[int]) -> dict[int, dict[str, Any]]:
         """Number and subject of the documents among ``doc_ids`` the actor may read (for lists
         that name documents by id, such as legal holds); the others are left out. Not audited,
         like ``list``."""
@@ -239,7 +240,7 @@ class DocumentService:
                         "outcome": e.outcome, "details": e.details} for e in events],
                 older=events[0].seq if more else None)
 
-    def versions(self, actor: Actor, doc_id: int) -> list[dict[str, Any]]:
+    def versions(self, actor: Actor, doc_id: int) -> builtins.list[dict[str, Any]]:
         with self.db.read() as s:
             doc = load_readable(s, actor, doc_id)
             # Extracted text is a derived rendition for search, not a version anyone filed.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from typing import Any
 
@@ -45,7 +46,7 @@ class NotificationService:
             return [{"id": n.id, "kind": n.kind, "document_id": n.document_id, "message": n.message,
                      "created_at": to_vn_iso(n.created_at), "read": n.read_at is not None} for n in rows], total
 
-    def mark_read(self, actor: Actor, ids: list[int] | None) -> int:
+    def mark_read(self, actor: Actor, ids: builtins.list[int] | None) -> int:
         with self.db.write() as s:
             q = update(Notification).where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
             if ids:

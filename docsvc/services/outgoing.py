@@ -227,6 +227,7 @@ class OutgoingService:
     def _recipient_rows(self, s: Session, doc: Document, recipients: list[RecipientInput]) -> list[Recipient]:
         rows: list[Recipient] = []
         seen: set[tuple[str, Any]] = set()
+        key: tuple[str, Any]
         for i, r in enumerate(recipients):
             given = [x for x in (r.agency_id, r.unit_id, r.name) if x]
             if len(given) != 1:
@@ -295,8 +296,8 @@ class OutgoingService:
         delivered = 0
         for recipient_id in pending:
             with self.db.write() as s:
-                r = must_get(s, Recipient, recipient_id, with_for_update=True)
-                if r is None or r.incoming_document_id is not None:
+                r = s.get(Recipient, recipient_id, with_for_update=True)
+                if r is None or r.incoming_document_id is not None or r.agency_id is None:  # delivered meanwhile
                     continue
                 source = must_get(s, Document, doc_id)
                 copy = _incoming_copy(s, source, r.agency_id)

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, redirect
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
 from docsvc.bootstrap import Container, build_container
@@ -31,8 +32,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app = Flask(__name__, static_folder=None)
     app.url_map.converters["int"] = BoundedInt  # /documents/99999999999999 is a 404, not an overflow
     app.config.update(MAX_CONTENT_LENGTH=s.max_upload_mb * 1024 * 1024)
-    app.json.sort_keys = False
-    app.json.ensure_ascii = False  # Vietnamese stays readable in JSON
+    if isinstance(app.json, DefaultJSONProvider):  # always, unless a provider class was configured
+        app.json.sort_keys = False
+        app.json.ensure_ascii = False  # Vietnamese stays readable in JSON
     app.extensions["docsvc"] = container
     app.register_blueprint(register_api_modules())
     register_pages(app)

@@ -10,6 +10,7 @@ deletion fails is an unreferenced leftover that the orphan sweep removes later.
 
 from __future__ import annotations
 
+import builtins
 import logging
 from datetime import date
 from typing import Any
@@ -141,7 +142,7 @@ class DisposalService:
             return list_dict(s, _load(s, actor, list_id), self.hide)
 
     # ------------------------------------------------------------ appraisal
-    def review(self, actor: Actor | None, list_id: int, *, opinion: str, members: list[str],
+    def review(self, actor: Actor | None, list_id: int, *, opinion: str, members: builtins.list[str],
                keep: dict[int, str] | None = None, origin: RequestOrigin | None = None) -> dict[str, Any]:
         """The appraisal council's review, recorded by the archive: its members, its opinion, and the
         dossiers it wants kept (dossier id → why). Dossiers held meanwhile are withheld."""
@@ -275,7 +276,7 @@ class DisposalService:
         d.status, d.destroyed_at = DossierStatus.DESTROYED.value, now
         return {"dossier_id": d.id, "file_code": d.file_code, "title": d.title, "documents": documents}, keys
 
-    def _delete_objects(self, keys: list[str]) -> dict[str, Any]:
+    def _delete_objects(self, keys: builtins.list[str]) -> dict[str, Any]:
         from storage.errors import ObjectNotFound, StorageError
         self.locks.sync()  # a released hold's flag must be off before the delete
         deleted, left = 0, []

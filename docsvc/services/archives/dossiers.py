@@ -3,6 +3,7 @@ reopen, construction settlement, retention extension."""
 
 from __future__ import annotations
 
+import builtins
 from datetime import date
 from typing import Any
 
@@ -150,6 +151,8 @@ class DossierService:
             if plan is None or (actor is not None and actor.agency_id != plan.agency_id):
                 raise NotFound(f"dossier plan {plan_id} not found")
             agency = must_get(s, Organisation, plan.agency_id)
+            if not agency.organ_id:
+                raise InvalidState("the agency has no OrganId: dossier FileCodes need it (set it first)")
             dossier = Dossier(plan_id=plan.id, agency_id=plan.agency_id, year=plan.year, notation=notation,
                               file_code=file_code(agency.organ_id, plan.year, notation), title=title,
                               retention_id=current_entry(s, retention_code).id if retention_code else None,
@@ -242,7 +245,7 @@ class DossierService:
             held = held_dossier_ids(s, [d.id for d in rows])
             return [dossier_dict(s, d, held=d.id in held) for d in rows], total
 
-    def of_document(self, actor: Actor, document_id: int) -> list[dict[str, Any]]:
+    def of_document(self, actor: Actor, document_id: int) -> builtins.list[dict[str, Any]]:
         """The dossiers holding a document the caller may read (those the caller may see)."""
         with self.db.read() as s:
             load_readable(s, actor, document_id)

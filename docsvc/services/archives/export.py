@@ -103,7 +103,7 @@ class ExportService:
             DossierDocument, DossierDocument.document_id == Document.id).where(DossierDocument.dossier_id == dossier_id)
         if actor is not None:
             q = readable_filter(q, actor)
-        rows = s.execute(q).all()
+        rows = list(s.execute(q).all())
         rows.sort(key=lambda r: (r[1] is None, r[1] or 0, document_date(r[0]) or date.max, r[0].id))
         out = []
         for position, (doc, ordinal) in enumerate(rows, start=1):
@@ -210,6 +210,8 @@ class ExportService:
         return h.hexdigest(), size
 
     def _rendition(self, source: Path, target: Path, title: str) -> Path | None:
+        if self.converter is None:
+            return None
         try:
             self.converter.convert(source, target, title)
         except ConversionFailed as exc:  # the original is the record; a missing rendition is noted in logs

@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-from storage.port import ObjectStore
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -25,6 +23,7 @@ from docsvc.db.uow import Database
 from docsvc.domain.archives import DossierStatus, Retention, lock_until
 from docsvc.services.archives.common import held_document_ids
 from docsvc.services.archives.guard import mark_lock_pending
+from storage.port import ObjectStore
 
 log = logging.getLogger("docsvc.archives.locks")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from sqlalchemy import select
@@ -40,7 +41,7 @@ class RetentionCatalogue:
             return [retention_dict(r) for r in s.execute(q.order_by(RetentionPeriod.code,
                                                                     RetentionPeriod.version)).scalars()]
 
-    def versions(self, code: str) -> list[dict[str, Any]]:
+    def versions(self, code: str) -> builtins.list[dict[str, Any]]:
         with self.db.read() as s:
             rows = s.execute(select(RetentionPeriod).where(RetentionPeriod.code == code)
                              .order_by(RetentionPeriod.version)).scalars().all()

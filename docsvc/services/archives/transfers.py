@@ -54,6 +54,8 @@ class TransferService:
                 .order_by(Dossier.transfer_due_on, Dossier.id)).scalars()
             out = []
             for d in rows:
+                if d.transfer_due_on is None:  # excluded by the query already
+                    continue
                 days_left = (d.transfer_due_on - today).days
                 if days_left <= within_days:
                     out.append({**dossier_dict(s, d), "days_left": days_left, "overdue": days_left < 0})
@@ -69,7 +71,7 @@ class TransferService:
                                                    Dossier.transfer_due_on.is_not(None))).scalars().all()
             for d in rows:
                 due = d.transfer_due_on
-                if today < transfer_alert_on(due):
+                if due is None or today < transfer_alert_on(due):  # None: excluded by the query already
                     continue
                 people = set(users_with_role(s, d.agency_id, Role.ARCHIVIST))
                 if d.owner_id:

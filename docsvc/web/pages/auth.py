@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import contextlib
 
-from flask import Response, flash, make_response, redirect, render_template, request, session, url_for
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response  # what redirect() returns; flask.Response derives from it
 
 from docsvc.errors import DomainError, NotFound
 from docsvc.web.context import container
