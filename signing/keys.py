@@ -273,7 +273,8 @@ class _LockedKey:
 
     def sign(self, data: bytes, **kwargs: Any) -> bytes:
         with self._lock:
-            return self._handle.sign(data, **kwargs)
+            signature: bytes = self._handle.sign(data, **kwargs)
+            return signature
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._handle, name)
@@ -282,12 +283,12 @@ class _LockedKey:
 def _pkcs11_signer_class() -> type:
     from pyhanko.sign.pkcs11 import PKCS11Signer
 
-    class _SharedSessionSigner(PKCS11Signer):  # type: ignore[misc, valid-type]
+    class _SharedSessionSigner(PKCS11Signer):
         token_lock: threading.RLock
 
         def _load_objects(self) -> None:
             with self.token_lock:
-                super()._load_objects()
+                super()._load_objects()  # type: ignore[no-untyped-call]  # pyHanko's, unannotated
                 if not isinstance(self._key_handle, _LockedKey):
                     # a proxy of the key handle: pyHanko only calls its sign() on it
                     self._key_handle = _LockedKey(self._key_handle, self.token_lock)  # type: ignore[assignment]
@@ -374,7 +375,7 @@ class KeyRing:
         for entry in entries:
             entry.source.close()
 
-    def _get(self, key: tuple[Any, ...], factory: Any) -> KeySource:
+    def _get(self, key: tuple[Any, ...], factory: Callable[[], KeySource]) -> KeySource:
         now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)

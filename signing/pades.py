@@ -156,7 +156,8 @@ def sign_pdf(pdf: bytes | BinaryIO, key: KeySource, *, level: PadesLevel | str =
         if mapped is exc:
             raise
         raise mapped from exc
-    return out.getvalue()
+    signed: bytes = out.getvalue()
+    return signed
 
 
 def local_pki_of(trust: object) -> LocalPki | None:

@@ -144,7 +144,8 @@ class ValidationReport:
             if isinstance(value, list):
                 return [convert(v) for v in value]
             return value
-        return convert(asdict(self))
+        plain: dict[str, Any] = convert(asdict(self))
+        return plain
 
     def to_text(self) -> str:
         out = ["Kết quả kiểm tra chữ ký số / Signature validation report",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import Select, delete, exists, select
 from sqlalchemy.orm import Session
 
@@ -24,7 +26,7 @@ from docsvc.services import outbox
 
 # Extra relationship sources registered by later capabilities (e.g. archive dossiers):
 # each gets (session, document) and may add to the Relationships.
-RELATIONSHIP_SOURCES: list = []
+RELATIONSHIP_SOURCES: list[Callable[[Session, Document, Relationships], None]] = []
 
 
 def relationships_of(s: Session, doc: Document) -> Relationships:
@@ -88,7 +90,7 @@ def load_readable(s: Session, actor: Actor, doc_id: int, *, for_update: bool = F
     q = readable_filter(select(Document).where(Document.id == doc_id), actor)
     if for_update:
         q = q.with_for_update(of=Document)
-    doc = s.execute(q).scalar_one_or_none()
+    doc: Document | None = s.execute(q).scalar_one_or_none()
     if doc is None:
         raise NotFound(f"document {doc_id} not found")
     return doc

@@ -73,7 +73,8 @@ def record_now(db: Database, **kwargs: Any) -> None:
 
 def _clean(details: dict[str, Any]) -> dict[str, Any]:
     """Keep details JSON-stable (hash input): plain str/int/bool/None, lists and dicts of them."""
-    return json.loads(json.dumps(details, ensure_ascii=False, default=str))
+    plain: dict[str, Any] = json.loads(json.dumps(details, ensure_ascii=False, default=str))
+    return plain
 
 
 @dataclass

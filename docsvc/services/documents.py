@@ -396,7 +396,7 @@ def document_dict(s: Session, doc: Document, *, hide_subject: bool, detail: bool
 def _user(s: Session, user_id: int) -> User | None:
     """The user, loaded once per session: lists name the creator of every item, and the session's
     identity map is weak (a plain ``s.get`` queried again for each item)."""
-    users = s.info.setdefault("users_by_id", {})
+    users: dict[int, User | None] = s.info.setdefault("users_by_id", {})
     if user_id not in users:
         users[user_id] = s.get(User, user_id)
     return users[user_id]

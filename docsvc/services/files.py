@@ -37,7 +37,8 @@ class FileStore:
         return self.put(io.BytesIO(data), filename, content_type, encrypt=encrypt)
 
     def read_bytes(self, key: str) -> bytes:
-        return self.store.get_bytes(key)
+        data: bytes = self.store.get_bytes(key)
+        return data
 
     def iter_chunks(self, key: str) -> Iterator[bytes]:
         """Verified chunks: the store raises IntegrityError before the last chunk of a corrupt object.
@@ -59,7 +60,7 @@ class _Chunks:
         return self
 
     def __next__(self) -> bytes:
-        chunk = self._reader.read(CHUNK)
+        chunk: bytes = self._reader.read(CHUNK)
         if not chunk:
             self.close()
             raise StopIteration

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -235,7 +236,7 @@ class SignatureService:
         except SigningError as exc:
             raise as_domain_error(exc) from None
 
-    def _image(self, row: SigningKey | None, default: Any) -> bytes:
+    def _image(self, row: SigningKey | None, default: Callable[[], bytes]) -> bytes:
         if row is not None and row.signature_image and Path(row.signature_image).is_file():
             return Path(row.signature_image).read_bytes()
         return default()

@@ -130,4 +130,5 @@ def dossier_xml(dossier: DossierRecord, documents: list[DocumentRecord]) -> byte
         if d.content_note:
             _put(el, "ContentNote", d.content_note)
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data
