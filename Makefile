@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv sysdeps services-up services-down bench clean
+.PHONY: run test check venv sysdeps services-up services-down bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,6 +24,11 @@ run: venv
 	$(BIN)/docsvc init
 	$(BIN)/docsvc demo
 	$(BIN)/docsvc serve --host 127.0.0.1 --port 8000
+
+# Lint and types (configured in pyproject.toml); CI runs them before the tests and fails on any finding.
+check: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Tests run in parallel (pytest-xdist), one worker per core; PYTEST_WORKERS=0 runs them in one process.
 PYTEST_WORKERS ?= auto
