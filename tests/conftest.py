@@ -82,7 +82,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Path, _
     from signing.pki_http import PkiServer
     server = PkiServer()
     template = tmp_path_factory.mktemp("ca-template") / "ca"
-    InternalCA.init(template, CA_PASSPHRASE, organisation="docsvc test", base_url=server.base_url)
+    # 2048-bit CA keys (production: 3072): made once per session and xdist worker, the cost is in the wait
+    InternalCA.init(template, CA_PASSPHRASE, organisation="docsvc test", base_url=server.base_url, key_size=2048)
     current = _CurrentCa()
     server.attach(current)  # type: ignore[arg-type]
     yield server, template, current
