@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv sysdeps services-up services-down bench clean
+.PHONY: run test check venv sysdeps services-up services-down bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@echo "make: installing docsvc and its dependencies into $(VENV) (the first time takes a few minutes)"
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -e '.[dev]'
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -24,8 +25,16 @@ run: venv
 	$(BIN)/docsvc demo
 	$(BIN)/docsvc serve --host 127.0.0.1 --port 8000
 
+# Lint and types (configured in pyproject.toml); CI runs them before the tests and fails on any finding.
+check: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# Tests run in parallel (pytest-xdist), one worker per core; PYTEST_WORKERS=0 runs them in one process.
+PYTEST_WORKERS ?= auto
+
 test: venv sysdeps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 services-up:
 	bash scripts/services.sh up

@@ -21,7 +21,6 @@ import argparse
 import hashlib
 import json
 import random
-import statistics
 import sys
 import threading
 import time
@@ -153,7 +152,7 @@ class Client:
 
     def run(self, deadline: float) -> None:
         scenarios = [(self.receive, 35), (self.search, 30), (self.browse, 20), (self.sign_and_issue, 15)]
-        funcs, weights = zip(*scenarios)
+        funcs, weights = zip(*scenarios, strict=True)
         while time.monotonic() < deadline:
             try:
                 self.rng.choices(funcs, weights)[0]()

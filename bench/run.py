@@ -29,7 +29,6 @@ import io
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,7 +46,7 @@ import urllib3
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.stack import FAST_HASH, Stack, env_of, free_port, real_settings  # noqa: E402
+from bench.stack import FAST_HASH, Stack, free_port, real_settings  # noqa: E402
 
 
 @dataclass
@@ -110,10 +109,9 @@ def timed(fn: Callable[[], Any]) -> float:
 
 # ------------------------------------------------------------------ upload + register
 def bench_pipeline(b: Bench, backend: str, counts: dict[str, int]) -> list[Row]:
-    from search import SearchQuery
-
     from bench.load import unique_pdf
     from docsvc.services.documents import DocumentInput, Upload
+    from search import SearchQuery
     from tests.fixtures.pdfs import official_pdf
     clerk = b.actor("vanthu")
     rows = []
@@ -226,8 +224,10 @@ def bench_search(backend: str, sizes: list[int], queries: int, cache: Path) -> l
                 raw_t.append(timed(lambda: raw(q, p)))
             (o50, o95), (r50, r95) = percentiles(ours_t), percentiles(raw_t)
             bare_name = "same body, bare elasticsearch client" if backend == "real" else "bare FTS5 MATCH"
-            rows += [Row(f"search p50, {n // 1000}k documents", backend, o50 * 1000, r50 * 1000, "ms", bare_name, False),
-                     Row(f"search p95, {n // 1000}k documents", backend, o95 * 1000, r95 * 1000, "ms", bare_name, False)]
+            rows += [Row(f"search p50, {n // 1000}k documents", backend, o50 * 1000, r50 * 1000, "ms", bare_name,
+                         False),
+                     Row(f"search p95, {n // 1000}k documents", backend, o95 * 1000, r95 * 1000, "ms", bare_name,
+                         False)]
         finally:
             if backend == "real":
                 index.drop()

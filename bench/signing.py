@@ -45,8 +45,8 @@ from signing.ca import InternalCA  # noqa: E402
 from signing.images import seal_png, signature_png  # noqa: E402
 from signing.keys import Pkcs11KeySource, Pkcs12KeySource  # noqa: E402
 from signing.local_pki import LocalPki  # noqa: E402
-from signing.pades import PadesLevel, sign_pdf  # noqa: E402
 from signing.netguard import FetchPolicy  # noqa: E402
+from signing.pades import PadesLevel, sign_pdf  # noqa: E402
 from signing.pki_http import PkiServer  # noqa: E402
 from signing.trust import TrustStore  # noqa: E402
 from signing.validate import verify_report  # noqa: E402
@@ -193,8 +193,8 @@ def bench_local_pki(setup: Setup, pdf: bytes, rounds: int) -> None:
             lambda: sign_pdf(pdf, setup.key, level=level, timestamper=setup.tsa, validation_context=local),
             rounds=rounds)
         signed = ours(setup, pdf, level)
-        v_http, v_local = side_by_side(partial(verify_report, signed, setup.trust), partial(verify_report, signed, local),
-                                       rounds=rounds)
+        v_http, v_local = side_by_side(partial(verify_report, signed, setup.trust),
+                                       partial(verify_report, signed, local), rounds=rounds)
         print(f"  {level.value:<6} sign: HTTP {t_http * 1000:7.1f} ms  in-process {t_local * 1000:7.1f} ms  "
               f"ratio {t_local / t_http:.2f}   validate: HTTP {v_http * 1000:7.1f} ms  in-process "
               f"{v_local * 1000:7.1f} ms  ratio {v_local / v_http:.2f}", flush=True)

@@ -78,12 +78,12 @@ class Stack:
         self.logs = ROOT / "var" / "bench-logs" / Path(settings.data_dir).name  # kept after cleanup
 
     @classmethod
-    def real(cls, **kwargs: Any) -> "Stack":
+    def real(cls, **kwargs: Any) -> Stack:
         port = free_port()
         data = ROOT / "var" / "bench" / uuid.uuid4().hex[:10]
         return cls(real_settings(data, port), port, **kwargs)
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         self.prepare()
         self.start()
         return self

@@ -97,9 +97,8 @@ def wait_for_outbox(container: Any, seconds: float) -> bool:
 def verify_accepted(container: Any, accepted: list[Accepted], *, outbox_seconds: float = 180) -> Verification:
     """The database checks, then each accepted document: its row, its digest, its number, and that
     a search for its unique word finds it (as a principal holding the document's reader tokens)."""
-    from search import Principal, SearchQuery
-
     from docsvc.db.models import Document, DocumentFile, DocumentReader
+    from search import Principal, SearchQuery
     drained = wait_for_outbox(container, outbox_seconds)
     v = check_database_state(container)
     if not drained:
@@ -121,7 +120,8 @@ def verify_accepted(container: Any, accepted: list[Accepted], *, outbox_seconds:
         if a.number is not None and (number is None or int(number) != int(a.number)):
             v.problems.append(f"document {a.doc_id}: register number {number}, the client was told {a.number}")
         if a.token:
-            hits = container.search_index.search(SearchQuery(q=a.token, highlight=False), Principal("verifier", 3, readers))
+            hits = container.search_index.search(SearchQuery(q=a.token, highlight=False),
+                                                 Principal("verifier", 3, readers))
             if not any(h.id == str(a.doc_id) for h in hits.hits):
                 v.problems.append(f"document {a.doc_id}: not found by searching {a.token!r}")
             else:

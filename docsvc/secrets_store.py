@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from docsvc.settings import ConfigError, Settings, parse_encryption_keys
 
 
-def _read_or_create(path: Path, make: "callable[[], str]") -> str:  # type: ignore[valid-type]
+def _read_or_create(path: Path, make: Callable[[], str]) -> str:
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,9 +12,10 @@ import base64
 import binascii
 import os
 import re
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 PREFIX = "DOCSVC_"
 

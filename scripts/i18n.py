@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -37,7 +37,7 @@ def extract() -> Catalog:
 
 def _header(catalog: Catalog) -> None:
     """A stable header, so that updating without new messages changes nothing."""
-    stamp = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    stamp = datetime(2026, 12, 1, tzinfo=UTC)
     catalog.project, catalog.version, catalog.fuzzy = "docsvc", "", False
     catalog.copyright_holder, catalog.msgid_bugs_address = "docsvc contributors", ""
     catalog.last_translator = catalog.language_team = "docsvc contributors"

@@ -7,8 +7,15 @@
     result = index.search(SearchQuery(q="quyet dinh", facets=["type"]), Principal(7, 0, frozenset({"unit:5"})))
 """
 
-from search.errors import (ConfigurationError, InvalidCursor, InvalidDocument, InvalidQuery, SchemaMismatch,
-                           SearchError, SearchUnavailable)
+from search.errors import (
+                           ConfigurationError,
+                           InvalidCursor,
+                           InvalidDocument,
+                           InvalidQuery,
+                           SchemaMismatch,
+                           SearchError,
+                           SearchUnavailable,
+)
 from search.factory import open_index
 from search.model import (DIRECTIONS, FACET_FIELDS, ArchiveFacts, DossierRef, FacetValue, IndexDocument, Principal,
                           SearchHit, SearchQuery, SearchResult, Suggestion)

@@ -19,7 +19,7 @@ import sqlite3
 import threading
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -149,10 +149,8 @@ class SqliteFtsIndex:
     @staticmethod
     def _create_schema(conn: sqlite3.Connection) -> None:
         row = None
-        try:
+        with suppress(sqlite3.OperationalError):
             row = conn.execute("SELECT value FROM search_meta WHERE key = 'schema_version'").fetchone()
-        except sqlite3.OperationalError:
-            pass
         if row is not None:
             if row[0] != SCHEMA_VERSION:
                 raise SchemaMismatch(f"the embedded index has schema {row[0]}, this code needs "

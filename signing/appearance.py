@@ -303,7 +303,7 @@ class TextAppearance(Appearance):
     field: str | None = None  # an empty field prepared for it (an electronic copy's), used when present
 
     @classmethod
-    def attachment(cls, number_notation: str, **options: float) -> "TextAppearance":
+    def attachment(cls, number_notation: str, **options: float) -> TextAppearance:
         """Organisation signature on an attachment in a separate file: ``15/QĐ-UBND; date; time``."""
         if not number_notation.strip():
             raise AppearanceError("the document's number and notation are required")
@@ -491,7 +491,7 @@ def _resampled(png: bytes, width_pt: int, height_pt: int) -> Image.Image:
     img = _decoded(png)
     target = (max(1, round(width_pt / 72 * IMAGE_DPI)), max(1, round(height_pt / 72 * IMAGE_DPI)))
     if target[0] < img.width and target[1] < img.height:
-        img = img.resize(target, Image.LANCZOS)
+        img = img.resize(target, Image.Resampling.LANCZOS)
     return img
 
 

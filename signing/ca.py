@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 
@@ -152,7 +152,7 @@ class InternalCA:
 
     @classmethod
     def init(cls, directory: Path | str, passphrase: str, *, organisation: str, base_url: str,
-             country: str = "VN", key_size: int = 3072, now: datetime | None = None) -> "InternalCA":
+             country: str = "VN", key_size: int = 3072, now: datetime | None = None) -> InternalCA:
         """Create the root, issuing CA and TSA into ``directory`` (which must not hold a CA)."""
         directory = Path(directory)
         _require_passphrase(passphrase)
@@ -172,7 +172,7 @@ class InternalCA:
 
     @classmethod
     def _create(cls, directory: Path, passphrase: str, organisation: str, urls: PkiUrls, country: str,
-                key_size: int, now: datetime) -> "InternalCA":
+                key_size: int, now: datetime) -> InternalCA:
         org = _name(organisation, country=country, cn=f"{organisation} Root CA")
         root_key = rsa.generate_private_key(65537, key_size)
         root_cert = _ca_certificate(org, org, root_key.public_key(), root_key, now, 20 * 365, urls, None)
@@ -200,7 +200,7 @@ class InternalCA:
         return ca
 
     @classmethod
-    def open(cls, directory: Path | str, passphrase: str) -> "InternalCA":
+    def open(cls, directory: Path | str, passphrase: str) -> InternalCA:
         directory = Path(directory)
         if not cls.exists(directory):
             raise CertificateAuthorityError(f"no CA in {directory} (run `docsvc ca init`)")
@@ -319,7 +319,7 @@ class InternalCA:
         """
         reason = _reason(reason).value
         self.get(serial)
-        when = (at or utcnow()).astimezone(timezone.utc)
+        when = (at or utcnow()).astimezone(UTC)
         with self._db() as db:
             db.execute("UPDATE certificates SET revoked_at = ?, reason = ? WHERE serial = ? AND revoked_at IS NULL",
                        (when.isoformat(), reason, _hex(serial)))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, Awaitable
 from typing import Any
 
 from asn1crypto import cms, x509
@@ -59,17 +59,17 @@ class _GuardedHttp:
             raise
 
 
-class GuardedOCSPFetcher(_GuardedHttp, RequestsOCSPFetcher):
+class GuardedOCSPFetcher(_GuardedHttp, RequestsOCSPFetcher):  # type: ignore[misc]  # _GuardedHttp replaces the mixin's requests calls, same use
     pass
 
 
-class GuardedCRLFetcher(_GuardedHttp, RequestsCRLFetcher):
+class GuardedCRLFetcher(_GuardedHttp, RequestsCRLFetcher):  # type: ignore[misc]  # _GuardedHttp replaces the mixin's requests calls, same use
     pass
 
 
-class GuardedCertificateFetcher(_GuardedHttp, RequestsCertificateFetcher):
+class GuardedCertificateFetcher(_GuardedHttp, RequestsCertificateFetcher):  # type: ignore[misc]  # _GuardedHttp replaces the mixin's requests calls, same use
     def fetch_cert_issuers(self, cert: x509.Certificate | cms.AttributeCertificateV2
-                           ) -> AsyncIterator[x509.Certificate]:
+                           ) -> AsyncGenerator[x509.Certificate, None]:
         """Never over the network (see the module's docstring): no issuers found."""
         if isinstance(cert, x509.Certificate) and cert.authority_information_access_value is not None:
             log.info("not chasing the CA issuer URLs of %s: a chain must be complete without them",

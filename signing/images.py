@@ -54,7 +54,7 @@ def signature_png(name: str, *, width_px: int = 600, height_px: int = 220,
     swash = [(w * (0.10 + 0.8 * t), h * (0.80 - 0.10 * math.sin(math.pi * t)) + h * 0.03 * t) for t in
              (i / 200 for i in range(201))]
     draw.line(swash, fill=ink, width=4 * s, joint="curve")
-    return _png(img.resize((width_px, height_px), Image.LANCZOS))
+    return _png(img.resize((width_px, height_px), Image.Resampling.LANCZOS))
 
 
 def seal_png(organisation: str, *, size_px: int = 800, color: tuple[int, int, int] = SEAL_RED,
@@ -77,7 +77,7 @@ def seal_png(organisation: str, *, size_px: int = 800, color: tuple[int, int, in
         draw.text((c, c), center_text, font=font, fill=ink, anchor="mm")
     else:
         _star(draw, c, c, size * 0.13, ink)
-    return _png(img.resize((size_px, size_px), Image.LANCZOS))
+    return _png(img.resize((size_px, size_px), Image.Resampling.LANCZOS))
 
 
 def _text_on_circle(img: Image.Image, text: str, *, radius: float, ink: tuple[int, int, int, int],
@@ -97,7 +97,7 @@ def _text_on_circle(img: Image.Image, text: str, *, radius: float, ink: tuple[in
         x, y = c + radius * math.cos(mid), c + radius * math.sin(mid)
         tile = Image.new("RGBA", (font_size * 2, font_size * 2), (0, 0, 0, 0))
         ImageDraw.Draw(tile).text((font_size, font_size), ch, font=font, fill=ink, anchor="mm")
-        tile = tile.rotate(-math.degrees(mid + math.pi / 2), resample=Image.BICUBIC)
+        tile = tile.rotate(-math.degrees(mid + math.pi / 2), resample=Image.Resampling.BICUBIC)
         img.alpha_composite(tile, (int(x - font_size), int(y - font_size)))
         angle += step
 

@@ -12,6 +12,7 @@ with loaded keys.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -20,6 +21,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -156,7 +158,8 @@ class _LoadedKeySigner(SimpleSigner):
         return super().sign_raw(data, digest_algorithm)
 
 
-_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {"sha256": hashes.SHA256, "sha384": hashes.SHA384,
+                                                          "sha512": hashes.SHA512}
 
 
 class Pkcs12KeySource(_LoadedKey):
@@ -194,7 +197,7 @@ class _TokenSession:
     After a PIN change on the token, call :meth:`logout` (or :meth:`KeyRing.clear`).
     """
 
-    _sessions: dict[tuple[str, str], "_TokenSession"] = {}
+    _sessions: dict[tuple[str, str], _TokenSession] = {}
     _registry_lock = threading.Lock()
 
     def __init__(self, module_path: str, token_label: str) -> None:
@@ -204,7 +207,7 @@ class _TokenSession:
         self._pin_digest = b""
 
     @classmethod
-    def get(cls, module_path: str, token_label: str) -> "_TokenSession":
+    def get(cls, module_path: str, token_label: str) -> _TokenSession:
         with cls._registry_lock:
             key = (os.path.realpath(module_path), token_label)
             if key not in cls._sessions:
@@ -225,10 +228,8 @@ class _TokenSession:
     def logout(self) -> None:
         with self.lock:
             if self.session is not None:
-                try:
+                with contextlib.suppress(Exception):  # a dead session is closed either way
                     self.session.close()
-                except Exception:  # noqa: BLE001 - a dead session is closed either way
-                    pass
             self.session, self._pin_digest = None, b""
 
 
@@ -272,7 +273,8 @@ class _LockedKey:
 
     def sign(self, data: bytes, **kwargs: Any) -> bytes:
         with self._lock:
-            return self._handle.sign(data, **kwargs)
+            signature: bytes = self._handle.sign(data, **kwargs)
+            return signature
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._handle, name)
@@ -281,14 +283,15 @@ class _LockedKey:
 def _pkcs11_signer_class() -> type:
     from pyhanko.sign.pkcs11 import PKCS11Signer
 
-    class _SharedSessionSigner(PKCS11Signer):  # type: ignore[misc, valid-type]
+    class _SharedSessionSigner(PKCS11Signer):
         token_lock: threading.RLock
 
         def _load_objects(self) -> None:
             with self.token_lock:
-                super()._load_objects()
+                super()._load_objects()  # type: ignore[no-untyped-call]  # pyHanko's, unannotated
                 if not isinstance(self._key_handle, _LockedKey):
-                    self._key_handle = _LockedKey(self._key_handle, self.token_lock)
+                    # a proxy of the key handle: pyHanko only calls its sign() on it
+                    self._key_handle = _LockedKey(self._key_handle, self.token_lock)  # type: ignore[assignment]
 
     return _SharedSessionSigner
 
@@ -372,7 +375,7 @@ class KeyRing:
         for entry in entries:
             entry.source.close()
 
-    def _get(self, key: tuple[Any, ...], factory: Any) -> KeySource:
+    def _get(self, key: tuple[Any, ...], factory: Callable[[], KeySource]) -> KeySource:
         now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import threading
 import urllib.parse
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from asn1crypto import cms, core, crl, ocsp, pem, tsp, x509
 from pyhanko.sign.timestamps import TimeStamper
@@ -60,8 +60,7 @@ from signing.ca import InternalCA
 from signing.pki_http import CONTENT_TYPE_CRL, CONTENT_TYPE_OCSP, PkiReply, PkiResponder
 from signing.tsa import CONTENT_TYPE_REPLY
 
-
-Cert = x509.Certificate | cms.AttributeCertificateV2
+Cert: TypeAlias = x509.Certificate | cms.AttributeCertificateV2
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -73,7 +72,7 @@ class _Base:
     path: str  # without trailing slash
 
     @classmethod
-    def parse(cls, url: str) -> "_Base | None":
+    def parse(cls, url: str) -> _Base | None:
         try:
             parts = urllib.parse.urlsplit(url)
             port = parts.port
@@ -85,7 +84,7 @@ class _Base:
         return cls(scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme],
                    urllib.parse.unquote(parts.path).rstrip("/"))
 
-    def relative(self, other: "_Base") -> str | None:
+    def relative(self, other: _Base) -> str | None:
         """``other``'s path under this base (as a WSGI app mounted here sees it), or None."""
         if (other.scheme, other.host, other.port) != (self.scheme, self.host, self.port):
             return None
@@ -145,7 +144,7 @@ class LocalPki:
             return sum(self.answered.values())
 
     # ------------------------------------------------------------------ pyHanko plumbing
-    def timestamper(self, url: str | None = None) -> "LocalTimeStamper":
+    def timestamper(self, url: str | None = None) -> LocalTimeStamper:
         """The time-stamper of the CA's TSA at ``url`` (default ``ca.urls.tsa``; any served URL).
         One per URL and object: pyHanko's time-stamper caches the TSA's certificates."""
         url = url or self.ca.urls.tsa
@@ -157,7 +156,7 @@ class LocalPki:
             return self._timestampers[url]
 
     def fetcher_backend(self, http_fallback: FetcherBackend | bool = True, *,
-                        limits: FetchLimits = FetchLimits()) -> "LocalFetcherBackend":  # noqa: B008
+                        limits: FetchLimits = FetchLimits()) -> LocalFetcherBackend:  # noqa: B008
         """Fetchers answering our URLs here and any other with ``http_fallback``: ``True`` for a
         new :class:`~signing.guarded_fetchers.GuardedFetcherBackend` with the default policy
         (public addresses only, no CA issuer chasing), a backend of the caller's, or ``False`` to
@@ -298,7 +297,7 @@ class LocalOCSPFetcher(OCSPFetcher):
         return process_ocsp_response_data(reply.body, ocsp_request=request, ocsp_url=url)
 
     def fetched_responses(self) -> Iterable[ocsp.OCSPResponse]:
-        return _union(self._local.results(), self._fallback and self._fallback.fetched_responses)
+        return _union(self._local.results(), self._fallback.fetched_responses if self._fallback else None)
 
     def fetched_responses_for_cert(self, cert: Cert) -> Iterable[ocsp.OCSPResponse]:
         target, fallback = issuer_serial(cert), self._fallback
@@ -343,7 +342,7 @@ class LocalCRLFetcher(CRLFetcher):
         return await self._local.cached(url, job)
 
     def fetched_crls(self) -> Iterable[crl.CertificateList]:
-        return _union(self._local.results(), self._fallback and self._fallback.fetched_crls)
+        return _union(self._local.results(), self._fallback.fetched_crls if self._fallback else None)
 
     def fetched_crls_for_cert(self, cert: Cert) -> Iterable[crl.CertificateList]:
         key = issuer_serial(cert)
@@ -359,7 +358,7 @@ class LocalCertificateFetcher(CertificateFetcher):
         self._local = _LocalCache(pki, budget)
         self._fallback = fallback
 
-    def fetch_cert_issuers(self, cert: Cert) -> AsyncIterator[x509.Certificate]:
+    def fetch_cert_issuers(self, cert: Cert) -> AsyncGenerator[x509.Certificate, None]:
         urls = list(gather_aia_issuer_urls(cert))
         if self._local.all_local(urls):
             return self._issuers(urls, "certificate")
@@ -367,7 +366,7 @@ class LocalCertificateFetcher(CertificateFetcher):
             return self._fallback.fetch_cert_issuers(cert)
         return self._issuers([], "certificate")
 
-    def fetch_crl_issuers(self, certificate_list: crl.CertificateList) -> AsyncIterator[x509.Certificate]:
+    def fetch_crl_issuers(self, certificate_list: crl.CertificateList) -> AsyncGenerator[x509.Certificate, None]:
         urls = list(certificate_list.issuer_cert_urls)
         if self._local.all_local(urls):
             return self._issuers(urls, "CRL")
@@ -375,7 +374,7 @@ class LocalCertificateFetcher(CertificateFetcher):
             return self._fallback.fetch_crl_issuers(certificate_list)
         return self._issuers([], "CRL")
 
-    def _issuers(self, urls: list[str], origin: str) -> AsyncIterator[x509.Certificate]:
+    def _issuers(self, urls: list[str], origin: str) -> AsyncGenerator[x509.Certificate, None]:
         return complete_certificate_fetch_jobs([self._single(u, origin) for u in urls])
 
     async def _single(self, url: str, origin: str) -> list[x509.Certificate]:

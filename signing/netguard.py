@@ -207,7 +207,7 @@ def _resolve(host: str, port: int) -> tuple[IPAddress, ...]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError) as exc:
         raise FetchFailed(f"cannot resolve {host}: {exc}") from None
-    found = tuple(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos))
+    found = tuple(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos))
     if not found:
         raise FetchFailed(f"cannot resolve {host}")
     return found

@@ -67,7 +67,7 @@ class PadesLevel(str, Enum):
     B_LTA = "B-LTA"
 
     @classmethod
-    def parse(cls, value: "PadesLevel | str") -> "PadesLevel":
+    def parse(cls, value: PadesLevel | str) -> PadesLevel:
         try:
             return cls(str(value.value if isinstance(value, PadesLevel) else value).upper())
         except ValueError:
@@ -151,8 +151,10 @@ def sign_pdf(pdf: bytes | BinaryIO, key: KeySource, *, level: PadesLevel | str =
     target = (placement.existing_field if placement and placement.existing_field else None) \
         or field_name or _free_field_name({name for name, _, _ in existing})
     creating = placement is not None and placement.existing_field is None
-    field_spec = SigFieldSpec(target, on_page=placement.page, box=tuple(round(v, 2) for v in placement.box)) \
-        if creating and placement is not None else None
+    # pyHanko draws at fractional points too, though its annotation says int
+    field_spec = (SigFieldSpec(target, on_page=placement.page,
+                               box=tuple(round(v, 2) for v in placement.box))  # type: ignore[arg-type]
+                  if creating and placement is not None else None)
     meta = PdfSignatureMetadata(
         field_name=target, md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES, reason=reason, location=location,
         contact_info=contact_info, certify=certify, docmdp_permissions=CERTIFY_PERMISSIONS[certify_permission],
@@ -177,7 +179,8 @@ def sign_pdf(pdf: bytes | BinaryIO, key: KeySource, *, level: PadesLevel | str =
         if mapped is exc:
             raise
         raise mapped from exc
-    return out.getvalue()
+    signed: bytes = out.getvalue()
+    return signed
 
 
 @dataclass(frozen=True)
@@ -223,10 +226,10 @@ def local_pki_of(trust: object) -> LocalPki | None:
     return trust.local_pki if isinstance(trust, TrustStore) else None
 
 
-def certification_permission(reader: "PdfReader") -> MDPPerm | None:
+def certification_permission(reader: PdfReader) -> MDPPerm | None:
     """The DocMDP permission of a certified document (None if not certified)."""
     try:
-        perms = reader.trailer["/Root"]["/Perms"]["/DocMDP"]
+        perms = reader.trailer["/Root"]["/Perms"]["/DocMDP"]  # type: ignore[index]  # pypdf: PdfObject
         for ref in perms["/Reference"]:
             ref = ref.get_object()
             if ref.get("/TransformMethod") == "/DocMDP":
@@ -268,8 +271,7 @@ def map_signing_exception(exc: BaseException, subject: str = "the signer") -> Ba
             return CertificateExpiredError(f"the certificate of {subject} is outside its validity period: {e}")
         if isinstance(e, cv_errors.InvalidCertificateError):
             return KeyUsageError(f"the certificate of {subject} cannot be used to sign: {e}")
-        if isinstance(e, cv_errors.InsufficientRevinfoError) or isinstance(
-                e, (cv_errors.OCSPFetchError, cv_errors.CRLFetchError)):
+        if isinstance(e, (cv_errors.InsufficientRevinfoError, cv_errors.OCSPFetchError, cv_errors.CRLFetchError)):
             return ValidationDataError(f"revocation data for {subject} could not be obtained: {e}")
         if isinstance(e, cv_errors.PathBuildingError):
             return UntrustedCertificateError(f"the certificate of {subject} does not chain to a trusted root: {e}")

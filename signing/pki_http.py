@@ -206,7 +206,7 @@ class PkiServer:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "PkiServer":
+    def __enter__(self) -> PkiServer:
         return self
 
     def __exit__(self, *exc: object) -> None:

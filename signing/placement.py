@@ -24,7 +24,7 @@ import unicodedata
 import weakref
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from pypdf import PdfReader
 from pypdf.generic import ContentStream, DictionaryObject, IndirectObject
@@ -99,7 +99,7 @@ def page_box(reader: PdfReader, page: int) -> Box:
 def signature_fields(reader: PdfReader) -> list[tuple[str, DictionaryObject, bool]]:
     """(name, merged field/widget dictionary, filled) for every signature field."""
     out: list[tuple[str, DictionaryObject, bool]] = []
-    root = reader.trailer["/Root"]
+    root = cast(DictionaryObject, reader.trailer["/Root"])
     form = root.get("/AcroForm")
     if form is None:
         return out
@@ -170,7 +170,7 @@ def signed_widgets(reader: PdfReader) -> list[SignatureWidget]:
     for name, node, filled in signature_fields(reader):
         if not filled:
             continue
-        value = node.get("/V").get_object()
+        value = cast(DictionaryObject, node["/V"].get_object())  # filled: /V is set
         if value.get("/Type") == "/DocTimeStamp":
             continue
         for widget, ref in _widgets(node):
@@ -184,7 +184,7 @@ def signed_widgets(reader: PdfReader) -> list[SignatureWidget]:
 def _image_rect(widget: DictionaryObject, rect: Box) -> Box | None:
     """Where the appearance stream paints an image, in page coordinates (None if no image)."""
     try:
-        normal = widget["/AP"]["/N"].get_object()
+        normal = cast(DictionaryObject, widget["/AP"])["/N"].get_object()
         return _find_image(normal, rect, _matrix_of(normal))
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
@@ -257,7 +257,7 @@ class _Line:
         return "".join(parts), offsets
 
 
-_LINES_CACHE: "weakref.WeakKeyDictionary[PdfReader, dict[int, list[_Line]]]" = weakref.WeakKeyDictionary()
+_LINES_CACHE: weakref.WeakKeyDictionary[PdfReader, dict[int, list[_Line]]] = weakref.WeakKeyDictionary()
 
 
 def page_lines(reader: PdfReader, page: int) -> list[_Line]:

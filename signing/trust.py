@@ -76,7 +76,7 @@ class TrustStore:
     allow_fetching: bool = True
     revocation_mode: str = "hard-fail"
     check_revocation_on_validate: bool = True
-    local_pki: "LocalPki | None" = field(default=None, compare=False)
+    local_pki: LocalPki | None = field(default=None, compare=False)
     fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
     _asn1_roots: tuple = field(init=False, repr=False, compare=False)
     _asn1_intermediates: tuple = field(init=False, repr=False, compare=False)
@@ -91,7 +91,7 @@ class TrustStore:
 
     @classmethod
     def build(cls, *, internal_ca: object | None = None, root_files: Iterable[Path | str] = (),
-              intermediate_files: Iterable[Path | str] = (), **options: object) -> "TrustStore":
+              intermediate_files: Iterable[Path | str] = (), **options: object) -> TrustStore:
         """Roots from the internal CA (an :class:`~signing.ca.InternalCA`) and from PEM/DER files."""
         roots: list[x509.Certificate] = []
         intermediates: list[x509.Certificate] = []

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from asn1crypto import algos, cms, core, tsp
 from asn1crypto import x509 as asn1_x509
@@ -38,7 +38,7 @@ class TimestampAuthority:
     key: PrivateKeyTypes
     chain: list[x509.Certificate] = field(default_factory=list)
     policy_oid: str = DEFAULT_POLICY_OID
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def __post_init__(self) -> None:
         self._asn1_cert = to_asn1_cert(self.certificate)
@@ -79,7 +79,7 @@ class TimestampAuthority:
         return None
 
     def _token(self, request: tsp.TimeStampReq) -> cms.ContentInfo:
-        now = self.clock().astimezone(timezone.utc)
+        now = self.clock().astimezone(UTC)
         info: dict[str, object] = {
             "version": "v1",
             "policy": self.policy_oid,

@@ -29,6 +29,7 @@ from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.validation.ades import (
+    AdESBasicValidationResult,
     _dss_to_local_knowledge,
     ades_basic_validation,
     ades_lta_validation,
@@ -79,7 +80,7 @@ class CertificateInfo:
     not_after: str
 
     @classmethod
-    def of(cls, cert: asn1_x509.Certificate) -> "CertificateInfo":
+    def of(cls, cert: asn1_x509.Certificate) -> CertificateInfo:
         subject = cert.subject.native
         issuer = cert.issuer.native
         return cls(common_name=str(subject.get("common_name", cert.subject.human_friendly)),
@@ -147,7 +148,8 @@ class ValidationReport:
             if isinstance(value, list):
                 return [convert(v) for v in value]
             return value
-        return convert(asdict(self))
+        plain: dict[str, Any] = convert(asdict(self))
+        return plain
 
     def to_text(self) -> str:
         out = ["Kết quả kiểm tra chữ ký số / Signature validation report",
@@ -277,9 +279,10 @@ async def _ades_result(sig: EmbeddedPdfSignature, ctx: _Context) -> Any:
     every CA certificate, which a freshly signed document cannot have; so it is used only when
     the current-time validation cannot conclude."""
     sig.compute_integrity_info(diff_policy=ctx.spec.diff_policy)
-    common = dict(validation_spec=ctx.spec.signature_validation_spec, raw_digest=sig.compute_digest(),
-                  timing_info=ctx.timing, extra_status_kwargs=sig.summarise_integrity_info(),
-                  status_cls=PdfSignatureStatus)
+    common: dict[str, Any] = dict(
+        validation_spec=ctx.spec.signature_validation_spec, raw_digest=sig.compute_digest(),
+        timing_info=ctx.timing, extra_status_kwargs=sig.summarise_integrity_info(), status_cls=PdfSignatureStatus)
+    result: AdESBasicValidationResult[Any]
     if _has_signature_timestamp(sig):
         result = await ades_with_time_validation(sig.signed_data, **common)
     else:

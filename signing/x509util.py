@@ -6,9 +6,9 @@ that converts between the two, or reads certificates from files, lives here.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterable
 
 from asn1crypto import cms, core
 from asn1crypto import keys as asn1_keys
@@ -67,7 +67,7 @@ def common_name(name: x509.Name) -> str:
 def in_vietnam_time(moment: datetime) -> datetime:
     """The same instant shown in +07:00 (naive datetimes are taken as UTC)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(VIETNAM_TZ)
 
 
@@ -77,4 +77,4 @@ def iso_vietnam(moment: datetime) -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

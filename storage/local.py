@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -63,7 +63,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _mtime(st: os.stat_result) -> datetime:
-    return datetime.fromtimestamp(st.st_mtime, timezone.utc)
+    return datetime.fromtimestamp(st.st_mtime, UTC)
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,14 @@ server as well; this module is what makes the local store and lenient servers su
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from storage.errors import InvalidArgument, LegalHoldError, RetentionError, RetentionShorteningError
 from storage.port import ObjectInfo, RetentionMode
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def check_removable(info: ObjectInfo, now: datetime, action: str = "delete") -> None:
@@ -37,7 +37,7 @@ def normalise_until(until: datetime, now: datetime) -> datetime:
     """``until`` in UTC rounded up to the whole second (what S3 keeps); must be aware and future."""
     if not isinstance(until, datetime) or until.tzinfo is None or until.utcoffset() is None:
         raise InvalidArgument("a retention date must be a timezone-aware datetime")
-    until = until.astimezone(timezone.utc)
+    until = until.astimezone(UTC)
     if until.microsecond:
         until = until.replace(microsecond=0) + timedelta(seconds=1)
     if until <= now:

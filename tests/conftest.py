@@ -41,6 +41,24 @@ def real_backend_overrides() -> dict[str, Any]:
         out.update(search_url=os.environ["DOCSVC_SEARCH_URL"], search_index=f"docsvc-t-{suffix}")
     return out
 
+# `make test` runs the suite on pytest-xdist workers (`-n auto --dist loadgroup`). Every test has its own
+# database, data folder, bucket and index, and each worker its own session fixtures (CA, loopback PKI
+# server, SoftHSM token folder, SQLite template under its own temporary folder, free ports), so tests
+# are spread freely; only these folders run as one unit on one worker, module after module: the fault
+# tests (each module starts private PostgreSQL, Elasticsearch, Redis and S3 servers, stopped and killed
+# by the tests: two sets at once would only compete for memory) and the browser tests (one Chromium).
+XDIST_GROUPS = {"tests/faults/": "faults", "tests/browser/": "browser"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        for folder, group in XDIST_GROUPS.items():
+            if path.startswith(folder):
+                item.add_marker(pytest.mark.xdist_group(group))
+
+
 # The internal CA of every test is a copy of one made per session (RSA key generation is slow),
 # served by one loopback PKI server (OCSP, CRL, TSA) attached to the running test's CA.
 CA_PASSPHRASE = "test-ca-passphrase-2026"
@@ -64,7 +82,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Path, _
     from signing.pki_http import PkiServer
     server = PkiServer()
     template = tmp_path_factory.mktemp("ca-template") / "ca"
-    InternalCA.init(template, CA_PASSPHRASE, organisation="docsvc test", base_url=server.base_url)
+    # 2048-bit CA keys (production: 3072): made once per session and xdist worker, the cost is in the wait
+    InternalCA.init(template, CA_PASSPHRASE, organisation="docsvc test", base_url=server.base_url, key_size=2048)
     current = _CurrentCa()
     server.attach(current)  # type: ignore[arg-type]
     yield server, template, current
@@ -187,19 +206,19 @@ def settings_overrides() -> dict[str, Any]:
     return {}
 
 
-def make_test_settings(data_dir: Path, database_url: str, pki: tuple[Any, Path, "_CurrentCa"], **values: Any) -> Settings:
+def make_test_settings(data_dir: Path, database_url: str, pki: tuple[Any, Path, _CurrentCa], **values: Any) -> Settings:
     """Settings of one test: its data folder (with a copy of the session's CA), its database, the
     loopback PKI server's URL, fast password hashing, then ``values``."""
     data_dir.mkdir(parents=True, exist_ok=True)
     server, template, _ = pki
     shutil.copytree(template, data_dir / "ca")
-    return load_settings(environ={}, **{"data_dir": data_dir, "database_url": database_url, **FAST_HASH, **RELAXED_LOGIN_LIMITS,
-                                        "ca_passphrase": CA_PASSPHRASE,
+    return load_settings(environ={}, **{"data_dir": data_dir, "database_url": database_url, **FAST_HASH,
+                                        **RELAXED_LOGIN_LIMITS, "ca_passphrase": CA_PASSPHRASE,
                                         "public_url": server.base_url.removesuffix("/pki"), **values})
 
 
 @contextmanager
-def running_container(settings: Settings, pki: tuple[Any, Path, "_CurrentCa"]) -> Iterator[Any]:
+def running_container(settings: Settings, pki: tuple[Any, Path, _CurrentCa]) -> Iterator[Any]:
     """The wired application, initialised like `docsvc init` does (bucket, index schema...)."""
     from docsvc.bootstrap import build_container
     from docsvc.services.setup import initialise

@@ -23,7 +23,7 @@ class ApiClient:
     def headers(self, username: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(username)}"}
 
-    def as_user(self, username: str) -> "_UserClient":
+    def as_user(self, username: str) -> _UserClient:
         return _UserClient(self.client, self.headers(username))
 
 
@@ -182,7 +182,7 @@ def start_worker(settings: Any, *args: str) -> Any:
     import subprocess
     import sys
     import tempfile
-    log = tempfile.NamedTemporaryFile(prefix="docsvc-worker-", suffix=".log", delete=False)
+    log = tempfile.NamedTemporaryFile(prefix="docsvc-worker-", suffix=".log", delete=False)  # noqa: SIM115 - the child writes it
     proc = subprocess.Popen([sys.executable, "-m", "docsvc", "worker", *args], env=settings_env(settings),
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     proc.log_path = log.name  # type: ignore[attr-defined]
@@ -250,3 +250,30 @@ def remove_s3_bucket(client: Any, bucket: str) -> bool:
         return False
     client.remove_bucket(bucket)
     return True
+
+
+class CliResult:
+    """What a ``docsvc`` command did: the fields of ``subprocess.CompletedProcess`` the tests read."""
+
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def run_cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> CliResult:
+    """Run a ``docsvc`` command in this process (click's ``CliRunner``), its settings taken from the
+    ``DOCSVC_*`` variables of ``env`` only (those of this process are hidden for the call).
+
+    A child process costs seconds of interpreter start and imports per command; tests where the real
+    process is the point (its entry point, what reaches its stderr) still start one. An exception
+    the command does not turn into an exit status fails the test with its traceback."""
+    import os
+
+    from click.testing import CliRunner
+
+    from docsvc.cli import main
+    scoped: dict[str, str | None] = {k: None for k in os.environ if k.startswith("DOCSVC_")}
+    scoped.update({k: v for k, v in env.items() if k.startswith("DOCSVC_")})
+    result = CliRunner().invoke(main, args, input=stdin, env=scoped)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception.with_traceback(result.exc_info[2] if result.exc_info else None)
+    return CliResult(result.exit_code, result.stdout, result.stderr)

@@ -37,8 +37,8 @@ def archive() -> None:
 @archive.command("daily")
 def archive_daily() -> None:
     """Run the daily round now: transfer alerts, disposal listing, protection periods."""
-    from docsvc.tasks.jobs import archive_daily as task
     from docsvc.tasks.app import use_container
+    from docsvc.tasks.jobs import archive_daily as task
     use_container(container())
     click.echo(json.dumps(task(), ensure_ascii=False, indent=2))
 
@@ -46,8 +46,8 @@ def archive_daily() -> None:
 @archive.command("locks")
 def archive_locks() -> None:
     """Apply the pending storage locks now; exit status 1 while some could not be applied."""
-    from docsvc.tasks.jobs import archive_locks as task
     from docsvc.tasks.app import use_container
+    from docsvc.tasks.jobs import archive_locks as task
     use_container(container())
     report = task()
     click.echo(json.dumps(report, ensure_ascii=False, indent=2))

@@ -61,7 +61,7 @@ def parse_steps(raw: list[dict[str, Any]]) -> list[StepSpec]:
         if not isinstance(item, dict):
             raise InvalidInput(f"step {i + 1} must be an object", where)
         try:
-            kind = StepKind(item.get("kind"))
+            kind = StepKind(str(item.get("kind")))
         except ValueError:
             raise InvalidInput(f"step {i + 1}: kind must be one of review, approve, sign, issue", where) from None
         mode = item.get("mode", "all")

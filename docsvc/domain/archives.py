@@ -18,6 +18,7 @@ from enum import StrEnum
 from docsvc.errors import InvalidInput, InvalidState, Msg
 from docsvc.timeutil import VN_TZ
 
+
 # ---------------------------------------------------------------- dossier states
 class DossierStatus(StrEnum):
     PLANNED = "planned"  # listed in the year's dossier plan, not opened yet
@@ -200,10 +201,10 @@ def closing_problems(docs: list[FiledDocument], retention_set: bool) -> list[dic
         elif d.status in UNREGISTERED_STATES:
             problems.append({"code": "unregistered", "document_id": d.document_id,
                              "message": f"document {d.document_id} was received but never registered"})
-    for kind, key in (("same_number", lambda d: d.dup_key), ("same_content", lambda d: d.content_sha256)):
+    for kind in ("same_number", "same_content"):
         seen: dict[str, int] = {}
         for d in docs:
-            k = key(d)
+            k = d.dup_key if kind == "same_number" else d.content_sha256
             if not k:
                 continue
             if k in seen:

@@ -8,8 +8,16 @@ from sqlalchemy import ColumnElement, Select, and_, delete, exists, select
 from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
-from docsvc.db.models import (Assignment, ChainDecision, ChainInstance, ChainStep, Document, DocumentGrant,
-                              DocumentReader, Recipient)
+from docsvc.db.models import (
+    Assignment,
+    ChainDecision,
+    ChainInstance,
+    ChainStep,
+    Document,
+    DocumentGrant,
+    DocumentReader,
+    Recipient,
+)
 from docsvc.domain.access import Relationships, actor_tokens, document_tokens
 from docsvc.domain.documents import Direction, Status
 from docsvc.domain.identity import Actor
@@ -94,7 +102,7 @@ def load_readable(s: Session, actor: Actor, doc_id: int, *, for_update: bool = F
     q = readable_filter(select(Document).where(Document.id == doc_id), actor)
     if for_update:
         q = q.with_for_update(of=Document)
-    doc = s.execute(q).scalar_one_or_none()
+    doc: Document | None = s.execute(q).scalar_one_or_none()
     if doc is None:
         raise NotFound(f"document {doc_id} not found")
     return doc

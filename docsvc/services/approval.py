@@ -10,8 +10,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
-from docsvc.db.models import (ChainDecision, ChainInstance, ChainStep, ChainTemplate, Delegation, Document,
-                              DocumentFile, DocumentType, User, UserRole, UserUnit)
+from docsvc.db.models import (
+    ChainDecision,
+    ChainInstance,
+    ChainStep,
+    ChainTemplate,
+    Delegation,
+    Document,
+    DocumentFile,
+    DocumentType,
+    User,
+    UserRole,
+    UserUnit,
+)
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain import policies
 from docsvc.domain.approval import (DEFAULT_CHAIN, AuthorityForm, StepKind,
@@ -70,6 +82,8 @@ class ApprovalService:
                     raise InvalidInput(f"unknown document type {type_code!r}", {"field": "type_code"})
                 if t is None:
                     t = s.execute(select(DocumentType).where(DocumentType.kind == "cong_van")).scalars().first()
+                if t is None:
+                    raise InvalidInput(f"unknown document type {type_code!r}", {"field": "type_code"})
                 type_id = t.id
             if template_id is not None:
                 tpl = s.get(ChainTemplate, template_id)
@@ -392,7 +406,7 @@ def _current_sha(s: Session, doc: Document) -> str:
 def _template_dict(s: Session, t: ChainTemplate) -> dict[str, Any]:
     type_code = None
     if t.type_id:
-        dt = s.get(DocumentType, t.type_id)
+        dt = must_get(s, DocumentType, t.type_id)
         type_code = dt.code or "cong_van"
     return {"id": t.id, "name": t.name, "type_code": type_code, "steps": t.steps}
 

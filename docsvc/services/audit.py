@@ -115,7 +115,8 @@ def record(session: Session, *, actor: Actor | None, action: str, object_type: s
 
 def _clean(details: dict[str, Any]) -> dict[str, Any]:
     """Keep details JSON-stable (hash input): plain str/int/bool/None, lists and dicts of them."""
-    return json.loads(json.dumps(details, ensure_ascii=False, default=str))
+    plain: dict[str, Any] = json.loads(json.dumps(details, ensure_ascii=False, default=str))
+    return plain
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,7 +51,7 @@ class DeadlineService:
                        .where(Assignment.status == "open", Assignment.role.in_(["lead", "co"]),
                               Assignment.deadline.is_not(None), Document.status.in_(_HANDLING)))
             agencies = s.execute(pending.with_only_columns(Document.agency_id).distinct()).scalars().all()
-            rows = []
+            rows: list[Any] = []  # (Assignment, Document) rows
             for agency_id in sorted(agencies):  # each agency counts its own working days
                 soon = self.calendar.calendar(s, agency_id).add_working_days(today, 1)  # remind the working day before
                 rows += s.execute(pending.where(Document.agency_id == agency_id, Assignment.deadline <= soon)).all()

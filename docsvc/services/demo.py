@@ -6,9 +6,8 @@ onboarding, so the demo doubles as the fixture of the end-to-end and browser tes
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass, field
+from typing import Any
 
 from docsvc.domain.policies import SYSTEM
 from docsvc.errors import NotFound

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, DocumentGrant, DocumentType, Organisation, User
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain import policies
 from docsvc.domain.documents import (CODE_NOTATION_MAX, CODE_NUMBER_MAX, INITIAL_STATUS, Direction,
@@ -113,7 +114,7 @@ class DocumentService:
                 _check_unit(s, actor, data.drafting_unit_id)
         encrypt = kind.secrecy > 0  # only reachable on an isolated deployment: store ciphertext
         stored = [self.files.put(u.stream, u.filename, f.content_type, encrypt=encrypt)
-                  for u, f in zip(([main] if main else []) + attachments, facts)]
+                  for u, f in zip(([main] if main else []) + attachments, facts, strict=True)]
         validation = None
         if main is not None and facts[0].is_pdf and facts[0].signature_count and self.validate_signatures:
             main.stream.seek(0)
@@ -125,7 +126,7 @@ class DocumentService:
                 doc.issuing_body = s.get(Organisation, actor.agency_id).name
             s.add(doc)
             s.flush()
-            for i, (sf, f) in enumerate(zip(stored, facts)):
+            for i, (sf, f) in enumerate(zip(stored, facts, strict=True)):
                 s.add(_file_row(doc.id, 1, "main" if (main and i == 0) else "attachment", sf, f.page_count,
                                 actor.user_id, validation if (main and i == 0) else None, active=f.active_content))
             refresh_readers(s, doc)
@@ -195,7 +196,7 @@ class DocumentService:
                              .offset(offset).limit(limit)).scalars().all()
             return [DocumentView(self._view(s, d, actor, detail=False)) for d in rows], total
 
-    def summaries(self, actor: Actor, doc_ids: list[int]) -> dict[int, dict[str, Any]]:
+    def summaries(self, actor: Actor, doc_ids: builtins.list[int]) -> dict[int, dict[str, Any]]:
         """Number and subject of the documents among ``doc_ids`` the actor may read (for lists
         that name documents by id, such as legal holds); the others are left out. Not audited,
         like ``list``."""
@@ -222,7 +223,7 @@ class DocumentService:
                         "outcome": e.outcome, "details": e.details} for e in events],
                 older=events[0].seq if more else None)
 
-    def versions(self, actor: Actor, doc_id: int) -> list[dict[str, Any]]:
+    def versions(self, actor: Actor, doc_id: int) -> builtins.list[dict[str, Any]]:
         with self.db.read() as s:
             doc = load_readable(s, actor, doc_id)
             # Extracted text is a derived rendition for search, not a version anyone filed.
@@ -417,7 +418,7 @@ def text_state(s: Session, doc: Document) -> dict[str, Any]:
 def _user(s: Session, user_id: int) -> User | None:
     """The user, loaded once per session: lists name the creator of every item, and the session's
     identity map is weak (a plain ``s.get`` queried again for each item)."""
-    users = s.info.setdefault("users_by_id", {})
+    users: dict[int, User | None] = s.info.setdefault("users_by_id", {})
     if user_id not in users:
         users[user_id] = s.get(User, user_id)
     return users[user_id]

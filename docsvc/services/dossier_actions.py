@@ -67,7 +67,8 @@ def dossier_actions(actor: Actor, dossier: Mapping[str, Any], *, held_directly: 
     return frozenset(out)
 
 
-def longer_retentions(entries: Iterable[Mapping[str, Any]], current: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+def longer_retentions(entries: Iterable[Mapping[str, Any]],
+                      current: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
     """Catalogue entries a dossier's retention may be extended to (never shorter, never the same)."""
     if current is None:
         return list(entries)

@@ -41,7 +41,8 @@ class FileStore:
         return self.put(io.BytesIO(data), filename, content_type, encrypt=encrypt)
 
     def read_bytes(self, key: str) -> bytes:
-        return self.store.get_bytes(key)
+        data: bytes = self.store.get_bytes(key)
+        return data
 
     def open_link(self, key: str, *, expires: str, signature: str, filename: str | None
                   ) -> tuple[ObjectInfo, Iterator[bytes]]:
@@ -75,11 +76,11 @@ class _Chunks:
     def __init__(self, reader: ObjectReader) -> None:
         self._reader = reader
 
-    def __iter__(self) -> "_Chunks":
+    def __iter__(self) -> _Chunks:
         return self
 
     def __next__(self) -> bytes:
-        chunk = self._reader.read(CHUNK)
+        chunk: bytes = self._reader.read(CHUNK)
         if not chunk:
             self.close()
             raise StopIteration

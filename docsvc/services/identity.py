@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import ApiToken, Organisation, User, UserRole, UserUnit
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.identity import (ABBREVIATION_RE, ALLOWED_PARENTS, RIGHTS, USERNAME_RE, Actor, OrgKind,
                                     RequestOrigin, Role, Secrecy, organ_id_problem, password_problem,
@@ -222,7 +223,8 @@ class IdentityService:
             changes: dict[str, Any] = {}
             role_set = _parse_roles(roles) if roles is not None else None
             level = _parse_clearance(clearance) if clearance is not None else None
-            units = _checked_units(s, s.get(Organisation, user.agency_id), unit_ids) if unit_ids is not None else None
+            units = (_checked_units(s, must_get(s, Organisation, user.agency_id), unit_ids)
+                     if unit_ids is not None else None)
             if role_set is not None and sorted(r.value for r in role_set) != sorted(r.role for r in user.roles):
                 changes["roles"] = sorted(r.value for r in role_set)
             if level is not None and int(level) != user.clearance:
@@ -314,7 +316,7 @@ class IdentityService:
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         expires = now + self.token_ttl
         with self.db.write() as s:
-            u = s.get(User, user_id)
+            u = must_get(s, User, user_id)
             u.failed_logins, u.locked_until = 0, None
             if self.passwords.needs_rehash(u.password_hash):
                 u.password_hash = self.passwords.hash(password)
@@ -344,7 +346,7 @@ class IdentityService:
         with self.db.write() as s:
             agency_id = None
             if user_id is not None:
-                u = s.get(User, user_id)
+                u = must_get(s, User, user_id)
                 agency_id = u.agency_id
                 if not locked:
                     u.failed_logins += 1
@@ -462,7 +464,7 @@ def _checked_units(s: Session, agency: Organisation, unit_ids: Iterable[int]) ->
 def _agency_of(s: Session, org: Organisation) -> Organisation:
     node = org
     while node.kind == OrgKind.UNIT.value and node.parent_id is not None:
-        node = s.get(Organisation, node.parent_id)
+        node = must_get(s, Organisation, node.parent_id)
     return node
 
 

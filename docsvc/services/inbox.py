@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from docsvc.db.models import Assignment, ChainDecision, ChainInstance, ChainStep, Document
@@ -84,7 +84,7 @@ class InboxService:
     def _assignments(self, s: Session, actor: Actor, today: date) -> list[InboxItem]:
         mine = or_(Assignment.user_id == actor.user_id,
                    and_(Assignment.user_id.is_(None), Assignment.unit_id.in_(sorted(actor.unit_ids)))
-                   if actor.has(Role.UNIT_HEAD) and actor.unit_ids else False)
+                   if actor.has(Role.UNIT_HEAD) and actor.unit_ids else false())
         q = readable_filter(select(Assignment, Document).join(Document, Document.id == Assignment.document_id)
                             .where(Assignment.status == "open", mine), actor)
         reason = {"lead": "handle", "co": "co_handle", "info": "for_information"}

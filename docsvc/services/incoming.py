@@ -397,7 +397,7 @@ def _user_names(s: Session, ids: set[int | None]) -> dict[int, str]:
     return dict(s.execute(select(User.id, User.full_name).where(User.id.in_(wanted))).all()) if wanted else {}
 
 
-def _unit_names(s: Session, ids: set[int | None]) -> dict[int, str]:
+def _unit_names(s: Session, ids: set[int | None]) -> dict[int | None, str]:
     wanted = sorted(i for i in ids if i)
     return dict(s.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(wanted))).all()) \
         if wanted else {}

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, DocumentReader, OutboxItem
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.access import actor_tokens
 from docsvc.domain.documents import number_notation
@@ -306,7 +307,7 @@ class IndexingService:
             exists = s.execute(select(DocumentFile.id).where(DocumentFile.base_file_id == source_id,
                                                              DocumentFile.role.in_(TEXT_ROLES))).first()
             if not exists and s.get(Document, doc_id) is not None:
-                source = s.get(DocumentFile, source_id)
+                source = must_get(s, DocumentFile, source_id)
                 s.add(DocumentFile(document_id=doc_id, version=source.version, role=role, object_key=stored.key,
                                    sha256=stored.sha256, size=stored.size, filename=stored.filename,
                                    content_type=stored.content_type, base_file_id=source_id))

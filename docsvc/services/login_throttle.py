@@ -38,7 +38,10 @@ class ThrottleRefusal:
 class LoginThrottle:
     def __init__(self, storage_url: str, *, per_account: str, per_address: str, lockout_after: int = 5,
                  lockout_minutes: int = 15) -> None:
-        self._storage: Storage = storage_from_string(storage_url)
+        storage = storage_from_string(storage_url)
+        if not isinstance(storage, Storage):  # an async+... URL: this limiter is synchronous
+            raise ValueError(f"login rate limits need a synchronous storage, not {storage_url!r}")
+        self._storage: Storage = storage
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._limits: dict[str, RateLimitItem] = {"account": parse(per_account), "address": parse(per_address)}
         self._failures = parse(f"{lockout_after} per {lockout_minutes} minutes")

@@ -18,6 +18,7 @@ subject or id only to people who may read that document. So:
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -112,7 +113,7 @@ class NotificationService:
                      "created_at": to_vn_iso(n.created_at), "read": n.read_at is not None}
                     for n, subject, secrecy in rows], total
 
-    def mark_read(self, actor: Actor, ids: list[int] | None) -> int:
+    def mark_read(self, actor: Actor, ids: builtins.list[int] | None) -> int:
         with self.db.write() as s:
             q = update(Notification).where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
             if ids:

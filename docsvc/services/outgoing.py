@@ -24,11 +24,20 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, Organisation, Recipient, User
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database, after_commit
 from docsvc.domain import policies
 from docsvc.domain.approval import AuthorityForm, StepKind
-from docsvc.domain.documents import (Direction, SeriesKey, Status, check_transition, format_number,
-                                     notation_for, number_notation, outgoing_series)
+from docsvc.domain.documents import (
+    Direction,
+    SeriesKey,
+    Status,
+    check_transition,
+    format_number,
+    notation_for,
+    number_notation,
+    outgoing_series,
+)
 from docsvc.domain.identity import Actor, RequestOrigin, Role
 from docsvc.errors import Conflict, InvalidInput, InvalidState, Msg, NotFound, PermissionDenied
 from docsvc.services import audit, page_positions, registers
@@ -83,7 +92,7 @@ class OutgoingService:
         if not actor.has(Role.LEADER, Role.UNIT_HEAD, Role.CLERK, Role.OFFICER):
             raise PermissionDenied("your role does not sign documents")
         with self.db.write() as s:
-            user = s.get(User, actor.user_id)
+            user = must_get(s, User, actor.user_id)
             row = self.signatures.enrol_user(s, user, pin)
             audit.record(s, actor=actor, action="signing_key.enrol", object_type="user", object_id=user.id,
                          origin=origin, details={"serial": row.cert_serial, "subject": row.subject})
@@ -261,6 +270,7 @@ class OutgoingService:
     def _recipient_rows(self, s: Session, doc: Document, recipients: list[RecipientInput]) -> list[Recipient]:
         rows: list[Recipient] = []
         seen: set[tuple[str, Any]] = set()
+        key: tuple[str, Any]
         for i, r in enumerate(recipients):
             given = [x for x in (r.agency_id, r.unit_id, r.name) if x]
             if len(given) != 1:
@@ -305,7 +315,8 @@ class OutgoingService:
     def deliver_pending(self) -> int:
         """Deliver every issued document whose internal recipients still lack their copy."""
         with self.db.read() as s:
-            ids = sorted(set(s.execute(select(Recipient.document_id).join(Document, Document.id == Recipient.document_id)
+            ids = sorted(set(s.execute(select(Recipient.document_id)
+                                       .join(Document, Document.id == Recipient.document_id)
                                        .where(Recipient.agency_id.is_not(None),
                                               Recipient.incoming_document_id.is_(None),
                                               Document.status == Status.ISSUED.value)).scalars()))
@@ -330,9 +341,9 @@ class OutgoingService:
         for recipient_id in pending:
             with self.db.write() as s:
                 r = s.get(Recipient, recipient_id, with_for_update=True)
-                if r is None or r.incoming_document_id is not None:
+                if r is None or r.incoming_document_id is not None or r.agency_id is None:  # delivered meanwhile
                     continue
-                source = s.get(Document, doc_id)
+                source = must_get(s, Document, doc_id)
                 copy = _incoming_copy(s, source, r.agency_id)
                 s.add(copy)
                 s.flush()
@@ -369,7 +380,7 @@ class OutgoingService:
             for r in s.execute(select(Recipient).where(Recipient.document_id == doc.id)).scalars():
                 if r.incoming_document_id is None:
                     continue
-                copy = s.get(Document, r.incoming_document_id)
+                copy = must_get(s, Document, r.incoming_document_id)
                 if copy.status != Status.WITHDRAWN.value:
                     check_transition(Direction.INCOMING, Status(copy.status), Status.WITHDRAWN)
                     copy.status, copy.status_reason = Status.WITHDRAWN.value, doc.status_reason
@@ -476,8 +487,8 @@ class OutgoingService:
                 log.warning("LTV refresh of file %s failed: %s", file_id, exc)
                 continue
             with self.db.write() as s:
-                base = s.get(DocumentFile, file_id)
-                doc = s.get(Document, base.document_id)
+                base = must_get(s, DocumentFile, file_id)
+                doc = must_get(s, Document, base.document_id)
                 if _latest(s, doc, base.role) is not base:
                     continue  # a newer rendition exists already
                 stored = self._put(extended, base.filename, doc)

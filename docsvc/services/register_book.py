@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docsvc.db.models import Assignment, Document, Organisation, RegisterEntry, Recipient, User
+from docsvc.db.models import Assignment, Document, Organisation, Recipient, RegisterEntry, User
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
@@ -93,7 +94,7 @@ class RegisterBookService:
             recipient = ""
             if first is not None:
                 target = s.get(User, first.user_id) if first.user_id else s.get(Organisation, first.unit_id)
-                recipient = getattr(target, "full_name", None) or getattr(target, "name", "")
+                recipient = getattr(target, "full_name", None) or getattr(target, "name", "") or ""
             return {"number": entry.number,
                     "arrival_date": to_vn(doc.arrival_at or entry.registered_at).strftime("%d/%m/%Y"),
                     "arrival_number": entry.number, "issuing_body": "" if hidden else doc.issuing_body,

@@ -15,7 +15,7 @@ import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -178,7 +178,7 @@ class SignatureService:
         path = self._write_key_file("users", f"user-{user.id}-{issued.serial_hex}.p12", p12)
         for old in s.execute(select(SigningKey).where(SigningKey.user_id == user.id,
                                                       SigningKey.revoked_at.is_(None))).scalars():
-            old.revoked_at = datetime.now(timezone.utc)
+            old.revoked_at = datetime.now(UTC)
         row = SigningKey(user_id=user.id, kind="pkcs12", location=str(path), cert_serial=issued.serial_hex,
                          subject=issued.subject, not_after=issued.not_after)
         s.add(row)
@@ -334,7 +334,7 @@ class SignatureService:
         except SigningError as exc:
             raise as_domain_error(exc) from None
 
-    def _image(self, row: SigningKey | None, default: Any) -> bytes:
+    def _image(self, row: SigningKey | None, default: Callable[[], bytes]) -> bytes:
         if row is not None and row.signature_image and Path(row.signature_image).is_file():
             return Path(row.signature_image).read_bytes()
         return default()

@@ -94,7 +94,7 @@ def _inspect_pdf(stream: BinaryIO, filename: str, size: int, field: str) -> Uplo
                                "without the password protection", {"field": field, "reason": "encrypted"})
         pages = len(reader.pages)
         for page in reader.pages:  # touch every page: a broken page tree fails here, not later
-            page.mediabox
+            _ = page.mediabox
         fields = reader.get_fields() or {}
         signatures = sum(1 for f in fields.values() if f.get("/FT") == "/Sig" and f.get("/V") is not None)
         active = tuple(scan_active_content(reader))

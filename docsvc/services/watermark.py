@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import math
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from docsvc.domain.identity import Secrecy
 from docsvc.errors import InvalidState
@@ -40,7 +40,7 @@ def watermark(data: bytes, content_type: str, text: str) -> bytes:
     if kind in IMAGE_FORMATS:
         return watermark_image(data, text)
     if kind == "text/plain":
-        line = f"[{text}]\n".encode("utf-8")
+        line = f"[{text}]\n".encode()
         return line + data + (b"" if data.endswith(b"\n") else b"\n") + line
     raise InvalidState(f"secret content of type {kind} cannot be watermarked, so it is not served",
                        {"content_type": kind})
@@ -55,7 +55,7 @@ def watermark_image(data: bytes, text: str) -> bytes:
         fmt = img.format
         if fmt not in IMAGE_FORMATS.values():
             raise InvalidState(f"a {fmt} image cannot be watermarked, so it is not served")
-        info = {k: img.info[k] for k in ("dpi", "icc_profile") if k in img.info}
+        info: dict[str, Any] = {k: img.info[k] for k in ("dpi", "icc_profile") if k in img.info}
         compression = img.info.get("compression")
         frames = [_mark_frame(frame.copy(), text) for frame in ImageSequence.Iterator(img)]
     out = io.BytesIO()
@@ -71,7 +71,7 @@ def watermark_image(data: bytes, text: str) -> bytes:
     return out.getvalue()
 
 
-def _mark_frame(frame: "Image.Image", text: str) -> "Image.Image":
+def _mark_frame(frame: Image.Image, text: str) -> Image.Image:
     from PIL import Image, ImageDraw
 
     original_mode = frame.mode
@@ -82,7 +82,7 @@ def _mark_frame(frame: "Image.Image", text: str) -> "Image.Image":
     # Along the diagonal (translucent), about 80% of its length, drawn on its own layer and turned.
     big = _font_for(text, int(0.8 * (width ** 2 + height ** 2) ** 0.5))
     box = big.getbbox(text)
-    layer = Image.new(work_mode, (box[2] - box[0] + 8, box[3] - box[1] + 8), clear)
+    layer = Image.new(work_mode, (int(box[2] - box[0]) + 8, int(box[3] - box[1]) + 8), clear)
     ImageDraw.Draw(layer).text((4 - box[0], 4 - box[1]), text, font=big, fill=(90, 110) if grey else (217, 26, 26, 90))
     layer = layer.rotate(math.degrees(math.atan2(height, width)), expand=True, resample=Image.Resampling.BICUBIC)
     overlay = Image.new(work_mode, (width, height), clear)
@@ -98,7 +98,7 @@ def _mark_frame(frame: "Image.Image", text: str) -> "Image.Image":
     return base.convert(original_mode if original_mode in ("RGB", "RGBA", "CMYK") else "RGB")
 
 
-def _font_for(text: str, width: int, largest: int = 400) -> "ImageFont.FreeTypeFont":
+def _font_for(text: str, width: int, largest: int = 400) -> ImageFont.FreeTypeFont:
     """The Vietnamese font at the size that draws ``text`` about ``width`` pixels wide (at least 8)."""
     from PIL import ImageFont
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-
 from typing import Any
 
 from flask import Flask, redirect
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
 from docsvc.bootstrap import Container, build_container
@@ -40,8 +40,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app = Flask(__name__, static_folder=None)
     app.url_map.converters["int"] = BoundedInt  # /documents/99999999999999 is a 404, not an overflow
     app.config.update(MAX_CONTENT_LENGTH=s.max_upload_mb * 1024 * 1024)
-    app.json.sort_keys = False
-    app.json.ensure_ascii = False  # Vietnamese stays readable in JSON
+    if isinstance(app.json, DefaultJSONProvider):  # always, unless a provider class was configured
+        app.json.sort_keys = False
+        app.json.ensure_ascii = False  # Vietnamese stays readable in JSON
     app.extensions["docsvc"] = container
     app.register_blueprint(register_api_modules())
     register_pages(app)
@@ -70,8 +71,9 @@ class BoundedInt(IntegerConverter):
 def _mount_pki(app: Flask, container: Container) -> None:
     """The internal CA's OCSP responder, CRLs, certificates and time-stamping authority under
     /pki (the URLs its certificates carry). The CA opens on the first request that needs it."""
-    from signing.pki_http import pki_wsgi_app
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from signing.pki_http import pki_wsgi_app
 
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {  # type: ignore[method-assign]
         "/pki": pki_wsgi_app(lambda: container.signatures.ca)})

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from docsvc.bootstrap import Container
 
 
-def container() -> "Container":
+def container() -> Container:
     return current_app.extensions["docsvc"]
 
 

@@ -111,7 +111,8 @@ def test_delegation_kt_lets_the_deputy_decide_and_tuq_rules(api) -> None:  # typ
                          "valid_from": today.isoformat(), "valid_until": (today + timedelta(days=30)).isoformat()}
     assert "written authorisation" in assert_error(head.post("/api/v1/delegations", json=tuq_without_paper),
                                                    400)["message"]
-    r = head.post("/api/v1/delegations", json={**tuq_without_paper, "authorisation_ref": "Giấy ủy quyền số 03/GUQ-UBND"})
+    r = head.post("/api/v1/delegations",
+                  json={**tuq_without_paper, "authorisation_ref": "Giấy ủy quyền số 03/GUQ-UBND"})
     assert r.status_code == 201, r.get_json()
     tuq = r.get_json()
     again = {"delegate_id": _me(api, "truongphong")["id"], "form": "TUQ", "parent_id": tuq["id"],

@@ -10,8 +10,15 @@ import pytest
 
 from docsvc.domain.archives import Retention, add_years, lock_until
 from docsvc.timeutil import vn_today
-from tests.api.archive_support import (raise_clearance, closed_dossier, files_of, issued_outgoing, open_dossier, registered_incoming,
-                                       transfer)
+from tests.api.archive_support import (
+    closed_dossier,
+    files_of,
+    issued_outgoing,
+    open_dossier,
+    raise_clearance,
+    registered_incoming,
+    transfer,
+)
 from tests.fixtures.pdfs import official_pdf
 from tests.helpers import assert_error, created
 
@@ -118,7 +125,8 @@ def test_archived_records_are_write_once_in_storage_and_through_the_api(api, con
 def test_archivists_read_the_archive_within_their_clearance(api, container) -> None:  # type: ignore[no-untyped-def]
     archivist = api.as_user("luutru")  # cleared to Mật
     normal = registered_incoming(api, 4)
-    secret = registered_incoming(api, 5, content=False, secrecy="mat", subject="Báo cáo mật về công tác quốc phòng địa phương")
+    secret = registered_incoming(api, 5, content=False, secrecy="mat",
+                                 subject="Báo cáo mật về công tác quốc phòng địa phương")
     raise_clearance(api, "vanthu", "toi_mat")
     top = registered_incoming(api, 6, content=False, secrecy="toi_mat", subject="Kế hoạch tối mật")
     for doc in (normal, secret, top):

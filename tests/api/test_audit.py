@@ -1,17 +1,14 @@
 """The audit log: append-only at the database level, hash-chained, and `docsvc audit verify`
-names every edited or deleted row (run as the real CLI against the real database)."""
+names every edited or deleted row (the real command, in this process, against the real database)."""
 
 from __future__ import annotations
-
-import os
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from docsvc.services import audit
+from tests.helpers import CliResult, run_cli
 
 
 def _events(container, n: int) -> None:  # type: ignore[no-untyped-def]
@@ -21,11 +18,9 @@ def _events(container, n: int) -> None:  # type: ignore[no-untyped-def]
                          details={"i": i, "note": "Quyết định số 15"})
 
 
-def _cli_verify(settings) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")}
-    env.update(DOCSVC_DATABASE_URL=settings.database_url, DOCSVC_DATA_DIR=str(settings.data_dir))
-    return subprocess.run([sys.executable, "-m", "docsvc", "audit", "verify"], env=env, capture_output=True,
-                          text=True, timeout=60)
+def _cli_verify(settings) -> CliResult:  # type: ignore[no-untyped-def]
+    return run_cli(["audit", "verify"], {"DOCSVC_DATABASE_URL": settings.database_url,
+                                         "DOCSVC_DATA_DIR": str(settings.data_dir)})
 
 
 def _drop_guards(container) -> None:  # type: ignore[no-untyped-def]
@@ -51,9 +46,8 @@ def test_intact_chain_verifies(container, settings) -> None:  # type: ignore[no-
 def test_database_refuses_update_and_delete(container) -> None:  # type: ignore[no-untyped-def]
     _events(container, 2)
     for stmt in ("UPDATE audit_events SET action = 'x' WHERE seq = 1", "DELETE FROM audit_events WHERE seq = 2"):
-        with pytest.raises(DBAPIError, match="append-only"):
-            with container.db.engine.begin() as conn:
-                conn.execute(text(stmt))
+        with pytest.raises(DBAPIError, match="append-only"), container.db.engine.begin() as conn:
+            conn.execute(text(stmt))
 
 
 def test_edited_row_is_named(container, settings) -> None:  # type: ignore[no-untyped-def]
@@ -92,9 +86,8 @@ def test_deleted_rows_are_named(container, settings) -> None:  # type: ignore[no
 
 
 def test_failed_use_case_leaves_no_success_event(container) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(RuntimeError):
-        with container.db.write() as s:
-            audit.record(s, actor=None, action="doomed", object_type="thing")
-            raise RuntimeError("use case failed after auditing")
+    with pytest.raises(RuntimeError), container.db.write() as s:
+        audit.record(s, actor=None, action="doomed", object_type="thing")
+        raise RuntimeError("use case failed after auditing")
     with container.db.read() as s:
         assert audit.verify(s, container.audit_keys).checked == 0

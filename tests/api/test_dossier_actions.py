@@ -83,8 +83,9 @@ class DossierFlow:
 def test_offered_dossier_actions_are_never_wider_than_the_services(container, demo, api) -> None:  # type: ignore[no-untyped-def]
     flow = DossierFlow(container, demo, api)
     plan = container.dossiers.create_plan(flow.actors["luutru"], year=vn_today().year)
-    d = container.dossiers.add(flow.actors["luutru"], plan["id"], notation="01.XD", title="Hồ sơ công trình nhà văn hóa",
-                               retention_code="XD-50", owner_id=flow.ids["chuyenvien"], construction=True)
+    d = container.dossiers.add(flow.actors["luutru"], plan["id"], notation="01.XD",
+                               title="Hồ sơ công trình nhà văn hóa", retention_code="XD-50",
+                               owner_id=flow.ids["chuyenvien"], construction=True)
     doc = registered_incoming(api, 1)["id"]
     did = d["id"]
 

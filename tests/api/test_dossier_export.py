@@ -8,7 +8,6 @@ import hashlib
 import io
 import os
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.api.archive_support import closed_dossier, issued_outgoing, open_dossier, registered_incoming, transfer
-from tests.helpers import assert_error
+from tests.helpers import assert_error, run_cli
 from tests.signing.pki import assert_pdfsig_trusts_every_signature
 
 NS = {"a": "urn:docsvc:decree-30-2020:appendix-vi"}
@@ -56,7 +55,8 @@ def test_export_zip_has_originals_pdfa_appendix_vi_xml_and_manifest(api, contain
 
     # The manifest covers every file and checks with the standard tool.
     listed = [line.split("  ", 1)[1] for line in (root / "manifest-sha256.txt").read_text().splitlines()]
-    on_disk = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.name != "manifest-sha256.txt")
+    on_disk = sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                     if p.is_file() and p.name != "manifest-sha256.txt")
     assert sorted(listed) == on_disk
     check = subprocess.run(["sha256sum", "-c", "manifest-sha256.txt"], cwd=root, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
@@ -124,7 +124,7 @@ def test_export_is_refused_for_open_dossiers_and_outsiders(api) -> None:  # type
 
 
 def cli_env(settings: Any) -> dict[str, str]:
-    """The environment that points a ``docsvc`` subprocess at this test's backends."""
+    """The environment that points a ``docsvc`` command (a child process or ``run_cli``) at this test's backends."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")}
     env.update({"DOCSVC_DATA_DIR": str(settings.data_dir), "DOCSVC_DATABASE_URL": settings.database_url,
                 "DOCSVC_STORAGE_URL": settings.storage_url, "DOCSVC_SEARCH_URL": settings.search_url,
@@ -139,13 +139,11 @@ def cli_env(settings: Any) -> dict[str, str]:
 def test_docsvc_export_command(api, container, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     d, issued, _, _ = _archived_dossier(api)
     out = tmp_path / "ho-so.zip"
-    r = subprocess.run([sys.executable, "-m", "docsvc", "export", d["file_code"], "--out", str(out), "--no-renditions"],
-                       env=cli_env(container.settings), capture_output=True, text=True, timeout=180)
+    r = run_cli(["export", d["file_code"], "--out", str(out), "--no-renditions"], cli_env(container.settings))
     assert r.returncode == 0, r.stderr
     assert "3 documents" in r.stdout and out.is_file()
     with zipfile.ZipFile(out) as zf:
         manifest = zf.read(f"{d['file_code']}/manifest-sha256.txt").decode()
     assert manifest.count("\n") == 3  # two originals and metadata.xml
-    r = subprocess.run([sys.executable, "-m", "docsvc", "export", "000.00.31.H41.1999.99.X"],
-                       env=cli_env(container.settings), capture_output=True, text=True, timeout=60)
+    r = run_cli(["export", "000.00.31.H41.1999.99.X"], cli_env(container.settings))
     assert r.returncode == 1 and "no dossier" in r.stderr and r.stderr.count("\n") == 1

@@ -7,8 +7,15 @@ from datetime import timedelta
 
 from docsvc.domain.archives import add_months, add_years
 from docsvc.timeutil import vn_today
-from tests.api.archive_support import (close, file_into, files_of, open_dossier, plan_id, raise_clearance,
-                                       registered_incoming)
+from tests.api.archive_support import (
+    close,
+    file_into,
+    files_of,
+    open_dossier,
+    plan_id,
+    raise_clearance,
+    registered_incoming,
+)
 from tests.helpers import assert_error, created, me, upload
 
 
@@ -60,7 +67,8 @@ def test_plan_dossier_file_and_close_with_appendix_vi_metadata(api, container) -
 
     # Dossiers: an officer adds one he owns; the archive adds for anyone; notations are checked.
     mine = created(officer.post(f"/api/v1/dossier-plans/{pid}/dossiers",
-                                json={"notation": "02.KT", "title": "Hồ sơ kế hoạch kinh tế năm", "retention_code": "KH-10"}))
+                                json={"notation": "02.KT", "title": "Hồ sơ kế hoạch kinh tế năm",
+                                      "retention_code": "KH-10"}))
     assert mine["owner"]["id"] == me(api, "chuyenvien")["id"] and mine["status"] == "planned"
     assert_error(officer.post(f"/api/v1/dossier-plans/{pid}/dossiers",
                               json={"notation": "03.KT", "title": "x", "owner_id": me(api, "truongphong")["id"]}), 403)

@@ -7,8 +7,16 @@ from datetime import date
 
 import pytest
 
-from tests.api.archive_support import (raise_clearance, close, closed_dossier, file_into, files_of, open_dossier, registered_incoming,
-                                       transfer)
+from tests.api.archive_support import (
+    close,
+    closed_dossier,
+    file_into,
+    files_of,
+    open_dossier,
+    raise_clearance,
+    registered_incoming,
+    transfer,
+)
 from tests.helpers import assert_error, created, me
 
 COUNCIL = ["Hoàng Văn Nam - Chủ tịch Hội đồng", "Đỗ Văn Bình - Lưu trữ", "Lê Thị Hoa - Trưởng phòng"]
@@ -81,18 +89,21 @@ def test_disposal_lists_review_decide_destroy_and_keep_metadata(api, container) 
     got = archivist.get(f"/api/v1/disposal-lists/{lid}").get_json()
     assert {i["dossier"]["id"] for i in got["items"]} == {a["id"], d["id"]}
     assert {held["id"], permanent["id"], recent["id"]}.isdisjoint({i["dossier"]["id"] for i in got["items"]})
-    assert any(n["kind"] == "archive.disposal_listed" for n in archivist.get("/api/v1/notifications").get_json()["items"])
+    notes = archivist.get("/api/v1/notifications").get_json()["items"]
+    assert any(n["kind"] == "archive.disposal_listed" for n in notes)
 
     # Order: council review (≥ 3 members) → head's decision → destruction.
     early = assert_error(leader.post(f"/api/v1/disposal-lists/{lid}/decide",
                                      json={"approve": True, "decision_ref": "1/QĐ"}), 409)
     assert "council reviews the list before" in early["message"]
     assert_error(archivist.post(f"/api/v1/disposal-lists/{lid}/destroy"), 409)
-    assert_error(archivist.post(f"/api/v1/disposal-lists/{lid}/review", json={"opinion": "x", "members": ["a", "b"]}), 400)
+    assert_error(archivist.post(f"/api/v1/disposal-lists/{lid}/review",
+                                json={"opinion": "x", "members": ["a", "b"]}), 400)
     r = archivist.post(f"/api/v1/disposal-lists/{lid}/review", json={"opinion": "Hết giá trị, đề nghị hủy",
                                                                      "members": COUNCIL})
     assert r.status_code == 200 and r.get_json()["status"] == "reviewed"
-    assert_error(archivist.post(f"/api/v1/disposal-lists/{lid}/decide", json={"approve": True, "decision_ref": "x"}), 403)
+    assert_error(archivist.post(f"/api/v1/disposal-lists/{lid}/decide",
+                                json={"approve": True, "decision_ref": "x"}), 403)
     assert_error(leader.post(f"/api/v1/disposal-lists/{lid}/decide", json={"approve": True}), 400)  # decision number
     r = leader.post(f"/api/v1/disposal-lists/{lid}/decide", json={"approve": True, "decision_ref": "25/QĐ-UBND"})
     assert r.status_code == 200 and r.get_json()["status"] == "approved"

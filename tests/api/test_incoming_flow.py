@@ -51,7 +51,8 @@ def test_receive_register_assign_handle_complete(api, container) -> None:  # typ
     # The unit head sees the unit's work and passes it to an officer with a personal deadline.
     item = next(i for i in head.get("/api/v1/inbox").get_json()["items"] if i["document"]["id"] == doc["id"])
     assert item["reason"] == "handle" and item["deadline"] == expected_deadline.isoformat() and not item["overdue"]
-    too_late = {"user_id": _ids(api, "chuyenvien")["id"], "deadline": date(expected_deadline.year + 1, 1, 5).isoformat()}
+    too_late = {"user_id": _ids(api, "chuyenvien")["id"],
+                "deadline": date(expected_deadline.year + 1, 1, 5).isoformat()}
     assert "later than the unit" in assert_error(
         head.post(f"/api/v1/assignments/{item['ref_id']}/reassign", json=too_late), 400)["message"]
     r = head.post(f"/api/v1/assignments/{item['ref_id']}/reassign",

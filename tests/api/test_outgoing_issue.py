@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fixtures.pdfs import official_pdf
 from tests.helpers import PIN, assert_error, created, upload
 from tests.helpers import me as _me
 from tests.helpers import signed_draft as _signed_draft
@@ -46,7 +45,8 @@ def test_sign_needs_the_right_pin_and_the_signers_turn(api) -> None:  # type: ig
     assert r.status_code == 200 and r.get_json()["status"] == "signed"
     # Signed once: the signer cannot sign again; the registry sees it waiting to be issued.
     assert_error(leader.post(f"/api/v1/documents/{draft['id']}/sign", json={"pin": PIN}), 403)
-    assert any(i["document"]["id"] == draft["id"] for i in api.as_user("vanthu").get("/api/v1/inbox").get_json()["items"])
+    inbox = api.as_user("vanthu").get("/api/v1/inbox").get_json()["items"]
+    assert any(i["document"]["id"] == draft["id"] for i in inbox)
 
 
 def test_issue_delivers_to_the_sister_agency_validated_then_recall(api, container) -> None:  # type: ignore[no-untyped-def]

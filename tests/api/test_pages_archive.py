@@ -23,7 +23,8 @@ def _row(response: Any, attr: str, value: Any) -> str:
 
 
 def test_menus_show_the_archive_pages_to_their_roles(pages) -> None:  # type: ignore[no-untyped-def]
-    menus = {u: re.findall(r'<nav aria-label="[^"]+">(.*?)</nav>', pages(u).get("/work").get_data(as_text=True), re.S)[0]
+    menus = {u: re.findall(r'<nav aria-label="[^"]+">(.*?)</nav>', pages(u).get("/work").get_data(as_text=True),
+                           re.S)[0]
              for u in ("vanthu", "chuyenvien", "truongphong", "chutich", "luutru", "quantri")}
     for user, menu in menus.items():
         assert ('href="/dossiers"' in menu) == (user != "quantri"), user
@@ -130,7 +131,8 @@ def test_disposal_council_decision_and_destruction_with_its_record(pages, api, c
     kept = closed_dossier(api, "02.CV", [registered_incoming(api, 2)["id"]], retention_code="CV-05",
                           work_ended_on=date(2011, 3, 1))
     r = archivist.post("/archive/disposal/propose", {})
-    assert r.status_code == 303 and "Đã đưa 2 hồ sơ hết thời hạn bảo quản" in page_text(archivist.get("/archive/disposal"))
+    assert r.status_code == 303
+    assert "Đã đưa 2 hồ sơ hết thời hạn bảo quản" in page_text(archivist.get("/archive/disposal"))
     archivist.post("/archive/disposal/propose", {})
     assert "Không có thêm hồ sơ nào hết thời hạn bảo quản." in page_text(archivist.get("/archive/disposal"))
     assert leader.post("/archive/disposal/propose", {}).status_code == 403
@@ -186,13 +188,15 @@ def test_declassification_review_extension_and_declassification(pages, api) -> N
 
     def classified(n: int, days_left: int, subject: str) -> dict[str, Any]:
         issued = add_years(vn_today() + timedelta(days=days_left), -10)
-        return registered_incoming(api, n, content=False, secrecy="mat", issued_date=issued.isoformat(), subject=subject)
+        return registered_incoming(api, n, content=False, secrecy="mat", issued_date=issued.isoformat(),
+                                   subject=subject)
 
     soon = classified(1, 14, "Kế hoạch bảo vệ mục tiêu quan trọng")
     later = classified(2, 45, "Báo cáo tình hình an ninh nông thôn")
     far = classified(3, 2000, "Phương án diễn tập khu vực phòng thủ")
     page = leader.get("/archive/secrecy")
-    assert "còn 14 ngày" in _row(page, "document", soon["id"]) and f'data-document="{later["id"]}"' in page.get_data(True)
+    assert "còn 14 ngày" in _row(page, "document", soon["id"])
+    assert f'data-document="{later["id"]}"' in page.get_data(True)
     assert f'data-document="{far["id"]}"' not in page.get_data(as_text=True)
     assert f'data-document="{far["id"]}"' in leader.get("/archive/secrecy?within=3000").get_data(as_text=True)
     # The archivist reviews only what the archive holds (nothing here); the officer not at all.
@@ -204,11 +208,13 @@ def test_declassification_review_extension_and_declassification(pages, api) -> N
     assert 'data-box-action="secrecy_extend"' in leader.get(doc_url).get_data(as_text=True)
     clerk_page = clerk.get(doc_url).get_data(as_text=True)
     assert 'data-box="secrecy"' in clerk_page and 'data-box-action="secrecy_extend"' not in clerk_page
-    r = leader.post(f"/archive/secrecy/documents/{soon['id']}/extend", {"years": "11", "reason": "x", "decision_ref": "1"})
+    r = leader.post(f"/archive/secrecy/documents/{soon['id']}/extend",
+                    {"years": "11", "reason": "x", "decision_ref": "1"})
     assert r.status_code == 400 and "chỉ gia hạn từ 1 đến 10 năm" in page_text(r)
     r = leader.post(f"/archive/secrecy/documents/{soon['id']}/extend", {"years": "5", "reason": "Còn giá trị"})
     assert r.status_code == 400 and "Hãy điền “Số quyết định”" in page_text(r)
-    r = clerk.post(f"/archive/secrecy/documents/{soon['id']}/extend", {"years": "5", "reason": "x", "decision_ref": "1"})
+    r = clerk.post(f"/archive/secrecy/documents/{soon['id']}/extend",
+                   {"years": "5", "reason": "x", "decision_ref": "1"})
     assert r.status_code == 403
     r = leader.post(f"/archive/secrecy/documents/{soon['id']}/extend",
                     {"years": "5", "reason": "Còn nguyên giá trị bảo mật", "decision_ref": "12/QĐ-UBND"})

@@ -41,7 +41,8 @@ def test_reminder_then_overdue_and_escalation_once(api, container) -> None:  # t
 
 def test_orphan_sweep_removes_only_unreferenced_objects(api, container) -> None:  # type: ignore[no-untyped-def]
     doc = created(upload(api.as_user("vanthu")))
-    orphan = container.store.put(io.BytesIO(b"%PDF-1.4 left behind by a crashed upload"), content_type="application/pdf")
+    orphan = container.store.put(io.BytesIO(b"%PDF-1.4 left behind by a crashed upload"),
+                                 content_type="application/pdf")
     assert container.sweep_orphans(grace=timedelta(0)) >= 1
     assert not container.store.exists(orphan.key)
     assert api.as_user("vanthu").get(f"/api/v1/documents/{doc['id']}/content").status_code == 200

@@ -5,7 +5,6 @@ SQLite BEGIN IMMEDIATE)."""
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from sqlalchemy import select
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from PIL import Image, ImageSequence
 
-from docsvc.services.watermark import watermark
 from docsvc.errors import InvalidState
+from docsvc.services.watermark import watermark
 from tests.fixtures.pdfs import scanned_png
 from tests.helpers import created, upload
 
@@ -60,7 +60,7 @@ def test_secret_scans_are_served_watermarked(api: Any, fmt: str, content_type: s
     assert tuple(round(v) for v in after.info["dpi"]) == (200, 200)
     old_pages, new_pages = list(ImageSequence.Iterator(before)), list(ImageSequence.Iterator(after))
     assert len(new_pages) == pages
-    for old, new in zip([p.copy() for p in old_pages], [p.copy() for p in new_pages]):
+    for old, new in zip([p.copy() for p in old_pages], [p.copy() for p in new_pages], strict=True):
         text = _bottom_text(new)
         assert "Nguyễn Thị Lan" in text and "07:00" in text and "MẬT" in text, text
         assert "Nguyễn Thị Lan" not in _bottom_text(old)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select, text, update
 
 from docsvc.db.models import Organisation
 from tests.helpers import created, upload
@@ -31,20 +31,22 @@ def test_reads_inside_shared_read_share_one_session_and_writes_have_their_own(co
 
 def test_a_write_inside_a_shared_read_commits_and_a_later_read_in_it_still_works(container: Any, demo: Any) -> None:
     db = container.db
+    with db.read() as r:
+        org_id, name = r.execute(select(Organisation.id, Organisation.name).order_by(Organisation.id).limit(1)).one()
+    renamed = name + " (đổi tên)"
     with db.shared_read():
         with db.write() as w:
-            w.execute(text("UPDATE organisations SET name = name"))
-        with db.read() as r:
-            assert r.execute(select(Organisation.id).limit(1)).first() is not None
-    with db.read() as r:
-        r.execute(select(Organisation.id).limit(1))
+            w.execute(update(Organisation).where(Organisation.id == org_id).values(name=renamed))
+        with db.read() as r:  # the shared read still works after the write, and sees it committed
+            assert r.execute(select(Organisation.name).where(Organisation.id == org_id)).scalar_one() == renamed
+    with db.read() as r:  # committed on its own: not undone when the shared read's transaction ends
+        assert r.execute(select(Organisation.name).where(Organisation.id == org_id)).scalar_one() == renamed
 
 
 def test_an_error_inside_a_shared_read_ends_it(container: Any) -> None:
     db = container.db
-    with pytest.raises(RuntimeError), db.shared_read():
-        with db.read() as inside:
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), db.shared_read(), db.read() as inside:
+        raise RuntimeError("boom")
     with db.read() as after:
         assert after is not inside
 

@@ -15,6 +15,7 @@ from tests.fixtures.pdfs import official_pdf
 from tests.helpers import created, upload
 from tests.signing.hostile import HostileChain, RecordingServer, hostile_chain, signed_with
 
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[RecordingServer]:
     with RecordingServer() as s:

@@ -3,9 +3,7 @@ archived or held record, on either storage adapter (local folder, S3)."""
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
+import io
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +16,7 @@ from docsvc.errors import Locked
 from docsvc.timeutil import vn_today
 from tests.api.archive_support import closed_dossier, issued_outgoing, registered_incoming, transfer
 from tests.api.test_dossier_export import cli_env
-from tests.helpers import created, me
+from tests.helpers import created, me, run_cli
 
 
 def _protected(api: Any, retention_code: str = "TC-20") -> tuple[list[int], int]:
@@ -111,15 +109,16 @@ def test_periodic_tasks_and_the_cli_leave_protected_records_intact(api, containe
     for task in (jobs.drain_outbox, jobs.deliver_pending, jobs.deadline_sweep, jobs.ltv_refresh, jobs.archive_locks,
                  jobs.archive_daily):
         task.apply().get()
-    assert container.sweep_orphans(grace=timedelta(0)) >= 0
+    orphan = container.store.put(io.BytesIO(b"an object no row references")).key
+    assert container.sweep_orphans(grace=timedelta(0)) >= 1  # the sweep ran for real: it removed the orphan...
+    assert not container.store.exists(orphan)  # ...and only unreferenced objects (_assert_intact below)
     container.disposal.propose(today=add_years(vn_today(), 200))  # permanent and held: never listed
     with container.db.read() as s:
-        assert s.execute(select(DisposalItem)).first() is None  
+        assert s.execute(select(DisposalItem)).first() is None
     env = cli_env(container.settings)
     for args in (["reindex"], ["archive", "daily"], ["archive", "locks"], ["export", str(dossier_id), "--out",
                                                                           str(container.settings.data_dir / "e.zip")]):
-        r = subprocess.run([sys.executable, "-m", "docsvc", *args], env=env, capture_output=True, text=True,
-                           timeout=180)
+        r = run_cli(args, env)
         assert r.returncode == 0, (args, r.stdout, r.stderr)
     _assert_intact(container, before)
 
@@ -136,10 +135,9 @@ def test_the_orm_refuses_changes_to_protected_rows_and_storage_refuses_deletes(a
                        lambda s, d: s.delete(s.get(Document, d).files[0]),
                        lambda s, d: s.execute(update(Document).where(Document.id == d).values(status="draft")),
                        lambda s, d: s.execute(delete(DocumentFile).where(DocumentFile.document_id == d))):
-            with pytest.raises(Locked):
-                with container.db.write() as s:
-                    change(s, doc_id)
-                    s.flush()
+            with pytest.raises(Locked), container.db.write() as s:
+                change(s, doc_id)
+                s.flush()
     with container.db.read() as s:
         archived_keys = [f.object_key for f in s.get(Document, archived).files]
         held_keys = [f.object_key for f in s.get(Document, held).files]

@@ -7,6 +7,7 @@ so that stopping one never disturbs the shared servers other tests and people us
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -56,7 +57,8 @@ class PrivateServices:
     def _env(self) -> dict[str, str]:
         return {**{k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_SVC_")},
                 "DOCSVC_SVC_DIR": str(self.dir), "DOCSVC_SVC_PG_PORT": str(self.ports["postgres"]),
-                "DOCSVC_SVC_REDIS_PORT": str(self.ports["redis"]), "DOCSVC_SVC_ES_PORT": str(self.ports["elasticsearch"]),
+                "DOCSVC_SVC_REDIS_PORT": str(self.ports["redis"]),
+                "DOCSVC_SVC_ES_PORT": str(self.ports["elasticsearch"]),
                 "DOCSVC_SVC_S3_PORT": str(self.ports["s3"])}
 
     def _run(self, action: str, name: str) -> None:
@@ -106,10 +108,8 @@ class PrivateServices:
 
     def close(self) -> None:
         for name in self.started:
-            try:
+            with contextlib.suppress(Exception):  # best effort at teardown
                 self._run("down", name)
-            except Exception:  # noqa: BLE001 - best effort at teardown
-                pass
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # ------------------------------------------------------------ URLs

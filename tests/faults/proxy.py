@@ -3,6 +3,7 @@ a network outage between the service and a backend that keeps its data."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -45,9 +46,8 @@ class CuttableProxy:
             pass
         finally:
             for s in (src, dst):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
                     pass
                 s.close()
             with self._lock:
@@ -60,10 +60,8 @@ class CuttableProxy:
         with self._lock:
             conns, self._conns = list(self._conns), set()
         for s in conns:
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
 
     def restore(self) -> None:

@@ -204,7 +204,7 @@ def test_database_stopped_during_uploads_and_issues(fault_api, fault_container, 
           "issues:", [(name, code) for name, code, _ in results if name.startswith("issue")])
     assert statuses <= {201, 200, 503}, sorted(statuses)
     assert 503 in statuses, "no request met the outage"
-    for subject, code, body in results:
+    for _subject, code, body in results:
         if code == 503:
             assert set(body) == {"error"} and body["error"]["code"] == "backend_unavailable", body
     # Accepted uploads are stored; refused ones left no row.

@@ -74,7 +74,8 @@ def hostile_pdfs() -> list[tuple[str, bytes]]:
         ("deep nesting", _pdf([b"<< /Type /Catalog /Pages 2 0 R /X " + deep + b" >>",
                                b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", _page()])),
         ("javascript and embedded file", _pdf([
-            b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R /Names << /EmbeddedFiles << /Names [(x.exe) 5 0 R] >> >> >>",
+            b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R"
+            b" /Names << /EmbeddedFiles << /Names [(x.exe) 5 0 R] >> >> >>",
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", _page(),
             b"<< /S /JavaScript /JS (app.alert\\('x'\\)) >>",
             b"<< /Type /Filespec /F (x.exe) /EF << /F 6 0 R >> >>", _stream(b"MZ\x90\x00" * 100)])),

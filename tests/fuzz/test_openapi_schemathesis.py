@@ -21,6 +21,9 @@ EXAMPLES = int(os.environ.get("DOCSVC_TEST_SCHEMATHESIS_EXAMPLES", "12"))  # rai
 USERS = ("vanthu", "quantri", "chutich", "chuyenvien")
 # Requests with side effects on the caller's own session: given a token of their own.
 OWN_TOKEN = {("DELETE", "/api/v1/auth/token")}
+# The operations are split into shards, one test each: every shard stays well inside the per-test
+# timeout on a slow machine, and pytest-xdist runs them side by side.
+SHARDS = 4
 
 
 def _operations(app: Any) -> list[Any]:
@@ -50,11 +53,13 @@ def _check(response: Any, label: str) -> None:
 
 
 @pytest.mark.slow
-def test_every_operation_answers_without_5xx_and_with_the_error_shape(api, app) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_every_operation_answers_without_5xx_and_with_the_error_shape(api, app, shard: int) -> None:  # type: ignore[no-untyped-def]
     _seed(api)
     tokens = {u: api.token(u) for u in USERS}
-    operations = _operations(app)
-    assert len(operations) > 40
+    every = _operations(app)
+    assert len(every) > 40
+    operations = every[shard::SHARDS]
     seen: dict[str, set[int]] = {}
     for op in operations:
         label = f"{op.method.upper()} {op.full_path}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -89,7 +89,7 @@ class RecordingServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "RecordingServer":
+    def __enter__(self) -> RecordingServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -122,7 +122,7 @@ def _name(cn: str) -> x509.Name:
 
 
 def _cert(subject: str, key: Any, issuer: str, issuer_key: Any, *, ca: bool, base: str | None) -> x509.Certificate:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
                .public_key(key.public_key()).serial_number(x509.random_serial_number())
                .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=365))

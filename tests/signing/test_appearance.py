@@ -47,9 +47,8 @@ def _pixels(img: Image.Image, box: Box, kind: str) -> int:
     x0, y0, x1, y1 = (int(box[0]), int(h - box[3]), int(box[2]), int(h - box[1]))
     count = 0
     for r, g, b in img.crop((x0, y0, x1, y1)).get_flattened_data():
-        if kind == "blue" and b > 120 and b > r + 50 and b > g + 30:
-            count += 1
-        elif kind == "red" and r > 150 and r > g + 70 and r > b + 70:
+        if (kind == "blue" and b > 120 and b > r + 50 and b > g + 30
+                or kind == "red" and r > 150 and r > g + 70 and r > b + 70):
             count += 1
     return count
 

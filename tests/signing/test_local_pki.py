@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -262,7 +262,7 @@ def test_local_answers_are_the_http_answers(own: OwnPki, served: PkiServer) -> N
     """The same status, content type and bytes in-process as over HTTP for CRLs, certificates
     and errors; for OCSP (POST and GET, the CA's clock fixed) the same response except its
     producedAt, which ``cryptography`` stamps with the wall clock to the second."""
-    fixed = datetime(2026, 3, 2, 8, 30, tzinfo=timezone.utc)
+    fixed = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
     own.ca.clock = lambda: fixed
     try:
         base = own.ca.urls

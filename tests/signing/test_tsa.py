@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from asn1crypto import algos, cms, core, tsp
 from pyhanko.sign.ades.report import AdESStatus
@@ -36,7 +36,7 @@ def test_token_over_http_is_accepted_by_pyhanko(pki: TestPki) -> None:
     assert result.ades_subindic.status is AdESStatus.PASSED, result.failure_msg
     status = result.api_status
     assert status.trusted and status.intact and status.valid
-    assert abs(status.timestamp - datetime.now(timezone.utc)) < timedelta(minutes=1)
+    assert abs(status.timestamp - datetime.now(UTC)) < timedelta(minutes=1)
 
 
 def test_nonce_policy_and_certificates(pki: TestPki) -> None:
@@ -77,7 +77,7 @@ def test_bad_requests_get_rejections(pki: TestPki) -> None:
 
 
 def test_clock_is_injectable(pki: TestPki) -> None:
-    fixed = datetime(2026, 11, 20, 7, 3, 22, tzinfo=timezone.utc)
+    fixed = datetime(2026, 11, 20, 7, 3, 22, tzinfo=UTC)
     tsa = TimestampAuthority(pki.ca.tsa_certificate, pki.ca.timestamp_authority().key, clock=lambda: fixed)
     resp = tsp.TimeStampResp.load(tsa.respond(_request(b"\x03" * 32)))
     info = resp["time_stamp_token"]["content"]["encap_content_info"]["content"].parsed

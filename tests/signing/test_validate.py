@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -95,7 +95,7 @@ def test_time_stamped_signatures_outlive_the_signer_certificate(pki: TestPki, do
 
 def test_validation_time_is_reported_in_vietnam_time(pki: TestPki, document: bytes) -> None:
     signed = sign_pdf(document, pki.user_key, level="B-B")
-    moment = datetime(2026, 11, 20, 7, 3, 22, tzinfo=timezone.utc)
+    moment = datetime(2026, 11, 20, 7, 3, 22, tzinfo=UTC)
     assert verify_report(signed, pki.trust).validated_at.endswith("+07:00")
     with _ca_clock(pki, max(moment, pki.user_key.certificate.not_valid_before_utc + timedelta(hours=1))):
         report = verify_report(signed, pki.trust, now=max(moment, pki.user_key.certificate.not_valid_before_utc

@@ -8,8 +8,15 @@ from collections.abc import Callable
 
 import pytest
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, NameObject,
-                           NumberObject, TextStringObject)
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    FloatObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
 
 from docsvc.errors import InvalidInput, UnsupportedMediaType
 from docsvc.services.uploads import inspect_upload

@@ -8,10 +8,26 @@ from datetime import date, datetime
 
 import pytest
 
-from docsvc.domain.archives import (DisposalStatus, DossierStatus, FiledDocument, Retention, add_months,
-                                    check_disposal_transition, check_dossier_transition, check_extension_years,
-                                    check_notation, chronological, closing_problems, disposable, file_code, lock_until,
-                                    must_transfer, protection_ends_on, transfer_alert_on, transfer_due_on)
+from docsvc.domain.archives import (
+    DisposalStatus,
+    DossierStatus,
+    FiledDocument,
+    Retention,
+    add_months,
+    check_disposal_transition,
+    check_dossier_transition,
+    check_extension_years,
+    check_notation,
+    chronological,
+    closing_problems,
+    disposable,
+    file_code,
+    lock_until,
+    must_transfer,
+    protection_ends_on,
+    transfer_alert_on,
+    transfer_due_on,
+)
 from docsvc.errors import InvalidInput, InvalidState
 from docsvc.services.archives.appendix6 import DocumentRecord, DossierRecord, ExportedFile, dossier_xml
 from docsvc.timeutil import VN_TZ
@@ -32,10 +48,13 @@ def test_retention_counts_whole_years_from_the_year_the_work_ended() -> None:
 
 def test_transfer_rules() -> None:
     assert must_transfer(Retention(5)) and must_transfer(Retention(None)) and not must_transfer(Retention(2))
-    assert transfer_due_on(work_ended_on=date(2026, 2, 28), construction=False, settlement_date=None) == date(2027, 2, 28)
-    assert transfer_due_on(work_ended_on=date(2024, 2, 29), construction=False, settlement_date=None) == date(2025, 2, 28)
+    assert transfer_due_on(work_ended_on=date(2026, 2, 28), construction=False,
+                           settlement_date=None) == date(2027, 2, 28)
+    assert transfer_due_on(work_ended_on=date(2024, 2, 29), construction=False,
+                           settlement_date=None) == date(2025, 2, 28)
     assert transfer_due_on(work_ended_on=date(2026, 1, 1), construction=True, settlement_date=None) is None
-    assert transfer_due_on(work_ended_on=None, construction=True, settlement_date=date(2026, 11, 30)) == date(2027, 2, 28)
+    assert transfer_due_on(work_ended_on=None, construction=True,
+                           settlement_date=date(2026, 11, 30)) == date(2027, 2, 28)
     assert transfer_alert_on(date(2027, 2, 28)) == date(2027, 1, 29)
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
 

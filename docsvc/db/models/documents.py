@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docsvc.db.base import Base, utcnow
@@ -89,7 +88,8 @@ class DocumentFile(Base):
 
     __tablename__ = "document_files"
     __table_args__ = (
-        CheckConstraint("role in ('main','attachment','signed','issued','issued_att','text','ocr_text','copy')", name="role"),
+        CheckConstraint("role in ('main','attachment','signed','issued','issued_att','text','ocr_text','copy')",
+                        name="role"),
         Index("ix_document_files_doc_version", "document_id", "version"),
     )
 

@@ -135,7 +135,8 @@ class ChainDecision(Base):
 
     __tablename__ = "chain_decisions"
     __table_args__ = (
-        CheckConstraint("decision is null or decision in ('approved','rejected','returned','signed','issued')", name="decision"),
+        CheckConstraint("decision is null or decision in ('approved','rejected','returned','signed','issued')",
+                        name="decision"),
         Index("ix_chain_decisions_user_pending", "user_id", "decision"),
     )
 

@@ -1,7 +1,7 @@
 """foundation: identity and audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22
 
 The audit log is append-only at the database level too: triggers refuse UPDATE and DELETE on
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision = '0001'
 down_revision = None

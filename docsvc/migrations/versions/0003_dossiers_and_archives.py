@@ -14,11 +14,10 @@ Circular's table before production use.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision = '0003'
 down_revision = '0002'
@@ -46,7 +45,7 @@ def _seed_retention() -> None:
                      sa.column("description", sa.Text), sa.column("years", sa.Integer),
                      sa.column("legal_basis", sa.String), sa.column("is_current", sa.Boolean),
                      sa.column("created_at", sa.DateTime))
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     op.bulk_insert(table, [{"code": c, "version": 1, "description": d, "years": y, "legal_basis": LEGAL_BASIS,
                             "is_current": True, "created_at": now} for c, d, y in RETENTION_SEED])
 

@@ -48,7 +48,7 @@ class DocumentRecord:
     arrival_date: date | None = None
     arrival_number: int | None = None
     to_places: list[str] = field(default_factory=list)
-    trace: list[dict[str, str]] = field(default_factory=list)  # TraceHeaderList: when, who, what
+    trace: list[dict[str, str | None]] = field(default_factory=list)  # TraceHeaderList: when, who, what
     files: list[ExportedFile] = field(default_factory=list)
     content_note: str | None = None  # why no content is exported (secret, offline, destroyed)
 
@@ -130,4 +130,5 @@ def dossier_xml(dossier: DossierRecord, documents: list[DocumentRecord]) -> byte
         if d.content_note:
             _put(el, "ContentNote", d.content_note)
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data

@@ -82,7 +82,7 @@ def require_manager(actor: Actor, dossier: Dossier) -> None:
 def retention_of(s: Session, dossier: Dossier) -> Retention | None:
     if dossier.retention_id is None:
         return None
-    return Retention(s.get(RetentionPeriod, dossier.retention_id).years)
+    return Retention(must_get(s, RetentionPeriod, dossier.retention_id).years)
 
 
 def document_ids_of(s: Session, dossier_ids: Iterable[int]) -> list[int]:

@@ -10,6 +10,7 @@ deletion fails is an unreferenced leftover that the orphan sweep removes later.
 
 from __future__ import annotations
 
+import builtins
 import logging
 from datetime import date
 from typing import Any
@@ -19,19 +20,27 @@ from sqlalchemy.orm import Session
 from storage import ObjectStore
 
 from docsvc.db.base import utcnow
-from docsvc.db.models import (DisposalItem, DisposalList, Document, DocumentFile, Dossier, DossierDocument,
-                              Organisation, RetentionPeriod, User)
+from docsvc.db.models import (
+    DisposalItem,
+    DisposalList,
+    Document,
+    DocumentFile,
+    Dossier,
+    DossierDocument,
+    Organisation,
+    RetentionPeriod,
+    User,
+)
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
-from docsvc.domain.archives import (DisposalStatus, DossierStatus, Retention, check_disposal_transition,
-                                    disposable)
+from docsvc.domain.archives import DisposalStatus, DossierStatus, Retention, check_disposal_transition, disposable
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
 from docsvc.domain.policies import SYSTEM, is_system
 from docsvc.errors import InvalidInput, InvalidState, Msg, NotFound
 from docsvc.services import audit
 from docsvc.services.access import refresh_readers
-from docsvc.services.archives.common import (dossier_dict, held_dossier_ids, require, required_text,
-                                             users_with_role)
+from docsvc.services.archives.common import dossier_dict, held_dossier_ids, require, required_text, users_with_role
 from docsvc.services.archives.guard import archive_write
 from docsvc.services.archives.locks import ObjectLocks
 from docsvc.services.notifications import notify
@@ -108,7 +117,7 @@ class DisposalService:
                                  object_id=lst.id, agency_id=agency,
                                  details={"added": [d.file_code for d in dossiers], "listed_on": today.isoformat()})
                     people = [u for u in users_with_role(s, agency, Role.ARCHIVIST)
-                              if s.get(User, u).clearance >= level]
+                              if must_get(s, User, u).clearance >= level]
                     notify(s, people, "archive.disposal_listed",
                            f"{len(dossiers)} hồ sơ hết thời hạn bảo quản được đưa vào danh mục hủy số {lst.id}",
                            dedupe=f"disposal-listed:{lst.id}:{today}")
@@ -167,7 +176,8 @@ class DisposalService:
             audit.record(s, actor=actor, action="disposal.review", object_type="disposal_list", object_id=lst.id,
                          origin=origin, agency_id=lst.agency_id,
                          details={"members": members, "keep": sorted(keep), "withheld": sorted(held)})
-            leaders = [u for u in users_with_role(s, lst.agency_id, Role.LEADER) if s.get(User, u).clearance >= lst.secrecy]
+            leaders = [u for u in users_with_role(s, lst.agency_id, Role.LEADER)
+                       if must_get(s, User, u).clearance >= lst.secrecy]
             notify(s, leaders, "archive.disposal_reviewed",
                    f"Danh mục hủy tài liệu số {lst.id} đã được Hội đồng xác định giá trị thẩm định, chờ quyết định",
                    dedupe=f"disposal-reviewed:{lst.id}")
@@ -214,8 +224,8 @@ class DisposalService:
             held = held_dossier_ids(s, [i.dossier_id for i in items])
             destroying: list[Dossier] = []
             for item in items:
-                d = s.get(Dossier, item.dossier_id)
-                retention = Retention(s.get(RetentionPeriod, d.retention_id).years) if d.retention_id else None
+                d = must_get(s, Dossier, item.dossier_id)
+                retention = Retention(must_get(s, RetentionPeriod, d.retention_id).years) if d.retention_id else None
                 if d.id in held:
                     item.decision, item.note = "withheld", "placed under a legal hold after the decision"
                 elif retention is None or not disposable(retention, d.work_ended_on, today):
@@ -275,7 +285,7 @@ class DisposalService:
         d.status, d.destroyed_at = DossierStatus.DESTROYED.value, now
         return {"dossier_id": d.id, "file_code": d.file_code, "title": d.title, "documents": documents}, keys
 
-    def _delete_objects(self, keys: list[str]) -> dict[str, Any]:
+    def _delete_objects(self, keys: builtins.list[str]) -> dict[str, Any]:
         from storage.errors import ObjectNotFound, StorageError
         self.locks.sync()  # a released hold's flag must be off before the delete
         deleted, left = 0, []
@@ -360,7 +370,7 @@ def list_dict(s: Session, lst: DisposalList, hide_top_secret: bool, *, items: bo
     if items:
         rows = _items(s, lst)
         held = held_dossier_ids(s, [i.dossier_id for i in rows])
-        out["items"] = [{"dossier": dossier_dict(s, s.get(Dossier, i.dossier_id), held=i.dossier_id in held),
+        out["items"] = [{"dossier": dossier_dict(s, must_get(s, Dossier, i.dossier_id), held=i.dossier_id in held),
                          "decision": i.decision, "note": i.note} for i in rows]
         out["destruction_record"] = _masked(lst.destruction_record, hide_top_secret)
     return out

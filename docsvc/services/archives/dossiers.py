@@ -3,6 +3,7 @@ reopen, construction settlement, retention extension."""
 
 from __future__ import annotations
 
+import builtins
 from datetime import date
 from typing import Any
 
@@ -12,19 +13,40 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, Dossier, DossierDocument, DossierPlan, Organisation, User
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
-from docsvc.domain.archives import (DossierStatus, FiledDocument, Retention, Rights, check_dossier_transition,
-                                    check_notation, chronological, closing_problems, file_code, must_transfer,
-                                    transfer_due_on)
+from docsvc.domain.archives import (
+    DossierStatus,
+    FiledDocument,
+    Retention,
+    Rights,
+    check_dossier_transition,
+    check_notation,
+    chronological,
+    closing_problems,
+    file_code,
+    must_transfer,
+    transfer_due_on,
+)
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
 from docsvc.domain.policies import is_system
 from docsvc.errors import Conflict, InvalidInput, InvalidState, Msg, NotFound, PermissionDenied
 from docsvc.services import audit
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
-from docsvc.services.archives.common import (HOLD_KEEPERS, PLAN_KEEPERS, agency_of, dossier_dict, held_dossier_ids,
-                                             load_dossier, may_see_dossier, require, require_manager, required_text,
-                                             retention_of)
+from docsvc.services.archives.common import (
+    HOLD_KEEPERS,
+    PLAN_KEEPERS,
+    agency_of,
+    dossier_dict,
+    held_dossier_ids,
+    load_dossier,
+    may_see_dossier,
+    require,
+    require_manager,
+    required_text,
+    retention_of,
+)
 from docsvc.services.archives.guard import archive_write
 from docsvc.services.archives.locks import ObjectLocks, mark_documents
 from docsvc.services.archives.retention import current_entry
@@ -133,7 +155,9 @@ class DossierService:
             plan = s.get(DossierPlan, plan_id)
             if plan is None or (not is_system(actor) and actor.agency_id != plan.agency_id):
                 raise NotFound(f"dossier plan {plan_id} not found")
-            agency = s.get(Organisation, plan.agency_id)
+            agency = must_get(s, Organisation, plan.agency_id)
+            if not agency.organ_id:
+                raise InvalidState("the agency has no OrganId: dossier FileCodes need it (set it first)")
             dossier = Dossier(plan_id=plan.id, agency_id=plan.agency_id, year=plan.year, notation=notation,
                               file_code=file_code(agency.organ_id, plan.year, notation), title=title,
                               retention_id=current_entry(s, retention_code).id if retention_code else None,
@@ -211,7 +235,7 @@ class DossierService:
                 .where(DossierDocument.dossier_id == d.id)
             if not is_system(actor):
                 q = readable_filter(q, actor)
-            rows = s.execute(q).all()
+            rows = list(s.execute(q).all())
             rows.sort(key=lambda r: (r[1].ordinal is None, r[1].ordinal or 0, document_date(r[0]) or date.max,
                                      r[0].id))
             out = dossier_dict(s, d)
@@ -239,7 +263,7 @@ class DossierService:
             held = held_dossier_ids(s, [d.id for d in rows])
             return [dossier_dict(s, d, held=d.id in held) for d in rows], total
 
-    def of_document(self, actor: Actor, document_id: int) -> list[dict[str, Any]]:
+    def of_document(self, actor: Actor, document_id: int) -> builtins.list[dict[str, Any]]:
         """The dossiers holding a document the caller may read (those the caller may see)."""
         with self.db.read() as s:
             load_readable(s, actor, document_id)
@@ -331,7 +355,7 @@ class DossierService:
                                    + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
                                    {"problems": problems})
             for ordinal, f in enumerate(chronological(facts), start=1):
-                s.get(DossierDocument, (d.id, f.document_id)).ordinal = ordinal
+                must_get(s, DossierDocument, (d.id, f.document_id)).ordinal = ordinal
             dates = [f.sort_date for f in facts if f.sort_date]
             d.start_date, d.end_date = (min(dates), max(dates)) if dates else (None, None)
             d.doc_total, d.page_total = len(facts), sum(f.page_amount or 0 for f in facts)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Assignment, Document, DossierDocument, Organisation, Recipient, User
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.archives import DossierStatus, Rights
 from docsvc.domain.documents import Urgency
@@ -105,7 +106,7 @@ class ExportService:
             DossierDocument, DossierDocument.document_id == Document.id).where(DossierDocument.dossier_id == dossier_id)
         if not is_system(actor):
             q = readable_filter(q, actor)
-        rows = s.execute(q).all()
+        rows = list(s.execute(q).all())
         rows.sort(key=lambda r: (r[1] is None, r[1] or 0, document_date(r[0]) or date.max, r[0].id))
         out = []
         for position, (doc, ordinal) in enumerate(rows, start=1):
@@ -136,7 +137,7 @@ class ExportService:
         trace, places = [], []
         for a in s.execute(select(Assignment).where(Assignment.document_id == doc.id)
                            .order_by(Assignment.id)).scalars():
-            who = s.get(User, a.user_id).full_name if a.user_id else s.get(Organisation, a.unit_id).name
+            who = must_get(s, User, a.user_id).full_name if a.user_id else must_get(s, Organisation, a.unit_id).name
             by = s.get(User, a.assigned_by)
             places.append(who)
             trace.append({"Time": to_vn_iso(a.assigned_at), "Actor": by.full_name if by else "",
@@ -160,9 +161,8 @@ class ExportService:
     def _write(self, dossier: DossierRecord, planned: list[_Planned], *, renditions: bool) -> DossierExport:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         root = _safe(dossier.file_code)
-        handle = tempfile.NamedTemporaryFile(dir=self.work_dir, prefix="export-", suffix=".zip", delete=False)
-        handle.close()
-        path = Path(handle.name)
+        with tempfile.NamedTemporaryFile(dir=self.work_dir, prefix="export-", suffix=".zip", delete=False) as handle:
+            path = Path(handle.name)
         manifest: list[tuple[str, str]] = []
         records: list[DocumentRecord] = []
         made = 0
@@ -213,6 +213,8 @@ class ExportService:
         return h.hexdigest(), size
 
     def _rendition(self, source: Path, target: Path, title: str) -> Path | None:
+        if self.converter is None:
+            return None
         try:
             self.converter.convert(source, target, title)
         except ConversionFailed as exc:  # the original is the record; a missing rendition is noted in logs

@@ -114,8 +114,8 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
         refused = {doc_id: what for doc_id, what in touched.items() if doc_id in protected}
         if refused:
             doc_id, what = sorted(refused.items())[0]
-            raise Locked(f"document {doc_id} is {protected[doc_id]} ({'in the agency archive' if protected[doc_id] == 'archived' else 'under a legal hold'}): "
-                         f"write-once, cannot {what}",
+            where = "in the agency archive" if protected[doc_id] == "archived" else "under a legal hold"
+            raise Locked(f"document {doc_id} is {protected[doc_id]} ({where}): write-once, cannot {what}",
                          {"document_id": doc_id, "protection": protected[doc_id], "refused": what})
         keys = {k for doc_id, ks in preservation.items() if doc_id in protected for k in ks}
         if keys:
@@ -137,11 +137,12 @@ def _before_bulk(state: ORMExecuteState) -> None:
         return
     table = getattr(state.statement, "table", None)
     column = _ID_COLUMN.get(getattr(table, "name", ""))
-    if column is None:
+    if table is None or column is None:
         return
     query = select(table.c[column])
-    if state.statement.whereclause is not None:
-        query = query.where(state.statement.whereclause)
+    where = getattr(state.statement, "whereclause", None)  # UPDATE and DELETE statements have one
+    if where is not None:
+        query = query.where(where)
     with state.session.no_autoflush:
         ids = set(state.session.execute(query).scalars())
         protected = protection_of(state.session, ids)

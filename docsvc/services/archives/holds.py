@@ -78,7 +78,8 @@ class HoldService:
             hold.released_at, hold.released_by, hold.release_reason = utcnow(), _user_id(s, actor, hold.agency_id), \
                 reason
             s.flush()
-            doc_ids = [hold.document_id] if hold.document_id else document_ids_of(s, [hold.dossier_id])
+            doc_ids = [hold.document_id] if hold.document_id else \
+                document_ids_of(s, [hold.dossier_id] if hold.dossier_id else [])
             mark_documents(s, doc_ids)
             audit.record(s, actor=actor, action="legal_hold.release", object_type="legal_hold", object_id=hold.id,
                          origin=origin, agency_id=hold.agency_id,

@@ -23,6 +23,7 @@ from docsvc.db.uow import Database
 from docsvc.domain.archives import DossierStatus, Retention, lock_until
 from docsvc.services.archives.common import held_document_ids
 from docsvc.services.archives.guard import mark_lock_pending
+from storage.port import ObjectStore
 
 log = logging.getLogger("docsvc.archives.locks")
 
@@ -67,6 +68,8 @@ def wanted_locks(s: Session, keys: Iterable[str]) -> dict[str, WantedLock]:
             .join(RetentionPeriod, RetentionPeriod.id == Dossier.retention_id)
             .where(DocumentFile.object_key.in_(keys), Dossier.status == DossierStatus.ARCHIVED.value,
                    Dossier.work_ended_on.is_not(None))):
+        if ended is None:  # excluded by the query already
+            continue
         instant = lock_until(Retention(years), ended)
         if key not in until or instant > until[key]:
             until[key] = instant
@@ -80,7 +83,7 @@ def wanted_locks(s: Session, keys: Iterable[str]) -> dict[str, WantedLock]:
 class ObjectLocks:
     """Applies the wanted locks to the object store (``storage.ObjectStore``)."""
 
-    def __init__(self, db: Database, store: object) -> None:
+    def __init__(self, db: Database, store: ObjectStore) -> None:
         self.db = db
         self.store = store
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from sqlalchemy import select
@@ -41,7 +42,7 @@ class RetentionCatalogue:
             return [retention_dict(r) for r in s.execute(q.order_by(RetentionPeriod.code,
                                                                     RetentionPeriod.version)).scalars()]
 
-    def versions(self, code: str) -> list[dict[str, Any]]:
+    def versions(self, code: str) -> builtins.list[dict[str, Any]]:
         with self.db.read() as s:
             rows = s.execute(select(RetentionPeriod).where(RetentionPeriod.code == code)
                              .order_by(RetentionPeriod.version)).scalars().all()
@@ -86,7 +87,8 @@ class RetentionCatalogue:
             Retention(new_years)  # type: ignore[arg-type]
             new = RetentionPeriod(
                 code=old.code, version=old.version + 1,
-                description=required_text(description, "description", 2000) if description is not None else old.description,
+                description=(required_text(description, "description", 2000) if description is not None
+                             else old.description),
                 years=new_years, legal_basis=(legal_basis.strip()[:300] if legal_basis is not None
                                               else old.legal_basis),
                 is_current=True, change_reason=reason, created_by=actor.user_id if not is_system(actor) else None)

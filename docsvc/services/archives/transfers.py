@@ -11,17 +11,23 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import ArchiveTransfer, Dossier, User
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
-from docsvc.domain.archives import (DossierStatus, check_dossier_transition, lock_until, must_transfer,
-                                    transfer_alert_on)
+from docsvc.domain.archives import DossierStatus, check_dossier_transition, lock_until, must_transfer, transfer_alert_on
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role
 from docsvc.domain.policies import is_system
 from docsvc.errors import InvalidInput, InvalidState, Msg, NotFound
 from docsvc.services import audit
 from docsvc.services.access import refresh_readers
-from docsvc.services.archives.common import (PLAN_KEEPERS, dossier_dict, load_dossier, require, retention_of,
-                                             users_with_role)
+from docsvc.services.archives.common import (
+    PLAN_KEEPERS,
+    dossier_dict,
+    load_dossier,
+    require,
+    retention_of,
+    users_with_role,
+)
 from docsvc.services.archives.dossiers import content_file, filed_documents
 from docsvc.services.archives.guard import archive_write
 from docsvc.services.archives.locks import ObjectLocks, mark_documents
@@ -50,6 +56,8 @@ class TransferService:
                 .order_by(Dossier.transfer_due_on, Dossier.id)).scalars()
             out = []
             for d in rows:
+                if d.transfer_due_on is None:  # excluded by the query already
+                    continue
                 days_left = (d.transfer_due_on - today).days
                 if days_left <= within_days:
                     out.append({**dossier_dict(s, d), "days_left": days_left, "overdue": days_left < 0})
@@ -65,12 +73,12 @@ class TransferService:
                                                    Dossier.transfer_due_on.is_not(None))).scalars().all()
             for d in rows:
                 due = d.transfer_due_on
-                if today < transfer_alert_on(due):
+                if due is None or today < transfer_alert_on(due):  # None: excluded by the query already
                     continue
                 people = set(users_with_role(s, d.agency_id, Role.ARCHIVIST))
                 if d.owner_id:
                     people.add(d.owner_id)
-                people = {u for u in people if s.get(User, u).clearance >= d.secrecy}
+                people = {u for u in people if must_get(s, User, u).clearance >= d.secrecy}
                 if today > due:
                     sent += notify(s, people, "archive.transfer_overdue",
                                    f"Quá hạn nộp lưu từ {due:%d/%m/%Y}: hồ sơ {d.file_code} — {d.title[:120]}",

@@ -28,7 +28,7 @@ class StrictModel(BaseModel):
         return data
 
     @model_validator(mode="after")
-    def _ints_in_range(self) -> "StrictModel":
+    def _ints_in_range(self) -> StrictModel:
         for name in type(self).model_fields:
             value = getattr(self, name)
             for v in value if isinstance(value, (list, tuple, set, frozenset)) else (value,):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import BinaryIO, Literal, cast
 
 from flask import Response, request
 from pydantic import BaseModel, Field, field_validator
@@ -94,7 +94,9 @@ def document_input(form: DocumentForm) -> DocumentInput:
 
 
 def _uploads(name: str) -> list[Upload]:
-    return [Upload(f.filename or name, f.stream) for f in request.files.getlist(name) if f and f.filename]
+    # werkzeug types the stream IO[bytes]; it is the binary file object Upload takes
+    return [Upload(f.filename or name, cast(BinaryIO, f.stream))
+            for f in request.files.getlist(name) if f and f.filename]
 
 
 @endpoint(api, "/documents", method="POST", summary="Receive an incoming document or create a draft",

@@ -12,13 +12,15 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, get_args, get_origin
+from typing import Any, TypeVar, get_args, get_origin
 
-from flask import Blueprint, Flask, Response, g, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 from pydantic import BaseModel, ValidationError
 
 from docsvc.errors import InvalidInput, UnsupportedMediaType
 from docsvc.web.api.common import INT_MAX
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass
@@ -172,8 +174,9 @@ def _is_list(annotation: Any) -> bool:
 
 # ---------------------------------------------------------------- OpenAPI
 _PATH_ARG = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
-_CONVERTER_SCHEMAS = {"int": {"type": "integer", "minimum": 0, "maximum": INT_MAX}, "string": {"type": "string"},
-                      "path": {"type": "string"}, "uuid": {"type": "string", "format": "uuid"}}
+_CONVERTER_SCHEMAS: dict[str, dict[str, Any]] = {"int": {"type": "integer", "minimum": 0, "maximum": INT_MAX},
+                                                 "string": {"type": "string"}, "path": {"type": "string"},
+                                                 "uuid": {"type": "string", "format": "uuid"}}
 
 
 def _path_schema(converter: str, args: str) -> dict[str, Any]:

@@ -6,9 +6,9 @@ Each module of ``PAGE_MODULES`` is one area of the interface and exposes:
   CSRF and error pages come with it);
 - ``NAV``: its menu entries (:class:`docsvc.web.pages.nav.NavItem`), each with the roles that see it.
 
-A new area (as the archive pages were) is one new module in this package added to ``PAGE_MODULES``: its blueprint is registered and its entries join the menu for
-the roles they name; no other file changes. Views are thin: parse the form, call one service
-through ``docsvc.web.context.container()``, render.
+A new area (as the archive pages were) is one new module in this package added to ``PAGE_MODULES``: its
+blueprint is registered and its entries join the menu for the roles they name; no other file changes. Views
+are thin: parse the form, call one service through ``docsvc.web.context.container()``, render.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from docsvc.domain.approval import APPROVER_ROLES, StepKind
 from docsvc.domain.identity import Actor, Role, Secrecy

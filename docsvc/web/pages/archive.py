@@ -53,4 +53,5 @@ def overview() -> Any:
     due = c.transfers.due(actor, within_days=30)
     return render("archive.html", due=due, overdue=[d for d in due if d["overdue"]],
                   holds=c.holds.list(actor), lists=c.disposal.list(actor, status=[s.value for s in OPEN_DISPOSAL]),
-                  review=c.secrecy.review_list(actor), archivist=actor.has(Role.ARCHIVIST), leader=actor.has(Role.LEADER))
+                  review=c.secrecy.review_list(actor), archivist=actor.has(Role.ARCHIVIST),
+                  leader=actor.has(Role.LEADER))

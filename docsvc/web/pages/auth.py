@@ -3,15 +3,27 @@ profile page (who am I, my signing certificate)."""
 
 from __future__ import annotations
 
-from flask import Response, flash, make_response, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+import contextlib
+
+from flask import flash, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response  # what redirect() returns; flask.Response derives from it
 
 from docsvc.errors import DomainError, NotFound
 from docsvc.web.context import container
 from docsvc.web.errors import with_retry_after
 from docsvc.web.pages import forms
-from docsvc.web.pages.base import (TOKEN_KEY, act, optional_actor, page_actor, page_blueprint, safe_next,
-                                   start_session, web_origin)
+from docsvc.web.pages.base import (
+    TOKEN_KEY,
+    act,
+    optional_actor,
+    page_actor,
+    page_blueprint,
+    safe_next,
+    start_session,
+    web_origin,
+)
 from docsvc.web.pages.i18n import LANG_COOKIE, LANGUAGES
 from docsvc.web.pages.messages import user_message
 from docsvc.web.pages.nav import NavItem
@@ -45,10 +57,8 @@ def logout() -> Response:
     token = session.get(TOKEN_KEY)
     actor = optional_actor()
     if token and actor is not None:
-        try:
+        with contextlib.suppress(NotFound):  # already revoked (e.g. rights changed): the session ends all the same
             container().identity.revoke_token(token, actor, web_origin())
-        except NotFound:
-            pass  # already revoked (e.g. rights changed): the session ends all the same
     session.clear()
     flash(_("You have logged out."), "success")
     return redirect(url_for("auth.login"), 303)

@@ -18,9 +18,9 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response  # what redirect() returns; flask.Response derives from it
 
 from docsvc import secrets_store
 from docsvc.domain.identity import Actor, RequestOrigin, Role

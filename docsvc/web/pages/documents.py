@@ -25,7 +25,7 @@ from docsvc.web.pages.document_archive import document_archive
 bp = page_blueprint("documents", __name__)
 
 @bp.get("/documents/<int:doc_id>")
-def show(doc_id: int) -> str:
+def show(doc_id: int) -> tuple[str, int] | str:
     return render_document(page_actor(), doc_id)
 
 

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, abort, g, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from docsvc.domain.archives import DossierStatus
 from docsvc.domain.identity import Actor

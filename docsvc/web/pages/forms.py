@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from flask import request
 from pydantic import BaseModel
@@ -75,7 +75,8 @@ def targets(name: str) -> list[Target]:
 
 
 def uploads(name: str) -> list[Upload]:
-    return [Upload(f.filename, f.stream) for f in request.files.getlist(name) if f and f.filename]
+    # werkzeug types the stream IO[bytes]; it is the binary file object Upload takes
+    return [Upload(f.filename, cast(BinaryIO, f.stream)) for f in request.files.getlist(name) if f and f.filename]
 
 
 def model(cls: type[BaseModel], **fixed: Any) -> Any:

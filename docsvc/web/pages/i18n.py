@@ -12,7 +12,8 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, request
-from flask_babel import Babel, get_locale, lazy_gettext as _l
+from flask_babel import Babel, get_locale
+from flask_babel import lazy_gettext as _l
 
 from docsvc.domain.archives import DossierStatus, Retention, Rights
 from docsvc.domain.documents import Status, Urgency

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, render_template, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from docsvc.domain.identity import Actor, Role
 from docsvc.services.documents import DRAFTERS, DocumentView
 from docsvc.web.api.documents import DocumentForm, document_input
 from docsvc.web.context import container
 from docsvc.web.pages import forms
-from docsvc.web.pages.base import act, page_actor, page_blueprint, requires, render, web_origin
+from docsvc.web.pages.base import act, page_actor, page_blueprint, render, requires, web_origin
 from docsvc.web.pages.documents import render_list
 from docsvc.web.pages.nav import NavItem
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from docsvc.domain.identity import Actor, Role
 from docsvc.web.context import container

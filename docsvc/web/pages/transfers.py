@@ -40,7 +40,8 @@ def _due_page(status: int = 200) -> Any:
     if archivist:  # closed dossiers not due yet (or not dated: construction without settlement) may go too
         listed = {d["id"] for d in due}
         closed, _total = c.dossiers.list(actor, status=["closed"], limit=CLOSED_SHOWN)
-        others = [d for d in closed if d["id"] not in listed and "transfer" in dossier_actions(actor, d, held_directly=False)]
+        others = [d for d in closed
+                  if d["id"] not in listed and "transfer" in dossier_actions(actor, d, held_directly=False)]
     chosen = set(forms.int_list("dossier_ids")) if request.method == "POST" else \
         {v for v in request.args.getlist("select", type=int)}
     return render("transfers_due.html", status, within=within, due=due, others=others, archivist=archivist,

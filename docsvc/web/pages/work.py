@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask import Response, redirect, render_template, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from docsvc.web.context import container
 from docsvc.web.pages.base import act, page_actor, page_blueprint

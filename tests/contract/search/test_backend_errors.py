@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from search import (Principal, SchemaMismatch, SearchError, SearchQuery, SearchUnavailable, open_index)
+from search import Principal, SchemaMismatch, SearchError, SearchQuery, SearchUnavailable, open_index
 from search.elastic import ElasticIndex, index_settings
 from tests.contract.search.backends import ES_MARKS, ES_URL
 from tests.contract.search.corpus import LIBRARY, READ_ALL, ids

@@ -4,10 +4,10 @@ to present a wrong PIN."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable
 
 import pytest
 

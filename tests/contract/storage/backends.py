@@ -134,6 +134,7 @@ class S3Backend(Backend):
 
     def __init__(self, bucket: str) -> None:
         from minio import Minio
+
         from storage.s3 import S3ObjectStore
         self.bucket = bucket
         host, secure = S3ObjectStore._parse_endpoint(S3_ENDPOINT)

@@ -20,7 +20,7 @@ from storage import IntegrityError, ObjectNotFound, ObjectStore, sweep_orphans
 from storage.keys import make_key
 from storage.locks import utcnow
 from tests.contract.storage.backends import Backend
-from tests.contract.storage.sources import MiB, ChangingStream, FailingStream, GeneratedStream
+from tests.contract.storage.sources import ChangingStream, FailingStream, GeneratedStream, MiB
 
 ROOT = Path(__file__).resolve().parents[3]
 

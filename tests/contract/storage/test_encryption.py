@@ -6,12 +6,11 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storage import (IntegrityError, KeyRing, LinkNotAllowed, MissingKeyError, ObjectStore, WrongKeyError,
-                     rotate_keys)
+from storage import IntegrityError, KeyRing, LinkNotAllowed, MissingKeyError, ObjectStore, WrongKeyError, rotate_keys
 from tests.contract.storage.backends import Backend
 
 SECRET = ("TỐI MẬT. Kế hoạch bảo vệ bí mật nhà nước năm 2026. ".encode() * 2000) + os.urandom(100)
@@ -95,7 +94,7 @@ def test_rotation_rewraps_keys_without_touching_locked_content(backend: Backend)
     store = backend.open(old)
     keys = [store.put(io.BytesIO(SECRET + bytes([i])), encrypt=True).key for i in range(3)]
     store.put(io.BytesIO(b"not secret"))
-    store.set_retention(keys[0], datetime.now(timezone.utc) + timedelta(days=1), "governance")
+    store.set_retention(keys[0], datetime.now(UTC) + timedelta(days=1), "governance")
     store.set_legal_hold(keys[1], True)
     content_before = {k: backend.raw_bytes(k) for k in keys}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -78,10 +78,10 @@ def test_putting_the_content_again_repairs_a_damaged_object(store: ObjectStore, 
 def test_a_damaged_retained_object_is_not_overwritten(store: ObjectStore, backend: Backend) -> None:
     data = os.urandom(50_000)
     key = store.put(io.BytesIO(data)).key
-    store.set_retention(key, datetime.now(timezone.utc) + timedelta(days=1), "governance")
+    store.set_retention(key, datetime.now(UTC) + timedelta(days=1), "governance")
     backend.write_raw(key, data[:-10])
     if backend.name == "s3":  # the damage came as a new version: lock it as the store would have
-        store.set_retention(key, datetime.now(timezone.utc) + timedelta(days=1), "governance")
+        store.set_retention(key, datetime.now(UTC) + timedelta(days=1), "governance")
     damaged = backend.raw_bytes(key)
     with pytest.raises(RetentionError):
         store.put(io.BytesIO(data))

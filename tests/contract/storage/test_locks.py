@@ -5,17 +5,25 @@ from __future__ import annotations
 import io
 import os
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storage import (InvalidArgument, LegalHoldError, ObjectLockedError, ObjectNotFound, ObjectStore, RetentionError,
-                     RetentionMode, RetentionShorteningError)
+from storage import (
+    InvalidArgument,
+    LegalHoldError,
+    ObjectLockedError,
+    ObjectNotFound,
+    ObjectStore,
+    RetentionError,
+    RetentionMode,
+    RetentionShorteningError,
+)
 from tests.contract.storage.backends import Backend
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def test_retention_blocks_delete_and_can_only_be_extended(store: ObjectStore, backend: Backend) -> None:
@@ -98,8 +106,8 @@ def test_putting_the_same_content_onto_a_locked_object_is_not_an_overwrite(store
 
 @pytest.mark.parametrize("until, mode", [
     (datetime(2030, 1, 1), "governance"),  # naive
-    (datetime(2001, 1, 1, tzinfo=timezone.utc), "governance"),  # past
-    (datetime(2099, 1, 1, tzinfo=timezone.utc), "forever"),
+    (datetime(2001, 1, 1, tzinfo=UTC), "governance"),  # past
+    (datetime(2099, 1, 1, tzinfo=UTC), "forever"),
 ])
 def test_bad_retention_requests(store: ObjectStore, until: datetime, mode: str) -> None:
     key = store.put(io.BytesIO(b"x")).key

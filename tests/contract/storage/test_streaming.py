@@ -12,7 +12,7 @@ import tracemalloc
 import pytest
 
 from storage import ObjectStore
-from tests.contract.storage.sources import MiB, GeneratedStream
+from tests.contract.storage.sources import GeneratedStream, MiB
 
 SIZE = 128 * MiB
 BOUND = SIZE // 3

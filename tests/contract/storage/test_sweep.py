@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -25,7 +25,7 @@ def test_sweep_removes_only_old_unlocked_orphans(store: ObjectStore, backend: Ba
     secret_orphan = _put(store, "secret orphan", encrypt=True)
     retained = _put(store, "archived, not referenced any more")
     held = _put(store, "under legal hold")
-    store.set_retention(retained, datetime.now(timezone.utc) + timedelta(days=30), "governance")
+    store.set_retention(retained, datetime.now(UTC) + timedelta(days=30), "governance")
     store.set_legal_hold(held, True)
 
     report = sweep_orphans(store, lambda k: k == referenced, GRACE, now=utcnow() + LATER)

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from search.extract import (ExtractionError, OcrUnavailable, extract_document, extract_text, ocr_image,
-                            ocr_pdf)
+from search.extract import ExtractionError, OcrUnavailable, extract_document, extract_text, ocr_image, ocr_pdf
 from search.vietnamese import fold
 from tests.unit.search.documents import LINES, image_bytes, scanned_pdf, text_image, text_pdf
 

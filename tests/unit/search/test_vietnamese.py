@@ -7,8 +7,17 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from search.vietnamese import (FIELD_SEPARATOR, analyze, exact_tokens, fold, fold_text, folded_tokens,
-                               join_fields, notation_key, token_spans)
+from search.vietnamese import (
+    FIELD_SEPARATOR,
+    analyze,
+    exact_tokens,
+    fold,
+    fold_text,
+    folded_tokens,
+    join_fields,
+    notation_key,
+    token_spans,
+)
 
 
 def test_fold_removes_every_vietnamese_diacritic_and_stroke() -> None:

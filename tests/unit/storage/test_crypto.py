@@ -10,8 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storage.crypto import (HEADER_SIZE, TAG_SIZE, ContentHeader, DataKey, KeyRing, decrypt_chunks, encrypted_size,
-                            plain_size, read_header)
+from storage.crypto import (
+    HEADER_SIZE,
+    TAG_SIZE,
+    ContentHeader,
+    DataKey,
+    KeyRing,
+    decrypt_chunks,
+    encrypted_size,
+    plain_size,
+    read_header,
+)
 from storage.envelope import DataKeyRecord
 from storage.errors import ConfigurationError, IntegrityError, MissingKeyError, WrongKeyError
 

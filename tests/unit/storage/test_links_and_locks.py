@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from storage.errors import (ConfigurationError, ExpiredLinkError, InvalidArgument, InvalidLinkError, LegalHoldError,
-                            RetentionError, RetentionShorteningError)
+from storage.errors import (
+    ConfigurationError,
+    ExpiredLinkError,
+    InvalidArgument,
+    InvalidLinkError,
+    LegalHoldError,
+    RetentionError,
+    RetentionShorteningError,
+)
 from storage.links import LinkSigner, content_disposition
 from storage.locks import check_removable, normalise_until, retention_change_needed
 from storage.port import ObjectInfo, RetentionMode
 
-NOW = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 KEY = "sha256/00/" + "0" * 64
 
 
@@ -74,7 +81,7 @@ def test_retention_changes() -> None:
 
 def test_retention_dates_are_normalised() -> None:
     until = normalise_until(datetime(2026, 3, 1, 15, 0, 0, 1, tzinfo=timezone(timedelta(hours=7))), NOW)
-    assert until == datetime(2026, 3, 1, 8, 0, 1, tzinfo=timezone.utc)
+    assert until == datetime(2026, 3, 1, 8, 0, 1, tzinfo=UTC)
     for bad in (datetime(2027, 1, 1), NOW, "2027-01-01"):
         with pytest.raises(InvalidArgument):
             normalise_until(bad, NOW)  # type: ignore[arg-type]
