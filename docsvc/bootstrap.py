@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
@@ -40,10 +40,6 @@ from docsvc.services.signatures import SignatureService
 from docsvc.settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
-    from search import SearchIndex
-    from search.sandbox import ExtractionLimits
-    from storage import ObjectStore
-
     from docsvc.services.archives.disposal import DisposalService
     from docsvc.services.archives.dossiers import DossierService
     from docsvc.services.archives.export import ExportService
@@ -53,6 +49,9 @@ if TYPE_CHECKING:
     from docsvc.services.archives.secrecy import SecrecyService
     from docsvc.services.archives.transfers import TransferService
     from docsvc.services.audit_checkpoints import AuditCheckpoints
+    from search import SearchIndex
+    from search.sandbox import ExtractionLimits
+    from storage import ObjectStore
 
 log = logging.getLogger("docsvc")
 

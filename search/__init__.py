@@ -17,8 +17,19 @@ from search.errors import (
                            SearchUnavailable,
 )
 from search.factory import open_index
-from search.model import (DIRECTIONS, FACET_FIELDS, ArchiveFacts, DossierRef, FacetValue, IndexDocument, Principal,
-                          SearchHit, SearchQuery, SearchResult, Suggestion)
+from search.model import (
+                           DIRECTIONS,
+                           FACET_FIELDS,
+                           ArchiveFacts,
+                           DossierRef,
+                           FacetValue,
+                           IndexDocument,
+                           Principal,
+                           SearchHit,
+                           SearchQuery,
+                           SearchResult,
+                           Suggestion,
+)
 from search.port import SearchIndex
 from search.reindex import IndexDrift, compare_index, rebuild_index
 

@@ -24,9 +24,21 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from search.cursor import decode_cursor, encode_cursor
 from search.errors import ConfigurationError, SchemaMismatch, SearchError, SearchUnavailable
 from search.fields import NOTATION_BOOST, SUGGEST_TEXTS, TEXT_FIELDS, WEIGHTS, indexed_fields, search_texts
-from search.model import (CLEARANCES, FACET_FIELDS, FILTER_FIELDS, INT_FIELDS, FacetValue, IndexDocument,
-                          Principal, SearchQuery, SearchResult, Suggestion, graded_field, hit_from_stored,
-                          stored_fields)
+from search.model import (
+    CLEARANCES,
+    FACET_FIELDS,
+    FILTER_FIELDS,
+    INT_FIELDS,
+    FacetValue,
+    IndexDocument,
+    Principal,
+    SearchQuery,
+    SearchResult,
+    Suggestion,
+    graded_field,
+    hit_from_stored,
+    stored_fields,
+)
 from search.query_text import Clause, ParsedQuery, parse_query
 from search.results import highlights, suggestion_from_stored
 from search.snippets import Matcher

@@ -34,13 +34,12 @@ def apply_limits(cpu_seconds: int, memory_mb: int) -> None:
 def die_with_parent(parent_pid: int) -> None:
     """Linux: be killed when the process that started us dies (a worker killed mid-task must not
     leave its extraction running); exit at once if it is already gone."""
+    import contextlib
     import ctypes
     import os
     import signal
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the CPU-time limit still ends us
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the CPU-time limit still ends us
-        pass
     if os.getppid() != parent_pid:
         raise SystemExit(1)
 

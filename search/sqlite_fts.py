@@ -25,10 +25,29 @@ from typing import Any
 
 from search.cursor import decode_cursor, encode_cursor
 from search.errors import SchemaMismatch, SearchError, SearchUnavailable
-from search.fields import (NOTATION_BOOST, SEARCH_TEXTS, SUGGEST_TEXTS, TEXT_FIELDS, WEIGHTS, indexed_fields,
-                           search_texts)
-from search.model import (CLEARANCES, FACET_FIELDS, GRADED_FIELDS, FacetValue, IndexDocument, Principal,
-                          SearchQuery, SearchResult, Suggestion, graded_field, hit_from_stored, stored_fields)
+from search.fields import (
+    NOTATION_BOOST,
+    SEARCH_TEXTS,
+    SUGGEST_TEXTS,
+    TEXT_FIELDS,
+    WEIGHTS,
+    indexed_fields,
+    search_texts,
+)
+from search.model import (
+    CLEARANCES,
+    FACET_FIELDS,
+    GRADED_FIELDS,
+    FacetValue,
+    IndexDocument,
+    Principal,
+    SearchQuery,
+    SearchResult,
+    Suggestion,
+    graded_field,
+    hit_from_stored,
+    stored_fields,
+)
 from search.query_text import Clause, ParsedQuery, parse_query
 from search.results import highlights, suggestion_from_stored
 from search.snippets import Matcher

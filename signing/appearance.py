@@ -311,7 +311,7 @@ class TextAppearance(Appearance):
 
     @classmethod
     def copy(cls, kind: str, organisation: str, number_notation: str | None = None,
-             **options: float) -> "TextAppearance":
+             **options: float) -> TextAppearance:
         """Electronic copy: ``SAO Y; Số: 01/SY-UBND; <organisation>; date; time`` (or SAO LỤC,
         TRÍCH SAO); the copy's own number when given. Fills the copy field prepared at
         certification when the document has it."""

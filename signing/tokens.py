@@ -19,7 +19,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from signing.errors import TokenUnavailableError
 from signing.keys import _TokenSession
 
-
 #: The private key signs and does nothing else: no decryption, unwrapping, derivation or signature
 #: recovery (python-pkcs11's default RSA capabilities include encryption and wrapping), and it can
 #: never leave the token in clear (sensitive, not extractable).

@@ -9,14 +9,29 @@ encryption (see README.md).
 """
 
 from storage.crypto import KeyRing
-from storage.errors import (ConfigurationError, ExpiredLinkError, IntegrityError, InvalidArgument, InvalidKey,
-                            InvalidLinkError, LegalHoldError, LinkError, LinkNotAllowed, MissingKeyError,
-                            ObjectExists, ObjectLockedError, ObjectNotFound, RetentionError, RetentionShorteningError,
-                            StorageError, StorageUnavailable, WrongKeyError)
+from storage.errors import (
+                            ConfigurationError,
+                            ExpiredLinkError,
+                            IntegrityError,
+                            InvalidArgument,
+                            InvalidKey,
+                            InvalidLinkError,
+                            LegalHoldError,
+                            LinkError,
+                            LinkNotAllowed,
+                            MissingKeyError,
+                            ObjectExists,
+                            ObjectLockedError,
+                            ObjectNotFound,
+                            RetentionError,
+                            RetentionShorteningError,
+                            StorageError,
+                            StorageUnavailable,
+                            WrongKeyError,
+)
 from storage.factory import open_store
 from storage.links import content_disposition
-from storage.port import (LinkVerifier, NamedObject, ObjectInfo, ObjectReader, ObjectStore, RetentionMode,
-                          SweepCandidate)
+from storage.port import LinkVerifier, NamedObject, ObjectInfo, ObjectReader, ObjectStore, RetentionMode, SweepCandidate
 from storage.rotation import rotate_keys
 from storage.sweep import SweepReport, sweep_orphans
 

@@ -25,12 +25,29 @@ from typing import BinaryIO
 
 from storage.crypto import DataKey, KeyRing, decrypt_chunks, encrypted_size, read_header
 from storage.envelope import DataKeyRecord
-from storage.errors import (ConfigurationError, IntegrityError, InvalidArgument, LinkNotAllowed, MissingKeyError,
-                            ObjectExists, ObjectNotFound, StorageError)
-from storage.keys import (DATA_KEYS_NAMESPACE, TOUCH_NAMESPACE, check_name, check_prefix, data_key_record, make_key,
-                          parse_key, record_owner, touch_record)
+from storage.errors import (
+    ConfigurationError,
+    IntegrityError,
+    InvalidArgument,
+    LinkNotAllowed,
+    MissingKeyError,
+    ObjectExists,
+    ObjectNotFound,
+    StorageError,
+)
+from storage.keys import (
+    DATA_KEYS_NAMESPACE,
+    TOUCH_NAMESPACE,
+    check_name,
+    check_prefix,
+    data_key_record,
+    make_key,
+    parse_key,
+    record_owner,
+    touch_record,
+)
 from storage.links import check_lifetime
-from storage.locks import (check_removable, normalise_until, parse_mode, retention_change_needed, utcnow)
+from storage.locks import check_removable, normalise_until, parse_mode, retention_change_needed, utcnow
 from storage.port import DEFAULT_CONTENT_TYPE, NamedObject, ObjectInfo, ObjectReader, RetentionMode, SweepCandidate
 from storage.streams import CHUNK_SIZE, exact_chunks, verified_chunks
 

@@ -33,8 +33,16 @@ from typing import BinaryIO
 
 from storage.base import BaseObjectStore, Head, NewObject, Staged
 from storage.crypto import DataKey, KeyRing, plain_size, read_header
-from storage.errors import (ConfigurationError, IntegrityError, InvalidKey, InvalidLinkError, ObjectExists,
-                            ObjectNotFound, StorageError, StorageUnavailable)
+from storage.errors import (
+    ConfigurationError,
+    IntegrityError,
+    InvalidKey,
+    InvalidLinkError,
+    ObjectExists,
+    ObjectNotFound,
+    StorageError,
+    StorageUnavailable,
+)
 from storage.keys import check_name, check_prefix, check_record_name, is_key, parse_key
 from storage.links import LinkSigner
 from storage.port import DEFAULT_CONTENT_TYPE, ObjectInfo, RetentionMode, SweepCandidate

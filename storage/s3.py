@@ -37,10 +37,24 @@ from minio.retention import Retention
 
 from storage.base import BaseObjectStore, Head, NewObject, Staged
 from storage.crypto import DataKey, KeyRing
-from storage.errors import (ConfigurationError, IntegrityError, InvalidArgument, ObjectNotFound, RetentionError,
-                            StorageError, StorageUnavailable)
-from storage.keys import (CONTENT_PREFIXES, NAMED_NAMESPACE, check_name, check_prefix, check_record_name, is_key,
-                          parse_key)
+from storage.errors import (
+    ConfigurationError,
+    IntegrityError,
+    InvalidArgument,
+    ObjectNotFound,
+    RetentionError,
+    StorageError,
+    StorageUnavailable,
+)
+from storage.keys import (
+    CONTENT_PREFIXES,
+    NAMED_NAMESPACE,
+    check_name,
+    check_prefix,
+    check_record_name,
+    is_key,
+    parse_key,
+)
 from storage.links import content_disposition
 from storage.port import DEFAULT_CONTENT_TYPE, ObjectInfo, RetentionMode, SweepCandidate
 from storage.streams import CHUNK_SIZE, ChunkReader, Digest, VerifiedSource, exact_chunks, is_seekable
@@ -130,7 +144,7 @@ def _headers_info(key: str, headers: Mapping[str, str], stored_size: int, *, nam
             digest, encrypted = parsed.digest, parsed.encrypted
         return ObjectInfo(
             key=key, sha256=digest, size=int(size) if size is not None else stored_size,
-            created_at=modified or datetime.fromtimestamp(0, timezone.utc),
+            created_at=modified or datetime.fromtimestamp(0, UTC),
             content_type=headers.get(META + "content-type") or headers.get("content-type") or DEFAULT_CONTENT_TYPE,
             encrypted=encrypted,
             retain_until=datetime.fromisoformat(until.replace("Z", "+00:00")) if until else None,

@@ -26,8 +26,14 @@ from docsvc.db.models import (
 from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain import policies
-from docsvc.domain.approval import (DEFAULT_CHAIN, AuthorityForm, StepKind,
-                                    check_new_delegation, parse_steps, step_complete)
+from docsvc.domain.approval import (
+    DEFAULT_CHAIN,
+    AuthorityForm,
+    StepKind,
+    check_new_delegation,
+    parse_steps,
+    step_complete,
+)
 from docsvc.domain.documents import Status
 from docsvc.domain.identity import Actor, RequestOrigin, Role
 from docsvc.domain.policies import is_system

@@ -25,7 +25,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -145,7 +145,7 @@ class AuditCheckpoints:
             raise ChainBroken(walker.problems)
         if walker.count == 0:
             return None
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         body = {"format": FORMAT, "seq": walker.last_seq, "head_hash": walker.last_hash,
                 "marks": [[seq, h] for seq, h in sorted(walker.final_marks().items())],
                 "count": (previous.count if previous else 0) + walker.count,
@@ -206,7 +206,7 @@ class AuditCheckpoints:
             with self.db.write() as s:
                 if s.get(AuditCheckpoint, c.seq) is None:
                     s.add(AuditCheckpoint(seq=c.seq, head_hash=c.head_hash, count=c.count,
-                                          created_at=c.time.astimezone(timezone.utc),
+                                          created_at=c.time.astimezone(UTC),
                                           object_name=c.name, sha256=c.sha256))
         except DuplicateRow:  # another process recorded the same checkpoint at the same moment
             log.info("audit checkpoint %s already recorded", c.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
@@ -14,11 +15,18 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, DocumentGrant, DocumentType, Organisation, User
-from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain import policies
-from docsvc.domain.documents import (CODE_NOTATION_MAX, CODE_NUMBER_MAX, INITIAL_STATUS, Direction,
-                                     Status, Urgency, duplicate_key, number_notation)
+from docsvc.domain.documents import (
+    CODE_NOTATION_MAX,
+    CODE_NUMBER_MAX,
+    INITIAL_STATUS,
+    Direction,
+    Status,
+    Urgency,
+    duplicate_key,
+    number_notation,
+)
 from docsvc.domain.identity import Actor, RequestOrigin, Secrecy, listed_subject
 from docsvc.errors import Gone, InvalidInput, InvalidState, Msg, NotFound
 from docsvc.services import audit, outbox

@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from storage import LinkVerifier, ObjectInfo, ObjectReader, ObjectStore
-
 from docsvc.errors import PermissionDenied
+from storage import LinkVerifier, ObjectInfo, ObjectReader, ObjectStore
 
 CHUNK = 256 * 1024
 

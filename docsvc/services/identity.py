@@ -17,9 +17,20 @@ from docsvc.db.base import utcnow
 from docsvc.db.models import ApiToken, Organisation, User, UserRole, UserUnit
 from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
-from docsvc.domain.identity import (ABBREVIATION_RE, ALLOWED_PARENTS, RIGHTS, USERNAME_RE, Actor, OrgKind,
-                                    RequestOrigin, Role, Secrecy, organ_id_problem, password_problem,
-                                    self_grant_problem)
+from docsvc.domain.identity import (
+    ABBREVIATION_RE,
+    ALLOWED_PARENTS,
+    RIGHTS,
+    USERNAME_RE,
+    Actor,
+    OrgKind,
+    RequestOrigin,
+    Role,
+    Secrecy,
+    organ_id_problem,
+    password_problem,
+    self_grant_problem,
+)
 from docsvc.domain.policies import is_system
 from docsvc.errors import Conflict, InvalidInput, Locked, Msg, NotFound, PermissionDenied, Unauthenticated
 from docsvc.services import audit
@@ -104,10 +115,9 @@ class IdentityService:
             raise InvalidInput(Msg("identity.abbreviation_must_1_20_letters_digits",
                                    "abbreviation must be 1-20 letters/digits starting with a capital (e.g. UBND, VP)"),
                                {"field": "abbreviation"})
-        if org_kind.is_agency:
-            if not organ_id:
-                raise InvalidInput(Msg("identity.agency_needs_13_character_organid",
-                                       "an agency needs its 13-character OrganId"), {"field": "organ_id"})
+        if org_kind.is_agency and not organ_id:
+            raise InvalidInput(Msg("identity.agency_needs_13_character_organid",
+                                   "an agency needs its 13-character OrganId"), {"field": "organ_id"})
         if organ_id:
             problem = organ_id_problem(organ_id)
             if problem:

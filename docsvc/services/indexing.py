@@ -37,7 +37,6 @@ from docsvc.errors import BackendUnavailable
 from docsvc.services import audit, outbox
 from docsvc.services.files import FileStore
 from docsvc.timeutil import to_vn
-
 from search import IndexDocument, Principal, SearchIndex, SearchQuery, SearchResult, Suggestion
 
 if TYPE_CHECKING:

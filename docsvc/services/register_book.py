@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docsvc.db.models import Assignment, Document, Organisation, Recipient, RegisterEntry, User
-from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject

@@ -30,7 +30,8 @@ def request_fingerprint() -> str:
         part("form", str(name), str(value))
     for name, upload in sorted(request.files.items(multi=True), key=by_name):
         content = hashlib.sha256()
-        for chunk in iter(lambda: upload.stream.read(1 << 20), b""):
+        stream = upload.stream
+        for chunk in iter(lambda: stream.read(1 << 20), b""):  # noqa: B023 - consumed within this iteration
             content.update(chunk)
         upload.stream.seek(0)
         part("file", str(name), upload.filename or "", content.digest())

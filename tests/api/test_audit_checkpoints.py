@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -299,8 +300,8 @@ def test_periodic_task_writes_checkpoints(container: Any) -> None:
 
 
 def _now() -> Any:
-    from datetime import datetime, timezone
-    return datetime.now(timezone.utc)
+    from datetime import datetime
+    return datetime.now(UTC)
 
 
 def _later() -> Any:

@@ -3,7 +3,7 @@ whose revocation status cannot be established (a certificate without CRL/OCSP ad
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography import x509
@@ -28,7 +28,7 @@ def _name(cn: str) -> x509.Name:
 
 def _chain_without_revocation_addresses() -> tuple[x509.Certificate, Pkcs12KeySource]:
     """A root and a signer certificate that names no CRL distribution point and no OCSP responder."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     root_key, key = rsa.generate_private_key(65537, 2048), rsa.generate_private_key(65537, 2048)
     root = (x509.CertificateBuilder().subject_name(_name("Gốc thử nghiệm")).issuer_name(_name("Gốc thử nghiệm"))
             .public_key(root_key.public_key()).serial_number(x509.random_serial_number())

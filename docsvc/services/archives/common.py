@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docsvc.db.models import (Dossier, DossierDocument, LegalHold, Organisation, RetentionPeriod, User, UserRole)
+from docsvc.db.models import Dossier, DossierDocument, LegalHold, Organisation, RetentionPeriod, User, UserRole
+from docsvc.db.rows import must_get
 from docsvc.domain.archives import DossierStatus, Retention, Rights
 from docsvc.domain.identity import Actor, Role, Secrecy
 from docsvc.domain.policies import is_system

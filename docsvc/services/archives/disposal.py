@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from storage import ObjectStore
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import (
@@ -45,6 +44,7 @@ from docsvc.services.archives.guard import archive_write
 from docsvc.services.archives.locks import ObjectLocks
 from docsvc.services.notifications import notify
 from docsvc.timeutil import to_vn_iso, vn_today
+from storage import ObjectStore
 
 log = logging.getLogger("docsvc.archives.disposal")
 

@@ -27,8 +27,8 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from docsvc.db.uow import Database
 from docsvc.db.models import Document, DocumentFile, Dossier, DossierDocument, ObjectLock
+from docsvc.db.uow import Database
 from docsvc.domain.archives import DossierStatus
 from docsvc.errors import Locked
 from docsvc.services.archives.common import protection_of

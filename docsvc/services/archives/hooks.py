@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docsvc.db.uow import Database
 from docsvc.db.models import Document, Dossier, DossierDocument, RetentionPeriod
+from docsvc.db.uow import Database
 from docsvc.domain.access import Relationships
 from docsvc.domain.archives import DossierStatus, Retention
 from docsvc.domain.identity import Secrecy

@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from docsvc.db.models import Document, Dossier, DossierDocument, SecrecyDecision, User
-from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.archives import REVIEW_DAYS_AHEAD, add_years, check_extension_years, protection_ends_on
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject

@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storage import (IntegrityError, InvalidArgument, InvalidKey, ObjectExists, ObjectNotFound, ObjectStore,
-                     RetentionMode)
+from storage import (
+    IntegrityError,
+    InvalidArgument,
+    InvalidKey,
+    ObjectExists,
+    ObjectNotFound,
+    ObjectStore,
+    RetentionMode,
+)
 from tests.contract.storage.backends import Backend
 
 
 def _soon() -> datetime:
-    return datetime.now(timezone.utc) + timedelta(seconds=3)  # short: the test bucket must be removable
+    return datetime.now(UTC) + timedelta(seconds=3)  # short: the test bucket must be removable
 
 
 def test_put_get_list(store: ObjectStore) -> None:
@@ -55,7 +62,7 @@ def test_retention_must_be_aware_and_future(store: ObjectStore) -> None:
     with pytest.raises(InvalidArgument):
         store.put_named("a/b", b"x", retain_until=datetime.now() + timedelta(days=1))
     with pytest.raises(InvalidArgument):
-        store.put_named("a/b", b"x", retain_until=datetime.now(timezone.utc) - timedelta(seconds=1))
+        store.put_named("a/b", b"x", retain_until=datetime.now(UTC) - timedelta(seconds=1))
     with pytest.raises(InvalidArgument):
         store.put_named("a/b", "text", retain_until=_soon())  # type: ignore[arg-type]
 
@@ -65,7 +72,7 @@ def test_tampering_behind_the_store_is_seen(store: ObjectStore, backend: Backend
     delete the retained version, and a version written over it is reported while the first,
     retained one is still what is read; a delete marker does not hide it from the listing."""
     name = "audit/checkpoints/7.json"
-    until = datetime.now(timezone.utc) + timedelta(seconds=4)
+    until = datetime.now(UTC) + timedelta(seconds=4)
     store.put_named(name, json.dumps({"seq": 7}).encode(), retain_until=until)
     raw = "named/" + name
     assert backend.backend_protects(raw)
