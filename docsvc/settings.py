@@ -81,6 +81,11 @@ class Settings:
     fetch_timeout_seconds: int = 5  # one OCSP/CRL request; a whole validation gets twice this on the network
     fetch_max_kb: int = 5120  # the largest OCSP/CRL/certificate answer accepted
     environment: str = "development"  # "production" refuses generated secrets
+    # ---- exchange with other systems (edXML)
+    exchange_folder: str = ""  # shared folder / removable medium: packages out to <folder>/<OrganId>/, in from ours
+    exchange_broker_url: str = ""  # amqp://... RabbitMQ shared by the deployments of a province
+    exchange_default_transport: str = ""  # broker | folder | email for outside recipients the directory leaves open
+    exchange_max_attempts: int = 8  # sends of one message before it is marked failed (back-off doubles from 30 s)
 
     # ---------------------------------------------------------------- derived values
     @property
@@ -113,7 +118,7 @@ class Settings:
             value = getattr(self, f.name)
             if f.name in _SECRET_FIELDS and value:
                 value = "***"
-            elif f.name in ("database_url", "broker_url", "ratelimit_storage_url"):
+            elif f.name in ("database_url", "broker_url", "ratelimit_storage_url", "exchange_broker_url"):
                 value = re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", str(value))
             out[self.env_name(f.name)] = str(value)
         return out
@@ -293,6 +298,12 @@ def _validate(s: Settings) -> None:
             parse_allow_list(s.fetch_allow)
         except ValueError as exc:
             raise ConfigError(s.env_name("fetch_allow"), str(exc)) from None
+    if s.exchange_default_transport not in ("", "broker", "folder", "email"):
+        raise ConfigError(s.env_name("exchange_default_transport"), "expected broker, folder or email")
+    if s.exchange_broker_url and not s.exchange_broker_url.startswith(("amqp://", "amqps://", "memory://")):
+        raise ConfigError(s.env_name("exchange_broker_url"), "expected amqp://user:pass@host:port/vhost")
+    if s.exchange_max_attempts < 1:
+        raise ConfigError(s.env_name("exchange_max_attempts"), "expected 1 or more")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(s.env_name("log_level"), "expected DEBUG, INFO, WARNING or ERROR")
 
