@@ -86,6 +86,14 @@ class Settings:
     exchange_broker_url: str = ""  # amqp://... RabbitMQ shared by the deployments of a province
     exchange_default_transport: str = ""  # broker | folder | email for outside recipients the directory leaves open
     exchange_max_attempts: int = 8  # sends of one message before it is marked failed (back-off doubles from 30 s)
+    # ---- outbound e-mail (exchange with recipients that have no system; users' notifications)
+    smtp_host: str = ""  # empty: no e-mail is sent
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""  # the From address, e.g. vanthu@dongdang.langson.gov.vn
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: int = 10
 
     # ---------------------------------------------------------------- derived values
     @property
@@ -124,7 +132,7 @@ class Settings:
         return out
 
 
-_SECRET_FIELDS = {"s3_secret_key", "secret_key", "encryption_keys", "ca_passphrase", "pkcs11_pin"}
+_SECRET_FIELDS = {"s3_secret_key", "secret_key", "encryption_keys", "ca_passphrase", "pkcs11_pin", "smtp_password"}
 
 
 # ---------------------------------------------------------------- parsing
@@ -302,6 +310,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError(s.env_name("exchange_default_transport"), "expected broker, folder or email")
     if s.exchange_broker_url and not s.exchange_broker_url.startswith(("amqp://", "amqps://", "memory://")):
         raise ConfigError(s.env_name("exchange_broker_url"), "expected amqp://user:pass@host:port/vhost")
+    if s.smtp_host and not s.smtp_from:
+        raise ConfigError(s.env_name("smtp_from"), "required when DOCSVC_SMTP_HOST is set")
     if s.exchange_max_attempts < 1:
         raise ConfigError(s.env_name("exchange_max_attempts"), "expected 1 or more")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

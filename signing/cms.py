@@ -2,12 +2,13 @@
 
 ``sign_detached`` signs with a :class:`~signing.keys.KeySource`; ``verify_detached`` checks the
 signature against the data and the signer's chain against a :class:`~signing.trust.TrustStore`
-(revocation as the store's policy for received documents: soft-fail, no network outside it).
+(revocation checked where it can be learned; an unreachable responder does not block: soft-fail).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 
 from asn1crypto import cms
@@ -48,7 +49,9 @@ def verify_detached(data: bytes, signature: bytes | None, trust: TrustStore) -> 
     except Exception as exc:  # noqa: BLE001 - hostile DER in many shapes
         return CmsVerdict(False, None, f"the signature cannot be read: {type(exc).__name__}")
     from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
-    context = trust.validation_context(fetching=False)
+    # Revocation as far as it can be learned (the internal CA in-process, others through the guarded
+    # fetchers); a responder that cannot be reached does not block the exchange (soft-fail).
+    context = dataclasses.replace(trust, revocation_mode="soft-fail").validation_context()
     try:
         status = asyncio.run(async_validate_detached_cms(data, signed_data, signer_validation_context=context))
     except Exception as exc:  # noqa: BLE001

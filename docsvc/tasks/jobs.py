@@ -70,6 +70,24 @@ PERIODIC["orphan-sweep"] = ("docsvc.orphan_sweep", timedelta(hours=6))
 PERIODIC["ltv-refresh"] = ("docsvc.ltv_refresh", timedelta(days=1))
 
 
+# ---------------------------------------------------------------- exchange with other systems (edXML)
+@celery_app.task(name="docsvc.exchange_send")
+def exchange_send() -> dict:
+    """Send queued edXML packages and status messages (failures back off inside the queue)."""
+    r = task_container().exchange.send_pending()
+    return {"sent": r.sent, "retrying": r.retrying, "failed": r.failed}
+
+
+@celery_app.task(name="docsvc.exchange_receive")
+def exchange_receive() -> int:
+    """Take the packages and status messages waiting on every configured transport."""
+    return task_container().exchange.receive()
+
+
+PERIODIC["exchange-send"] = ("docsvc.exchange_send", timedelta(seconds=30))
+PERIODIC["exchange-receive"] = ("docsvc.exchange_receive", timedelta(seconds=30))
+
+
 # ---------------------------------------------------------------- dossiers and archives
 @celery_app.task(name="docsvc.archive_locks")
 def archive_locks() -> dict:

@@ -9,6 +9,6 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def register_api_modules() -> Blueprint:
     """Import every module that adds routes to ``api`` (once) and return the blueprint."""
-    from docsvc.web.api import (archives, documents, identity, incoming, meta, outgoing, registers,  # noqa: F401
-                                search)
+    from docsvc.web.api import (archives, documents, exchange, identity, incoming, meta, outgoing,  # noqa: F401
+                                registers, search)
     return api

@@ -1,0 +1,169 @@
+"""Exchange between two deployments through the folder transport (issue 17): a decision issued in A
+arrives in B as incoming, signatures valid and bytes identical; B's registry and handlers act and A
+sees 01, 03, 04, 05, 06 in order; A recalls and B accepts (15) or refuses (16). Tampered and
+unsigned packages are rejected and kept in quarantine; nothing is shown as sent before a transport
+took it."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.api.exchange_support import B_SNV, Deployment, two_deployments
+from tests.helpers import assert_error, me
+from tests.helpers import signed_draft as _signed_draft
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    return tmp_path / "shared-exchange"
+
+
+@pytest.fixture
+def pair(backend: str, tmp_path: Path, pki: Any, request: pytest.FixtureRequest, folder: Path) -> Any:
+    with two_deployments(backend, tmp_path, pki, request, exchange_folder=str(folder),
+                         exchange_default_transport="folder") as (a, b):
+        yield a, b
+
+
+def _issue_to_b(a: Deployment) -> dict[str, Any]:
+    doc = _signed_draft(a.api)
+    r = a.api.as_user("vanthu").post(f"/api/v1/documents/{doc['id']}/issue", json={"recipients": [
+        {"name": "Sở Nội vụ tỉnh B", "organ_id": B_SNV}]})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def _recipient(a: Deployment, doc_id: int) -> dict[str, Any]:
+    items = a.api.as_user("vanthu").get(f"/api/v1/documents/{doc_id}/recipients").get_json()["items"]
+    assert len(items) == 1
+    return items[0]
+
+
+def _b_copy(b: Deployment) -> dict[str, Any]:
+    items = b.api.as_user("snv.vanthu").get("/api/v1/documents?direction=incoming").get_json()["items"]
+    assert len(items) == 1, items
+    return items[0]
+
+
+def _round(a: Deployment, b: Deployment) -> None:
+    """B sends what it queued, A takes it in."""
+    b.exchange.send_pending()
+    a.exchange.receive()
+
+
+def _issued_sha(a: Deployment, doc_id: int) -> str:
+    versions = a.api.as_user("vanthu").get(f"/api/v1/documents/{doc_id}/versions").get_json()
+    items = versions["items"] if isinstance(versions, dict) else versions
+    return [v for v in items if v["role"] == "issued"][-1]["sha256"]
+
+
+@pytest.mark.parametrize("accept", [True, False], ids=["recall-accepted", "recall-refused"])
+def test_decision_travels_a_to_b_with_statuses_and_recall(pair: Any, accept: bool) -> None:
+    a, b = pair
+    doc = _issue_to_b(a)
+    # Not sent before a transport took it: queued, no "00", no sent_at.
+    r = _recipient(a, doc["id"])
+    assert r["status_code"] is None and r["sent_at"] is None and r["exchange"]["message"]["state"] == "queued"
+    assert a.exchange.send_pending().sent == 1
+    r = _recipient(a, doc["id"])
+    assert r["status_code"] == "00" and r["exchange"]["message"]["state"] == "sent"
+    assert r["exchange"]["message"]["sent_at"].endswith("+07:00")
+
+    assert b.exchange.receive() == 1
+    copy = _b_copy(b)
+    clerk_b = b.api.as_user("snv.vanthu")
+    detail = clerk_b.get(f"/api/v1/documents/{copy['id']}").get_json()
+    assert detail["code_notation"] == doc["code_notation"] and detail["issuing_organ_id"] == "000.00.31.H41"
+    content = clerk_b.get(f"/api/v1/documents/{copy['id']}/content")
+    assert hashlib.sha256(content.data).hexdigest() == _issued_sha(a, doc["id"])  # byte-identical
+    versions = clerk_b.get(f"/api/v1/documents/{copy['id']}/versions").get_json()
+    main = [v for v in (versions["items"] if isinstance(versions, dict) else versions) if v["role"] == "main"][0]
+    assert main["signatures"]["verdict"] in ("valid", "valid_with_warnings"), main["signatures"]
+    assert len(main["signatures"]["signatures"]) == 2  # the signer's and the organisation's
+
+    _round(a, b)
+    assert _recipient(a, doc["id"])["status_code"] == "01"
+    assert clerk_b.post(f"/api/v1/documents/{copy['id']}/register", json={}).status_code == 200
+    _round(a, b)
+    leader_b = b.api.as_user("snv.giamdoc")
+    officer_id = me(b.api, "snv.chuyenvien")["id"]
+    r = leader_b.post(f"/api/v1/documents/{copy['id']}/assignments",
+                      json={"lead": {"user_id": officer_id}, "deadline_days": 5, "instruction": "Xử lý"})
+    assert r.status_code in (200, 201), r.get_json()
+    _round(a, b)
+    officer_b = b.api.as_user("snv.chuyenvien")
+    assert officer_b.post(f"/api/v1/documents/{copy['id']}/progress", json={"text": "Đang xử lý"}).status_code in (200, 201)
+    _round(a, b)
+    assert officer_b.post(f"/api/v1/documents/{copy['id']}/complete", json={"note": "Xong"}).status_code == 200
+    _round(a, b)
+    r = _recipient(a, doc["id"])
+    assert [st["code"] for st in r["exchange"]["statuses"]] == ["01", "03", "04", "05", "06"]
+    assert r["status_code"] == "06" and all(st["at"].endswith("+07:00") for st in r["exchange"]["statuses"])
+
+    # Recall: a revoke package; B answers 15 (copy withdrawn) or 16 (with its reason).
+    assert_error(clerk_b.post(f"/api/v1/documents/{copy['id']}/recall-answer", json={"accept": True}), 409)
+    assert a.api.as_user("vanthu").post(f"/api/v1/documents/{doc['id']}/recall",
+                                        json={"reason": "Sai thể thức"}).status_code == 200
+    a.exchange.send_pending()
+    assert _recipient(a, doc["id"])["status_code"] == "13"
+    assert b.exchange.receive() == 1
+    exchange_b = clerk_b.get(f"/api/v1/documents/{copy['id']}/exchange").get_json()
+    assert exchange_b["recall_pending"] is True
+    if accept:
+        r = clerk_b.post(f"/api/v1/documents/{copy['id']}/recall-answer", json={"accept": True})
+        assert r.status_code == 200 and r.get_json()["status"] == "withdrawn"
+    else:
+        assert_error(clerk_b.post(f"/api/v1/documents/{copy['id']}/recall-answer", json={"accept": False}), 400)
+        r = clerk_b.post(f"/api/v1/documents/{copy['id']}/recall-answer",
+                         json={"accept": False, "reason": "Đã thi hành xong"})
+        assert r.status_code == 200 and r.get_json()["status"] == "completed"
+    _round(a, b)
+    r = _recipient(a, doc["id"])
+    assert r["status_code"] == ("15" if accept else "16")
+    if not accept:
+        assert r["note"] == "Đã thi hành xong"
+    assert not list(Path(a.container.settings.exchange_folder).glob("*/*.xml"))  # everything was taken
+
+
+def test_tampered_and_unsigned_packages_are_quarantined_not_imported(pair: Any, folder: Path) -> None:
+    a, b = pair
+    doc = _issue_to_b(a)
+    a.exchange.send_pending()
+    [package] = list((folder / B_SNV).glob("*.xml"))
+    original = package.read_bytes()
+    package.write_bytes(original.replace("Quyết định".encode(), "Quyết đinh".encode(), 1))  # one byte changed
+    assert b.exchange.receive() == 1
+    assert b.api.as_user("snv.vanthu").get("/api/v1/documents?direction=incoming").get_json()["items"] == []
+    rejected = b.api.as_user("snv.vanthu").get("/api/v1/exchange/rejected").get_json()["items"]
+    assert len(rejected) == 1 and "changed after it was signed" in rejected[0]["reason"]
+    kept = list((b.container.settings.data_dir / "exchange" / "quarantine").glob("*.xml"))
+    assert len(kept) == 1 and kept[0].read_bytes() != original
+    # The same package without its signature file: rejected too, and a second copy of it once more.
+    (folder / B_SNV).mkdir(exist_ok=True)
+    (folder / B_SNV / f"{'0' * 20}_unsigned-1.xml").write_bytes(original)
+    assert b.exchange.receive() == 1
+    rejected = b.api.as_user("snv.vanthu").get("/api/v1/exchange/rejected").get_json()["items"]
+    assert any("not signed" in x["reason"] for x in rejected)
+    assert b.api.as_user("snv.vanthu").get("/api/v1/documents?direction=incoming").get_json()["items"] == []
+    # A's recipient stays "sent" (00): nothing came back.
+    assert _recipient(a, doc["id"])["status_code"] == "00"
+
+
+def test_redelivered_package_is_imported_once(pair: Any, folder: Path) -> None:
+    a, b = pair
+    _issue_to_b(a)
+    a.exchange.send_pending()
+    [package] = list((folder / B_SNV).glob("*.xml"))
+    body, sig = package.read_bytes(), package.with_suffix(".p7s").read_bytes()
+    assert b.exchange.receive() == 1
+    # At-least-once: the same message arrives again (a transport that redelivers).
+    (folder / B_SNV / package.name).write_bytes(body)
+    (folder / B_SNV / package.with_suffix(".p7s").name).write_bytes(sig)
+    assert b.exchange.receive() == 1
+    assert len(b.api.as_user("snv.vanthu").get("/api/v1/documents?direction=incoming").get_json()["items"]) == 1
+    b.exchange.send_pending()
+    assert a.exchange.receive() == 1  # one 01, not two
