@@ -28,6 +28,7 @@ VN = timezone(timedelta(hours=7))
 MAX_PACKAGE_BYTES = 40 * 1024 * 1024
 MAX_ATTACHMENT_BYTES = 7 * 1024 * 1024
 MAX_ATTACHMENTS = 50
+_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 ORGAN_ID = re.compile(r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[0-9A-Z]{3}$")
 
 # Status codes (QCVN 102 / Decision 28/2018): what the receiver did with a document.
@@ -247,6 +248,10 @@ def _parser() -> etree.XMLParser:
 def _parse_root(data: bytes, max_bytes: int) -> etree._Element:
     if len(data) > max_bytes:
         raise EdxmlError(f"the package is larger than {max_bytes} bytes")
+    if not data.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<"):
+        raise EdxmlError("not UTF-8 XML")
+    if _DTD.search(data[:65536]):  # refused before parsing; the parsed DOCTYPE check below is the second layer
+        raise EdxmlError("a DOCTYPE or entity declaration is not allowed in an edXML package")
     try:
         tree = etree.fromstring(data, parser=_parser()).getroottree()
     except etree.XMLSyntaxError as exc:
