@@ -16,6 +16,15 @@ from tests.helpers import ApiClient
 
 # Deployment B is another province: its Sở Nội vụ has this code (A's own SNV keeps 000.00.02.H41).
 B_SNV = "000.00.02.H42"
+A_COMMUNE = "000.00.31.H41"
+
+
+def random_organ_id(suffix: str) -> str:
+    """A 13-character code no other test uses (queues on a shared broker are per OrganId)."""
+    import secrets
+    import string
+    pick = "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(7))
+    return f"{pick[:3]}.{pick[3:5]}.{pick[5:7]}.{suffix}"
 
 
 @dataclass
@@ -29,9 +38,10 @@ class Deployment:
 
 
 @contextmanager
-def two_deployments(backend: str, tmp_path: Path, pki: Any, request: Any, **exchange: Any) -> Iterator[
-        tuple[Deployment, Deployment]]:
-    """A and B with the demo organisation seeded in each; in B the SNV is renamed to ``B_SNV``.
+def two_deployments(backend: str, tmp_path: Path, pki: Any, request: Any, *, b_snv: str = B_SNV,
+                    a_commune: str = A_COMMUNE, **exchange: Any) -> Iterator[tuple[Deployment, Deployment]]:
+    """A and B with the demo organisation seeded in each; in B the SNV is renamed to ``b_snv`` (in
+    A the commune may be renamed too: a shared broker's queues are named by OrganId).
     Kicks are off: the test drives sending and receiving (both containers share one process)."""
     from docsvc.db.models import Organisation
     from docsvc.services.demo import seed_demo
@@ -57,5 +67,8 @@ def two_deployments(backend: str, tmp_path: Path, pki: Any, request: Any, **exch
             app.config["TESTING"] = True
             out.append(Deployment(c, ApiClient(app.test_client(), demo.password)))
         with out[1].container.db.write() as s:
-            s.execute(update(Organisation).where(Organisation.organ_id == "000.00.02.H41").values(organ_id=B_SNV))
+            s.execute(update(Organisation).where(Organisation.organ_id == "000.00.02.H41").values(organ_id=b_snv))
+        if a_commune != A_COMMUNE:
+            with out[0].container.db.write() as s:
+                s.execute(update(Organisation).where(Organisation.organ_id == A_COMMUNE).values(organ_id=a_commune))
         yield out[0], out[1]

@@ -1,0 +1,144 @@
+"""Broker transport: a RabbitMQ shared by the deployments of a province, through kombu.
+
+One durable queue per agency (``edxml.<OrganId>``) bound to a durable direct exchange by its
+OrganId. ``send`` declares the recipient's queue, publishes the envelope persistent with
+publisher confirms on (kombu's ``confirm_publish``: the call returns only once the broker has
+taken the message, and raises if it refuses it), so a message that ``send`` returned for survives
+a broker restart. ``receive`` takes messages one by one with manual acknowledgement: a message is
+acked only after the service committed it; a crash in between redelivers it, and the service's
+unique message id turns the second delivery into a no-op.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from docsvc.services.exchange.edxml import ORGAN_ID
+from docsvc.services.exchange.transport import Envelope, Receipt, TransportError
+
+log = logging.getLogger("docsvc.exchange.broker")
+
+EXCHANGE = "docsvc.edxml"
+
+
+class BrokerTransport:
+    name = "broker"
+
+    def __init__(self, url: str, *, connect_timeout: float = 5.0) -> None:
+        self.url = url
+        self.connect_timeout = connect_timeout
+        self._lock = threading.Lock()
+        self._conn: Any = None
+        self._declared: set[str] = set()
+
+    # ------------------------------------------------------------ connection
+    def _connection(self) -> Any:
+        from kombu import Connection
+        if self._conn is None:
+            self._conn = Connection(self.url, connect_timeout=self.connect_timeout,
+                                    transport_options={"confirm_publish": True})
+            self._declared.clear()
+        self._conn.ensure_connection(max_retries=1, timeout=self.connect_timeout)
+        return self._conn
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.release()
+            except Exception:  # noqa: BLE001 - already broken
+                pass
+        self._conn = None
+        self._declared.clear()
+
+    def _queue(self, organ_id: str) -> Any:
+        from kombu import Exchange, Queue
+        return Queue(f"edxml.{organ_id}", Exchange(EXCHANGE, type="direct", durable=True), routing_key=organ_id,
+                     durable=True, auto_delete=False)
+
+    def _declare(self, conn: Any, organ_id: str) -> Any:
+        queue = self._queue(organ_id)
+        if organ_id not in self._declared:
+            queue(conn.default_channel).declare()
+            self._declared.add(organ_id)
+        return queue
+
+    # ------------------------------------------------------------ port
+    def send(self, envelope: Envelope) -> Receipt:
+        if not ORGAN_ID.match(envelope.to_organ_id):
+            raise TransportError(f"{envelope.to_organ_id!r} is not an agency code", permanent=True)
+        from kombu import Producer
+        with self._lock:
+            for attempt in (1, 2):  # a connection left from before a broker restart fails once: reconnect
+                try:
+                    conn = self._connection()
+                    queue = self._declare(conn, envelope.to_organ_id)
+                    producer = Producer(conn.default_channel, exchange=queue.exchange)
+                    producer.publish(envelope.body, routing_key=envelope.to_organ_id, delivery_mode=2,
+                                     content_type="application/xml", content_encoding="binary",
+                                     message_id=envelope.message_id, retry=False,
+                                     headers={"signature": base64.b64encode(envelope.signature or b"").decode("ascii"),
+                                              "from": envelope.from_organ_id, "kind": envelope.kind})
+                    break
+                except Exception as exc:  # noqa: BLE001 - connection refused/reset, nack, channel error
+                    self._drop()
+                    if attempt == 2:
+                        raise TransportError(f"the broker did not take the message: {type(exc).__name__}: {exc}"
+                                             ) from exc
+        return Receipt(self.name, f"edxml.{envelope.to_organ_id}/{envelope.message_id}")
+
+    def receive(self, organ_ids: Iterable[str], handle: Callable[[Envelope, str], None], *, limit: int = 100) -> int:
+        handled = 0
+        with self._lock:
+            for attempt in (1, 2):  # a connection left from before a broker restart fails once: reconnect
+                try:
+                    conn = self._connection()
+                    conn.default_channel.basic_qos(0, 1, False)
+                    break
+                except Exception as exc:  # noqa: BLE001
+                    self._drop()
+                    if attempt == 2:
+                        raise TransportError(f"the broker cannot be reached: {type(exc).__name__}: {exc}") from exc
+            for organ_id in organ_ids:
+                if not ORGAN_ID.match(organ_id):
+                    continue
+                try:
+                    bound = self._declare(conn, organ_id)(conn.default_channel)
+                except Exception as exc:  # noqa: BLE001
+                    self._drop()
+                    raise TransportError(f"the broker cannot be reached: {type(exc).__name__}: {exc}") from exc
+                while handled < limit:
+                    try:
+                        message = bound.get(no_ack=False, accept=["application/xml"])
+                    except Exception as exc:  # noqa: BLE001
+                        self._drop()
+                        raise TransportError(f"reading from the broker failed: {type(exc).__name__}: {exc}") from exc
+                    if message is None:
+                        break
+                    headers = message.headers or {}
+                    try:
+                        signature = base64.b64decode(headers.get("signature") or "", validate=True) or None
+                    except (ValueError, TypeError):
+                        signature = None
+                    envelope = Envelope(message_id=str(message.properties.get("message_id") or ""),
+                                        to_organ_id=organ_id, body=message.body if isinstance(message.body, bytes)
+                                        else str(message.body).encode(), signature=signature,
+                                        from_organ_id=str(headers.get("from") or ""), kind=str(headers.get("kind") or ""))
+                    try:
+                        handle(envelope, self.name)
+                    except BaseException:
+                        try:
+                            message.requeue()
+                        except Exception:  # noqa: BLE001 - the channel closing requeues it too
+                            self._drop()
+                        raise
+                    message.ack()
+                    handled += 1
+        return handled
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
