@@ -162,6 +162,21 @@ class Container:
         return out
 
     @cached_property
+    def mailer(self) -> Any:
+        """Outbound SMTP (DOCSVC_SMTP_*), or None when no server is configured."""
+        from docsvc.services.mailer import Mailer
+        s = self.settings
+        if not s.smtp_host:
+            return None
+        return Mailer(s.smtp_host, s.smtp_port, sender=s.smtp_from, user=s.smtp_user, password=s.smtp_password,
+                      starttls=s.smtp_starttls, timeout=float(s.smtp_timeout_seconds))
+
+    @cached_property
+    def mail_notifications(self) -> Any:
+        from docsvc.services.mail_notifications import MailNotificationService
+        return MailNotificationService(self.db, self.mailer, public_url=self.settings.public_url)
+
+    @cached_property
     def exchange(self) -> Any:
         from docsvc.services.exchange.service import ExchangeService
         s = self.settings

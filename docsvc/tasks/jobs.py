@@ -84,6 +84,14 @@ def exchange_receive() -> int:
     return task_container().exchange.receive()
 
 
+@celery_app.task(name="docsvc.notification_mail")
+def notification_mail() -> dict:
+    """Users' notification e-mails: what is new (immediate), or the daily digest."""
+    r = task_container().mail_notifications.send_due()
+    return {"mails": r.mails, "notifications": r.notifications, "failed": r.failed}
+
+
+PERIODIC["notification-mail"] = ("docsvc.notification_mail", timedelta(minutes=5))
 PERIODIC["exchange-send"] = ("docsvc.exchange_send", timedelta(seconds=30))
 PERIODIC["exchange-receive"] = ("docsvc.exchange_receive", timedelta(seconds=30))
 

@@ -5,14 +5,14 @@ from docsvc.db.models.archives import (ArchiveTransfer, DisposalItem, DisposalLi
 from docsvc.db.models.audit import AuditEvent, AuditHead
 from docsvc.db.models.documents import (Document, DocumentFile, DocumentGrant, DocumentLink, DocumentReader,
                                         DocumentType, OutboxItem, RegisterCounter, RegisterEntry)
-from docsvc.db.models.exchange import ExchangeAgency, ExchangeInbound, ExchangeMessage
+from docsvc.db.models.exchange import ExchangeAgency, ExchangeInbound, ExchangeMessage, NotificationMailPref
 from docsvc.db.models.identity import ApiToken, Organisation, User, UserRole, UserUnit
 from docsvc.db.models.workflow import (AgencyCalendarDay, Assignment, CalendarDay, ChainDecision, ChainInstance, ChainStep,
                                        ChainTemplate, Delegation, Notification, ProgressUpdate, Recipient,
                                        SigningKey)
 
 __all__ = [
-    "AgencyCalendarDay", "ExchangeAgency", "ExchangeInbound", "ExchangeMessage",
+    "AgencyCalendarDay", "ExchangeAgency", "ExchangeInbound", "ExchangeMessage", "NotificationMailPref",
     "ArchiveTransfer", "DisposalItem", "DisposalList", "Dossier", "DossierDocument", "DossierPlan", "LegalHold",
     "ObjectLock", "RetentionPeriod", "SecrecyDecision",
     "ApiToken", "Assignment", "AuditEvent", "AuditHead", "CalendarDay", "ChainDecision", "ChainInstance",

@@ -77,3 +77,15 @@ class ExchangeInbound(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     quarantine: Mapped[str | None] = mapped_column(String(500))  # where a rejected message is kept
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NotificationMailPref(Base):
+    """A user's notification e-mails: ``mode`` off | immediate | digest (one a day), and the last
+    notification already handled (e-mailed, or passed over while off)."""
+
+    __tablename__ = "notification_mail_prefs"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(10), default="immediate")
+    last_notification_id: Mapped[int] = mapped_column(default=0)
+    last_digest_at: Mapped[datetime | None] = mapped_column()

@@ -5,7 +5,8 @@ Revises: 0010
 Create Date: 2026-12-07
 
 The agency directory (exchange_agencies), the outbound queue of edXML packages and status
-messages (exchange_messages) and what arrived (exchange_inbound, unique by message id).
+messages (exchange_messages), what arrived (exchange_inbound, unique by message id), and users'
+notification e-mail preferences (notification_mail_prefs).
 """
 
 from __future__ import annotations
@@ -89,9 +90,19 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_exchange_inbound_document_id'), 'exchange_inbound', ['document_id'], unique=False)
     op.create_index(op.f('ix_exchange_inbound_recipient_id'), 'exchange_inbound', ['recipient_id'], unique=False)
+    op.create_table('notification_mail_prefs',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('mode', sa.String(length=10), nullable=False),
+    sa.Column('last_notification_id', sa.Integer(), nullable=False),
+    sa.Column('last_digest_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'],
+                            name=op.f('fk_notification_mail_prefs_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_notification_mail_prefs'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('notification_mail_prefs')
     op.drop_index(op.f('ix_exchange_inbound_recipient_id'), table_name='exchange_inbound')
     op.drop_index(op.f('ix_exchange_inbound_document_id'), table_name='exchange_inbound')
     op.drop_table('exchange_inbound')

@@ -80,3 +80,20 @@ def document_exchange(actor: Actor, doc_id: int) -> dict:
 def recall_answer(actor: Actor, doc_id: int, body: RecallAnswerIn) -> dict:
     return container().exchange.answer_recall(actor, doc_id, accept=body.accept, reason=body.reason,
                                               origin=origin())
+
+
+# ---------------------------------------------------------------- notification e-mails
+class MailModeIn(StrictModel):
+    mode: Literal["off", "immediate", "digest"] = Field(description="off, each notification, or one digest a day")
+
+
+@endpoint(api, "/me/notification-email", tag="notifications",
+          summary="Your notification e-mails: off, immediate or a daily digest (to your e-mail address)")
+def notification_email(actor: Actor) -> dict:
+    return container().mail_notifications.preference(actor)
+
+
+@endpoint(api, "/me/notification-email", method="PUT", tag="notifications", body=MailModeIn,
+          summary="Turn your notification e-mails off or on (immediate, or a daily digest)")
+def set_notification_email(actor: Actor, body: MailModeIn) -> dict:
+    return container().mail_notifications.set_mode(actor, body.mode)
