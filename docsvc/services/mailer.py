@@ -38,7 +38,7 @@ class Mailer:
                 if self.user:
                     smtp.login(self.user, self.password)
                 refused = smtp.send_message(msg)
-                code, answer = smtp.noop()
+                code, _ = smtp.noop()
         except smtplib.SMTPRecipientsRefused as exc:
             raise MailError(f"the mail server refused the address: {exc.recipients}", permanent=True) from exc
         except (smtplib.SMTPException, OSError) as exc:

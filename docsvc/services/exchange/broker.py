@@ -49,8 +49,8 @@ class BrokerTransport:
         if self._conn is not None:
             try:
                 self._conn.release()
-            except Exception:  # noqa: BLE001 - already broken
-                pass
+            except Exception as exc:  # noqa: BLE001 - already broken
+                log.debug("closing a broken broker connection: %s", exc)
         self._conn = None
         self._declared.clear()
 

@@ -38,7 +38,7 @@ from docsvc.db.models import (Document, DocumentFile, DocumentType, ExchangeAgen
 from docsvc.db.uow import Database, after_commit
 from docsvc.domain.documents import Direction, Status, check_transition, duplicate_key, number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role
-from docsvc.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
+from docsvc.errors import DomainError, InvalidInput, InvalidState, NotFound, PermissionDenied
 from docsvc.services import audit
 from docsvc.services.access import load_readable, refresh_readers
 from docsvc.services.exchange import edxml
@@ -196,11 +196,15 @@ class ExchangeService:
         return queued
 
     def queue_recall(self, s: Session, doc: Document, reason: str) -> int:
-        """A revoke package to each outside recipient whose package was sent; their answer (15/16)
-        comes back as a status message."""
-        sent = s.execute(select(ExchangeMessage).where(
+        """A revoke package to each outside recipient whose package was sent (their answer, 15/16,
+        comes back as a status message); a package not sent yet is not sent at all."""
+        packages = s.execute(select(ExchangeMessage).where(
             ExchangeMessage.document_id == doc.id, ExchangeMessage.kind == "package",
             ExchangeMessage.business == int(edxml.Business.NEW))).scalars().all()
+        for m in packages:
+            if m.state == "queued":
+                m.state, m.last_error = "failed", "not sent: the document was recalled first"
+        sent = [m for m in packages if m.state == "sent"]
         for m in sent:
             s.add(ExchangeMessage(message_id=edxml.new_message_id(), kind="package", document_id=doc.id,
                                   recipient_id=m.recipient_id, document_ref=m.document_ref, to_organ_id=m.to_organ_id,
@@ -430,13 +434,13 @@ class ExchangeService:
             agency_id = agency.id
         if p.business == edxml.Business.REVOKE:
             return self._apply_revoke(p, agency_id, transport, digest)
-        main, *rest = p.attachments
+        main = p.attachments[0]
         from docsvc.services.uploads import inspect_upload
         try:
             facts = [inspect_upload(io.BytesIO(a.data), a.name, max_bytes=self.max_upload_bytes,
                                     field="attachment") for a in p.attachments]
-        except Exception as exc:  # InvalidInput / UnsupportedMediaType / PayloadTooLarge
-            raise _Refused(f"an attached file is not accepted: {getattr(exc, 'message', exc)}") from None
+        except DomainError as exc:  # InvalidInput / UnsupportedMediaType / PayloadTooLarge
+            raise _Refused(f"an attached file is not accepted: {exc.message}") from None
         if not facts[0].is_pdf:
             raise _Refused("the main file of the package is not a PDF")
         report = self.signatures.validate(main.data)  # as for internal delivery: validated on receipt
@@ -548,11 +552,10 @@ class ExchangeService:
                 ExchangeInbound.state == "imported")).scalars().first()
             if pending is None or original is None:
                 raise InvalidState("the sender has not asked to recall this document")
-            if accept:
-                if doc.status != Status.WITHDRAWN.value:
-                    check_transition(Direction.INCOMING, Status(doc.status), Status.WITHDRAWN)
-                    doc.status, doc.status_reason = Status.WITHDRAWN.value, f"Thu hồi: {pending.reason or ''}"
-                    refresh_readers(s, doc)
+            if accept and doc.status != Status.WITHDRAWN.value:
+                check_transition(Direction.INCOMING, Status(doc.status), Status.WITHDRAWN)
+                doc.status, doc.status_reason = Status.WITHDRAWN.value, f"Thu hồi: {pending.reason or ''}"
+                refresh_readers(s, doc)
             pending.state = "applied"
             code = "15" if accept else "16"
             self._queue_status(s, doc, original, code, reason.strip())
