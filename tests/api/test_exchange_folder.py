@@ -167,3 +167,37 @@ def test_redelivered_package_is_imported_once(pair: Any, folder: Path) -> None:
     assert len(b.api.as_user("snv.vanthu").get("/api/v1/documents?direction=incoming").get_json()["items"]) == 1
     b.exchange.send_pending()
     assert a.exchange.receive() == 1  # one 01, not two
+
+
+def test_removable_media_export_and_import(pair: Any, tmp_path: Path) -> None:
+    from docsvc.services.exchange.folder import FolderTransport
+    a, b = pair
+    doc = _issue_to_b(a)
+    medium = tmp_path / "usb"
+    assert a.exchange.send_pending(via=FolderTransport(medium)).sent == 1  # `docsvc exchange export DIR`
+    assert _recipient(a, doc["id"])["status_code"] == "00"
+    assert b.exchange.receive_folder(medium) == 1  # `docsvc exchange import DIR`
+    assert len(b.api.as_user("snv.vanthu").get("/api/v1/documents?direction=incoming").get_json()["items"]) == 1
+
+
+def test_directory_csv_import_and_recipient_picker(api: Any) -> None:
+    admin = api.as_user("quantri")
+    bad = "organ_id,name,email,transport\n000.00.00.G22,Văn phòng Chính phủ,,\n000.00.00.X,Sai mã,,\n"
+    assert "line 3" in assert_error(admin.post("/api/v1/exchange/agencies/import", data=bad,
+                                               content_type="text/csv"), 400)["message"]
+    assert admin.get("/api/v1/exchange/agencies?q=Chính phủ").get_json()["items"] == []  # all rows or none
+    good = ("\ufefforgan_id,name,email,transport\n000.00.00.G22,Văn phòng Chính phủ,,broker\n"
+            "000.00.00.C99,Công ty CP Xây dựng A,vanthu@congty-a.vn,email\n")
+    r = admin.post("/api/v1/exchange/agencies/import", data=good, content_type="text/csv")
+    assert r.status_code == 200 and r.get_json() == {"created": 2, "updated": 0}
+    r = admin.post("/api/v1/exchange/agencies/import", data=good, content_type="text/csv")
+    assert r.get_json() == {"created": 0, "updated": 2}
+    assert_error(admin.post("/api/v1/exchange/agencies/import", data="organ_id,name\n000.00.31.H41,Xã\n",
+                            content_type="text/csv"), 400)  # an agency on this system
+    assert_error(api.as_user("chuyenvien").post("/api/v1/exchange/agencies/import", data=good,
+                                                content_type="text/csv"), 403)
+    picker = api.as_user("vanthu").get("/api/v1/exchange/agencies?q=Công ty").get_json()["items"]
+    assert picker == [{"kind": "outside", "organ_id": "000.00.00.C99", "name": "Công ty CP Xây dựng A",
+                       "email": "vanthu@congty-a.vn", "transport": "email"}]
+    internal = api.as_user("vanthu").get("/api/v1/exchange/agencies?q=000.00.02").get_json()["items"]
+    assert internal[0]["kind"] == "internal" and internal[0]["agency_id"]

@@ -111,7 +111,7 @@ class ExchangeService:
                          object_id=row.organ_id, origin=origin, details={"created": created, "name": row.name})
             return _agency_dict(row)
 
-    def import_csv(self, actor: Actor, text: str, origin: RequestOrigin | None = None) -> ImportReport:
+    def import_csv(self, actor: Actor | None, text: str, origin: RequestOrigin | None = None) -> ImportReport:
         """CSV with a header row: organ_id,name[,email][,transport][,active]. All rows or none."""
         import csv
         _require_admin(actor)
@@ -236,26 +236,31 @@ class ExchangeService:
             after_commit(s, lambda: _quietly(kick))
 
     # ================================================================ sending
-    def send_pending(self, limit: int = 100) -> SendReport:
+    def send_pending(self, limit: int = 100, *, via: Transport | None = None) -> SendReport:
+        """Send what is due. ``via``: only the messages for that kind of transport, through this
+        instance (``docsvc exchange export DIR`` writes the folder packages onto removable media)."""
         report = SendReport()
         with self.db.read() as s:
-            ids = list(s.execute(select(ExchangeMessage.id).where(
-                ExchangeMessage.state == "queued", ExchangeMessage.next_attempt_at <= utcnow())
-                .order_by(ExchangeMessage.id).limit(limit)).scalars())
+            q = select(ExchangeMessage.id).where(ExchangeMessage.state == "queued",
+                                                 ExchangeMessage.next_attempt_at <= utcnow())
+            if via is not None:
+                q = q.where(or_(ExchangeMessage.transport == via.name, ExchangeMessage.transport.is_(None))
+                            if via.name == self.default_transport else ExchangeMessage.transport == via.name)
+            ids = list(s.execute(q.order_by(ExchangeMessage.id).limit(limit)).scalars())
         for message_id in ids:
-            outcome = self._send_one(message_id)
+            outcome = self._send_one(message_id, via)
             if outcome:
                 setattr(report, outcome, getattr(report, outcome) + 1)
         return report
 
-    def _send_one(self, row_id: int) -> str | None:
+    def _send_one(self, row_id: int, via: Transport | None = None) -> str | None:
         with self.db.write() as s:
             m = s.get(ExchangeMessage, row_id, with_for_update=True)
             if m is None or m.state != "queued" or m.next_attempt_at > utcnow():
                 return None
             m.attempts += 1
             try:
-                transport = self._transport(m)
+                transport = via or self._transport(m)
                 try:
                     envelope = self._envelope(s, m)
                 except TransportError:
@@ -370,6 +375,15 @@ class ExchangeService:
             except TransportError as exc:
                 log.warning("exchange: receiving from %s failed: %s", transport.name, exc)
         return handled
+
+    def receive_folder(self, path: Path, limit: int = 10000) -> int:
+        """Import the packages and statuses a removable medium (or another folder) holds for this
+        deployment's agencies, exactly as the folder transport would."""
+        from docsvc.services.exchange.folder import FolderTransport
+        with self.db.read() as s:
+            organ_ids = [o for o in s.execute(select(Organisation.organ_id).where(
+                Organisation.kind != "unit", Organisation.organ_id.is_not(None))).scalars() if o]
+        return FolderTransport(path).receive(organ_ids, self.handle, limit=limit)
 
     def handle(self, envelope: Envelope, transport: str) -> str:
         """Apply one envelope; returns the state recorded (imported, applied, pending, rejected,
@@ -631,8 +645,9 @@ def _document_ref(doc: Document) -> str:
                              doc.code_notation or "")
 
 
-def _require_admin(actor: Actor) -> None:
-    if not actor.has(Role.ADMIN, Role.CLERK):
+def _require_admin(actor: Actor | None) -> None:
+    """Administrators and the registry keep the directory; ``None`` is the operator at the CLI."""
+    if actor is not None and not actor.has(Role.ADMIN, Role.CLERK):
         raise PermissionDenied("the agency directory is kept by administrators and the registry")
 
 
