@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from docsvc.services.exchange import edxml
-from tests.helpers import created, me, upload
+from tests.helpers import created, me, page_text, upload
 from tests.helpers import signed_draft as _signed_draft
 
 
@@ -82,7 +82,7 @@ def test_document_by_email_arrives_with_its_pdf_byte_identical(api: Any, contain
     assert rec["status_code"] == "00" and rec["exchange"]["message"]["transport"] == "email"
 
 
-def test_unreachable_smtp_leaves_the_recipient_queued_with_the_reason(api: Any, container: Any) -> None:
+def test_unreachable_smtp_leaves_the_recipient_queued_with_the_reason(api: Any, container: Any, pages: Any) -> None:
     container.exchange.kick = None
     from docsvc.services.mailer import Mailer
     container.exchange.transports["email"].mailer = Mailer("127.0.0.1", _free_port(), sender="x@y.vn", timeout=2)
@@ -97,6 +97,8 @@ def test_unreachable_smtp_leaves_the_recipient_queued_with_the_reason(api: Any, 
     assert rec["exchange"]["message"]["state"] == "queued" and "did not take" in rec["exchange"]["message"]["last_error"]
     page = api.as_user("vanthu").get(f"/api/v1/documents/{doc['id']}/exchange").get_json()
     assert page["outbound"][0]["attempts"] == 1 and page["outbound"][0]["next_attempt_at"].endswith("+07:00")
+    text = page_text(pages("vanthu").get(f"/documents/{doc['id']}"))
+    assert "đang chờ gửi" in text and "did not take" in text and "lần thử 1" in text
 
 
 def _set_email(container: Any, username: str, address: str) -> None:
