@@ -7,6 +7,7 @@ took it."""
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -201,3 +202,40 @@ def test_directory_csv_import_and_recipient_picker(api: Any) -> None:
                        "email": "vanthu@congty-a.vn", "transport": "email"}]
     internal = api.as_user("vanthu").get("/api/v1/exchange/agencies?q=000.00.02").get_json()["items"]
     assert internal[0]["kind"] == "internal" and internal[0]["agency_id"]
+
+
+def test_signed_but_hostile_packages_are_rejected_whole(pair: Any) -> None:
+    """Packages with a valid organisation signature but bad content: entity declarations, a wrong
+    namespace, a missing field, an attachment whose SHA-256 differs: each rejected with its reason,
+    kept in quarantine, and nothing imported."""
+    from docsvc.db.models import Organisation
+    from docsvc.services.exchange import edxml
+    from docsvc.services.exchange.transport import Envelope
+    from signing.cms import sign_detached
+    from tests.fixtures.pdfs import official_pdf
+    a, b = pair
+    good = edxml.build_package(edxml.Package(
+        message_id="hostile-1", sender=edxml.Organ("000.00.31.H41", "UBND xã Đồng Đăng"), to=(edxml.Organ(B_SNV),),
+        code_number="09", code_notation="QĐ-UBND", promulgation_place="Đồng Đăng",
+        promulgation_date=date(2026, 12, 7), type_code="QĐ", type_name="Quyết định",
+        subject="Quyết định thử", attachments=(edxml.Attachment("qd.pdf", official_pdf()),)))
+    sha = edxml.parse_package(good).attachments[0].sha256.encode()
+    bodies = {
+        "entity": b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>' + good.split(b"?>", 1)[1],
+        "namespace": good.replace(edxml.NS.encode(), b"http://example.org/edxml"),
+        "missing": good.replace(b"<edXML:Subject>Quy", b"<edXML:Subjekt>Quy").replace(b"</edXML:Subject>",
+                                                                                     b"</edXML:Subjekt>"),
+        "sha256": good.replace(sha, b"f" * 64),
+    }
+    with a.container.db.write() as s:
+        signer = a.container.signatures.agency_signer(s, s.query(Organisation).filter_by(organ_id="000.00.31.H41").one())
+    for name, body in bodies.items():
+        state = b.exchange.handle(Envelope(message_id=f"hostile-{name}", to_organ_id=B_SNV, body=body,
+                                           signature=sign_detached(body, signer.key)), "folder")
+        assert state == "rejected", name
+    reasons = [x["reason"] for x in b.api.as_user("snv.vanthu").get("/api/v1/exchange/rejected").get_json()["items"]]
+    assert len(reasons) == 4
+    assert any("DOCTYPE" in r for r in reasons) and any("root element" in r for r in reasons)
+    assert any("Subject is missing" in r for r in reasons) and any("SHA-256" in r for r in reasons)
+    assert b.api.as_user("snv.vanthu").get("/api/v1/documents?direction=incoming").get_json()["items"] == []
+    assert len(list((b.container.settings.data_dir / "exchange" / "quarantine").glob("*.reason.txt"))) == 4
