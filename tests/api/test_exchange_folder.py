@@ -18,6 +18,9 @@ from tests.helpers import assert_error, me
 from tests.helpers import signed_draft as _signed_draft
 
 
+COMMUNE = "Ủy ban nhân dân xã Đồng Đăng"  # the demo commune: the name its organisation certificate carries
+
+
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     return tmp_path / "shared-exchange"
@@ -130,6 +133,23 @@ def test_decision_travels_a_to_b_with_statuses_and_recall(pair: Any, accept: boo
     assert not list(Path(a.container.settings.exchange_folder).glob("*/*.xml"))  # everything was taken
 
 
+def test_returned_to_the_sender_answers_02_with_the_reason(pair: Any) -> None:
+    a, b = pair
+    doc = _issue_to_b(a)
+    a.exchange.send_pending()
+    b.exchange.receive()
+    copy = _b_copy(b)
+    r = b.api.as_user("snv.vanthu").post(f"/api/v1/documents/{copy['id']}/return",
+                                         json={"reason": "Gửi nhầm cơ quan"})
+    assert r.status_code == 200, r.get_json()
+    _round(a, b)
+    rec = _recipient(a, doc["id"])
+    assert [st["code"] for st in rec["exchange"]["statuses"]] == ["01", "02"]
+    assert rec["status_code"] == "02" and rec["note"] == "Gửi nhầm cơ quan"
+    kinds = [n["kind"] for n in a.api.as_user("vanthu").get("/api/v1/notifications").get_json()["items"]]
+    assert "exchange.status_02" in kinds
+
+
 def test_tampered_and_unsigned_packages_are_quarantined_not_imported(pair: Any, folder: Path) -> None:
     a, b = pair
     doc = _issue_to_b(a)
@@ -206,8 +226,8 @@ def test_directory_csv_import_and_recipient_picker(api: Any) -> None:
 
 def test_signed_but_hostile_packages_are_rejected_whole(pair: Any) -> None:
     """Packages with a valid organisation signature but bad content: entity declarations, a wrong
-    namespace, a missing field, an attachment whose SHA-256 differs: each rejected with its reason,
-    kept in quarantine, and nothing imported."""
+    namespace, a missing field, an attachment whose SHA-256 differs, another agency named as the
+    sender: each rejected with its reason, kept in quarantine, and nothing imported."""
     from docsvc.db.models import Organisation
     from docsvc.services.exchange import edxml
     from docsvc.services.exchange.transport import Envelope
@@ -215,7 +235,7 @@ def test_signed_but_hostile_packages_are_rejected_whole(pair: Any) -> None:
     from tests.fixtures.pdfs import official_pdf
     a, b = pair
     good = edxml.build_package(edxml.Package(
-        message_id="hostile-1", sender=edxml.Organ("000.00.31.H41", "UBND xã Đồng Đăng"), to=(edxml.Organ(B_SNV),),
+        message_id="hostile-1", sender=edxml.Organ("000.00.31.H41", COMMUNE), to=(edxml.Organ(B_SNV),),
         code_number="09", code_notation="QĐ-UBND", promulgation_place="Đồng Đăng",
         promulgation_date=date(2026, 12, 7), type_code="QĐ", type_name="Quyết định",
         subject="Quyết định thử", attachments=(edxml.Attachment("qd.pdf", official_pdf()),)))
@@ -226,16 +246,20 @@ def test_signed_but_hostile_packages_are_rejected_whole(pair: Any) -> None:
         "missing": good.replace(b"<edXML:Subject>Quy", b"<edXML:Subjekt>Quy").replace(b"</edXML:Subject>",
                                                                                      b"</edXML:Subjekt>"),
         "sha256": good.replace(sha, b"f" * 64),
+        "impostor": good.replace(COMMUNE.encode(), "Ủy ban nhân dân tỉnh Lạng Sơn".encode()),
     }
     with a.container.db.write() as s:
         signer = a.container.signatures.agency_signer(s, s.query(Organisation).filter_by(organ_id="000.00.31.H41").one())
+    # The untouched package is accepted: each refusal below is for what was changed.
+    assert b.exchange.handle(Envelope(message_id="good", to_organ_id=B_SNV, body=good,
+                                      signature=sign_detached(good, signer.key)), "folder") == "imported"
     for name, body in bodies.items():
         state = b.exchange.handle(Envelope(message_id=f"hostile-{name}", to_organ_id=B_SNV, body=body,
                                            signature=sign_detached(body, signer.key)), "folder")
         assert state == "rejected", name
     reasons = [x["reason"] for x in b.api.as_user("snv.vanthu").get("/api/v1/exchange/rejected").get_json()["items"]]
-    assert len(reasons) == 4
+    assert len(reasons) == 5 and any("not by the sender" in r for r in reasons)
     assert any("DOCTYPE" in r for r in reasons) and any("root element" in r for r in reasons)
     assert any("Subject is missing" in r for r in reasons) and any("SHA-256" in r for r in reasons)
-    assert b.api.as_user("snv.vanthu").get("/api/v1/documents?direction=incoming").get_json()["items"] == []
-    assert len(list((b.container.settings.data_dir / "exchange" / "quarantine").glob("*.reason.txt"))) == 4
+    assert len(b.api.as_user("snv.vanthu").get("/api/v1/documents?direction=incoming").get_json()["items"]) == 1
+    assert len(list((b.container.settings.data_dir / "exchange" / "quarantine").glob("*.reason.txt"))) == 5

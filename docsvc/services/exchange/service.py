@@ -399,6 +399,9 @@ class ExchangeService:
                 if kind == "package" else edxml.parse_status(envelope.body)
         except edxml.EdxmlError as exc:
             return self._reject(envelope, transport, digest, exc.reason)
+        if verdict.signer != parsed.sender.name:  # an agency signs only for itself
+            return self._reject(envelope, transport, digest, f"signed by {verdict.signer!r}, not by the sender "
+                                                             f"{parsed.sender.name!r} ({parsed.sender.organ_id})")
         with self.db.read() as s:
             if s.execute(select(ExchangeInbound.id).where(ExchangeInbound.message_id == parsed.message_id)).first():
                 return "duplicate"
