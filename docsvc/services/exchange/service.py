@@ -172,6 +172,9 @@ class ExchangeService:
         if doc.secrecy:
             raise InvalidInput("secret documents are not sent to outside agencies electronically",
                                {"field": "recipients"})
+        if any(r.organ_id for r in outside) and not edxml.ORGAN_ID.match(doc.issuing_organ_id or ""):
+            raise InvalidInput("this agency has no 13-character OrganId: an administrator sets it before documents "
+                               "are sent to outside agencies", {"field": "recipients"})
         queued = 0
         for r in outside:
             if r.organ_id:
