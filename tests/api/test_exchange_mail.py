@@ -153,3 +153,22 @@ def test_notification_emails_immediate_digest_and_trimmed(api: Any, container: A
     with container.db.write() as s:
         s.get(NotificationMailPref, me(api, "chutich")["id"]).last_digest_at = None
     assert mails.send_due().mails == 0
+
+
+def test_issue_page_offers_the_directory_and_queues_the_outside_agency(api: Any, container: Any, pages: Any) -> None:
+    container.exchange.kick = None
+    r = api.as_user("quantri").post("/api/v1/exchange/agencies", json={
+        "organ_id": "000.00.00.G22", "name": "Văn phòng Chính phủ", "transport": "email",
+        "email": "vanthu@chinhphu.vn"})
+    assert r.status_code == 201
+    doc = _signed_draft(api)
+    clerk = pages("vanthu")
+    page = clerk.get(f"/documents/{doc['id']}")
+    assert "Văn phòng Chính phủ (000.00.00.G22)" in page_text(page)
+    agency_id = int(page.get_data(as_text=True).split('name="outside_agency" value="')[1].split('"')[0])
+    assert clerk.post(f"/documents/{doc['id']}/issue", {"outside_agency": str(agency_id + 999)}).status_code == 400
+    r = clerk.post(f"/documents/{doc['id']}/issue", {"outside_agency": str(agency_id)})
+    assert r.status_code in (200, 303), r.status_code
+    [rec] = api.as_user("vanthu").get(f"/api/v1/documents/{doc['id']}/recipients").get_json()["items"]
+    assert (rec["name"], rec["organ_id"], rec["status_code"]) == ("Văn phòng Chính phủ", "000.00.00.G22", None)
+    assert rec["exchange"]["message"]["state"] == "queued"

@@ -135,6 +135,19 @@ class ExchangeService:
                          origin=origin, details={"created": report.created, "updated": report.updated})
         return report
 
+    def directory_recipients(self, ids: list[int]) -> list[Any]:
+        """Recipients (outgoing.RecipientInput) for outside agencies of the directory chosen by id."""
+        from docsvc.services.outgoing import RecipientInput
+        if not ids:
+            return []
+        with self.db.read() as s:
+            rows = {a.id: a for a in s.execute(select(ExchangeAgency).where(ExchangeAgency.id.in_(sorted(set(ids))),
+                                                                            ExchangeAgency.active.is_(True))).scalars()}
+        missing = sorted(set(ids) - set(rows))
+        if missing:
+            raise InvalidInput(f"outside agency {missing[0]} is not in the directory", {"field": "outside_agency"})
+        return [RecipientInput(name=rows[i].name, organ_id=rows[i].organ_id) for i in dict.fromkeys(ids)]
+
     def _upsert(self, s: Session, organ_id: str, name: str, email: str | None, transport: str | None,
                 active: bool, *, where: str) -> tuple[ExchangeAgency, bool]:
         organ_id = organ_id.strip().upper()
