@@ -176,6 +176,10 @@ rabbitmq_down() {
   as_service_user env "${envs[@]}" /usr/lib/rabbitmq/bin/rabbitmqctl -n "docsvc$RABBIT_PORT@localhost" \
     stop "$RUN/rabbitmq.pid" >/dev/null 2>&1 || stop_pidfile "$RUN/rabbitmq.pid" rabbitmq
   rm -f "$RUN/rabbitmq.pid"
+  # The node started Erlang's port mapper (epmd); stop it too once no node is registered with it.
+  if command -v epmd >/dev/null && ! ERL_EPMD_ADDRESS=127.0.0.1 epmd -names 2>/dev/null | grep -q '^name '; then
+    ERL_EPMD_ADDRESS=127.0.0.1 epmd -kill >/dev/null 2>&1 || true
+  fi
   log "rabbitmq stopped"
 }
 
