@@ -179,11 +179,63 @@ class Container:
     def outgoing(self) -> OutgoingService:
         s = self.settings
         return OutgoingService(self.db, self.files, self.signatures, hide_top_secret_subject=s.hide_top_secret_subject,
-                               secrecy_policy=s.secrecy_policy, enqueue=self.dispatch.enqueue)
+                               secrecy_policy=s.secrecy_policy, enqueue=self.dispatch.enqueue,
+                               exchange=self.exchange)
 
     @cached_property
     def incoming(self) -> IncomingService:
-        return IncomingService(self.db, self.calendar)
+        return IncomingService(self.db, self.calendar, on_status=self.exchange.report_status)
+
+    # ------------------------------------------------------------ exchange with other systems (edXML)
+    @cached_property
+    def exchange_transports(self) -> dict[str, Any]:
+        """The transports this deployment is configured for (broker, folder, e-mail)."""
+        s = self.settings
+        out: dict[str, Any] = {}
+        if s.exchange_broker_url:
+            from docsvc.services.exchange.broker import BrokerTransport
+            out["broker"] = BrokerTransport(s.exchange_broker_url)
+        if s.exchange_folder:
+            from docsvc.services.exchange.folder import FolderTransport
+            out["folder"] = FolderTransport(s.exchange_folder)
+        if s.smtp_host:
+            from docsvc.services.exchange.mail import MailTransport
+            out["email"] = MailTransport(self.mailer)
+        return out
+
+    @cached_property
+    def mailer(self) -> Any:
+        """Outbound SMTP (DOCSVC_SMTP_*), or None when no server is configured."""
+        from docsvc.services.mailer import Mailer
+        s = self.settings
+        if not s.smtp_host:
+            return None
+        return Mailer(s.smtp_host, s.smtp_port, sender=s.smtp_from, user=s.smtp_user, password=s.smtp_password,
+                      starttls=s.smtp_starttls, timeout=float(s.smtp_timeout_seconds))
+
+    @cached_property
+    def mail_notifications(self) -> Any:
+        from docsvc.services.mail_notifications import MailNotificationService
+        return MailNotificationService(self.db, self.mailer, public_url=self.settings.public_url)
+
+    @cached_property
+    def exchange(self) -> Any:
+        from docsvc.services.exchange.service import ExchangeService
+        s = self.settings
+        kick = self.extra.get("exchange_kick", self._exchange_kick)
+        return ExchangeService(self.db, self.files, self.signatures, transports=self.exchange_transports,
+                               default_transport=s.exchange_default_transport,
+                               quarantine_dir=s.data_dir / "exchange" / "quarantine",
+                               max_attempts=s.exchange_max_attempts, max_upload_bytes=s.max_upload_mb * 1024 * 1024,
+                               kick=kick)
+
+    def _exchange_kick(self) -> None:
+        """Send what was just queued soon; with no task runner in this process the periodic send catches up."""
+        from docsvc.services.dispatch import NoTaskRunner
+        try:
+            self.dispatch.kick("docsvc.exchange_send")
+        except NoTaskRunner:
+            log.debug("no task runner: the periodic exchange send will take the queued messages")
 
     @cached_property
     def approval(self) -> ApprovalService:
@@ -348,6 +400,8 @@ class Container:
         return conn.transport_cls if isinstance(conn.transport_cls, str) else "redis"
 
     def close(self) -> None:
+        for transport in self.__dict__.get("exchange_transports", {}).values():
+            transport.close()
         if "search_index" in self.__dict__:
             self.search_index.close()
         if "db" in self.__dict__:

@@ -92,6 +92,19 @@ class Settings:
     extract_max_text_mb: int = 5  # extracted text kept per document (millions of characters)
     idempotency_hours: int = 24  # how long an Idempotency-Key is remembered
     environment: str = "development"  # "production" refuses generated secrets
+    # ---- exchange with other systems (edXML)
+    exchange_folder: str = ""  # shared folder / removable medium: packages out to <folder>/<OrganId>/, in from ours
+    exchange_broker_url: str = ""  # amqp://... RabbitMQ shared by the deployments of a province
+    exchange_default_transport: str = ""  # broker | folder | email for outside recipients the directory leaves open
+    exchange_max_attempts: int = 8  # sends of one message before it is marked failed (back-off doubles from 30 s)
+    # ---- outbound e-mail (exchange with recipients that have no system; users' notifications)
+    smtp_host: str = ""  # empty: no e-mail is sent
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""  # the From address, e.g. vanthu@dongdang.langson.gov.vn
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: int = 10
 
     # ---------------------------------------------------------------- derived values
     @property
@@ -124,13 +137,14 @@ class Settings:
             value = getattr(self, f.name)
             if f.name in _SECRET_FIELDS and value:
                 value = "***"
-            elif f.name in ("database_url", "broker_url", "ratelimit_storage_url"):
+            elif f.name in ("database_url", "broker_url", "ratelimit_storage_url", "exchange_broker_url"):
                 value = re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", str(value))
             out[self.env_name(f.name)] = str(value)
         return out
 
 
-_SECRET_FIELDS = {"s3_secret_key", "secret_key", "encryption_keys", "ca_passphrase", "pkcs11_pin", "audit_key"}
+_SECRET_FIELDS = {"s3_secret_key", "secret_key", "encryption_keys", "ca_passphrase", "pkcs11_pin", "audit_key",
+                  "smtp_password"}
 
 
 # ---------------------------------------------------------------- parsing
@@ -326,6 +340,14 @@ def _validate(s: Settings) -> None:
             parse_allow_list(s.fetch_allow)
         except ValueError as exc:
             raise ConfigError(s.env_name("fetch_allow"), str(exc)) from None
+    if s.exchange_default_transport not in ("", "broker", "folder", "email"):
+        raise ConfigError(s.env_name("exchange_default_transport"), "expected broker, folder or email")
+    if s.exchange_broker_url and not s.exchange_broker_url.startswith(("amqp://", "amqps://", "memory://")):
+        raise ConfigError(s.env_name("exchange_broker_url"), "expected amqp://user:pass@host:port/vhost")
+    if s.smtp_host and not s.smtp_from:
+        raise ConfigError(s.env_name("smtp_from"), "required when DOCSVC_SMTP_HOST is set")
+    if s.exchange_max_attempts < 1:
+        raise ConfigError(s.env_name("exchange_max_attempts"), "expected 1 or more")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(s.env_name("log_level"), "expected DEBUG, INFO, WARNING or ERROR")
 

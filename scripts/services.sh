@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Real backends for docsvc on this machine, without Docker:
-#   PostgreSQL 15 and Redis (Debian packages), Elasticsearch 8 single node (the integ-test zip
+#   PostgreSQL 15, Redis and RabbitMQ (Debian packages), Elasticsearch 8 single node (the integ-test zip
 #   from Maven Central, on the machine's Java 17) and an S3-compatible server (moto; MinIO itself
 #   is not installable from the package registries this project may use).
 #
@@ -8,12 +8,12 @@
 #   scripts/services.sh down     stop everything
 #   scripts/services.sh status   one line per service
 #   scripts/services.sh env      print the DOCSVC_* variables that point docsvc at them
-#   scripts/services.sh up|down|restart <name>   one service: postgres, redis, elasticsearch, s3
+#   scripts/services.sh up|down|restart <name>   one service: postgres, redis, elasticsearch, s3, rabbitmq
 #
 # Everything lives under var/services/ in the checkout; servers listen on 127.0.0.1 only.
 #
 # Private instances (the fault tests stop and restart servers, so they never touch the shared ones):
-#   DOCSVC_SVC_DIR=<dir> DOCSVC_SVC_PG_PORT=... (and _REDIS_, _ES_, _S3_PORT) scripts/services.sh up postgres
+#   DOCSVC_SVC_DIR=<dir> DOCSVC_SVC_PG_PORT=... (and _REDIS_, _ES_, _S3_, _RABBIT_PORT) scripts/services.sh up postgres
 # keeps that instance's data, pid files and logs under <dir>; installed software (the Elasticsearch
 # distribution) stays under var/services/ and is shared by every instance.
 set -euo pipefail
@@ -28,6 +28,7 @@ PG_PORT="${DOCSVC_SVC_PG_PORT:-15432}"
 REDIS_PORT="${DOCSVC_SVC_REDIS_PORT:-16379}"
 ES_PORT="${DOCSVC_SVC_ES_PORT:-19200}"
 S3_PORT="${DOCSVC_SVC_S3_PORT:-19000}"
+RABBIT_PORT="${DOCSVC_SVC_RABBIT_PORT:-15673}"   # AMQP; the node's distribution port is this + 10000
 ES_VERSION="${DOCSVC_SVC_ES_VERSION:-8.19.3}"
 ES_HEAP="${DOCSVC_SVC_ES_HEAP:-512m}"
 SVC_USER="${DOCSVC_SVC_USER:-docsvc}"   # servers that refuse to run as root run as this user
@@ -144,6 +145,44 @@ redis_up() {
 
 redis_down() { stop_pidfile "$RUN/redis.pid" redis; }
 
+# ---------------------------------------------------------------- RabbitMQ (edXML exchange broker)
+rabbitmq_env() {  # the environment of this instance's node: its own name, ports, data and logs under $SVC
+  printf '%s\n' "HOME=$SVC/rabbitmq" "RABBITMQ_NODENAME=docsvc$RABBIT_PORT@localhost" \
+    "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1" "RABBITMQ_NODE_PORT=$RABBIT_PORT" "RABBITMQ_DIST_PORT=$((RABBIT_PORT + 10000))" \
+    "RABBITMQ_MNESIA_BASE=$SVC/rabbitmq/mnesia" "RABBITMQ_LOG_BASE=$LOGS/rabbitmq" \
+    "RABBITMQ_ENABLED_PLUGINS_FILE=$SVC/rabbitmq/enabled_plugins" "RABBITMQ_CONFIG_FILE=$SVC/rabbitmq/rabbitmq" \
+    "RABBITMQ_PID_FILE=$RUN/rabbitmq.pid" "ERL_EPMD_ADDRESS=127.0.0.1"
+}
+
+rabbitmq_up() {
+  apt_install rabbitmq-server
+  if port_open "$RABBIT_PORT"; then log "rabbitmq already up on $RABBIT_PORT"; return 0; fi
+  mkdir -p "$SVC/rabbitmq" "$LOGS/rabbitmq"
+  [ -s "$SVC/rabbitmq/enabled_plugins" ] || echo '[].' >"$SVC/rabbitmq/enabled_plugins"
+  [ -s "$SVC/rabbitmq/rabbitmq.conf" ] || printf 'loopback_users = none\nlisteners.tcp.default = 127.0.0.1:%s\n' \
+    "$RABBIT_PORT" >"$SVC/rabbitmq/rabbitmq.conf"
+  [ "$(id -u)" = 0 ] && chown -R "$SVC_USER" "$SVC/rabbitmq" "$LOGS/rabbitmq"
+  local envs; mapfile -t envs < <(rabbitmq_env)
+  as_service_user env "${envs[@]}" /usr/lib/rabbitmq/bin/rabbitmq-server >"$LOGS/rabbitmq-start.log" 2>&1 &
+  wait_port "$RABBIT_PORT" rabbitmq 120
+  as_service_user env "${envs[@]}" /usr/lib/rabbitmq/bin/rabbitmqctl -n "docsvc$RABBIT_PORT@localhost" \
+    await_startup --timeout 120 >/dev/null 2>&1 || die "rabbitmq did not finish starting (see $LOGS/rabbitmq)"
+  log "rabbitmq up on 127.0.0.1:$RABBIT_PORT"
+}
+
+rabbitmq_down() {
+  [ -s "$RUN/rabbitmq.pid" ] || return 0
+  local envs; mapfile -t envs < <(rabbitmq_env)
+  as_service_user env "${envs[@]}" /usr/lib/rabbitmq/bin/rabbitmqctl -n "docsvc$RABBIT_PORT@localhost" \
+    stop "$RUN/rabbitmq.pid" >/dev/null 2>&1 || stop_pidfile "$RUN/rabbitmq.pid" rabbitmq
+  rm -f "$RUN/rabbitmq.pid"
+  # The node started Erlang's port mapper (epmd); stop it too once no node is registered with it.
+  if command -v epmd >/dev/null && ! ERL_EPMD_ADDRESS=127.0.0.1 epmd -names 2>/dev/null | grep -q '^name '; then
+    ERL_EPMD_ADDRESS=127.0.0.1 epmd -kill >/dev/null 2>&1 || true
+  fi
+  log "rabbitmq stopped"
+}
+
 # ---------------------------------------------------------------- Elasticsearch
 java17_home() {
   local d
@@ -241,10 +280,11 @@ export DOCSVC_S3_ENDPOINT='http://127.0.0.1:$S3_PORT'
 export DOCSVC_S3_ACCESS_KEY='$S3_ACCESS_KEY'
 export DOCSVC_S3_SECRET_KEY='$S3_SECRET_KEY'
 export DOCSVC_S3_REGION='us-east-1'
+export DOCSVC_EXCHANGE_BROKER_URL='amqp://guest:guest@127.0.0.1:$RABBIT_PORT//'
 EOF
 }
 
-ALL=(postgres redis elasticsearch s3)
+ALL=(postgres redis elasticsearch s3 rabbitmq)
 
 one_or_all() {  # one_or_all ACTION [NAME]
   local action="$1" name="${2:-}" s
@@ -262,7 +302,7 @@ case "${1:-}" in
   restart) prepare; one_or_all down "${2:-}"; one_or_all up "${2:-}" ;;
   status)
     status_line postgres "$PG_PORT"; status_line redis "$REDIS_PORT"
-    status_line elasticsearch "$ES_PORT"; status_line s3 "$S3_PORT" ;;
+    status_line elasticsearch "$ES_PORT"; status_line s3 "$S3_PORT"; status_line rabbitmq "$RABBIT_PORT" ;;
   env) print_env ;;
-  *) echo "usage: $0 up|down|restart [postgres|redis|elasticsearch|s3] | status | env" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|restart [postgres|redis|elasticsearch|s3|rabbitmq] | status | env" >&2; exit 2 ;;
 esac

@@ -62,6 +62,7 @@ class AllowedActions:
     signers: list[Option] = field(default_factory=list)  # leaders who may sign it (submit)
     templates: list[Option] = field(default_factory=list)  # chain templates of the agency (submit)
     agencies: list[Option] = field(default_factory=list)  # other agencies on this system (issue)
+    outside: list[Option] = field(default_factory=list)  # outside agencies of the exchange directory (issue)
 
     def __contains__(self, action: str) -> bool:
         return action in self.actions
@@ -162,6 +163,11 @@ class ActionService:
             result.agencies = [Option(o.id, o.name) for o in s.execute(
                 select(Organisation).where(Organisation.kind != "unit", Organisation.id != doc.agency_id)
                 .order_by(Organisation.name)).scalars()]
+            if not doc.secrecy:  # secret documents never go to outside agencies electronically
+                from docsvc.db.models import ExchangeAgency
+                result.outside = [Option(a.id, f"{a.name} ({a.organ_id})") for a in s.execute(
+                    select(ExchangeAgency).where(ExchangeAgency.active.is_(True))
+                    .order_by(ExchangeAgency.name)).scalars()]
 
 
 def _users(s: Session, doc: Document, *, role: Role | None = None, units: frozenset[int] | None = None

@@ -7,6 +7,7 @@ status of its copy (01 arrived, 02 rejected, 03 accepted, 04 assigned, 05 proces
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -46,10 +47,15 @@ class AssignmentInput:
 
 
 class IncomingService:
-    def __init__(self, db: Database, calendar: CalendarService) -> None:
+    def __init__(self, db: Database, calendar: CalendarService, *,
+                 on_status: Callable[[Session, Document, str, str | None], Any] | None = None) -> None:
         """(Notifications show a document's subject as lists do: ``NotificationService`` applies
-        ``DOCSVC_HIDE_TOP_SECRET_SUBJECT`` when they are read.)"""
+        ``DOCSVC_HIDE_TOP_SECRET_SUBJECT`` when they are read.) ``on_status`` tells the exchange what the
+        registry and handlers did (edXML status 02-06 to an outside sender)."""
         self.db = db
+        # Called in the transaction of each step the sender is told about (02-06); wired in
+        # bootstrap to the exchange service, which answers documents received from other systems.
+        self.on_status = on_status
         self.calendar = calendar
 
     # ------------------------------------------------------------ registry
@@ -70,7 +76,7 @@ class IncomingService:
             doc.arrival_number, doc.register_year = number, year
             doc.register_series = incoming_series(doc.secrecy)
             doc.status = Status.REGISTERED.value
-            _report_to_sender(s, doc, "03")
+            self._report(s, doc, "03")
             refresh_readers(s, doc)
             notify_readers(s, doc, _users_with_role(s, doc.agency_id, Role.LEADER), "incoming.registered",
                            f"Văn bản đến số {number}: {SUBJECT} — chờ ý kiến chỉ đạo")
@@ -89,7 +95,7 @@ class IncomingService:
             doc = self._incoming(s, actor, doc_id)
             policies.may_return_to_sender(actor, doc).enforce()
             doc.status, doc.status_reason = Status.RETURNED.value, reason.strip()
-            _report_to_sender(s, doc, "02", reason.strip())
+            self._report(s, doc, "02", reason.strip())
             refresh_readers(s, doc)
             audit.record(s, actor=actor, action="document.return", object_type="document", object_id=doc.id,
                          origin=origin, details={"reason": reason.strip()})
@@ -124,7 +130,7 @@ class IncomingService:
                 created.append(a)
             doc.status, doc.due_date = Status.ASSIGNED.value, deadline or doc.due_date
             s.flush()
-            _report_to_sender(s, doc, "04")
+            self._report(s, doc, "04")
             refresh_readers(s, doc)
             warnings = []
             for a in created:
@@ -198,7 +204,7 @@ class IncomingService:
             assert mine is not None  # the policy refused otherwise
             if Status(doc.status) is not Status.IN_PROGRESS:
                 doc.status = Status.IN_PROGRESS.value
-                _report_to_sender(s, doc, "05")
+                self._report(s, doc, "05")
             s.add(ProgressUpdate(document_id=doc.id, assignment_id=mine.id, user_id=actor.user_id,
                                  text=text.strip(), percent=percent))
             refresh_readers(s, doc)
@@ -239,7 +245,7 @@ class IncomingService:
                 if a.id == (mine.id if mine else None):
                     a.completion_note = note.strip() or None
             doc.status, doc.completed_at = Status.COMPLETED.value, now
-            _report_to_sender(s, doc, "06")
+            self._report(s, doc, "06")
             refresh_readers(s, doc)
             audit.record(s, actor=actor, action="document.complete", object_type="document", object_id=doc.id,
                          origin=origin, details={"note": note.strip()})
@@ -273,6 +279,11 @@ class IncomingService:
             }
 
     # ------------------------------------------------------------ helpers
+    def _report(self, s: Session, doc: Document, code: str, note: str | None = None) -> None:
+        _report_to_sender(s, doc, code, note)
+        if self.on_status is not None:
+            self.on_status(s, doc, code, note)
+
     def _incoming(self, s: Session, actor: Actor, doc_id: int) -> Document:
         doc = load_readable(s, actor, doc_id, for_update=True)
         if doc.direction != Direction.INCOMING.value:

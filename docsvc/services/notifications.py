@@ -121,7 +121,12 @@ class NotificationService:
             return s.execute(q.values(read_at=utcnow())).rowcount or 0
 
     def _message(self, message: str, subject: str | None, secrecy: int | None) -> str:
-        if subject is None or SUBJECT not in message:
-            return message
-        return message.replace(SUBJECT, listed_subject(subject[:SUBJECT_CHARS], secrecy or 0,
-                                                       self.hide_top_secret_subject))
+        return fill_subject(message, subject, secrecy, hide_top_secret_subject=self.hide_top_secret_subject)
+
+
+def fill_subject(message: str, subject: str | None, secrecy: int | None, *, hide_top_secret_subject: bool) -> str:
+    """A stored notification as its reader sees it: ``SUBJECT`` replaced by the document's subject as
+    lists show it (a Tuyệt mật one hidden when so configured). Call only for a reader of the document."""
+    if subject is None or SUBJECT not in message:
+        return message
+    return message.replace(SUBJECT, listed_subject(subject[:SUBJECT_CHARS], secrecy or 0, hide_top_secret_subject))

@@ -78,13 +78,16 @@ class RecipientInput:
 class OutgoingService:
     def __init__(self, db: Database, files: FileStore, signatures: SignatureService, *,
                  hide_top_secret_subject: bool, secrecy_policy: str,
-                 enqueue: Callable[..., None] | None = None) -> None:
+                 enqueue: Callable[..., None] | None = None, exchange: Any | None = None) -> None:
         self.db = db
         self.files = files
         self.signatures = signatures
         self.hide_top_secret_subject = hide_top_secret_subject
         self.secrecy_policy = secrecy_policy
         self.enqueue = enqueue
+        # Exchange with other systems (docsvc.services.exchange.ExchangeService): outside recipients
+        # are queued there and shown as sent only once a transport accepted their package.
+        self.exchange = exchange
 
     # ------------------------------------------------------------ signing key
     def enrol(self, actor: Actor, pin: str, origin: RequestOrigin | None = None) -> dict[str, Any]:
@@ -230,8 +233,9 @@ class OutgoingService:
                 chains.record(s, turn, actor, "issued")
                 chains.advance(s, doc, turn.instance, turn.step)
                 for row in rows:
-                    row.sent_at = utcnow()
-                    row.status_code = SENT
+                    if row.agency_id or row.unit_id:  # delivered on this system
+                        row.sent_at = utcnow()
+                        row.status_code = SENT
                     s.add(row)
                 refresh_readers(s, doc)
                 audit.record(s, actor=actor, action="document.issue", object_type="document", object_id=doc.id,
@@ -239,6 +243,10 @@ class OutgoingService:
                                                      "sha256": stored[0].sha256,
                                                      "recipients": [r.name for r in rows]})
                 s.flush()
+                # --- exchange: outside recipients go through the exchange queue (issue 17)
+                if self.exchange is not None:
+                    self.exchange.queue_issue(s, doc, rows)
+                # ---
                 internal = [r.agency_id for r in rows if r.agency_id]
                 if internal and self.enqueue is not None:
                     after_commit(s, lambda: self._kick_delivery(doc_id))
@@ -388,6 +396,10 @@ class OutgoingService:
                 r.status_code = RECALL_REQUESTED
                 notify_readers(s, copy, _clerks(s, copy.agency_id), "incoming.recalled",
                                f"Văn bản bị thu hồi: {SUBJECT} — xác nhận đã hủy bản nhận")
+            # --- exchange: a revoke package to each outside recipient (issue 17)
+            if self.exchange is not None:
+                self.exchange.queue_recall(s, doc, reason.strip())
+            # ---
             refresh_readers(s, doc)
             audit.record(s, actor=actor, action="document.recall", object_type="document", object_id=doc.id,
                          origin=origin, details={"reason": reason.strip()})
@@ -408,10 +420,11 @@ class OutgoingService:
     def recipients(self, actor: Actor, doc_id: int) -> list[dict[str, Any]]:
         with self.db.read() as s:
             doc = load_readable(s, actor, doc_id)
+            states = self.exchange.recipient_states(s, doc.id) if self.exchange is not None else {}
             return [{"id": r.id, "name": r.name, "agency_id": r.agency_id, "unit_id": r.unit_id,
                      "organ_id": r.organ_id, "status_code": r.status_code, "sent_at": r.sent_at,
                      "incoming_document_id": r.incoming_document_id if actor.agency_id == r.agency_id else None,
-                     "note": r.note}
+                     "note": r.note, "exchange": states.get(r.id)}
                     for r in s.execute(select(Recipient).where(Recipient.document_id == doc.id)
                                        .order_by(Recipient.id)).scalars()]
 

@@ -111,6 +111,32 @@ def audit_checkpoint() -> dict:
 PERIODIC["audit-checkpoint"] = ("docsvc.audit_checkpoint", timedelta(minutes=10))
 
 
+# ---------------------------------------------------------------- exchange with other systems (edXML)
+@celery_app.task(name="docsvc.exchange_send")
+def exchange_send() -> dict:
+    """Send queued edXML packages and status messages (failures back off inside the queue)."""
+    r = task_container().exchange.send_pending()
+    return {"sent": r.sent, "retrying": r.retrying, "failed": r.failed}
+
+
+@celery_app.task(name="docsvc.exchange_receive")
+def exchange_receive() -> int:
+    """Take the packages and status messages waiting on every configured transport."""
+    return task_container().exchange.receive()
+
+
+@celery_app.task(name="docsvc.notification_mail")
+def notification_mail() -> dict:
+    """Users' notification e-mails: what is new (immediate), or the daily digest."""
+    r = task_container().mail_notifications.send_due()
+    return {"mails": r.mails, "notifications": r.notifications, "failed": r.failed}
+
+
+PERIODIC["notification-mail"] = ("docsvc.notification_mail", timedelta(minutes=5))
+PERIODIC["exchange-send"] = ("docsvc.exchange_send", timedelta(seconds=30))
+PERIODIC["exchange-receive"] = ("docsvc.exchange_receive", timedelta(seconds=30))
+
+
 # ---------------------------------------------------------------- dossiers and archives
 @celery_app.task(name="docsvc.archive_locks")
 def archive_locks() -> dict:

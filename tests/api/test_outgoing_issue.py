@@ -65,8 +65,12 @@ def test_issue_delivers_to_the_sister_agency_validated_then_recall(api, containe
     # Failed attempts took no number.
     assert clerk.get("/api/v1/registers/outgoing").get_json()["rows"] == []
 
+    # An agency on this system is chosen by its id, not sent to as an outside body (issue 17).
+    assert "choose it by agency_id" in assert_error(clerk.post(f"/api/v1/documents/{doc['id']}/issue", json={
+        "recipients": [{"agency_id": snv}, {"name": "Ủy ban nhân dân tỉnh Lạng Sơn", "organ_id": "000.00.00.H41"}]}),
+        400)["message"]
     r = clerk.post(f"/api/v1/documents/{doc['id']}/issue", json={"recipients": [
-        {"agency_id": snv}, {"unit_id": pkt}, {"name": "Ủy ban nhân dân tỉnh Lạng Sơn", "organ_id": "000.00.00.H41"}]})
+        {"agency_id": snv}, {"unit_id": pkt}, {"name": "Văn phòng Chính phủ", "organ_id": "000.00.00.G22"}]})
     assert r.status_code == 200, r.get_json()
     issued = r.get_json()
     assert issued["status"] == "issued" and issued["number_notation"] == "01/QĐ-UBND"
@@ -85,9 +89,14 @@ def test_issue_delivers_to_the_sister_agency_validated_then_recall(api, containe
     # The unit recipient may read it; the external one is listed.
     assert api.as_user("truongphong").get(f"/api/v1/documents/{doc['id']}").status_code == 200
     recipients = clerk.get(f"/api/v1/documents/{doc['id']}/recipients").get_json()["items"]
-    assert {r["name"] for r in recipients} >= {"Sở Nội vụ tỉnh Lạng Sơn", "Ủy ban nhân dân tỉnh Lạng Sơn"}
+    assert {r["name"] for r in recipients} >= {"Sở Nội vụ tỉnh Lạng Sơn", "Văn phòng Chính phủ"}
     to_snv = next(r for r in recipients if r["agency_id"] == snv)
     assert to_snv["status_code"] == "01"  # arrived
+    # No exchange transport is configured here: the outside recipient is never shown as sent.
+    outside = next(r for r in recipients if r["name"] == "Văn phòng Chính phủ")
+    assert outside["status_code"] is None and outside["sent_at"] is None
+    assert outside["exchange"]["message"]["state"] == "failed"
+    assert "no exchange transport" in outside["exchange"]["message"]["last_error"]
 
     # At the Sở Nội vụ: an incoming document, its signatures validated on receipt.
     snv_clerk = api.as_user("snv.vanthu")

@@ -103,7 +103,8 @@ def _reassign(actor: Actor, doc_id: int) -> DocumentView:
 def _issue(actor: Actor, doc_id: int) -> DocumentView:
     recipients = ([RecipientInput(agency_id=i) for i in forms.int_list("agency")]
                   + [RecipientInput(unit_id=i) for i in forms.int_list("unit")]
-                  + [RecipientInput(name=line.strip()) for line in forms.text("outside").splitlines() if line.strip()])
+                  + [RecipientInput(name=line.strip()) for line in forms.text("outside").splitlines() if line.strip()]
+                  + container().exchange.directory_recipients(forms.int_list("outside_agency")))
     return container().outgoing.issue(actor, doc_id, recipients=recipients, origin=web_origin())
 
 

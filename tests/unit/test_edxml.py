@@ -1,0 +1,90 @@
+"""edXML packages (QCVN 102:2016): build/parse round trip and hostile packages refused with a reason."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import date
+
+import pytest
+
+from docsvc.services.exchange import edxml
+from tests.fixtures.pdfs import official_pdf
+
+
+def _package(**changes: object) -> edxml.Package:
+    values: dict[str, object] = dict(
+        message_id="7d0c7b6e-3c55-4f0a-9d55-0c8f3f3c2a11", sender=edxml.Organ("000.00.31.H41", "UBND xã Đồng Đăng"),
+        to=(edxml.Organ("000.00.02.H42", "Sở Nội vụ"),), code_number="07", code_notation="QĐ-UBND",
+        promulgation_place="Đồng Đăng", promulgation_date=date(2026, 12, 7), type_code="QĐ", type_name="Quyết định",
+        subject="Quyết định phê duyệt danh sách hộ nghèo", signer_competence="KT.", signer_position="Phó Chủ tịch",
+        signer_name="Trần Văn Bình", due_date=date(2026, 12, 31), to_places=("Sở Nội vụ", "Lưu: VT"), priority=1,
+        page_amount=20, attachments=(edxml.Attachment("qd-07.pdf", official_pdf(pages=20)),))
+    values.update(changes)
+    return edxml.Package(**values)  # type: ignore[arg-type]
+
+
+def test_round_trip_keeps_every_field_and_the_pdf_bytes() -> None:
+    p = _package()
+    data = edxml.build_package(p)
+    assert edxml.kind_of(data) == "package"
+    back = edxml.parse_package(data)
+    assert back == p
+    assert back.document_id == "000.00.31.H41,2026/12/07,07/QĐ-UBND"
+    assert hashlib.sha256(back.attachments[0].data).digest() == hashlib.sha256(p.attachments[0].data).digest()
+    assert b'xmlns:edXML="http://www.mic.gov.vn/TBT/QCVN_102_2016"' in data
+
+
+def test_status_round_trip_and_reason_rules() -> None:
+    m = edxml.StatusMessage(message_id="m-1", sender=edxml.Organ("000.00.02.H42", "Sở Nội vụ"),
+                            to=edxml.Organ("000.00.31.H41"), response_document_id="000.00.31.H41,2026/12/07,07/QĐ-UBND",
+                            status_code="03")
+    back = edxml.parse_status(edxml.build_status(m))
+    assert (back.status_code, back.response_document_id, back.sender.organ_id) == ("03", m.response_document_id,
+                                                                                    "000.00.02.H42")
+    with pytest.raises(edxml.EdxmlError, match="needs a reason"):
+        edxml.build_status(edxml.StatusMessage(**{**m.__dict__, "status_code": "02"}))
+    with pytest.raises(edxml.EdxmlError, match="unknown status"):
+        edxml.parse_status(edxml.build_status(m).replace(b">03<", b">99<"))
+
+
+def _refused(data: bytes, match: str, **kw: int) -> None:
+    with pytest.raises(edxml.EdxmlError, match=match):
+        edxml.parse_package(data, **kw)
+
+
+def test_entity_expansion_is_refused_not_expanded() -> None:
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE edXML [<!ENTITY a "aaaaaaaaaa">'
+            + b"".join(b'<!ENTITY %s "%s">' % (f"e{i}".encode(), (f"&e{i - 1};" if i else "&a;").encode() * 10)
+                       for i in range(8))
+            + b']><edXML:edXML xmlns:edXML="http://www.mic.gov.vn/TBT/QCVN_102_2016">&e7;</edXML:edXML>')
+    _refused(bomb, "DOCTYPE")
+    external = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY f SYSTEM "file:///etc/passwd">]>'
+                b'<edXML:edXML xmlns:edXML="http://www.mic.gov.vn/TBT/QCVN_102_2016">&f;</edXML:edXML>')
+    _refused(external, "DOCTYPE")
+
+
+def test_huge_packages_and_attachments_are_refused() -> None:
+    data = edxml.build_package(_package())
+    _refused(data, "larger than", max_bytes=1000)
+    _refused(data, "attachment 'qd-07.pdf' is larger", max_attachment_bytes=1000)
+    big = edxml.build_package(_package(attachments=(edxml.Attachment("big.pdf", b"%PDF-" + b"0" * 9_000_000),)))
+    _refused(big, "not well-formed|larger")  # one text node beyond libxml2's limit without huge_tree
+
+
+def test_wrong_namespace_missing_fields_and_mismatched_sha256() -> None:
+    p = _package()
+    data = edxml.build_package(p)
+    _refused(data.replace(b"http://www.mic.gov.vn/TBT/QCVN_102_2016", b"http://example.org/other"), "root element")
+    _refused(data.replace(b"<edXML:Subject>", b"<edXML:Subject_>").replace(b"</edXML:Subject>", b"</edXML:Subject_>"),
+             "Subject is missing")
+    _refused(data.replace(b"<edXML:OrganId>000.00.31.H41</edXML:OrganId>", b"<edXML:OrganId>31</edXML:OrganId>", 1),
+             "13-character")
+    _refused(data.replace("QĐ-UBND</edXML:DocumentId>".encode(), "QĐ-UBNX</edXML:DocumentId>".encode()),
+             "DocumentId")
+    sha = p.attachments[0].sha256.encode()
+    _refused(data.replace(sha, b"0" * 64), "does not match its SHA-256")
+    content = base64.b64encode(p.attachments[0].data)
+    _refused(data.replace(content[:40], b"!" * 40, 1), "not valid base64")
+    _refused(b"<edXML:edXML", "not well-formed")
+    _refused(edxml.build_package(_package(attachments=())), "carries its file")
