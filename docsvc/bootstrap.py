@@ -255,6 +255,19 @@ class Container:
         converter = self.extra["pdfa_converter"] if "pdfa_converter" in self.extra else find_converter()
         return ExportService(self.db, self.files, work_dir=self.settings.data_dir / "tmp", converter=converter)
 
+    # ------------------------------------------------------------ reorganisation (issue 19)
+    @cached_property
+    def reorganisations(self) -> Any:
+        """Merge, split and rename agencies as one resumable job (docsvc.services.reorganisation)."""
+        from docsvc.services.reorganisation.plans import ReorganisationService
+        from docsvc.services.reorganisation.runner import ReorganisationRunner
+        from docsvc.tasks.app import enqueue
+
+        def revoke(serial_hex: str, reason: str, at: Any) -> None:
+            self.signatures.ca.revoke(int(serial_hex, 16), reason=reason, at=at)
+
+        return ReorganisationService(self.db, lambda: ReorganisationRunner(self.db, revoke), enqueue)
+
     def document_types(self) -> list[dict[str, Any]]:
         from sqlalchemy import select
 
@@ -338,7 +351,9 @@ def _one_line(exc: BaseException) -> str:
 
 def build_container(settings: Settings | None = None) -> Container:
     from docsvc.services.archives.hooks import install as install_archive_hooks
+    from docsvc.services.reorganisation.succession import install as install_succession_hooks
     install_archive_hooks()  # archive read access, index fields, write-once guard (once per process)
+    install_succession_hooks()  # successors of a ceased agency read its records
     return Container(settings or load_settings())
 
 

@@ -1,0 +1,100 @@
+"""reorganisation of agencies: lifecycle, successions, plans and their progress, closed fonds
+
+Revision ID: 0014
+Revises: 0003
+Create Date: 2026-12-07
+
+Issue 19: merge, split and rename agencies as one audited, resumable job.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0014'
+down_revision = '0010'  # LOCAL-ONLY; '0003' for the lead
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("organisations") as batch:
+        batch.add_column(sa.Column("status", sa.String(8), nullable=False, server_default="active"))
+        batch.add_column(sa.Column("ceased_on", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("ceased_by", sa.String(200), nullable=True))
+        batch.create_check_constraint("status", "status in ('active','merged','split','renamed')")
+    op.create_table(
+        "reorg_plans",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("kind", sa.String(8), nullable=False),
+        sa.Column("status", sa.String(8), nullable=False),
+        sa.Column("effective_date", sa.Date(), nullable=False),
+        sa.Column("decision", sa.String(200), nullable=False),
+        sa.Column("spec", sa.JSON(), nullable=False),
+        sa.Column("before", sa.JSON(), nullable=True),
+        sa.Column("after", sa.JSON(), nullable=True),
+        sa.Column("current_step", sa.String(32), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_by", sa.Integer(), sa.ForeignKey("users.id"), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("started_at", sa.DateTime(), nullable=True),
+        sa.Column("finished_at", sa.DateTime(), nullable=True),
+        sa.CheckConstraint("kind in ('merge','split','rename')", name="kind"),
+        sa.CheckConstraint("status in ('draft','running','done','failed')", name="status"),
+    )
+    op.create_table(
+        "agency_successions",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("predecessor_id", sa.Integer(), sa.ForeignKey("organisations.id"), nullable=False),
+        sa.Column("successor_id", sa.Integer(), sa.ForeignKey("organisations.id"), nullable=False),
+        sa.Column("kind", sa.String(8), nullable=False),
+        sa.Column("primary", sa.Boolean(), nullable=False),
+        sa.Column("effective_date", sa.Date(), nullable=False),
+        sa.Column("decision", sa.String(200), nullable=False),
+        sa.Column("plan_id", sa.Integer(), sa.ForeignKey("reorg_plans.id"), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.UniqueConstraint("predecessor_id", "successor_id"),
+        sa.CheckConstraint("kind in ('merge','split','rename')", name="kind"),
+    )
+    op.create_index("ix_agency_successions_predecessor_id", "agency_successions", ["predecessor_id"])
+    op.create_index("ix_agency_successions_successor_id", "agency_successions", ["successor_id"])
+    op.create_table(
+        "reorg_items",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("plan_id", sa.Integer(), sa.ForeignKey("reorg_plans.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("step", sa.String(32), nullable=False),
+        sa.Column("item_key", sa.String(64), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("done_at", sa.DateTime(), nullable=False),
+        sa.UniqueConstraint("plan_id", "step", "item_key"),
+    )
+    op.create_index("ix_reorg_items_plan_id", "reorg_items", ["plan_id"])
+    op.create_table(
+        "archive_fonds",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("origin_agency_id", sa.Integer(), sa.ForeignKey("organisations.id"), nullable=False, unique=True),
+        sa.Column("keeper_agency_id", sa.Integer(), sa.ForeignKey("organisations.id"), nullable=False),
+        sa.Column("origin_name", sa.String(200), nullable=False),
+        sa.Column("origin_organ_id", sa.String(13), nullable=True),
+        sa.Column("closed_on", sa.Date(), nullable=False),
+        sa.Column("plan_id", sa.Integer(), sa.ForeignKey("reorg_plans.id"), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+    )
+    op.create_index("ix_archive_fonds_keeper_agency_id", "archive_fonds", ["keeper_agency_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_archive_fonds_keeper_agency_id", "archive_fonds")
+    op.drop_table("archive_fonds")
+    op.drop_index("ix_reorg_items_plan_id", "reorg_items")
+    op.drop_table("reorg_items")
+    op.drop_index("ix_agency_successions_successor_id", "agency_successions")
+    op.drop_index("ix_agency_successions_predecessor_id", "agency_successions")
+    op.drop_table("agency_successions")
+    op.drop_table("reorg_plans")
+    with op.batch_alter_table("organisations") as batch:
+        batch.drop_constraint("status", type_="check")
+        batch.drop_column("ceased_by")
+        batch.drop_column("ceased_on")
+        batch.drop_column("status")
