@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from tests.api.archive_support import closed_dossier, issued_outgoing, open_dossier, file_into, transfer
 from tests.fixtures.pdfs import official_pdf
 from tests.helpers import PIN, assert_error, created, me, signed_draft, upload
-from tests.signing.pki import assert_pdfsig_trusts_every_signature, assert_stock_pyhanko_accepts_every_signature
+from tests.signing.pki import pdfsig
 
 DONGDANG, TANMY, BAOLAM, NEW = "000.00.31.H41", "000.00.32.H41", "000.00.33.H41", "000.00.40.H41"
 DECISION = "Nghị quyết 1656/NQ-UBTVQH15"
@@ -309,7 +309,49 @@ def test_documents_issued_before_stay_valid_after_the_revocation(api: Any, conta
         revoked = {k.cert_serial for k in keys if k.revoked_at is not None}
     reasons = {container.signatures.ca.get(int(serial, 16)).revocation_reason for serial in revoked}
     assert reasons >= {"cessationOfOperation", "affiliationChanged"}, reasons
+    # docsvc: the signing time is proven by the signature time-stamps and the validation data embedded at
+    # issue (B-LT); the revocation came after it, so the signatures pass, with that fact as a warning
     report = container.signatures.validate(data)
-    assert report["verdict"] == "valid", report
-    assert assert_stock_pyhanko_accepts_every_signature(data, container.signatures.ca) == 2
-    assert_pdfsig_trusts_every_signature(data, 2, container.signatures.ca)
+    assert report["verdict"] in ("valid", "valid_with_warnings"), report
+    assert [s["ades_indication"] for s in report["signatures"]] == ["PASSED", "PASSED"], report
+    for s in report["signatures"]:  # a validator holding a fresh response from issue time may not fetch again
+        assert s["pades_level"] in ("B-LT", "B-LTA"), s
+        if s["revocation"]["status"] == "revoked":
+            assert s["warnings"] and all("after the proven signing time" in w for w in s["warnings"]), s
+    # stock pyHanko, long-term validation (PAdES B-LT: at the time the signature time-stamp proves, with the
+    # validation data embedded at issue), only our root trusted; no docsvc code involved
+    assert _stock_pyhanko_ltv(data, container.signatures.ca) == 2
+    # poppler's pdfsig (22.12) judges certificates only as of now (no long-term validation): after the
+    # revocation it no longer trusts them, but both signatures are still cryptographically valid
+    signatures = [sig for sig in pdfsig(data, container.signatures.ca) if sig.signature_type == "ETSI.CAdES.detached"]
+    assert len(signatures) == 2 and all(sig.signature_validation == "Signature is Valid." for sig in signatures), \
+        signatures
+
+
+def _stock_pyhanko_ltv(pdf: bytes, ca: Any) -> int:
+    """Stock pyHanko, point-in-time: each signature validated at the time its signature time-stamp proves,
+    with only the validation data embedded in the document (its DSS; no fetching), only our root trusted."""
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    from signing.x509util import to_asn1_cert
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    roots = [to_asn1_cert(ca.root_certificate)]
+    dss = DocumentSecurityStore.read_dss(reader)
+    checked = 0
+    for sig in reader.embedded_signatures:
+        if sig.sig_object_type == "/DocTimeStamp":
+            continue
+        first = validate_pdf_signature(sig, signer_validation_context=dss.as_validation_context(
+            {"trust_roots": roots, "allow_fetching": False}))
+        proven = first.timestamp_validity
+        assert proven is not None and proven.valid and proven.trusted, sig.field_name
+        vc = dss.as_validation_context({"trust_roots": roots, "allow_fetching": False, "moment": proven.timestamp})
+        status = validate_pdf_signature(sig, signer_validation_context=vc)
+        assert status.intact and status.valid and status.trusted and status.bottom_line, \
+            (sig.field_name, status.pretty_print_details())
+        checked += 1
+    return checked

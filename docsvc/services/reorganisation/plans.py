@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import func, select
@@ -88,9 +88,12 @@ def open_work_of(s: Session, user_id: int) -> int:
 
 def revocation_moment(spec: PlanSpec) -> datetime:
     """The start of the effective date (Vietnam time), never earlier than now: a back-dated revocation
-    would turn signatures made in good faith before the job ran into invalid ones."""
+    would turn signatures made in good faith before the job ran into invalid ones. Rounded up to the next
+    whole second, because CRLs and OCSP responses carry whole seconds: a signature made in the second the
+    job started must not look as if it came after the revocation."""
     start = datetime.combine(spec.effective_date, time(0, 0), tzinfo=VN_TZ).astimezone(timezone.utc)
-    return max(start, datetime.now(timezone.utc))
+    moment = max(start, datetime.now(timezone.utc))
+    return moment.replace(microsecond=0) + timedelta(seconds=1) if moment.microsecond else moment
 
 
 def _org(s: Session, organ_id: str) -> Organisation | None:
