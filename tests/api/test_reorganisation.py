@@ -6,6 +6,7 @@ the ceased commune's certificates are revoked."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -355,3 +356,77 @@ def _stock_pyhanko_ltv(pdf: bytes, ca: Any) -> int:
             (sig.field_name, status.pretty_print_details())
         checked += 1
     return checked
+
+
+def test_split_one_commune_into_two_by_unit_mapping(api: Any, container: Any) -> None:
+    """Đồng Đăng splits: the Economy unit (and its people and work) goes to Đồng Đăng B; the rest to A."""
+    from docsvc.db.models import Document, Organisation, User
+    dongdang = _org_id(container, DONGDANG)
+    with container.db.read() as s:
+        units = {o.abbreviation: o.id for o in s.execute(select(Organisation).where(
+            Organisation.parent_id == dongdang)).scalars()}
+    received = _incoming(api, 11, register=False)
+    assigned = _incoming(api, 12)
+    _assign(api, assigned["id"], "chuyenvien")
+    draft = _in_review(api, "Kế hoạch phát triển kinh tế", signer="chutich")
+    a, b = "000.00.41.H41", "000.00.42.H41"
+    admin = api.as_user("tinh.quantri")
+    plan = created(admin.post("/api/v1/reorganisations", json={
+        "kind": "split", "effective_date": date.today().isoformat(), "decision": DECISION, "sources": [DONGDANG],
+        "successors": [{"organ_id": a, "name": "Ủy ban nhân dân xã Đồng Đăng A", "abbreviation": "UBND"},
+                       {"organ_id": b, "name": "Ủy ban nhân dân xã Đồng Đăng B", "abbreviation": "UBND"}],
+        "units": {str(units["PKT"]): {"agency": b}}}))
+    preview = admin.get(f"/api/v1/reorganisations/{plan['id']}/preview").get_json()
+    assert {u["id"]: u["to_agency"] for u in preview["units"]}[units["PKT"]] == b
+    status = admin.post(f"/api/v1/reorganisations/{plan['id']}/run").get_json()
+    assert status["status"] == "done" and status["checks"]["after"]["problems"] == [], status
+    ida, idb = _org_id(container, a), _org_id(container, b)
+    with container.db.read() as s:
+        assert s.get(Organisation, dongdang).status == "split"
+        assert s.get(Organisation, units["PKT"]).parent_id == idb
+        assert s.get(Organisation, units["VP"]).parent_id == ida
+        agency = {u.username: u.agency_id for u in s.execute(select(User)).scalars()}
+        assert agency["chuyenvien"] == agency["truongphong"] == idb
+        assert agency["vanthu"] == agency["chutich"] == ida
+        assert s.get(Document, received["id"]).agency_id == ida  # nothing decides: the primary successor
+        assert s.get(Document, assigned["id"]).agency_id == idb  # its lead handler's unit went to B
+        assert s.get(Document, draft["id"]).agency_id == idb  # drafted in the Economy unit
+    # mail to the split commune goes to the primary successor
+    from docsvc.services.reorganisation.succession import redirect_of
+    with container.db.read() as s:
+        assert redirect_of(s, dongdang).successor_id == ida
+
+
+def test_rename_through_the_command_line(api: Any, container: Any, settings: Any, tmp_path: Any) -> None:
+    """``docsvc reorg plan|preview|run|status``: Đồng Đăng is renamed (new name and OrganId; the old kept)."""
+    import json
+
+    from tests.api.test_cli import run
+    from docsvc.db.models import Organisation
+    doc = _incoming(api, 21)
+    spec = {"kind": "rename", "effective_date": date.today().isoformat(), "decision": DECISION,
+            "sources": [DONGDANG], "successors": [{"organ_id": "000.00.43.H41", "name": "Ủy ban nhân dân phường Đồng Đăng",
+                                                  "abbreviation": "UBND"}]}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    from tests.helpers import settings_env
+    env = settings_env(settings)
+    r = run(["reorg", "plan", str(path)], env, Path(settings.data_dir))
+    assert r.returncode == 0, r.stderr
+    plan_id = int(r.stdout.split()[1])
+    r = run(["reorg", "preview", str(plan_id)], env, Path(settings.data_dir))
+    assert r.returncode == 0 and json.loads(r.stdout)["problems"] == [], r.stdout + r.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    r = run(["reorg", "plan", str(bad)], env, Path(settings.data_dir))
+    assert r.returncode != 0 and "not a JSON plan" in r.stderr
+    r = run(["reorg", "run", str(plan_id)], env, Path(settings.data_dir))
+    assert r.returncode == 0 and f"plan {plan_id}: done" in r.stdout, r.stdout + r.stderr
+    status = json.loads(run(["reorg", "status", str(plan_id)], env, Path(settings.data_dir)).stdout)
+    assert status["status"] == "done" and status["checks"]["after"]["problems"] == []
+    new = _org_id(container, "000.00.43.H41")
+    with container.db.read() as s:
+        old = s.execute(select(Organisation).where(Organisation.organ_id == DONGDANG)).scalar_one()
+        assert old.status == "renamed" and old.name == "Ủy ban nhân dân xã Đồng Đăng"  # history shows both names
+        from docsvc.db.models import Document
+        assert s.get(Document, doc["id"]).agency_id == new
