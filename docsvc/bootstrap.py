@@ -351,7 +351,9 @@ def _one_line(exc: BaseException) -> str:
 
 def build_container(settings: Settings | None = None) -> Container:
     from docsvc.services.archives.hooks import install as install_archive_hooks
-    from docsvc.services.reorganisation.succession import install as install_succession_hooks
+    from docsvc.services.reorganisation.succession import (
+        install as install_succession_hooks,
+    )
     install_archive_hooks()  # archive read access, index fields, write-once guard (once per process)
     install_succession_hooks()  # successors of a ceased agency read its records
     return Container(settings or load_settings())

@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.api.archive_support import closed_dossier, issued_outgoing, open_dossier, file_into, transfer
+from tests.api.archive_support import (
+    closed_dossier,
+    file_into,
+    issued_outgoing,
+    open_dossier,
+    transfer,
+)
 from tests.fixtures.pdfs import official_pdf
 from tests.helpers import PIN, assert_error, created, me, signed_draft, upload
 from tests.signing.pki import pdfsig
@@ -113,7 +119,13 @@ def province(api: Any, container: Any) -> dict[str, Any]:
 
 
 def _counts(container: Any) -> dict[str, int]:
-    from docsvc.db.models import Assignment, ChainDecision, Document, RegisterEntry, ReorgItem
+    from docsvc.db.models import (
+        Assignment,
+        ChainDecision,
+        Document,
+        RegisterEntry,
+        ReorgItem,
+    )
     with container.db.read() as s:
         return {m.__tablename__: s.execute(select(func.count()).select_from(m)).scalar_one()
                 for m in (Document, Assignment, ChainDecision, RegisterEntry, ReorgItem)}
@@ -160,16 +172,26 @@ def test_merge_three_communes_through_the_api(api: Any, container: Any, province
     # the report
     pdf = admin.get(f"/api/v1/reorganisations/{plan['id']}/report.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert status["checks"]["after"]["sha256"][:20] in text.replace("\n", "")
     assert_error(api.as_user("quantri").get(f"/api/v1/reorganisations/{plan['id']}"), 404)
 
 
 def _assert_merged(api: Any, container: Any, province: dict[str, Any]) -> None:
-    from docsvc.db.models import (AgencySuccession, ArchiveFonds, Assignment, Document, Dossier, LegalHold,
-                                  Organisation, SigningKey, User)
+    from docsvc.db.models import (
+        AgencySuccession,
+        ArchiveFonds,
+        Assignment,
+        Document,
+        Dossier,
+        LegalHold,
+        Organisation,
+        SigningKey,
+        User,
+    )
     docs = province["docs"]
     new, dongdang = _org_id(container, NEW), _org_id(container, DONGDANG)
     with container.db.read() as s:
@@ -222,9 +244,8 @@ def _assert_merged(api: Any, container: Any, province: dict[str, Any]) -> None:
     from docsvc.domain.documents import SeriesKey
     from docsvc.errors import InvalidState
     from docsvc.services.registers import allocate
-    with pytest.raises(InvalidState, match="closed"):
-        with container.db.write() as s:
-            allocate(s, SeriesKey(dongdang, "incoming", "normal", date.today().year), docs["received"]["id"], None)
+    with pytest.raises(InvalidState, match="closed"), container.db.write() as s:
+        allocate(s, SeriesKey(dongdang, "incoming", "normal", date.today().year), docs["received"]["id"], None)
 
 
 def test_a_crash_in_the_middle_resumes_to_the_same_result(api: Any, container: Any, province: dict[str, Any],
@@ -401,8 +422,8 @@ def test_rename_through_the_command_line(api: Any, container: Any, settings: Any
     """``docsvc reorg plan|preview|run|status``: Đồng Đăng is renamed (new name and OrganId; the old kept)."""
     import json
 
-    from tests.api.test_cli import run
     from docsvc.db.models import Organisation
+    from tests.api.test_cli import run
     doc = _incoming(api, 21)
     spec = {"kind": "rename", "effective_date": date.today().isoformat(), "decision": DECISION,
             "sources": [DONGDANG], "successors": [{"organ_id": "000.00.43.H41", "name": "Ủy ban nhân dân phường Đồng Đăng",

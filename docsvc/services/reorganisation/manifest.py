@@ -9,7 +9,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from docsvc.db.models import Document, DocumentFile, Dossier, DossierDocument, RegisterEntry, User
+from docsvc.db.models import (
+    Document,
+    DocumentFile,
+    Dossier,
+    DossierDocument,
+    RegisterEntry,
+    User,
+)
 from docsvc.domain.reorganisation import manifest_digest, record_digest
 
 

@@ -5,20 +5,41 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from docsvc.db.models import (Assignment, ChainDecision, ChainInstance, ChainStep, Document, Dossier, LegalHold,
-                              Organisation, RegisterCounter, ReorgItem, ReorgPlan, SigningKey, User)
+from docsvc.db.models import (
+    Assignment,
+    ChainDecision,
+    ChainInstance,
+    ChainStep,
+    Document,
+    Dossier,
+    LegalHold,
+    Organisation,
+    RegisterCounter,
+    ReorgItem,
+    ReorgPlan,
+    SigningKey,
+    User,
+)
 from docsvc.db.uow import Database
-from docsvc.domain.identity import Actor, RequestOrigin
-from docsvc.domain.reorganisation import (DRAFTS_IN_WORK, INCOMING_IN_HANDLING, STEPS, AgencyStatus, PlanSpec,
-                                          UnitMove, may_reorganise, parse_plan)
 from docsvc.domain.documents import Status
-from docsvc.errors import InvalidState, NotFound
+from docsvc.domain.identity import Actor, RequestOrigin
+from docsvc.domain.reorganisation import (
+    DRAFTS_IN_WORK,
+    INCOMING_IN_HANDLING,
+    STEPS,
+    AgencyStatus,
+    PlanSpec,
+    UnitMove,
+    may_reorganise,
+    parse_plan,
+)
+from docsvc.errors import InvalidState, NotFound, PermissionDenied
 from docsvc.services import audit
 from docsvc.timeutil import VN_TZ, to_vn_iso
 
@@ -68,8 +89,8 @@ def resolve(s: Session, spec: PlanSpec, *, running: bool = False) -> Resolved:
                                                        and spec.users[move.replaced_by].leave):
                 r.problems.append(f"user {username}: replacement {move.replaced_by} is not a user who stays")
     for username, user in users.items():
-        move = spec.users.get(username)
-        if move and move.leave and not move.replaced_by and open_work_of(s, user.id):
+        planned = spec.users.get(username)
+        if planned and planned.leave and not planned.replaced_by and open_work_of(s, user.id):
             r.problems.append(f"user {username} leaves with open work and no replaced_by")
     return r
 
@@ -91,8 +112,8 @@ def revocation_moment(spec: PlanSpec) -> datetime:
     would turn signatures made in good faith before the job ran into invalid ones. Rounded up to the next
     whole second, because CRLs and OCSP responses carry whole seconds: a signature made in the second the
     job started must not look as if it came after the revocation."""
-    start = datetime.combine(spec.effective_date, time(0, 0), tzinfo=VN_TZ).astimezone(timezone.utc)
-    moment = max(start, datetime.now(timezone.utc))
+    start = datetime.combine(spec.effective_date, time(0, 0), tzinfo=VN_TZ).astimezone(UTC)
+    moment = max(start, datetime.now(UTC))
     return moment.replace(microsecond=0) + timedelta(seconds=1) if moment.microsecond else moment
 
 
@@ -130,9 +151,10 @@ class ReorganisationService:
             for plan in plans:
                 try:
                     self._authorise(s, actor, resolve(s, parse_plan(plan.spec), running=True))
-                except Exception:  # noqa: BLE001 - plans of another province are not listed
-                    continue
-                out.append(self._view(s, plan))
+                except PermissionDenied:  # plans of another province are not listed
+                    log.debug("plan %s is not listed for %s", plan.id, actor.username if actor else None)
+                else:
+                    out.append(self._view(s, plan))
             return out
 
     def status(self, actor: Actor | None, plan_id: int) -> dict[str, Any]:
@@ -170,7 +192,7 @@ class ReorganisationService:
                 self.enqueue("docsvc.reorganisation_run", plan_id)
             else:
                 self.run(plan_id)
-        except Exception:  # noqa: BLE001 - the runner left the plan 'failed' with the reason: the status tells
+        except Exception:
             log.warning("reorganisation %s stopped", plan_id, exc_info=True)
         return self.status(actor, plan_id)
 
@@ -200,7 +222,7 @@ class ReorganisationService:
             raise NotFound(f"reorganisation {plan_id} not found")
         try:
             self._authorise(s, actor, resolve(s, parse_plan(plan.spec), running=True))
-        except Exception:  # noqa: BLE001 - another province's plan is not revealed
+        except PermissionDenied:  # another province's plan is not revealed
             raise NotFound(f"reorganisation {plan_id} not found") from None
         return plan
 

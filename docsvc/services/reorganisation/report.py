@@ -19,7 +19,13 @@ def render(plan: dict[str, Any], items: list[tuple[str, str, dict[str, Any]]], b
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import (
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
 
     from docsvc.services.pdf_fonts import vietnamese_font
     font = vietnamese_font(font_path)

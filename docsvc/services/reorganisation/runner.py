@@ -16,19 +16,48 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
-from docsvc.db.models import (AgencySuccession, ApiToken, ArchiveFonds, Assignment, ChainDecision, ChainInstance,
-                              ChainStep, Document, Organisation, RegisterCounter, ReorgItem, ReorgPlan, SigningKey,
-                              User, UserRole, UserUnit)
+from docsvc.db.models import (
+    AgencySuccession,
+    ApiToken,
+    ArchiveFonds,
+    Assignment,
+    ChainDecision,
+    ChainInstance,
+    ChainStep,
+    Document,
+    Organisation,
+    RegisterCounter,
+    ReorgItem,
+    ReorgPlan,
+    SigningKey,
+    User,
+    UserRole,
+    UserUnit,
+)
 from docsvc.db.uow import Database
 from docsvc.domain.documents import Status
-from docsvc.domain.reorganisation import (CEASED_STATUS, DRAFTS_IN_WORK, INCOMING_IN_HANDLING,
-                                          PERSON_REVOCATION_REASON, RESIGN_REASON, SEAL_REVOCATION_REASON, STEPS,
-                                          PlanSpec, compare_manifests, parse_plan)
+from docsvc.domain.reorganisation import (
+    CEASED_STATUS,
+    DRAFTS_IN_WORK,
+    INCOMING_IN_HANDLING,
+    PERSON_REVOCATION_REASON,
+    RESIGN_REASON,
+    SEAL_REVOCATION_REASON,
+    STEPS,
+    PlanSpec,
+    compare_manifests,
+    parse_plan,
+)
 from docsvc.errors import InvalidState, NotFound
 from docsvc.services import audit
 from docsvc.services.access import refresh_readers
 from docsvc.services.reorganisation import manifest
-from docsvc.services.reorganisation.plans import Resolved, resolve, revocation_moment, unit_moves
+from docsvc.services.reorganisation.plans import (
+    Resolved,
+    resolve,
+    revocation_moment,
+    unit_moves,
+)
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from flask import Response, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from docsvc.domain.identity import Role
 from docsvc.errors import InvalidInput
