@@ -164,6 +164,14 @@ def test_merge_three_communes_through_the_api(api: Any, container: Any, province
     assert status["checks"]["after"]["problems"] == []
     assert status["checks"]["before"]["counts"] == status["checks"]["after"]["counts"]
     _assert_merged(api, container, province)
+    # search: the successor's registry finds the ceased commune's issued record by the old name (its issuing
+    # body), and the moved work among its own
+    container.indexing.drain_all()
+    clerk = api.as_user("vanthu")
+    hits = clerk.get("/api/v1/search", query_string={"issuing_body": "Ủy ban nhân dân xã Đồng Đăng"}).get_json()
+    assert docs["issued"]["id"] in {h["id"] for h in hits["hits"]}, hits
+    hits = clerk.get("/api/v1/search", query_string={"q": "sáp nhập"}).get_json()
+    assert docs["tanmy_received"]["id"] in {h["id"] for h in hits["hits"]}, hits
     # running it again does nothing more
     before = _counts(container)
     assert_error(admin.post(f"/api/v1/reorganisations/{plan['id']}/run"), 409)

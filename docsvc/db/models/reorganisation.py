@@ -22,7 +22,7 @@ from docsvc.db.base import Base, utcnow
 
 class AgencySuccession(Base):
     """``predecessor`` ceased on ``effective_date`` by ``decision``; ``successor`` took over (one row per
-    successor: a split has several, the ``primary`` one receives what cannot be attributed to a unit)."""
+    successor: a split has several, the ``is_primary`` one receives what cannot be attributed to a unit)."""
 
     __tablename__ = "agency_successions"
     __table_args__ = (UniqueConstraint("predecessor_id", "successor_id"),
@@ -32,7 +32,7 @@ class AgencySuccession(Base):
     predecessor_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     successor_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     kind: Mapped[str] = mapped_column(String(8))
-    primary: Mapped[bool] = mapped_column(default=True)
+    is_primary: Mapped[bool] = mapped_column(default=True)
     effective_date: Mapped[date] = mapped_column(Date)
     decision: Mapped[str] = mapped_column(String(200))
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("reorg_plans.id"))

@@ -49,7 +49,7 @@ def upgrade() -> None:
         sa.Column("predecessor_id", sa.Integer(), sa.ForeignKey("organisations.id"), nullable=False),
         sa.Column("successor_id", sa.Integer(), sa.ForeignKey("organisations.id"), nullable=False),
         sa.Column("kind", sa.String(8), nullable=False),
-        sa.Column("primary", sa.Boolean(), nullable=False),
+        sa.Column("is_primary", sa.Boolean(), nullable=False),
         sa.Column("effective_date", sa.Date(), nullable=False),
         sa.Column("decision", sa.String(200), nullable=False),
         sa.Column("plan_id", sa.Integer(), sa.ForeignKey("reorg_plans.id"), nullable=True),

@@ -185,7 +185,7 @@ class ReorganisationRunner:
                 org.ceased_on, org.ceased_by = spec.effective_date, spec.decision
                 for i, succ in enumerate(spec.successors):
                     s.add(AgencySuccession(predecessor_id=source_id, successor_id=ctx.successor_ids[succ.organ_id],
-                                           kind=spec.kind.value, primary=i == 0, effective_date=spec.effective_date,
+                                           kind=spec.kind.value, is_primary=i == 0, effective_date=spec.effective_date,
                                            decision=spec.decision, plan_id=ctx.plan_id))
                 s.add(ArchiveFonds(origin_agency_id=source_id, keeper_agency_id=ctx.primary_id, origin_name=org.name,
                                    origin_organ_id=org.organ_id, closed_on=spec.effective_date, plan_id=ctx.plan_id))

@@ -26,7 +26,7 @@ class Redirect:
 
 def _primary_successor(s: Session, agency_id: int) -> AgencySuccession | None:
     return s.execute(select(AgencySuccession).where(AgencySuccession.predecessor_id == agency_id)
-                     .order_by(AgencySuccession.primary.desc(), AgencySuccession.id)).scalars().first()
+                     .order_by(AgencySuccession.is_primary.desc(), AgencySuccession.id)).scalars().first()
 
 
 def redirect_of(s: Session, agency_id: int) -> Redirect | None:
