@@ -242,6 +242,12 @@ def _assert_merged(api: Any, container: Any, province: dict[str, Any]) -> None:
     r = clerk.post(f"/api/v1/documents/{docs['received']['id']}/register", json={"confirm_duplicate": True})
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["arrival_number"] == 1
+    # the ceased commune's closed register stays printable by its successor, with its numbers; not by others
+    book = clerk.get("/api/v1/registers/incoming", query_string={"agency_id": dongdang}).get_json()
+    assert [r["arrival_number"] for r in book["rows"]] == [1, 2, 3, 4] and "Đồng Đăng" in book["agency"]
+    assert clerk.get("/api/v1/registers/incoming/pdf", query_string={"agency_id": dongdang}).data.startswith(b"%PDF")
+    assert_error(api.as_user("snv.vanthu").get("/api/v1/registers/incoming", query_string={"agency_id": dongdang}),
+                 403)
     # the successor's registry, leaders and archivist read the ceased commune's records
     assert api.as_user("vanthu").get(f"/api/v1/documents/{docs['issued']['id']}").status_code == 200
     assert api.as_user("chutich").get(f"/api/v1/documents/{docs['completed']['id']}").status_code == 200
