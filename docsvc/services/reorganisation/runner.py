@@ -287,7 +287,7 @@ class ReorganisationRunner:
             replacements = self._replacements(s, ctx)
         for doc_id in ids:
             def work(s: Session, doc_id: int = doc_id) -> dict[str, Any]:
-                doc = s.get(Document, doc_id, with_for_update=True)
+                doc = _locked_document(s, doc_id)
                 old, target = doc.agency_id, self._doc_target(ctx, s, doc)
                 doc.agency_id = target
                 moved = self._remap_assignments(s, ctx, doc, replacements)
@@ -324,7 +324,7 @@ class ReorganisationRunner:
             replacements = self._replacements(s, ctx)
         for doc_id in ids:
             def work(s: Session, doc_id: int = doc_id) -> dict[str, Any]:
-                doc = s.get(Document, doc_id, with_for_update=True)
+                doc = _locked_document(s, doc_id)
                 old, target = doc.agency_id, self._doc_target(ctx, s, doc)
                 old_status = doc.status
                 doc.agency_id = target
@@ -411,3 +411,9 @@ def _replace(rows: list[Any], attr: str, wanted: set[Any], make: Callable[[Any],
         rows.remove(row)
     have = {getattr(r, attr) for r in rows}
     rows.extend(make(v) for v in sorted(wanted - have))
+
+
+def _locked_document(s: Session, doc_id: int) -> Document:
+    """The document, its row locked (``of=Document``: PostgreSQL refuses FOR UPDATE on the outer join that
+    loads its type)."""
+    return s.execute(select(Document).where(Document.id == doc_id).with_for_update(of=Document)).scalar_one()
