@@ -268,6 +268,13 @@ class Container:
 
         return ReorganisationService(self.db, lambda: ReorganisationRunner(self.db, revoke), enqueue)
 
+    @cached_property
+    def bulk_certificates(self) -> Any:
+        """Certificates issued in bulk from a CSV for an agency's people (after a reorganisation)."""
+        from docsvc.services.reorganisation.certificates import BulkCertificates
+        from docsvc.tasks.app import enqueue
+        return BulkCertificates(self.db, self.signatures, enqueue)
+
     def document_types(self) -> list[dict[str, Any]]:
         from sqlalchemy import select
 

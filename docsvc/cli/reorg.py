@@ -52,3 +52,13 @@ def reorg_run(plan_id: int) -> None:
 def reorg_status(plan_id: int) -> None:
     """The plan's state, its progress step by step and the before/after checks."""
     _echo(container().reorganisations.status(None, plan_id))
+
+
+@reorg.command("certs")
+@click.argument("agency")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def reorg_certs(agency: str, csv_file: Path) -> None:
+    """Issue certificates in bulk for AGENCY (OrganId) from a CSV (name,title,unit,email), in this process."""
+    status = container().bulk_certificates.submit(None, agency, csv_file.read_text(encoding="utf-8-sig"), CLI_ORIGIN,
+                                                  background=False)
+    click.echo(f"batch {status['id']}: {status['status']}, {status['done']}/{status['total']} certificates")

@@ -248,3 +248,41 @@ def _int(value: Any, name: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise InvalidInput(f"{name}: {value!r} is not an id", {"field": name}) from None
+
+
+#: Columns of the CSV of people whose certificates are issued in bulk.
+PEOPLE_COLUMNS = ("name", "title", "unit", "email")
+#: The most people one CSV may hold (Da Nang re-issued about 3,000 signatures in all).
+MAX_PEOPLE = 10_000
+
+
+def parse_people_csv(text: str) -> list[dict[str, Any]]:
+    """The rows of a CSV with the columns ``name, title, unit, email`` (header first), each with its line
+    number; InvalidInput lists every bad line at once (``details.lines``)."""
+    import csv
+    import io
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in reader.fieldnames or []]
+    if sorted(header) != sorted(PEOPLE_COLUMNS):
+        raise InvalidInput(f"the CSV's header is {', '.join(PEOPLE_COLUMNS)}", {"field": "csv"})
+    rows, problems, seen = [], [], set()
+    for line, raw in enumerate(reader, start=2):
+        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        email = row["email"].lower()
+        if not row["name"] or len(row["name"]) > 200:
+            problems.append({"line": line, "message": "a name of 1 to 200 characters is required"})
+        elif "@" not in email or len(email) > 200:
+            problems.append({"line": line, "message": "an e-mail address is required"})
+        elif email in seen:
+            problems.append({"line": line, "message": f"{email} is listed twice"})
+        else:
+            seen.add(email)
+            rows.append({"line": line, "name": row["name"], "title": row["title"][:200], "unit": row["unit"],
+                         "email": email})
+    if len(rows) + len(problems) > MAX_PEOPLE:
+        raise InvalidInput(f"at most {MAX_PEOPLE} people per CSV", {"field": "csv"})
+    if problems:
+        raise InvalidInput(f"{len(problems)} line(s) of the CSV are wrong", {"field": "csv", "lines": problems})
+    if not rows:
+        raise InvalidInput("the CSV lists nobody", {"field": "csv"})
+    return rows

@@ -55,6 +55,12 @@ def reorganisation_run(plan_id: int) -> dict:
     return task_container().reorganisations.run(plan_id)
 
 
+@celery_app.task(name="docsvc.cert_batch_run")
+def cert_batch_run(batch_id: int) -> dict:
+    """Issue a bulk certificate batch (resumable: done lines are skipped)."""
+    return task_container().bulk_certificates.run(batch_id)
+
+
 @celery_app.task(name="docsvc.deliver_pending")
 def deliver_pending() -> int:
     """Catch up deliveries that failed or were never sent (worker down at issue time)."""

@@ -465,3 +465,46 @@ def test_rename_through_the_command_line(api: Any, container: Any, settings: Any
         assert old.status == "renamed" and old.name == "Ủy ban nhân dân xã Đồng Đăng"  # history shows both names
         from docsvc.db.models import Document
         assert s.get(Document, doc["id"]).agency_id == new
+
+
+def test_certificates_issued_in_bulk_from_a_csv_and_enrolled_with_the_owners_pin(api: Any, container: Any) -> None:
+    """After the merge the successor's leaders get certificates under their new titles in one batch; each
+    enrols with a PIN of his own and signs with the bulk-issued key."""
+    from docsvc.db.models import SigningKey, User
+    _two_more_communes(container)
+    admin = api.as_user("tinh.quantri")
+    plan = created(admin.post("/api/v1/reorganisations", json=_plan(container, users={})))
+    assert admin.post(f"/api/v1/reorganisations/{plan['id']}/run").get_json()["status"] == "done"
+    with container.db.write() as s:
+        for username in ("chutich", "truongphong"):
+            s.execute(select(User).where(User.username == username)).scalar_one().email = f"{username}@dongdang.gov.vn"
+    good = ("name,title,unit,email\n"
+            "Hoàng Văn Nam,Chủ tịch UBND xã Đồng Đăng (mới),,chutich@dongdang.gov.vn\n"
+            "Lê Thị Hoa,Trưởng phòng Kinh tế,PKT,truongphong@dongdang.gov.vn\n")
+    bad = good + "Ai đó,Chuyên viên,,nobody@dongdang.gov.vn\n,x,,y\n"
+    err = assert_error(admin.post("/api/v1/reorganisations/certificates", json={"agency": NEW, "csv": bad}), 400)
+    assert [p["line"] for p in err["details"]["lines"]] == [5]  # a missing name is caught first, per line
+    err = assert_error(admin.post("/api/v1/reorganisations/certificates", json={
+        "agency": NEW, "csv": good + "Ai đó,Chuyên viên,,nobody@dongdang.gov.vn\n"}), 400)
+    assert [p["line"] for p in err["details"]["lines"]] == [4]
+    assert_error(api.as_user("quantri").post("/api/v1/reorganisations/certificates",
+                                             json={"agency": "000.00.02.H41", "csv": good}), 403)
+    r = admin.post("/api/v1/reorganisations/certificates", json={"agency": NEW, "csv": good})
+    assert r.status_code == 202, r.get_json()
+    batch = admin.get(f"/api/v1/reorganisations/certificates/{r.get_json()['id']}").get_json()
+    assert (batch["status"], batch["done"], batch["total"]) == ("done", 2, 2)
+    # the chairman enrols with his own PIN: the bulk-issued key and certificate, now under his PIN
+    leader = api.as_user("chutich")
+    assert leader.post("/api/v1/me/signing-key", json={"pin": PIN}).status_code == 201
+    subject = leader.get("/api/v1/me/signing-key").get_json()["subject"]
+    assert "Chủ tịch UBND xã Đồng Đăng (mới)" in subject and "(mới)" in subject
+    assert not container.signatures.pending_key_path(me(api, "chutich")["id"]).exists()
+    with container.db.read() as s:
+        key = s.execute(select(SigningKey).where(SigningKey.user_id == me(api, "chutich")["id"],
+                                                 SigningKey.revoked_at.is_(None))).scalar_one()
+    from docsvc.db.models import CertBatchItem
+    with container.db.read() as s:
+        assert key.cert_serial in set(s.execute(select(CertBatchItem.cert_serial)).scalars())
+    # and signs with it
+    doc = signed_draft(api, subject="Quyết định đầu tiên của xã mới")
+    assert doc["status"] == "signed"

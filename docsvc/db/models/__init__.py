@@ -6,14 +6,15 @@ from docsvc.db.models.audit import AuditCheckpoint, AuditEvent, AuditHead
 from docsvc.db.models.documents import (Document, DocumentFile, DocumentGrant, DocumentLink, DocumentReader,
                                         DocumentType, OutboxItem, RegisterCounter, RegisterEntry)
 from docsvc.db.models.identity import ApiToken, Organisation, User, UserRole, UserUnit
-from docsvc.db.models.reorganisation import AgencySuccession, ArchiveFonds, ReorgItem, ReorgPlan
+from docsvc.db.models.reorganisation import (AgencySuccession, ArchiveFonds, CertBatch, CertBatchItem, ReorgItem,
+                                             ReorgPlan)
 from docsvc.db.models.requests import IdempotencyRecord
 from docsvc.db.models.workflow import (AgencyCalendarDay, Assignment, CalendarDay, ChainDecision, ChainInstance, ChainStep,
                                        ChainTemplate, Delegation, Notification, ProgressUpdate, Recipient,
                                        SigningKey)
 
 __all__ = [
-    "AgencyCalendarDay", "AgencySuccession", "ArchiveFonds", "ReorgItem", "ReorgPlan",
+    "AgencyCalendarDay", "AgencySuccession", "ArchiveFonds", "CertBatch", "CertBatchItem", "ReorgItem", "ReorgPlan",
     "ArchiveTransfer", "DisposalItem", "DisposalList", "Dossier", "DossierDocument", "DossierPlan", "LegalHold",
     "ObjectLock", "RetentionPeriod", "SecrecyDecision",
     "ApiToken", "Assignment", "AuditCheckpoint", "AuditEvent", "AuditHead", "CalendarDay", "ChainDecision", "ChainInstance",

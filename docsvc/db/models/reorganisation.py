@@ -93,3 +93,35 @@ class ArchiveFonds(Base):
     closed_on: Mapped[date] = mapped_column(Date)
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("reorg_plans.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CertBatch(Base):
+    """Certificates issued in bulk from a CSV (name, title, unit, e-mail) for the people of one agency, as a
+    background job. ``rows`` is the validated CSV; each done line is a ``cert_batch_items`` row."""
+
+    __tablename__ = "cert_batches"
+    __table_args__ = (CheckConstraint("status in ('queued','running','done','failed')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(8), default="queued")
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class CertBatchItem(Base):
+    """One person's pre-issued certificate: the key waits (under a PIN the service holds) until the person
+    enrols with a PIN of their own, which re-protects it."""
+
+    __tablename__ = "cert_batch_items"
+    __table_args__ = (UniqueConstraint("batch_id", "line"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("cert_batches.id", ondelete="CASCADE"), index=True)
+    line: Mapped[int] = mapped_column()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    cert_serial: Mapped[str] = mapped_column(String(64))
+    done_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -101,9 +101,44 @@ def upgrade() -> None:
         sa.UniqueConstraint("origin_agency_id", name=op.f("uq_archive_fonds_origin_agency_id")),
     )
     op.create_index(op.f("ix_archive_fonds_keeper_agency_id"), "archive_fonds", ["keeper_agency_id"])
+    op.create_table(
+        "cert_batches",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(8), nullable=False),
+        sa.Column("rows", sa.JSON(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("finished_at", sa.DateTime(), nullable=True),
+        sa.CheckConstraint("status in ('queued','running','done','failed')", name=op.f("ck_cert_batches_status")),
+        sa.ForeignKeyConstraint(["agency_id"], ["organisations.id"], name=op.f("fk_cert_batches_agency_id_organisations")),
+        sa.ForeignKeyConstraint(["created_by"], ["users.id"], name=op.f("fk_cert_batches_created_by_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cert_batches")),
+    )
+    op.create_index(op.f("ix_cert_batches_agency_id"), "cert_batches", ["agency_id"])
+    op.create_table(
+        "cert_batch_items",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("line", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("cert_serial", sa.String(64), nullable=False),
+        sa.Column("done_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["batch_id"], ["cert_batches.id"], name=op.f("fk_cert_batch_items_batch_id_cert_batches"),
+                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_cert_batch_items_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cert_batch_items")),
+        sa.UniqueConstraint("batch_id", "line", name=op.f("uq_cert_batch_items_batch_id_line")),
+    )
+    op.create_index(op.f("ix_cert_batch_items_batch_id"), "cert_batch_items", ["batch_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_cert_batch_items_batch_id"), table_name="cert_batch_items")
+    op.drop_table("cert_batch_items")
+    op.drop_index(op.f("ix_cert_batches_agency_id"), table_name="cert_batches")
+    op.drop_table("cert_batches")
     op.drop_index(op.f("ix_archive_fonds_keeper_agency_id"), table_name="archive_fonds")
     op.drop_table("archive_fonds")
     op.drop_index(op.f("ix_reorg_items_plan_id"), table_name="reorg_items")

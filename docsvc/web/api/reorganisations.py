@@ -82,3 +82,20 @@ def reorganisation_report(actor: Actor, plan_id: int) -> Response:
     response.headers["Content-Disposition"] = f'inline; filename="sap-xep-{plan_id}.pdf"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+class CertBatchBody(StrictModel):
+    agency: str = Field(min_length=13, max_length=13, description="OrganId of the agency whose people get certificates")
+    csv: str = Field(min_length=1, max_length=5_000_000, description="CSV: name,title,unit,email (header first)")
+
+
+@endpoint(api, "/reorganisations/certificates", method="POST", tag="reorganisations", body=CertBatchBody,
+          status=202, summary="Issue certificates in bulk from a CSV (a background job; each person enrols with his PIN)")
+def create_cert_batch(actor: Actor, body: CertBatchBody) -> dict:
+    return container().bulk_certificates.submit(actor, body.agency, body.csv, origin())
+
+
+@endpoint(api, "/reorganisations/certificates/<int:batch_id>", tag="reorganisations", errors={404: "No such batch"},
+          summary="Progress of a bulk certificate batch")
+def cert_batch_status(actor: Actor, batch_id: int) -> dict:
+    return container().bulk_certificates.status(actor, batch_id)
