@@ -13,9 +13,9 @@ people of a synthetic CSV (name, title, unit, e-mail):
 * the PKCS#12 packing of each key and certificate (what a user's key file costs);
 * the projected time for 3,000 people.
 
-Note: bulk issuance from a CSV as a background job is not built yet (see README, "Reorganising agencies"):
-this measures the CA path such a job would use. It prints figures; it asserts nothing. Everything it
-writes goes to a temporary folder.
+This is the path of the bulk job (``docsvc.services.reorganisation.certificates``: key, ``InternalCA.issue``,
+PKCS#12 under the service-held PIN) without the database rows. It prints figures; it asserts nothing.
+Everything it writes goes to a temporary folder.
 """
 
 from __future__ import annotations
