@@ -236,6 +236,11 @@ def _assert_merged(api: Any, container: Any, province: dict[str, Any]) -> None:
         # the old seal and the old titles' keys are revoked
         keys = s.execute(select(SigningKey).where(SigningKey.agency_id == dongdang)).scalars().all()
         assert keys and all(k.revoked_at is not None for k in keys)
+    # the organisation list shows both: the ceased commune with its decision, and its successor
+    orgs = {o["organ_id"]: o for o in api.as_user("tinh.quantri").get("/api/v1/organisations",
+                                                                     query_string={"per_page": 200}).get_json()["items"]}
+    assert (orgs[DONGDANG]["status"], orgs[DONGDANG]["ceased_by"]) == ("merged", DECISION)
+    assert orgs[NEW]["status"] == "active"
     # the registry of the successor registers the received document in its own, new series
     clerk = api.as_user("vanthu")
     api._tokens.clear()
