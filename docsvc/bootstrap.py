@@ -77,9 +77,13 @@ class Container:
 
     @cached_property
     def db(self) -> Database:
+        from docsvc.services.access import RELATIONSHIP_SOURCES_INFO
+        from docsvc.services.reorganisation.succession import successor_relationships
+        info = archive_hooks.session_info()
+        # successors of a ceased agency read its records as it did (reorganisation)
+        info[RELATIONSHIP_SOURCES_INFO] = (*info[RELATIONSHIP_SOURCES_INFO], successor_relationships)
         db = Database(make_engine(self.settings.database_url),
-                      session_info={KEYS_INFO: self.audit_keys, DISPATCH_INFO: self.dispatch,
-                                    **archive_hooks.session_info()})
+                      session_info={KEYS_INFO: self.audit_keys, DISPATCH_INFO: self.dispatch, **info})
         archive_hooks.install(db)  # the write-once guard on this database's sessions
         return db
 
@@ -329,6 +333,26 @@ class Container:
         from docsvc.services.archives.pdfa import find_converter
         converter = self.extra["pdfa_converter"] if "pdfa_converter" in self.extra else find_converter()
         return ExportService(self.db, self.files, work_dir=self.settings.data_dir / "tmp", converter=converter)
+
+    # ------------------------------------------------------------ reorganisation (issue 19)
+    @cached_property
+    def reorganisations(self) -> Any:
+        """Merge, split and rename agencies as one resumable job (docsvc.services.reorganisation)."""
+        from docsvc.services.reorganisation.plans import ReorganisationService
+        from docsvc.services.reorganisation.runner import ReorganisationRunner
+        from docsvc.tasks.app import enqueue
+
+        def revoke(serial_hex: str, reason: str, at: Any) -> None:
+            self.signatures.ca.revoke(int(serial_hex, 16), reason=reason, at=at)
+
+        return ReorganisationService(self.db, lambda: ReorganisationRunner(self.db, revoke), enqueue)
+
+    @cached_property
+    def bulk_certificates(self) -> Any:
+        """Certificates issued in bulk from a CSV for an agency's people (after a reorganisation)."""
+        from docsvc.services.reorganisation.certificates import BulkCertificates
+        from docsvc.tasks.app import enqueue
+        return BulkCertificates(self.db, self.signatures, enqueue)
 
     def document_types(self) -> list[dict[str, Any]]:
         from sqlalchemy import select

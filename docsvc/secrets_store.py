@@ -84,3 +84,14 @@ def agency_key_pin(settings: Settings, agency_id: int) -> str:
     """The PIN of an agency's PKCS#12 seal key: held by the service, applied by the registry."""
     return _read_or_create(Path(settings.data_dir) / "keys" / "agencies" / f"agency-{agency_id}.pin",
                            lambda: secrets.token_urlsafe(24))
+
+
+def pending_key_pin(settings: Settings, user_id: int) -> str:
+    """The PIN that protects a key issued in bulk for ``user_id`` until the user enrols with a PIN of his own
+    (held by the service; removed when the key is re-protected)."""
+    return _read_or_create(Path(settings.data_dir) / "keys" / "pending" / f"user-{user_id}.pin",
+                           lambda: secrets.token_urlsafe(24))
+
+
+def forget_pending_key_pin(settings: Settings, user_id: int) -> None:
+    (Path(settings.data_dir) / "keys" / "pending" / f"user-{user_id}.pin").unlink(missing_ok=True)

@@ -63,22 +63,25 @@ class Relationships:
     user_ids: set[int] = field(default_factory=set)  # approvers, signers, assignees, grantees
     unit_ids: set[int] = field(default_factory=set)  # assigned or recipient units, unit grants
     in_archive: bool = False  # filed in a closed dossier / transferred to the agency archive
+    # successors of a ceased agency (reorganisation): they read what the document's agency read
+    keeper_agency_ids: set[int] = field(default_factory=set)
 
 
 def document_tokens(rel: Relationships) -> set[str]:
     tokens = {user_token(u) for u in rel.user_ids} | {unit_token(u) for u in rel.unit_ids}
     if rel.created_by is not None:
         tokens.add(user_token(rel.created_by))
-    if rel.direction is Direction.INCOMING:
-        tokens.add(registry_token(rel.agency_id))
-        if rel.status in _LEADERS_SEE_INCOMING:
-            tokens.add(leaders_token(rel.agency_id))
-    elif rel.status in _REGISTRY_SEES_OUTGOING:
-        tokens.add(registry_token(rel.agency_id))
-        if rel.status is not Status.SIGNED:
-            tokens.add(leaders_token(rel.agency_id))
-    if rel.in_archive:
-        tokens.add(archivist_token(rel.agency_id))
+    for agency_id in sorted({rel.agency_id} | rel.keeper_agency_ids):
+        if rel.direction is Direction.INCOMING:
+            tokens.add(registry_token(agency_id))
+            if rel.status in _LEADERS_SEE_INCOMING:
+                tokens.add(leaders_token(agency_id))
+        elif rel.status in _REGISTRY_SEES_OUTGOING:
+            tokens.add(registry_token(agency_id))
+            if rel.status is not Status.SIGNED:
+                tokens.add(leaders_token(agency_id))
+        if rel.in_archive:
+            tokens.add(archivist_token(agency_id))
     return tokens
 
 

@@ -51,6 +51,10 @@ class OrganisationView:
     organ_id: str | None
     parent_id: int | None
     agency_id: int  # the agency this node belongs to (itself for agencies)
+    # lifecycle (reorganisation): active, merged, split or renamed; the day it ceased and the decision
+    status: str = "active"
+    ceased_on: str | None = None
+    ceased_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -490,7 +494,9 @@ def _within(s: Session, org_id: int, root_id: int) -> bool:
 
 def _org_view(s: Session, org: Organisation) -> OrganisationView:
     return OrganisationView(id=org.id, kind=org.kind, name=org.name, abbreviation=org.abbreviation,
-                            organ_id=org.organ_id, parent_id=org.parent_id, agency_id=_agency_of(s, org).id)
+                            organ_id=org.organ_id, parent_id=org.parent_id, agency_id=_agency_of(s, org).id,
+                            status=org.status or "active",
+                            ceased_on=org.ceased_on.isoformat() if org.ceased_on else None, ceased_by=org.ceased_by)
 
 
 def _user_view(user: User) -> UserView:

@@ -46,6 +46,7 @@ from docsvc.services.approval import chains
 from docsvc.services.documents import DocumentView, document_dict
 from docsvc.services.files import FileStore, StoredFile
 from docsvc.services.notifications import SUBJECT, notify_readers
+from docsvc.services.reorganisation.succession import redirect_of
 from docsvc.services.signatures import SignatureService, SigningFailed
 from docsvc.timeutil import to_vn, vn_today
 
@@ -352,7 +353,10 @@ class OutgoingService:
                 if r is None or r.incoming_document_id is not None or r.agency_id is None:  # delivered meanwhile
                     continue
                 source = must_get(s, Document, doc_id)
-                copy = _incoming_copy(s, source, r.agency_id)
+                # an agency that ceased (reorganisation) has its mail routed to its successor, with a note
+                redirect = redirect_of(s, r.agency_id)
+                target = redirect.successor_id if redirect else r.agency_id
+                copy = _incoming_copy(s, source, target)
                 s.add(copy)
                 s.flush()
                 for f in _files(s, source, "issued") + _files(s, source, "issued_att"):
@@ -363,15 +367,23 @@ class OutgoingService:
                                        active_content=f.active_content, validation=report if role == "main" else None))
                 r.incoming_document_id, r.status_code = copy.id, ARRIVED
                 refresh_readers(s, copy)
-                told = notify_readers(s, copy, _clerks(s, r.agency_id), "incoming.arrived",
+                told = notify_readers(s, copy, _clerks(s, target), "incoming.arrived",
                                       f"Văn bản đến từ {source.issuing_body}: {SUBJECT}")
+                sender = redirect_of(s, source.agency_id)
+                sender_clerks = _clerks(s, sender.successor_id if sender else source.agency_id)
+                if redirect is not None:
+                    copy.description = redirect.note
+                    r.note = redirect.note
+                    notify_readers(s, source, sender_clerks, "outgoing.redirected",
+                                   f"{r.name}: {redirect.note} — {SUBJECT}")
                 if not told.told:  # nobody at the recipient may read it: the sender is told at once
                     r.note = NO_CLEARED_REGISTRY
-                    notify_readers(s, source, _clerks(s, source.agency_id), "outgoing.undelivered",
+                    notify_readers(s, source, sender_clerks, "outgoing.undelivered",
                                    f"{r.name}: không có văn thư đủ độ mật nhận văn bản — {SUBJECT}")
                 audit.record(s, actor=None, action="document.deliver", object_type="document", object_id=copy.id,
-                             agency_id=r.agency_id, details={"from_document": source.id,
-                                                             "verdict": report.get("verdict")})
+                             agency_id=target, details={"from_document": source.id,
+                                                        "verdict": report.get("verdict"),
+                                                        **({"addressed_to": r.agency_id} if redirect else {})})
                 delivered += 1
         return delivered
 

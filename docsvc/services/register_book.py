@@ -17,6 +17,7 @@ from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_s
 from docsvc.errors import InvalidInput, Msg, PermissionDenied
 from docsvc.services import audit
 from docsvc.services.access import readable_filter
+from docsvc.services.reorganisation.succession import keepers_of
 from docsvc.timeutil import to_vn
 
 SERIES = ("normal", "secret", "copy")
@@ -56,7 +57,9 @@ class RegisterBookService:
         self.font_path = font_path
 
     def book(self, actor: Actor, register: str, year: int, series: str = "normal",
-             origin: RequestOrigin | None = None) -> RegisterBook:
+             origin: RequestOrigin | None = None, agency_id: int | None = None) -> RegisterBook:
+        """The register of the actor's agency, or (``agency_id``) of an agency it succeeded: the closed
+        registers of a ceased agency stay printable by its successor (reorganisation)."""
         if register not in ("incoming", "outgoing"):
             raise InvalidInput("register is 'incoming' or 'outgoing'", {"field": "register"})
         if series not in SERIES:
@@ -68,12 +71,15 @@ class RegisterBookService:
             raise PermissionDenied(Msg("register_book.secret_register_needs_clearance",
                                        "the secret register needs a clearance"))
         with self.db.write() as s:
-            agency = s.get(Organisation, actor.agency_id)
+            agency_id = agency_id or actor.agency_id
+            if agency_id != actor.agency_id and actor.agency_id not in keepers_of(s, agency_id):
+                raise PermissionDenied("a register is read by its agency and by the agencies that succeeded it")
+            agency = s.get(Organisation, agency_id)
             # The reader filter of every read path: a line shows only a document the reader may read (the
             # registry and the leaders read every registered or issued one up to their clearance).
             entries = s.execute(readable_filter(
                 select(RegisterEntry, Document).join(Document, Document.id == RegisterEntry.document_id)
-                .where(RegisterEntry.agency_id == actor.agency_id, RegisterEntry.register == register,
+                .where(RegisterEntry.agency_id == agency_id, RegisterEntry.register == register,
                        RegisterEntry.series == series, RegisterEntry.year == year), actor)
                 .order_by(RegisterEntry.number)).all()
             rows = [self._row(s, register, entry, doc, actor) for entry, doc in entries]

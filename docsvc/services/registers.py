@@ -8,12 +8,21 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from docsvc.db.models import RegisterCounter, RegisterEntry
+from docsvc.db.models import Organisation, RegisterCounter, RegisterEntry
 from docsvc.domain.documents import SeriesKey
+from docsvc.errors import InvalidState
 
 
 def allocate(s: Session, key: SeriesKey, document_id: int, registered_by: int | None) -> int:
-    """Take the next number of ``key``'s series for ``document_id`` and write the register line."""
+    """Take the next number of ``key``'s series for ``document_id`` and write the register line.
+
+    The registers of an agency that ceased (merged, split, renamed) are closed: they keep their numbers
+    and stay printable, and new work takes its successor's series."""
+    agency = s.get(Organisation, key.agency_id)
+    if agency is not None and agency.status != "active":
+        raise InvalidState(f"the registers of {agency.name} closed on {agency.ceased_on:%d/%m/%Y} ({agency.ceased_by}): "
+                           "it takes no new numbers; its successor registers new work",
+                           {"agency_id": agency.id, "status": agency.status})
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     s.execute(insert(RegisterCounter).values(agency_id=key.agency_id, register=key.register, series=key.series,
                                              year=key.year, last_number=0).on_conflict_do_nothing())

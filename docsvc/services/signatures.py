@@ -173,9 +173,13 @@ class SignatureService:
         if len(pin) < MIN_PIN_LENGTH or not pin.isprintable():
             raise InvalidInput(f"choose a PIN of at least {MIN_PIN_LENGTH} characters", {"field": "pin"})
         agency = s.get(Organisation, user.agency_id)
-        p12, issued = self.ca.issue_pkcs12("user", user.full_name, pin, title=user.position or None,
-                                           organisation=agency.name if agency else None)
+        bulk = self._take_pending_key(user, pin)  # a key issued in bulk for him (reorganisation): re-protected
+        p12, issued = bulk or self.ca.issue_pkcs12("user", user.full_name, pin, title=user.position or None,
+                                                   organisation=agency.name if agency else None)
         path = self._write_key_file("users", f"user-{user.id}-{issued.serial_hex}.p12", p12)
+        if bulk is not None:
+            self.pending_key_path(user.id).unlink(missing_ok=True)
+            secrets_store.forget_pending_key_pin(self.settings, user.id)
         for old in s.execute(select(SigningKey).where(SigningKey.user_id == user.id,
                                                       SigningKey.revoked_at.is_(None))).scalars():
             old.revoked_at = datetime.now(UTC)
@@ -184,6 +188,29 @@ class SignatureService:
         s.add(row)
         s.flush()
         return row
+
+    def pending_key_path(self, user_id: int) -> Path:
+        """Where a key issued in bulk for ``user_id`` waits for his enrolment."""
+        return self.keys_dir / "pending" / f"user-{user_id}.p12"
+
+    def put_pending_key(self, user_id: int, p12_for: Any) -> None:
+        """Keep a bulk-issued key for ``user_id`` (``p12_for(pin)`` packs it under the service-held PIN)."""
+        self._write_key_file("pending", f"user-{user_id}.p12", p12_for(secrets_store.pending_key_pin(self.settings,
+                                                                                                      user_id)))
+
+    def _take_pending_key(self, user: User, pin: str) -> tuple[bytes, Any] | None:
+        """The bulk-issued key of ``user`` re-packed under his own ``pin`` (None: there is none, or its
+        certificate was revoked meanwhile)."""
+        path = self.pending_key_path(user.id)
+        if not path.is_file():
+            return None
+        from signing.keys import read_pkcs12
+        key, cert, _ = self._load(lambda: read_pkcs12(path.read_bytes(), secrets_store.pending_key_pin(
+            self.settings, user.id), source="bulk-issued key"))
+        issued = self.ca.get(cert.serial_number)
+        if issued.revoked:
+            return None
+        return self.ca.pack_pkcs12(key, cert, pin), issued
 
     def user_signer(self, s: Session, user: User, pin: str) -> Signer:
         row = s.execute(select(SigningKey).where(SigningKey.user_id == user.id, SigningKey.revoked_at.is_(None))

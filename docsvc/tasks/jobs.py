@@ -48,6 +48,19 @@ def deliver_document(self, doc_id: int) -> int:  # type: ignore[no-untyped-def]
         raise self.retry(exc=exc) from exc
 
 
+@celery_app.task(name="docsvc.reorganisation_run")
+def reorganisation_run(plan_id: int) -> dict:
+    """Run or resume a reorganisation (idempotent: done items are skipped; a failure leaves the plan
+    'failed' with the reason, and running it again resumes)."""
+    return task_container().reorganisations.run(plan_id)
+
+
+@celery_app.task(name="docsvc.cert_batch_run")
+def cert_batch_run(batch_id: int) -> dict:
+    """Issue a bulk certificate batch (resumable: done lines are skipped)."""
+    return task_container().bulk_certificates.run(batch_id)
+
+
 @celery_app.task(name="docsvc.deliver_pending")
 def deliver_pending() -> int:
     """Catch up deliveries that failed or were never sent (worker down at issue time)."""

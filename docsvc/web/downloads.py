@@ -30,10 +30,11 @@ def content_response(actor: Actor, doc_id: int, *, file_id: int | None, version:
     return response
 
 
-def register_pdf_response(actor: Actor, register: str, year: int, series: str, origin: RequestOrigin) -> Response:
+def register_pdf_response(actor: Actor, register: str, year: int, series: str, origin: RequestOrigin,
+                          agency_id: int | None = None) -> Response:
     """A register of the year as a printable PDF (A4 landscape)."""
     service = container().registers
-    book = service.book(actor, register, year, series, origin)
+    book = service.book(actor, register, year, series, origin, agency_id)
     response = Response(service.pdf(book), mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'inline; filename="so-van-ban-{"den" if register == "incoming" else "di"}-{series}-{year}.pdf"')

@@ -26,6 +26,14 @@ from docsvc.db.models.documents import (
 )
 from docsvc.db.models.exchange import ExchangeAgency, ExchangeInbound, ExchangeMessage, NotificationMailPref
 from docsvc.db.models.identity import ApiToken, Organisation, User, UserRole, UserUnit
+from docsvc.db.models.reorganisation import (
+    AgencySuccession,
+    ArchiveFonds,
+    CertBatch,
+    CertBatchItem,
+    ReorgItem,
+    ReorgPlan,
+)
 from docsvc.db.models.requests import IdempotencyRecord
 from docsvc.db.models.workflow import (
     AgencyCalendarDay,
@@ -43,11 +51,12 @@ from docsvc.db.models.workflow import (
 )
 
 __all__ = [
-    "AgencyCalendarDay", "ApiToken", "ArchiveTransfer", "Assignment", "AuditCheckpoint", "AuditEvent", "AuditHead",
-    "CalendarDay", "ChainDecision", "ChainInstance", "ChainStep", "ChainTemplate", "Delegation", "DisposalItem",
-    "DisposalList", "Document", "DocumentFile", "DocumentGrant", "DocumentLink", "DocumentReader", "DocumentType",
-    "Dossier", "DossierDocument", "DossierPlan", "ExchangeAgency", "ExchangeInbound", "ExchangeMessage",
-    "IdempotencyRecord", "LegalHold", "Notification", "NotificationMailPref", "ObjectLock", "Organisation",
-    "OutboxItem", "ProgressUpdate", "Recipient", "RegisterCounter", "RegisterEntry", "RetentionPeriod",
-    "SecrecyDecision", "SigningKey", "User", "UserRole", "UserUnit",
+    "AgencyCalendarDay", "AgencySuccession", "ApiToken", "ArchiveFonds", "ArchiveTransfer", "Assignment",
+    "AuditCheckpoint", "AuditEvent", "AuditHead", "CalendarDay", "CertBatch", "CertBatchItem", "ChainDecision",
+    "ChainInstance", "ChainStep", "ChainTemplate", "Delegation", "DisposalItem", "DisposalList", "Document",
+    "DocumentFile", "DocumentGrant", "DocumentLink", "DocumentReader", "DocumentType", "Dossier", "DossierDocument",
+    "DossierPlan", "ExchangeAgency", "ExchangeInbound", "ExchangeMessage", "IdempotencyRecord", "LegalHold",
+    "Notification", "NotificationMailPref", "ObjectLock", "Organisation", "OutboxItem", "ProgressUpdate",
+    "Recipient", "RegisterCounter", "RegisterEntry", "ReorgItem", "ReorgPlan", "RetentionPeriod", "SecrecyDecision",
+    "SigningKey", "User", "UserRole", "UserUnit",
 ]

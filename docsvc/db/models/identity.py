@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docsvc.db.base import Base, utcnow
@@ -20,6 +20,7 @@ class Organisation(Base):
     __tablename__ = "organisations"
     __table_args__ = (
         CheckConstraint("kind in ('province','department','commune','unit')", name="kind"),
+        CheckConstraint("status in ('active','merged','split','renamed')", name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,6 +30,11 @@ class Organisation(Base):
     abbreviation: Mapped[str] = mapped_column(String(20))
     organ_id: Mapped[str | None] = mapped_column(String(13), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # lifecycle (reorganisation): an agency that is not active takes no new numbers and its work went
+    # to its successor(s) (agency_successions) on ``ceased_on`` by ``ceased_by`` (the decision)
+    status: Mapped[str] = mapped_column(String(8), default="active", server_default="active")
+    ceased_on: Mapped[date | None] = mapped_column(Date)
+    ceased_by: Mapped[str | None] = mapped_column(String(200))
 
     parent: Mapped[Organisation | None] = relationship(remote_side=[id])
 

@@ -37,6 +37,9 @@ class OrganisationOut(BaseModel):
     organ_id: str | None
     parent_id: int | None
     agency_id: int
+    status: Literal["active", "merged", "split", "renamed"] = "active"
+    ceased_on: str | None = None
+    ceased_by: str | None = None
 
 
 class OrganisationIn(StrictModel):

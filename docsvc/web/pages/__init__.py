@@ -36,6 +36,7 @@ PAGE_MODULES: list[str] = [
     "docsvc.web.pages.disposal",  # disposal lists, council review, decision, destruction
     "docsvc.web.pages.secrecy",  # protection periods: review, extension, declassification
     "docsvc.web.pages.retention",  # the retention catalogue (admin)
+    "docsvc.web.pages.reorganisation",  # merge, split, rename agencies (the province's admin)
 ]
 
 

@@ -1,0 +1,72 @@
+"""Succession of ceased agencies: where work addressed to one goes, and who keeps its records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docsvc.db.models import AgencySuccession, Document, Organisation
+from docsvc.domain.access import Relationships
+from docsvc.domain.reorganisation import AgencyStatus
+
+#: Longest chain of successions followed (a commune merged, its successor merged again, ...).
+MAX_HOPS = 8
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """``agency_id`` ceased; its (primary, still active) successor is ``successor_id``."""
+
+    agency_id: int
+    successor_id: int
+    note: str
+
+
+def _primary_successor(s: Session, agency_id: int) -> AgencySuccession | None:
+    return s.execute(select(AgencySuccession).where(AgencySuccession.predecessor_id == agency_id)
+                     .order_by(AgencySuccession.is_primary.desc(), AgencySuccession.id)).scalars().first()
+
+
+def redirect_of(s: Session, agency_id: int) -> Redirect | None:
+    """The active successor of a ceased agency (None: the agency is active, or has no successor)."""
+    org = s.get(Organisation, agency_id)
+    if org is None or org.status == AgencyStatus.ACTIVE.value:
+        return None
+    current, first = agency_id, None
+    for _ in range(MAX_HOPS):
+        link = _primary_successor(s, current)
+        if link is None:
+            return None
+        first = first or link
+        current = link.successor_id
+        successor = s.get(Organisation, current)
+        if successor is not None and successor.status == AgencyStatus.ACTIVE.value:
+            note = (f"{org.name} ({org.organ_id or org.id}) đã chấm dứt hoạt động từ "
+                    f"{first.effective_date.strftime('%d/%m/%Y')} theo {first.decision}; văn bản được chuyển "
+                    f"đến cơ quan kế thừa {successor.name} ({successor.organ_id or successor.id})")
+            return Redirect(agency_id, current, note)
+    return None
+
+
+def keepers_of(s: Session, agency_id: int) -> set[int]:
+    """Every agency that succeeded ``agency_id``, directly or through later reorganisations."""
+    found: set[int] = set()
+    frontier = {agency_id}
+    for _ in range(MAX_HOPS):
+        if not frontier:
+            break
+        nxt = set(s.execute(select(AgencySuccession.successor_id).where(
+            AgencySuccession.predecessor_id.in_(sorted(frontier)))).scalars()) - found
+        found |= nxt
+        frontier = nxt
+    return found
+
+
+def successor_relationships(s: Session, doc: Document, rel: Relationships) -> None:
+    """The successors of a ceased agency read its records as it did (registry, leaders, archive)."""
+    org = s.get(Organisation, doc.agency_id)
+    if org is not None and org.status != AgencyStatus.ACTIVE.value:
+        rel.keeper_agency_ids |= keepers_of(s, doc.agency_id)
+
