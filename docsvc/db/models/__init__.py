@@ -8,7 +8,7 @@ from docsvc.db.models.documents import (Document, DocumentFile, DocumentGrant, D
 from docsvc.db.models.identity import ApiToken, Organisation, User, UserRole, UserUnit
 from docsvc.db.models.workflow import (AgencyCalendarDay, Assignment, CalendarDay, ChainDecision, ChainInstance, ChainStep,
                                        ChainTemplate, Delegation, Notification, ProgressUpdate, Recipient,
-                                       SigningKey)
+                                       SigningKey, SigningPreparation, UserCertificate)
 
 __all__ = [
     "AgencyCalendarDay",
@@ -17,5 +17,5 @@ __all__ = [
     "ApiToken", "Assignment", "AuditEvent", "AuditHead", "CalendarDay", "ChainDecision", "ChainInstance",
     "ChainStep", "ChainTemplate", "Delegation", "Document", "DocumentFile", "DocumentGrant", "DocumentLink",
     "DocumentReader", "DocumentType", "Notification", "Organisation", "OutboxItem", "ProgressUpdate",
-    "Recipient", "RegisterCounter", "RegisterEntry", "SigningKey", "User", "UserRole", "UserUnit",
+    "Recipient", "RegisterCounter", "RegisterEntry", "SigningKey", "SigningPreparation", "User", "UserCertificate", "UserRole", "UserUnit",
 ]
