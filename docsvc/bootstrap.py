@@ -140,6 +140,13 @@ class Container:
                                secrecy_policy=s.secrecy_policy, enqueue=enqueue)
 
     @cached_property
+    def split_signing(self) -> "SplitSigningService":
+        """Signatures made with keys the server never holds (token via docsvc-signer, remote CSC)."""
+        from docsvc.services.split_signing import SplitSigningService
+        return SplitSigningService(self.db, self.files, self.signatures, self.outgoing,
+                                   prepare_minutes=self.settings.signing_prepare_minutes)
+
+    @cached_property
     def incoming(self) -> IncomingService:
         return IncomingService(self.db, self.calendar, hide_top_secret_subject=self.settings.hide_top_secret_subject)
 

@@ -59,6 +59,7 @@ class Settings:
     signature_level: str = "B-LT"
     tsa_url: str = ""  # default: the service's own timestamp authority <public_url>/pki/tsa
     trust_roots: tuple[Path, ...] = ()
+    trust_intermediates: tuple[Path, ...] = ()  # CA certificates between an outside root and its signers
     ca_passphrase: str = ""  # protects the internal CA's keys; default: derived from secret_key
     pkcs11_module: str = ""  # org key on a token/HSM when set (e.g. /usr/lib/softhsm/libsofthsm2.so)
     pkcs11_token: str = ""
@@ -80,6 +81,10 @@ class Settings:
     fetch_allow: str = ""  # hosts / IPs / CIDRs (comma-separated) validation may fetch from besides public addresses
     fetch_timeout_seconds: int = 5  # one OCSP/CRL request; a whole validation gets twice this on the network
     fetch_max_kb: int = 5120  # the largest OCSP/CRL/certificate answer accepted
+    signing_prepare_minutes: int = 10  # a document prepared for a signer-side signature waits this long
+    csc_url: str = ""  # remote signing: the provider's CSC API base (…/csc/v2); empty: remote signing off
+    csc_client_id: str = ""  # remote signing: this deployment's OAuth2 client at the provider
+    csc_client_secret: str = ""
     environment: str = "development"  # "production" refuses generated secrets
 
     # ---------------------------------------------------------------- derived values
@@ -264,7 +269,7 @@ def _validate(s: Settings) -> None:
             raise ConfigError(s.env_name("encryption_keys"), str(exc)) from None
         if s.encryption_key_active and s.encryption_key_active not in keys:
             raise ConfigError(s.env_name("encryption_key_active"), "names no key of DOCSVC_ENCRYPTION_KEYS")
-    for root in s.trust_roots:
+    for root in (*s.trust_roots, *s.trust_intermediates):
         if not Path(root).is_file():
             raise ConfigError(s.env_name("trust_roots"), f"no such certificate file: {root}")
     if s.pkcs11_module and not Path(s.pkcs11_module).is_file():

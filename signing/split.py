@@ -50,6 +50,7 @@ from signing.appearance import Appearance
 from signing.errors import (
     CertificateError,
     InvalidDocumentError,
+    SignatureMismatchError,
     SigningError,
     TimestampError,
     ValidationDataError,
@@ -65,18 +66,10 @@ from signing.pades import (
     prepare_signing,
     timestamper_for,
 )
-from signing.pagefields import IssueLayout  # noqa: F401 - re-exported for callers' type hints
 from signing.trust import TrustStore
 from signing.x509util import common_name, to_asn1_cert, utcnow
 
 DIGEST = "sha256"
-
-
-class SignatureMismatchError(CertificateError):
-    """The signature value does not verify with the certificate over the prepared data (a wrong
-    key, another document's signature, or a replay of an earlier one)."""
-
-    code = "signature_mismatch"
 
 
 @dataclass(frozen=True)
@@ -148,6 +141,24 @@ def check_signer_certificate(cert: x509.Certificate, chain: list[x509.Certificat
         if mapped is exc:
             raise
         raise mapped from exc
+
+
+def complete_chain(cert: x509.Certificate, given: list[x509.Certificate], trust: TrustStore) -> list[x509.Certificate]:
+    """``given`` plus the trust store's intermediates and roots up from ``cert``'s issuer (what a
+    signature embeds so that any validator trusting the root finds the path)."""
+    known = [*given, *trust.intermediates, *trust.roots]
+    chain = list(given)
+    current = cert
+    for _ in range(8):
+        if current.issuer == current.subject:
+            break
+        issuer = next((c for c in known if c.subject == current.issuer), None)
+        if issuer is None:
+            break
+        if issuer not in chain:
+            chain.append(issuer)
+        current = issuer
+    return chain
 
 
 # ====================================================================== prepare

@@ -49,6 +49,22 @@ PDF = "application/pdf"
 
 
 @dataclass(frozen=True)
+class SignatureRequest:
+    appearance: Any  # signing.appearance.SignerAppearance
+    reason: str
+    issue_fields: Any  # signing.pades.IssueFieldsRequest
+
+
+def explain_signing_failure(exc: SigningFailed, doc_id: int) -> SigningFailed:
+    """Signing without a place for the number and date says who fixes it and where."""
+    if exc.code == "issue_fields_missing":
+        return SigningFailed(f"{exc.message}. The registry gives the positions of the number and date "
+                             f"(document page, or PUT /api/v1/documents/{doc_id}/page-positions) before "
+                             "it is signed.", exc.code, exc.status)
+    return exc
+
+
+@dataclass(frozen=True)
 class RecipientInput:
     agency_id: int | None = None  # an agency on this system: delivered as incoming
     unit_id: int | None = None  # a unit of the issuing agency: may read the issued document
@@ -91,49 +107,66 @@ class OutgoingService:
 
     # ------------------------------------------------------------ sign
     def sign(self, actor: Actor, doc_id: int, *, pin: str, origin: RequestOrigin | None = None) -> DocumentView:
-        """The signer's digital signature on the approved content (certifies the document)."""
+        """The signer's digital signature on the approved content (certifies the document), with
+        the key the server holds for them (PKCS#12 under their PIN). Keys that stay with the
+        signer (token, remote signing) go through :mod:`docsvc.services.split_signing`."""
         if not pin:
             raise InvalidInput("enter your PIN", {"field": "pin"})
         with self.db.write() as s:
-            doc = load_readable(s, actor, doc_id, for_update=True)
-            turn = chains.turn(s, doc, actor, StepKind.SIGN)
-            if turn is None:
-                raise PermissionDenied("this document is not waiting for your signature")
-            main = _main_file(s, doc)
-            if main.sha256 != turn.instance.content_sha256:
-                raise Conflict("the content changed after approval: it goes back through the chain")
+            doc, turn, main = self.signing_turn(s, actor, doc_id)
             user = s.get(User, actor.user_id)
             signer = self.signatures.user_signer(s, user, pin)
-            appearance = self._signer_appearance(s, user, turn, signer.image)
+            request = self.signature_request(s, doc, user, turn, signer.image)
             try:
-                signed = self.signatures.sign(self.files.read_bytes(main.object_key), signer, appearance,
-                                              certify=True, reason=f"Ký ban hành: {doc.subject[:200]}",
-                                              issue_fields=page_positions.issue_fields_request(doc))
+                signed = self.signatures.sign(self.files.read_bytes(main.object_key), signer, request.appearance,
+                                              certify=True, reason=request.reason,
+                                              issue_fields=request.issue_fields)
             except SigningFailed as exc:
-                if exc.code == "issue_fields_missing":
-                    raise SigningFailed(f"{exc.message}. The registry gives the positions of the number and date "
-                                        f"(document page, or PUT /api/v1/documents/{doc.id}/page-positions) before "
-                                        "it is signed.", exc.code, exc.status) from None
-                raise
-            stored = self._put(signed, _renamed(main.filename, "ky"), doc)
-            try:
-                s.add(_file_row(doc, "signed", stored, main, actor))
-                chains.record(s, turn, actor, "signed")
-                doc.signer_name = user.full_name
-                doc.signer_position = user.position or None
-                doc.authority_form = turn.authority_form
-                chains.advance(s, doc, turn.instance, turn.step)
-                refresh_readers(s, doc)
-                audit.record(s, actor=actor, action="document.sign", object_type="document", object_id=doc.id,
-                             origin=origin, details={"sha256": stored.sha256, "signed_content": main.sha256,
-                                                     "authority_form": turn.authority_form,
-                                                     "on_behalf_of": turn.decision.user_id if turn.delegation
-                                                     else None})
-                s.flush()
-            except BaseException:
-                self._forget(stored)
-                raise
-            return DocumentView(document_dict(s, doc, hide_subject=False, detail=True))
+                raise explain_signing_failure(exc, doc.id) from None
+            return self.record_signature(s, actor, doc, turn, main, user, signed, origin=origin)
+
+    def signing_turn(self, s: Session, actor: Actor, doc_id: int) -> tuple[Document, Any, DocumentFile]:
+        """The document (locked), the caller's signing turn on it and the approved file to sign:
+        refused when it is not the caller's turn or the content changed after approval."""
+        doc = load_readable(s, actor, doc_id, for_update=True)
+        turn = chains.turn(s, doc, actor, StepKind.SIGN)
+        if turn is None:
+            raise PermissionDenied("this document is not waiting for your signature")
+        main = _main_file(s, doc)
+        if main.sha256 != turn.instance.content_sha256:
+            raise Conflict("the content changed after approval: it goes back through the chain")
+        return doc, turn, main
+
+    def signature_request(self, s: Session, doc: Document, user: User, turn: Any, image: bytes) -> SignatureRequest:
+        """What the competent person's signature carries, wherever the key is: the appearance
+        (authority form), the reason, and the issue fields the certification creates."""
+        return SignatureRequest(self._signer_appearance(s, user, turn, image), f"Ký ban hành: {doc.subject[:200]}",
+                                page_positions.issue_fields_request(doc))
+
+    def record_signature(self, s: Session, actor: Actor, doc: Document, turn: Any, main: DocumentFile, user: User,
+                         signed: bytes, *, origin: RequestOrigin | None = None,
+                         details: dict[str, Any] | None = None) -> DocumentView:
+        """Store the signed PDF and move the chain on, in the caller's transaction (the object is
+        removed again if the transaction fails)."""
+        stored = self._put(signed, _renamed(main.filename, "ky"), doc)
+        try:
+            s.add(_file_row(doc, "signed", stored, main, actor))
+            chains.record(s, turn, actor, "signed")
+            doc.signer_name = user.full_name
+            doc.signer_position = user.position or None
+            doc.authority_form = turn.authority_form
+            chains.advance(s, doc, turn.instance, turn.step)
+            refresh_readers(s, doc)
+            audit.record(s, actor=actor, action="document.sign", object_type="document", object_id=doc.id,
+                         origin=origin, details={"sha256": stored.sha256, "signed_content": main.sha256,
+                                                 "authority_form": turn.authority_form,
+                                                 "on_behalf_of": turn.decision.user_id if turn.delegation
+                                                 else None, **(details or {})})
+            s.flush()
+        except BaseException:
+            self._forget(stored)
+            raise
+        return DocumentView(document_dict(s, doc, hide_subject=False, detail=True))
 
     def _signer_appearance(self, s: Session, user: User, turn: Any, image: bytes) -> Any:
         """Title and name, with the authority form when signing for someone (KT. CHỦ TỊCH)."""

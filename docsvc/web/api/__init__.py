@@ -10,5 +10,5 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 def register_api_modules() -> Blueprint:
     """Import every module that adds routes to ``api`` (once) and return the blueprint."""
     from docsvc.web.api import (archives, documents, identity, incoming, meta, outgoing, registers,  # noqa: F401
-                                search)
+                                search, signing)
     return api
