@@ -147,6 +147,12 @@ class Container:
                                    prepare_minutes=self.settings.signing_prepare_minutes)
 
     @cached_property
+    def remote_signing(self) -> "RemoteSigningService":
+        """Signing through a CSC v2 remote-signing provider (DOCSVC_CSC_URL)."""
+        from docsvc.services.remote_signing import RemoteSigningService
+        return RemoteSigningService(self.split_signing, self.settings)
+
+    @cached_property
     def incoming(self) -> IncomingService:
         return IncomingService(self.db, self.calendar, hide_top_secret_subject=self.settings.hide_top_secret_subject)
 

@@ -44,7 +44,7 @@ _STATUS = {"wrong_pin": 403, "token_unavailable": 503, "key_unavailable": 409, "
            "certificate_revoked": 422, "certificate_key_usage": 422, "certificate_untrusted": 422,
            "invalid_document": 400, "appearance": 400, "modification_not_allowed": 409,
            "timestamp_unavailable": 503, "validation_data": 503, "issue_fields_missing": 422,
-           "signature_mismatch": 422, "certificate_invalid": 422}
+           "signature_mismatch": 422, "certificate_invalid": 422, "remote_signing": 502}
 
 
 def as_domain_error(exc: Exception) -> DomainError:

@@ -287,6 +287,19 @@ class SplitSigningService:
                 items.append({"document_id": doc_id, "error": _error(exc)})
         return {"batch_id": batch_id, "items": items}
 
+    def discard_batch(self, actor: Actor, batch_id: str) -> None:
+        """Remove the unused preparations of a batch whose signing did not happen (the provider
+        refused the PIN...): no row or prepared object is left behind."""
+        with self.db.write() as s:
+            rows = list(s.execute(select(SigningPreparation).where(
+                SigningPreparation.batch_id == str(batch_id), SigningPreparation.user_id == actor.user_id,
+                SigningPreparation.used_at.is_(None))).scalars())
+            keys = [r.object_key for r in rows]
+            for r in rows:
+                s.delete(r)
+        for key in keys:
+            self._drop_prepared(key)
+
     def finish_batch(self, actor: Actor, batch_id: str, signatures: list[dict[str, Any]], *,
                      origin: RequestOrigin | None = None) -> dict[str, Any]:
         """Each signature finished on its own transaction: one refused leaves the others signed."""

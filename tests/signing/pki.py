@@ -113,6 +113,7 @@ class SoftHsm:
     fresh_token: str  # never logged into: a wrong PIN reaches C_Login for real
     pin: str
     leader_token: str = "docsvc-leader"  # a leader's USB token: only docsvc-signer (another process) logs in
+    csc_token: str = "docsvc-csc"  # the HSM of the test remote-signing service (tests/signing/csc_service.py)
 
 
 @lru_cache(maxsize=1)
@@ -124,7 +125,7 @@ def softhsm() -> SoftHsm:
     conf = directory / "softhsm2.conf"
     conf.write_text(f"directories.tokendir = {directory / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
     os.environ["SOFTHSM2_CONF"] = str(conf)
-    labels = ("docsvc-sign", "docsvc-fresh", "docsvc-leader")
+    labels = ("docsvc-sign", "docsvc-fresh", "docsvc-leader", "docsvc-csc")
     for label in labels:
         subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", TOKEN_PIN,
                         "--so-pin", "87654321"], check=True, capture_output=True)
@@ -302,6 +303,35 @@ def leader_token() -> LeaderToken:
     chain = directory / "outside-chain.pem"
     chain.write_bytes(pki.ca.issuing_certificate.public_bytes(pem) + pki.ca.root_certificate.public_bytes(pem))
     return LeaderToken(hsm, "leader", "leader-revoked", certs, root, chain)
+
+
+@dataclass(frozen=True)
+class RemoteSigning:
+    """The test CSC service (its keys on the SoftHSM2 token ``hsm.csc_token``) with one
+    credential of the leader, certified by the outside CA of :func:`test_pki`."""
+
+    service: Any  # tests.signing.csc_service.CscTestService
+    credential_id: str
+    user_pin: str
+    certificate: Any
+    client_id: str = "docsvc-test-client"
+    client_secret: str = "docsvc-test-secret"
+
+
+@lru_cache(maxsize=1)
+def remote_signing() -> RemoteSigning:
+    from signing.keys import _TokenSession
+    from signing.tokens import generate_token_key
+    from tests.signing.csc_service import Credential, CscTestService
+    hsm, pki = softhsm(), test_pki()
+    public = generate_token_key(hsm.module, hsm.csc_token, hsm.pin, "csc-chutich")
+    issued = pki.ca.issue("user", LEADER_NAME, public, title="Chủ tịch")
+    _TokenSession.get(hsm.module, hsm.csc_token).logout()  # the service logs in itself, as an HSM client
+    service = CscTestService(hsm.module, hsm.csc_token, hsm.pin, "docsvc-test-client", "docsvc-test-secret").start()
+    atexit.register(service.close)
+    service.add(Credential("cred-chutich-01", "chutich", "424242", "csc-chutich",
+                           [issued.certificate, pki.ca.issuing_certificate, pki.ca.root_certificate]))
+    return RemoteSigning(service, "cred-chutich-01", "424242", issued.certificate)
 
 
 # ====================================================================== stock pyHanko

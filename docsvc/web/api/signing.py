@@ -3,7 +3,7 @@ remote signing (issue 20). Server-held keys stay in outgoing.py (``/documents/{i
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from flask import Response
 from pydantic import Field
@@ -48,6 +48,17 @@ class SignatureIn(StrictModel):
 
 class BatchFinishIn(StrictModel):
     signatures: list[SignatureIn] = Field(min_length=1, max_length=100)
+
+
+class RemoteCredentialIn(StrictModel):
+    credential_id: str | None = Field(None, min_length=1, max_length=200,
+                                      description="your credential at the provider (default: the only one listed)")
+
+
+class RemoteSignIn(StrictModel):
+    document_ids: list[int] = Field(min_length=1, max_length=100)
+    pin: str | None = Field(None, min_length=1, max_length=200, description="the PIN your provider asks")
+    otp: str | None = Field(None, min_length=1, max_length=200, description="the one-time password, if asked")
 
 
 @endpoint(api, "/me/certificates", tag=TAG, summary="Certificates registered as yours (keys on your token or "
@@ -96,3 +107,15 @@ def prepare_batch(actor: Actor, body: BatchIn) -> dict:
 def finish_batch(actor: Actor, batch_id: str, body: BatchFinishIn) -> dict:
     return container().split_signing.finish_batch(actor, batch_id, [s.model_dump() for s in body.signatures],
                                                   origin=origin())
+
+
+@endpoint(api, "/me/remote-credential", method="POST", tag=TAG, body=RemoteCredentialIn, status=201,
+          summary="Link your remote-signing (CSC) credential: its certificate is registered as yours")
+def link_remote_credential(actor: Actor, body: RemoteCredentialIn) -> dict:
+    return container().remote_signing.link(actor, body.credential_id, origin())
+
+
+@endpoint(api, "/signing/remote", method="POST", tag=TAG, body=RemoteSignIn,
+          summary="Sign documents with your remote-signing credential: one PIN/OTP for the batch, a result per document")
+def sign_remote(actor: Actor, body: RemoteSignIn) -> dict[str, Any]:
+    return container().remote_signing.sign(actor, body.document_ids, pin=body.pin, otp=body.otp, origin=origin())
