@@ -140,14 +140,14 @@ class Container:
                                secrecy_policy=s.secrecy_policy, enqueue=enqueue)
 
     @cached_property
-    def split_signing(self) -> "SplitSigningService":
+    def split_signing(self) -> Any:
         """Signatures made with keys the server never holds (token via docsvc-signer, remote CSC)."""
         from docsvc.services.split_signing import SplitSigningService
         return SplitSigningService(self.db, self.files, self.signatures, self.outgoing,
                                    prepare_minutes=self.settings.signing_prepare_minutes)
 
     @cached_property
-    def remote_signing(self) -> "RemoteSigningService":
+    def remote_signing(self) -> Any:
         """Signing through a CSC v2 remote-signing provider (DOCSVC_CSC_URL)."""
         from docsvc.services.remote_signing import RemoteSigningService
         return RemoteSigningService(self.split_signing, self.settings)

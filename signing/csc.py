@@ -169,7 +169,7 @@ class CscClient:
         url = f"{self.base_url}/{path}"
         request = urllib.request.Request(url, data=data, method="POST", headers={**headers, "Accept": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - configured URL
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 raw = response.read(MAX_ANSWER + 1)
         except urllib.error.HTTPError as exc:
             try:

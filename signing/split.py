@@ -107,7 +107,7 @@ class PreparedSignature:
                 "certificate_sha256": self.certificate_sha256, "prepared_sha256": self.prepared_sha256}
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], prepared_pdf: bytes) -> "PreparedSignature":
+    def from_state(cls, state: dict[str, Any], prepared_pdf: bytes) -> PreparedSignature:
         if hashlib.sha256(prepared_pdf).hexdigest() != state["prepared_sha256"]:
             raise InvalidDocumentError("the prepared document was altered while waiting for its signature")
         return cls(prepared_pdf, bytes.fromhex(state["document_digest"]), int(state["reserved_start"]),
@@ -136,7 +136,7 @@ def check_signer_certificate(cert: x509.Certificate, chain: list[x509.Certificat
             await vc.aclose()
     try:
         asyncio.run(run())
-    except Exception as exc:  # noqa: BLE001 - mapped to typed errors, unknown ones re-raised
+    except Exception as exc:
         mapped = map_signing_exception(exc, common_name(cert.subject))
         if mapped is exc:
             raise
@@ -185,7 +185,7 @@ def prepare(pdf: bytes, certificate: x509.Certificate, chain: list[x509.Certific
         attrs = asyncio.run(placeholder.signed_attrs(prepared.document_digest, DIGEST, use_pades=True))
     except SigningError:
         raise
-    except Exception as exc:  # noqa: BLE001 - mapped to typed errors, unknown ones re-raised
+    except Exception as exc:
         mapped = map_signing_exception(exc, common_name(certificate.subject))
         if mapped is exc:
             raise
@@ -244,7 +244,7 @@ def finish(prepared: PreparedSignature, signature: bytes, certificate: x509.Cert
                                           if level is PadesLevel.B_LTA else None)
     except SigningError:
         raise
-    except Exception as exc:  # noqa: BLE001 - mapped to typed errors, unknown ones re-raised
+    except Exception as exc:
         mapped = map_signing_exception(exc, common_name(certificate.subject))
         if mapped is exc:
             raise

@@ -38,12 +38,23 @@ from docsvc.db.base import utcnow
 from docsvc.db.models import DocumentFile, SigningPreparation, User, UserCertificate
 from docsvc.db.uow import Database, after_commit
 from docsvc.domain.identity import Actor, RequestOrigin, Role
-from docsvc.errors import Conflict, DomainError, Gone, InvalidInput, NotFound, PermissionDenied
+from docsvc.errors import (
+    Conflict,
+    DomainError,
+    Gone,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from docsvc.services import audit
+from docsvc.services.access import load_readable
 from docsvc.services.documents import DocumentView
 from docsvc.services.files import FileStore
-from docsvc.services.access import load_readable
-from docsvc.services.outgoing import OutgoingService, _main_file, explain_signing_failure
+from docsvc.services.outgoing import (
+    OutgoingService,
+    _main_file,
+    explain_signing_failure,
+)
 from docsvc.services.signatures import SignatureService, SigningFailed
 
 log = logging.getLogger("docsvc.split_signing")
@@ -267,7 +278,7 @@ class SplitSigningService:
                 used = s.execute(select(DocumentFile.id).where(DocumentFile.object_key == key)).first()
             if used is None:
                 self.files.store.delete(key)
-        except Exception:  # noqa: BLE001 - best effort; the orphan sweep removes it later
+        except Exception:
             log.warning("could not remove prepared object %s", key, exc_info=True)
 
     # ------------------------------------------------------------ batches

@@ -19,7 +19,7 @@ class Item:
     document: dict[str, Any]
 
     @classmethod
-    def from_json(cls, value: dict[str, Any]) -> "Item":
+    def from_json(cls, value: dict[str, Any]) -> Item:
         try:
             return cls(str(value["prepared_id"]), base64.b64decode(value["data_to_be_signed"], validate=True),
                        dict(value.get("document") or {}))

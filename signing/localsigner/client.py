@@ -24,7 +24,7 @@ class DocsvcClient:
             headers={"Authorization": f"Bearer {self.api_token}", "Content-Type": "application/json",
                      "Accept": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - URL given by the user
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as exc:
             try:

@@ -43,7 +43,7 @@ class LocalSignerServer:
         self.port = self.httpd.server_address[1]
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "LocalSignerServer":
+    def start(self) -> LocalSignerServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="docsvc-signer", daemon=True)
         self._thread.start()
         return self
@@ -77,7 +77,7 @@ class LocalSignerServer:
         class Handler(BaseHTTPRequestHandler):
             server_version = "docsvc-signer"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
             def _allowed(self) -> bool:
@@ -106,11 +106,11 @@ class LocalSignerServer:
                                            "message": "this signer answers only the configured docsvc page"}})
                 return True
 
-            def do_OPTIONS(self) -> None:  # noqa: N802 - http.server naming
+            def do_OPTIONS(self) -> None:
                 if not self._refuse():
                     self._send(204, None)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if self._refuse():
                     return
                 if self.path == "/status":
@@ -120,7 +120,7 @@ class LocalSignerServer:
                 else:
                     self._send(404, {"error": {"code": "not_found", "message": self.path}})
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 if self._refuse():
                     return
                 if self.path != "/sign":

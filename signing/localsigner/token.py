@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -99,7 +99,7 @@ class Token:
             finally:
                 self._session, self._key = None, None
 
-    def __enter__(self) -> "Token":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -75,7 +75,7 @@ class CscTestService:
     _sads: dict[str, _Sad] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def start(self) -> "CscTestService":
+    def start(self) -> CscTestService:
         import pkcs11
         self._session = pkcs11.lib(self.module).get_token(token_label=self.token_label).open(user_pin=self.token_pin)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -182,10 +182,10 @@ def _bad(description: str) -> dict[str, Any]:
 
 def _handler(service: CscTestService) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if self.path == "/oauth2/token":
                 status, answer = service.token(self.headers, parse_qs(raw.decode()))
