@@ -81,6 +81,7 @@ class Settings:
     fetch_allow: str = ""  # hosts / IPs / CIDRs (comma-separated) validation may fetch from besides public addresses
     fetch_timeout_seconds: int = 5  # one OCSP/CRL request; a whole validation gets twice this on the network
     fetch_max_kb: int = 5120  # the largest OCSP/CRL/certificate answer accepted
+    local_signer_port: int = 8765  # where the signing page finds docsvc-signer on the leader's computer (127.0.0.1)
     signing_prepare_minutes: int = 10  # a document prepared for a signer-side signature waits this long
     csc_url: str = ""  # remote signing: the provider's CSC API base (…/csc/v2); empty: remote signing off
     csc_client_id: str = ""  # remote signing: this deployment's OAuth2 client at the provider
