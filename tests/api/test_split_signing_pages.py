@@ -49,7 +49,7 @@ def test_leader_signs_from_the_pages_with_token_and_remotely(api, pages, contain
     doc_id = _draft(api)
     shown = page.get(f"/documents/{doc_id}")
     html = shown.get_data(as_text=True)
-    assert 'data-local-signer' in html and 'data-action="sign_remote"' in html and 'data-action="sign"' in html
+    assert 'data-sign-mode="token"' in html and 'data-sign-mode="remote"' in html and 'data-action="sign"' in html
     assert "connect-src 'self' http://127.0.0.1:8765" in shown.headers["Content-Security-Policy"]
 
     # The page's script, step by step: the certificate from docsvc-signer, prepare, sign, finish.
