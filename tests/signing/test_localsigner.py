@@ -77,3 +77,14 @@ def test_a_batch_asks_the_pin_once_and_signs_with_the_token(signer: LocalSignerS
     assert status == 422 and "PIN" in body["error"]["message"]
     status, body, _ = _call(signer, "POST", "/sign", {"items": []}, Origin=ORIGIN)
     assert status == 422
+
+
+def test_the_local_signer_imports_neither_docsvc_nor_pyhanko() -> None:
+    """It is installed on the leader's computer: a small program, no server code."""
+    import subprocess
+    import sys
+    code = ("import sys, signing.localsigner.cli, signing.localsigner.service; "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('docsvc', 'pyhanko', 'flask', 'sqlalchemy')); "
+            "print(bad); sys.exit(1 if bad else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
