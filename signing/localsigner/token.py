@@ -30,19 +30,20 @@ class Token:
         self._key: Any = None
 
     def _token(self) -> Any:
-        import pkcs11
         from pkcs11 import exceptions as p11e
+
+        from signing.pkcs11lib import load_module
         if not os.path.isfile(self.config.module):
             raise TokenError(f"no PKCS#11 module at {self.config.module}")
         try:
-            lib = pkcs11.lib(self.config.module)
+            lib = load_module(self.config.module)
             if self.config.token_label:
                 return lib.get_token(token_label=self.config.token_label)
             tokens = list(lib.get_tokens())
         except p11e.NoSuchToken:
             raise TokenError(f"token {self.config.token_label!r} is not plugged in") from None
         except p11e.PKCS11Error as exc:
-            raise TokenError(f"the token cannot be read: {type(exc).__name__}") from None
+            raise TokenError(f"the token cannot be read: {type(exc).__name__} {exc}") from None
         if len(tokens) != 1:
             raise TokenError(f"{len(tokens)} tokens present: choose one with --token-label")
         return tokens[0]

@@ -76,8 +76,8 @@ class CscTestService:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> CscTestService:
-        import pkcs11
-        self._session = pkcs11.lib(self.module).get_token(token_label=self.token_label).open(user_pin=self.token_pin)
+        from signing.pkcs11lib import load_module
+        self._session = load_module(self.module).get_token(token_label=self.token_label).open(user_pin=self.token_pin)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, name="csc-test-service", daemon=True).start()
