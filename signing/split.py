@@ -42,7 +42,7 @@ from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_cms import ExternalSigner
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps import TimeStamper
-from pyhanko.sign.validation.dss import DocumentSecurityStore, collect_validation_info
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -240,8 +240,9 @@ def finish(prepared: PreparedSignature, signature: bytes, certificate: x509.Cert
         signed = output.getvalue()
         if level.long_term:
             vc = vc_source.validation_context() if isinstance(vc_source, TrustStore) else vc_source
-            signed = _add_validation_data(signed, prepared.field_name, vc, timestamper  # type: ignore[arg-type]
-                                          if level is PadesLevel.B_LTA else None)
+            signed = _add_validation_data(signed, certificate, chain, vc,  # type: ignore[arg-type]
+                                          timestamper if level.timestamped else None,
+                                          timestamper if level is PadesLevel.B_LTA else None)
     except SigningError:
         raise
     except Exception as exc:
@@ -252,21 +253,27 @@ def finish(prepared: PreparedSignature, signature: bytes, certificate: x509.Cert
     return signed
 
 
-def _add_validation_data(pdf: bytes, field_name: str, vc: ValidationContext,
-                         timestamper: TimeStamper | None) -> bytes:
-    """The DSS for the new signature (its own revision for B-LT; with the document time-stamp
-    for B-LTA), as :func:`signing.pades.sign_pdf` produces them."""
-    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    sig = next(s for s in reader.embedded_regular_signatures if s.field_name == field_name)
+def _add_validation_data(pdf: bytes, certificate: x509.Certificate, chain: list[x509.Certificate],
+                         vc: ValidationContext, signature_timestamper: TimeStamper | None,
+                         document_timestamper: TimeStamper | None) -> bytes:
+    """The DSS for the new signature — the signer's path and the TSA's, with their OCSP/CRL — in
+    its own revision for B-LT, with the document time-stamp for B-LTA: what pyHanko's post-signing
+    step writes when it holds the key (its pre-signing validation data, gathered here after)."""
+    validator = CertificateValidator(to_asn1_cert(certificate), intermediate_certs=[to_asn1_cert(c) for c in chain],
+                                     validation_context=vc)
 
     async def collect() -> list[Any]:
         try:
-            return list(await collect_validation_info(sig, vc))
+            paths = [await validator.async_validate_usage(_usable_key_usage(certificate))]
+            if signature_timestamper is not None:
+                paths.extend([p async for p in signature_timestamper.validation_paths(vc)])
+            return paths
         finally:
             await vc.aclose()
     paths = asyncio.run(collect())
-    contents = sig.pkcs7_content.hex().encode("ascii")
-    if timestamper is None:
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    contents = reader.embedded_regular_signatures[-1].pkcs7_content.hex().encode("ascii")
+    if document_timestamper is None:
         out = io.BytesIO(pdf)
         DocumentSecurityStore.add_dss(out, contents, paths=paths, validation_context=vc, strict=False)
         return out.getvalue()
@@ -274,8 +281,8 @@ def _add_validation_data(pdf: bytes, field_name: str, vc: ValidationContext,
     DocumentSecurityStore.supply_dss_in_writer(writer, contents, paths=paths, validation_context=vc)
     with_dss = io.BytesIO()
     writer.write(with_dss)
-    stamped = PdfTimeStamper(timestamper).timestamp_pdf(IncrementalPdfFileWriter(with_dss, strict=False), DIGEST, vc,
-                                                         in_place=True)
+    stamped = PdfTimeStamper(document_timestamper).timestamp_pdf(IncrementalPdfFileWriter(with_dss, strict=False),
+                                                                 DIGEST, vc, in_place=True)
     return stamped.getvalue()
 
 
