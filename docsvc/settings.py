@@ -270,9 +270,10 @@ def _validate(s: Settings) -> None:
             raise ConfigError(s.env_name("encryption_keys"), str(exc)) from None
         if s.encryption_key_active and s.encryption_key_active not in keys:
             raise ConfigError(s.env_name("encryption_key_active"), "names no key of DOCSVC_ENCRYPTION_KEYS")
-    for root in (*s.trust_roots, *s.trust_intermediates):
-        if not Path(root).is_file():
-            raise ConfigError(s.env_name("trust_roots"), f"no such certificate file: {root}")
+    for name in ("trust_roots", "trust_intermediates"):
+        for root in getattr(s, name):
+            if not Path(root).is_file():
+                raise ConfigError(s.env_name(name), f"no such certificate file: {root}")
     if s.pkcs11_module and not Path(s.pkcs11_module).is_file():
         raise ConfigError(s.env_name("pkcs11_module"), f"no such PKCS#11 module: {s.pkcs11_module}")
     if s.holidays:
@@ -299,6 +300,16 @@ def _validate(s: Settings) -> None:
             parse_allow_list(s.fetch_allow)
         except ValueError as exc:
             raise ConfigError(s.env_name("fetch_allow"), str(exc)) from None
+    if not 1 <= s.local_signer_port <= 65535:
+        raise ConfigError(s.env_name("local_signer_port"), "expected a TCP port (1-65535)")
+    if not 1 <= s.signing_prepare_minutes <= 24 * 60:
+        raise ConfigError(s.env_name("signing_prepare_minutes"), "expected 1 to 1440 minutes")
+    if s.csc_url:
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", s.csc_url):
+            raise ConfigError(s.env_name("csc_url"), f"expected the provider's http(s):// base URL (got {s.csc_url!r})")
+        if not (s.csc_client_id and s.csc_client_secret):
+            raise ConfigError(s.env_name("csc_client_id"), "remote signing needs DOCSVC_CSC_CLIENT_ID and "
+                                                           "DOCSVC_CSC_CLIENT_SECRET with DOCSVC_CSC_URL")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(s.env_name("log_level"), "expected DEBUG, INFO, WARNING or ERROR")
 

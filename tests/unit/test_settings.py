@@ -70,6 +70,11 @@ def test_login_limit_settings() -> None:
     ({"DOCSVC_RATELIMIT_STORAGE_URL": "memcached://x"}, "DOCSVC_RATELIMIT_STORAGE_URL", "redis://"),
     ({"DOCSVC_TRUSTED_PROXY_HOPS": "-1"}, "DOCSVC_TRUSTED_PROXY_HOPS", "zero or more"),
     ({"DOCSVC_DATABSE_URL": "sqlite:///x"}, "DOCSVC_DATABSE_URL", "unknown setting"),
+    ({"DOCSVC_TRUST_INTERMEDIATES": "/nonexistent/ca.pem"}, "DOCSVC_TRUST_INTERMEDIATES", "no such certificate"),
+    ({"DOCSVC_LOCAL_SIGNER_PORT": "70000"}, "DOCSVC_LOCAL_SIGNER_PORT", "TCP port"),
+    ({"DOCSVC_SIGNING_PREPARE_MINUTES": "2000"}, "DOCSVC_SIGNING_PREPARE_MINUTES", "1 to 1440"),
+    ({"DOCSVC_CSC_URL": "ftp://ky-so.example.vn"}, "DOCSVC_CSC_URL", "http(s)://"),
+    ({"DOCSVC_CSC_URL": "https://ky-so.example.vn"}, "DOCSVC_CSC_CLIENT_ID", "DOCSVC_CSC_CLIENT_SECRET"),
 ])
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str, fragment: str) -> None:
     with pytest.raises(ConfigError) as info:
