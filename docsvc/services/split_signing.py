@@ -187,7 +187,7 @@ class SplitSigningService:
         with self.db.write() as s:
             reg = self.registered(s, actor, cert)
             doc, turn, main = self.outgoing.signing_turn(s, actor, doc_id)
-            user = s.get(User, actor.user_id)
+            user = s.get_one(User, actor.user_id)
             request = self.outgoing.signature_request(s, doc, user, turn, self.signatures.signature_image(user))
             try:
                 prepared = self.signatures.prepare_split(self.files.read_bytes(main.object_key), cert, extra,
@@ -222,12 +222,12 @@ class SplitSigningService:
         from signing.split import PreparedSignature
         with self.db.read() as s:
             row = self._row(s, actor, prepared_id)
-            cert = x509.load_der_x509_certificate(s.get(UserCertificate, row.certificate_id).der)
+            cert = x509.load_der_x509_certificate(s.get_one(UserCertificate, row.certificate_id).der)
             chain = [x509.load_der_x509_certificate(base64.b64decode(c)) for c in row.state.get("chain", [])]
         self.signatures.check_certificate(cert, chain)  # revoked since prepare? (may fetch: no lock held)
         with self.db.write() as s:
             row = self._row(s, actor, prepared_id, for_update=True)
-            reg = s.get(UserCertificate, row.certificate_id)
+            reg = s.get_one(UserCertificate, row.certificate_id)
             if reg.removed_at is not None:
                 raise CertificateNotRegistered("the certificate was removed from your account since the document "
                                                "was prepared")
@@ -243,7 +243,7 @@ class SplitSigningService:
                                       "it again") from None
             signed = self.signatures.finish_split(prepared, signature, cert, chain)
             row.used_at = utcnow()
-            user = s.get(User, actor.user_id)
+            user = s.get_one(User, actor.user_id)
             view = self.outgoing.record_signature(s, actor, doc, turn, main, user, signed, origin=origin,
                                                   details={"mode": row.mode, "certificate": reg.sha256,
                                                            "prepared_id": row.public_id})
