@@ -178,12 +178,14 @@ class SplitSigningService:
 
     # ------------------------------------------------------------ prepare
     def prepare(self, actor: Actor, doc_id: int, certificate: Any, *, chain: list[Any] | None = None,
-                mode: str = "token", batch_id: str | None = None) -> Prepared:
+                mode: str = "token", batch_id: str | None = None, checked: bool = False) -> Prepared:
+        """``checked``: the batch checked this certificate's trust and revocation a moment ago."""
         cert = parse_certificate(certificate)
         extra = self.signatures.signer_chain(cert, [parse_certificate(c, "chain") for c in (chain or [])][:5])
-        with self.db.read() as s:
-            self.registered(s, actor, cert)
-        self.signatures.check_certificate(cert, extra)  # outside the write transaction: may fetch OCSP/CRL
+        if not checked:
+            with self.db.read() as s:
+                self.registered(s, actor, cert)
+            self.signatures.check_certificate(cert, extra)  # outside the write transaction: may fetch OCSP/CRL
         with self.db.write() as s:
             reg = self.registered(s, actor, cert)
             doc, turn, main = self.outgoing.signing_turn(s, actor, doc_id)
@@ -287,13 +289,17 @@ class SplitSigningService:
         """N documents for one PIN: each prepared on its own (a refusal is that document's result)."""
         if not doc_ids or len(doc_ids) > MAX_BATCH or len(set(doc_ids)) != len(doc_ids):
             raise InvalidInput(f"document_ids: 1 to {MAX_BATCH} different documents", {"field": "document_ids"})
-        parse_certificate(certificate)
+        cert = parse_certificate(certificate)
+        with self.db.read() as s:
+            self.registered(s, actor, cert)
+        self.signatures.check_certificate(cert, self.signatures.signer_chain(
+            cert, [parse_certificate(c, "chain") for c in (chain or [])][:5]))  # once for the batch
         batch_id = secrets.token_urlsafe(16)
         items: list[dict[str, Any]] = []
         for doc_id in doc_ids:
             try:
                 items.append({"document_id": doc_id, "prepared": self.prepare(
-                    actor, doc_id, certificate, chain=chain, mode=mode, batch_id=batch_id).to_dict()})
+                    actor, doc_id, certificate, chain=chain, mode=mode, batch_id=batch_id, checked=True).to_dict()})
             except DomainError as exc:
                 items.append({"document_id": doc_id, "error": _error(exc)})
         return {"batch_id": batch_id, "items": items}
