@@ -26,10 +26,24 @@ from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, Organisation, Recipient, User
 from docsvc.db.uow import Database, after_commit
 from docsvc.domain.approval import AuthorityForm, StepKind
-from docsvc.domain.documents import (Direction, SeriesKey, Status, check_transition, format_number,
-                                     notation_for, number_notation, outgoing_series)
+from docsvc.domain.documents import (
+    Direction,
+    SeriesKey,
+    Status,
+    check_transition,
+    format_number,
+    notation_for,
+    number_notation,
+    outgoing_series,
+)
 from docsvc.domain.identity import Actor, RequestOrigin, Role
-from docsvc.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
+from docsvc.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    PermissionDenied,
+)
 from docsvc.services import audit, page_positions, registers
 from docsvc.services.access import load_readable, refresh_readers
 from docsvc.services.approval import chains
@@ -132,7 +146,7 @@ class OutgoingService:
         turn = chains.turn(s, doc, actor, StepKind.SIGN)
         if turn is None:
             raise PermissionDenied("this document is not waiting for your signature")
-        main = _main_file(s, doc)
+        main = main_file(s, doc)
         if main.sha256 != turn.instance.content_sha256:
             raise Conflict("the content changed after approval: it goes back through the chain")
         return doc, turn, main
@@ -148,7 +162,7 @@ class OutgoingService:
                          details: dict[str, Any] | None = None) -> DocumentView:
         """Store the signed PDF and move the chain on, in the caller's transaction (the object is
         removed again if the transaction fails)."""
-        stored = self._put(signed, _renamed(main.filename, "ky"), doc)
+        stored = self.put_pdf(signed, _renamed(main.filename, "ky"), doc)
         try:
             s.add(_file_row(doc, "signed", stored, main, actor))
             chains.record(s, turn, actor, "signed")
@@ -164,7 +178,7 @@ class OutgoingService:
                                                  else None, **(details or {})})
             s.flush()
         except BaseException:
-            self._forget(stored)
+            self.forget(stored)
             raise
         return DocumentView(document_dict(s, doc, hide_subject=False, detail=True))
 
@@ -193,7 +207,7 @@ class OutgoingService:
                 raise PermissionDenied("the agency's registry places the number and date")
             if not page_positions.may_place(actor, doc):
                 raise InvalidState("the number and date are placed on an outgoing document before it is signed")
-            main = _main_file(s, doc)
+            main = main_file(s, doc)
             doc.page_positions = page_positions.positions_dict(number, date, place, main.page_count)
             audit.record(s, actor=actor, action="document.page_positions", object_type="document",
                          object_id=doc.id, origin=origin, details={"positions": doc.page_positions})
@@ -232,12 +246,12 @@ class OutgoingService:
             stored: list[StoredFile] = []
             try:
                 main_pdf = self._seal(signed_pdf, org, label, today, place=page_positions.place_of(doc))
-                stored.append(self._put(main_pdf, _renamed(signed.filename, label), doc))
+                stored.append(self.put_pdf(main_pdf, _renamed(signed.filename, label), doc))
                 s.add(_file_row(doc, "issued", stored[-1], signed, actor))
                 for att in _files(s, doc, "attachment"):
                     att_pdf = self._sign_attachment(self.files.read_bytes(att.object_key), org, label)
                     if att_pdf is not None:
-                        stored.append(self._put(att_pdf, att.filename, doc))
+                        stored.append(self.put_pdf(att_pdf, att.filename, doc))
                         s.add(_file_row(doc, "issued_att", stored[-1], att, actor))
                 doc.code_number, doc.code_notation, doc.issued_date = format_number(number), notation, today
                 doc.register_series, doc.register_year = series, year
@@ -260,7 +274,7 @@ class OutgoingService:
                     after_commit(s, lambda: self._kick_delivery(doc_id))
             except BaseException:
                 for f in stored:
-                    self._forget(f)
+                    self.forget(f)
                 raise
             return DocumentView(document_dict(s, doc, hide_subject=False, detail=True))
 
@@ -321,7 +335,7 @@ class OutgoingService:
         never undoes the issue; the periodic ``deliver_pending`` run catches up."""
         try:
             self.enqueue("docsvc.deliver_document", doc_id)  # type: ignore[misc]
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.warning("delivery of document %s postponed", doc_id, exc_info=True)
 
     def deliver_pending(self) -> int:
@@ -441,7 +455,7 @@ class OutgoingService:
                 raise InvalidState("the content of this document is kept offline: copy it on paper")
             if source.status in (Status.RECALLED.value, Status.WITHDRAWN.value, Status.RETURNED.value):
                 raise InvalidState("a recalled, withdrawn or returned document cannot be copied")
-            original = _latest(s, source, "issued") or _main_file(s, source)
+            original = _latest(s, source, "issued") or main_file(s, source)
             if source.direction != Direction.INCOMING.value and source.status != Status.ISSUED.value:
                 raise InvalidState("only issued or received documents are copied")
             agency = s.get(Organisation, actor.agency_id)
@@ -464,7 +478,7 @@ class OutgoingService:
                                        TextAppearance.copy(COPY_FORMS[form], agency.name,
                                                            number_notation(number, copy.code_notation)),
                                        reason=f"{COPY_FORMS[form]} số {number_notation(number, copy.code_notation)}")
-            stored = self._put(pdf, _renamed(original.filename, form), copy)
+            stored = self.put_pdf(pdf, _renamed(original.filename, form), copy)
             try:
                 s.add(_file_row(copy, "copy", stored, original, actor))
                 refresh_readers(s, copy)
@@ -473,7 +487,7 @@ class OutgoingService:
                                                      "number": number_notation(number, copy.code_notation)})
                 s.flush()
             except BaseException:
-                self._forget(stored)
+                self.forget(stored)
                 raise
             return DocumentView(document_dict(s, copy, hide_subject=False, detail=True))
 
@@ -509,7 +523,7 @@ class OutgoingService:
                 doc = s.get(Document, base.document_id)
                 if _latest(s, doc, base.role) is not base:
                     continue  # a newer rendition exists already
-                stored = self._put(extended, base.filename, doc)
+                stored = self.put_pdf(extended, base.filename, doc)
                 s.add(DocumentFile(document_id=doc.id, version=base.version, role=base.role, object_key=stored.key,
                                    sha256=stored.sha256, size=stored.size, filename=base.filename, content_type=PDF,
                                    page_count=base.page_count, encrypted=stored.encrypted, base_file_id=base.id,
@@ -519,12 +533,14 @@ class OutgoingService:
                 refreshed += 1
         return refreshed
 
-    # ------------------------------------------------------------ internals
-    def _put(self, data: bytes, filename: str, doc: Document) -> StoredFile:
+    # ------------------------------------------------------------ stored renditions
+    def put_pdf(self, data: bytes, filename: str, doc: Document) -> StoredFile:
+        """A PDF made from ``doc`` in the object store, encrypted when the document is secret on an
+        isolated deployment (signed renditions, prepared signatures)."""
         encrypt = bool(doc.secrecy) and self.secrecy_policy == "isolated"
         return self.files.put_bytes(data, filename, PDF, encrypt=encrypt)
 
-    def _forget(self, stored: StoredFile) -> None:
+    def forget(self, stored: StoredFile) -> None:
         """Remove an object written for a transaction that did not commit (content-addressed:
         only when no row references it; the orphan sweep is the safety net)."""
         try:
@@ -532,7 +548,7 @@ class OutgoingService:
                 used = s.execute(select(DocumentFile.id).where(DocumentFile.object_key == stored.key)).first()
             if used is None:
                 self.files.store.delete(stored.key)
-        except Exception:  # noqa: BLE001 - best effort; the orphan sweep removes it later
+        except Exception:
             log.warning("could not remove unreferenced object %s", stored.key, exc_info=True)
 
 
@@ -552,7 +568,8 @@ def _latest(s: Session, doc: Document, role: str) -> DocumentFile | None:
     return files[-1] if files else None
 
 
-def _main_file(s: Session, doc: Document) -> DocumentFile:
+def main_file(s: Session, doc: Document) -> DocumentFile:
+    """The current version's PDF the competent person signs (refused when there is none)."""
     main = _latest(s, doc, "main")
     if main is None:
         raise InvalidState("the document has no PDF to sign")

@@ -52,8 +52,8 @@ from docsvc.services.documents import DocumentView
 from docsvc.services.files import FileStore
 from docsvc.services.outgoing import (
     OutgoingService,
-    _main_file,
     explain_signing_failure,
+    main_file,
 )
 from docsvc.services.signatures import SignatureService, SigningFailed
 
@@ -197,7 +197,7 @@ class SplitSigningService:
                                                          issue_fields=request.issue_fields)
             except SigningFailed as exc:
                 raise explain_signing_failure(exc, doc.id) from None
-            stored = self.outgoing._put(prepared.prepared_pdf, f"prepared-{doc.id}.pdf", doc)
+            stored = self.outgoing.put_pdf(prepared.prepared_pdf, f"prepared-{doc.id}.pdf", doc)
             state = {**prepared.state(), "chain": [base64.b64encode(_der(c)).decode() for c in extra]}
             row = SigningPreparation(public_id=secrets.token_urlsafe(24), batch_id=batch_id, document_id=doc.id,
                                      user_id=actor.user_id, certificate_id=reg.id, mode=mode,
@@ -210,7 +210,7 @@ class SplitSigningService:
                                                         "content": main.sha256})
                 s.flush()
             except BaseException:
-                self.outgoing._forget(stored)
+                self.outgoing.forget(stored)
                 raise
             shown = {"id": doc.id, "number": doc.code_number and f"{doc.code_number}/{doc.code_notation}",
                      "subject": doc.subject, "pages": main.page_count, "sha256": main.sha256}
@@ -234,7 +234,7 @@ class SplitSigningService:
                 raise CertificateNotRegistered("the certificate was removed from your account since the document "
                                                "was prepared")
             current = load_readable(s, actor, row.document_id, for_update=True)
-            main = _main_file(s, current)
+            main = main_file(s, current)
             if (current.current_version, main.id, main.sha256) != (row.version, row.base_file_id, row.content_sha256):
                 raise DocumentChanged("the document changed after it was prepared for your signature: prepare it again")
             doc, turn, main = self.outgoing.signing_turn(s, actor, row.document_id)
