@@ -67,18 +67,18 @@ def run(work: Path, count: int, rounds: int, level_name: str, invisible: bool) -
     subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", TOKEN, "--pin", PIN, "--so-pin", "87654321"],
                    check=True, capture_output=True)
 
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     from pyhanko.pdf_utils.images import PdfImage
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.text import TextBoxStyle
     from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
-    from pyhanko.stamp import TextStampStyle
     from pyhanko.sign.pkcs11 import PKCS11Signer
     from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner
+    from pyhanko.stamp import TextStampStyle
 
     from signing.appearance import SignerAppearance
-    from signing.fonts import font_path
     from signing.ca import InternalCA
+    from signing.fonts import font_path
     from signing.images import signature_png
     from signing.keys import _TokenSession
     from signing.local_pki import LocalPki
