@@ -187,6 +187,19 @@ class Container:
                                exchange=self.exchange)
 
     @cached_property
+    def split_signing(self) -> Any:
+        """Signatures made with keys the server never holds (token via docsvc-signer, remote CSC)."""
+        from docsvc.services.split_signing import SplitSigningService
+        return SplitSigningService(self.db, self.files, self.signatures, self.outgoing,
+                                   prepare_minutes=self.settings.signing_prepare_minutes)
+
+    @cached_property
+    def remote_signing(self) -> Any:
+        """Signing through a CSC v2 remote-signing provider (DOCSVC_CSC_URL)."""
+        from docsvc.services.remote_signing import RemoteSigningService
+        return RemoteSigningService(self.split_signing, self.settings)
+
+    @cached_property
     def incoming(self) -> IncomingService:
         return IncomingService(self.db, self.calendar, on_status=self.exchange.report_status)
 

@@ -63,6 +63,7 @@ class Settings:
     tsa_url: str = ""  # default: the service's own timestamp authority <public_url>/pki/tsa
     trust_roots: tuple[Path, ...] = ()
     organisation: str = ""  # the deployment's organisation: names the internal CA (O=...); default: the top agency
+    trust_intermediates: tuple[Path, ...] = ()  # CA certificates between an outside root and its signers
     ca_passphrase: str = ""  # protects the internal CA's keys; default: derived from secret_key
     pkcs11_module: str = ""  # org key on a token/HSM when set (e.g. /usr/lib/softhsm/libsofthsm2.so)
     pkcs11_token: str = ""
@@ -91,6 +92,11 @@ class Settings:
     extract_max_ocr_pages: int = 50  # scanned pages read by OCR per document
     extract_max_text_mb: int = 5  # extracted text kept per document (millions of characters)
     idempotency_hours: int = 24  # how long an Idempotency-Key is remembered
+    local_signer_port: int = 8765  # where the signing page finds docsvc-signer on the leader's computer (127.0.0.1)
+    signing_prepare_minutes: int = 10  # a document prepared for a signer-side signature waits this long
+    csc_url: str = ""  # remote signing: the provider's CSC API base (…/csc/v2); empty: remote signing off
+    csc_client_id: str = ""  # remote signing: this deployment's OAuth2 client at the provider
+    csc_client_secret: str = ""
     environment: str = "development"  # "production" refuses generated secrets
     # ---- exchange with other systems (edXML)
     exchange_folder: str = ""  # shared folder / removable medium: packages out to <folder>/<OrganId>/, in from ours
@@ -311,9 +317,10 @@ def _validate(s: Settings) -> None:
             parse_encryption_keys(s.audit_key)  # the same 'id:base64 of 32 bytes' form as the KEKs
         except ValueError as exc:
             raise ConfigError(s.env_name("audit_key"), str(exc).replace(" (AES-256)", "")) from None
-    for root in s.trust_roots:
-        if not Path(root).is_file():
-            raise ConfigError(s.env_name("trust_roots"), f"no such certificate file: {root}")
+    for name in ("trust_roots", "trust_intermediates"):
+        for root in getattr(s, name):
+            if not Path(root).is_file():
+                raise ConfigError(s.env_name(name), f"no such certificate file: {root}")
     if s.pkcs11_module and not Path(s.pkcs11_module).is_file():
         raise ConfigError(s.env_name("pkcs11_module"), f"no such PKCS#11 module: {s.pkcs11_module}")
     if s.holidays:
@@ -348,6 +355,16 @@ def _validate(s: Settings) -> None:
         raise ConfigError(s.env_name("smtp_from"), "required when DOCSVC_SMTP_HOST is set")
     if s.exchange_max_attempts < 1:
         raise ConfigError(s.env_name("exchange_max_attempts"), "expected 1 or more")
+    if not 1 <= s.local_signer_port <= 65535:
+        raise ConfigError(s.env_name("local_signer_port"), "expected a TCP port (1-65535)")
+    if not 1 <= s.signing_prepare_minutes <= 24 * 60:
+        raise ConfigError(s.env_name("signing_prepare_minutes"), "expected 1 to 1440 minutes")
+    if s.csc_url:
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", s.csc_url):
+            raise ConfigError(s.env_name("csc_url"), f"expected the provider's http(s):// base URL (got {s.csc_url!r})")
+        if not (s.csc_client_id and s.csc_client_secret):
+            raise ConfigError(s.env_name("csc_client_id"), "remote signing needs DOCSVC_CSC_CLIENT_ID and "
+                                                           "DOCSVC_CSC_CLIENT_SECRET with DOCSVC_CSC_URL")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(s.env_name("log_level"), "expected DEBUG, INFO, WARNING or ERROR")
 

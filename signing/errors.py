@@ -68,6 +68,13 @@ class UntrustedCertificateError(CertificateError):
 
 
 # ---------------------------------------------------------------- documents and appearance
+class SignatureMismatchError(CertificateError):
+    """A signature value made elsewhere (split signing) does not verify with the certificate over
+    the prepared data: a wrong key, another document's signature, or a replay of an earlier one."""
+
+    code = "signature_mismatch"
+
+
 class InvalidDocumentError(SigningError):
     """The input is not a PDF that can be signed (malformed, encrypted, signature field misuse)."""
 

@@ -44,6 +44,7 @@ from signing.errors import (
     TokenUnavailableError,
     WrongPinError,
 )
+from signing.pkcs11lib import load_module as _load_module
 from signing.x509util import common_name, to_asn1_cert, to_asn1_key, utcnow
 
 
@@ -250,19 +251,6 @@ def _open_session(module_path: str, token_label: str, pin: str) -> Any:
         raise TokenUnavailableError(f"token {token_label!r} not found ({type(exc).__name__})") from None
     except (p11e.PKCS11Error, OSError, RuntimeError) as exc:
         raise TokenUnavailableError(f"cannot open token {token_label!r}: {type(exc).__name__} {exc}") from None
-
-
-def _load_module(module_path: str) -> Any:
-    """python-pkcs11 loads a module once per path *string*; the same library reached through a
-    symlink would be initialised twice (CKR_CRYPTOKI_ALREADY_INITIALIZED). Reuse it instead."""
-    import pkcs11
-    real = os.path.realpath(module_path)
-    for loaded_path, lib in list(getattr(pkcs11, "_loaded", {}).items()):
-        if os.path.realpath(loaded_path) == real:
-            if not lib.initialized:
-                lib.initialize()
-            return lib
-    return pkcs11.lib(module_path)
 
 
 class _LockedKey:

@@ -24,6 +24,7 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner
+from pyhanko.sign.signers.pdf_cms import Signer
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko_certvalidator import ValidationContext
@@ -125,8 +126,6 @@ def sign_pdf(pdf: bytes | BinaryIO, key: KeySource, *, level: PadesLevel | str =
     """
     data = pdf if isinstance(pdf, bytes) else pdf.read()
     level = PadesLevel.parse(level)
-    if certify_permission not in CERTIFY_PERMISSIONS:
-        raise SigningError(f"certify_permission must be one of {sorted(CERTIFY_PERMISSIONS)}")
     key.check_certificate(utcnow())
     if isinstance(timestamper, str):
         timestamper = timestamper_for(timestamper, local_pki=local_pki_of(validation_context))
@@ -136,7 +135,46 @@ def sign_pdf(pdf: bytes | BinaryIO, key: KeySource, *, level: PadesLevel | str =
         validation_context = validation_context.validation_context()
     if level.long_term and validation_context is None:
         raise ValidationDataError(f"level {level.value} needs a trust store to collect OCSP/CRL data")
+    try:
+        job = prepare_signing(data, key.certificate, key.signer(), level=level, appearance=appearance,
+                              certify=certify, certify_permission=certify_permission, field_name=field_name,
+                              reason=reason, location=location, contact_info=contact_info,
+                              timestamper=timestamper if level.timestamped else None,
+                              validation_context=validation_context, issue_fields=issue_fields, fill=fill)
+        out = job.signer.sign_pdf(job.writer, existing_fields_only=job.existing_fields_only)
+    except SigningError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - mapped to typed errors, unknown ones re-raised
+        mapped = map_signing_exception(exc, key.subject_name)
+        if mapped is exc:
+            raise
+        raise mapped from exc
+    return out.getvalue()
 
+
+@dataclass
+class SigningJob:
+    """A document ready for pyHanko to sign: the writer (issue fields added or filled), the
+    configured :class:`PdfSigner`, and whether the signature goes into an existing field."""
+
+    writer: IncrementalPdfFileWriter
+    signer: PdfSigner
+    existing_fields_only: bool
+    field_name: str
+
+
+def prepare_signing(data: bytes, certificate: x509.Certificate, cms_signer: Signer, *, level: PadesLevel,
+                    appearance: Appearance | None = None, certify: bool = False,
+                    certify_permission: str = "form_filling", field_name: str | None = None,
+                    reason: str | None = None, location: str | None = None, contact_info: str | None = None,
+                    timestamper: TimeStamper | None = None, validation_context: ValidationContext | None = None,
+                    issue_fields: IssueFieldsRequest | None = None,
+                    fill: FillIssueFields | None = None) -> SigningJob:
+    """Everything of a signature but the signing itself: the same placement, issue fields,
+    certification and metadata whether the key is here (:func:`sign_pdf`) or with the signer
+    (:mod:`signing.split`)."""
+    if certify_permission not in CERTIFY_PERMISSIONS:
+        raise SigningError(f"certify_permission must be one of {sorted(CERTIFY_PERMISSIONS)}")
     reader = open_reader(data)
     existing = signature_fields(reader)
     if certify and any(filled for _, _, filled in existing):
@@ -158,29 +196,19 @@ def sign_pdf(pdf: bytes | BinaryIO, key: KeySource, *, level: PadesLevel | str =
     meta = PdfSignatureMetadata(
         field_name=target, md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES, reason=reason, location=location,
         contact_info=contact_info, certify=certify, docmdp_permissions=CERTIFY_PERMISSIONS[certify_permission],
-        embed_validation_info=level.long_term, use_pades_lta=level is PadesLevel.B_LTA,
-        validation_context=validation_context, signer_key_usage=_usable_key_usage(key.certificate))
+        embed_validation_info=level.long_term and validation_context is not None,
+        use_pades_lta=level is PadesLevel.B_LTA and validation_context is not None,
+        validation_context=validation_context, signer_key_usage=_usable_key_usage(certificate))
     style = DecreeStampStyle(elements=placement.elements) if placement is not None else None
-    signer = PdfSigner(meta, signer=key.signer(), timestamper=timestamper if level.timestamped else None,
-                       stamp_style=style, new_field_spec=field_spec)
-    try:
-        writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
-        if writer.prev.encrypted:
-            raise InvalidDocumentError("the PDF is encrypted; decrypt it before signing")
-        if layout is not None:
-            add_issue_fields(writer, layout)
-        if fill is not None:
-            fill_issue_fields(writer, number_notation=fill.number_notation, issued=fill.issued, place=fill.place)
-        out = signer.sign_pdf(writer, existing_fields_only=placement is not None and not creating)
-    except SigningError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - mapped to typed errors, unknown ones re-raised
-        mapped = map_signing_exception(exc, key.subject_name)
-        if mapped is exc:
-            raise
-        raise mapped from exc
-    signed: bytes = out.getvalue()
-    return signed
+    signer = PdfSigner(meta, signer=cms_signer, timestamper=timestamper, stamp_style=style, new_field_spec=field_spec)
+    writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    if writer.prev.encrypted:
+        raise InvalidDocumentError("the PDF is encrypted; decrypt it before signing")
+    if layout is not None:
+        add_issue_fields(writer, layout)
+    if fill is not None:
+        fill_issue_fields(writer, number_notation=fill.number_notation, issued=fill.issued, place=fill.place)
+    return SigningJob(writer, signer, placement is not None and not creating, target)
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,22 @@ PDF = "application/pdf"
 
 
 @dataclass(frozen=True)
+class SignatureRequest:
+    appearance: Any  # signing.appearance.SignerAppearance
+    reason: str
+    issue_fields: Any  # signing.pades.IssueFieldsRequest
+
+
+def explain_signing_failure(exc: SigningFailed, doc_id: int) -> SigningFailed:
+    """Signing without a place for the number and date says who fixes it and where."""
+    if exc.code == "issue_fields_missing":
+        return SigningFailed(f"{exc.message}. The registry gives the positions of the number and date "
+                             f"(document page, or PUT /api/v1/documents/{doc_id}/page-positions) before "
+                             "it is signed.", exc.code, exc.status)
+    return exc
+
+
+@dataclass(frozen=True)
 class RecipientInput:
     agency_id: int | None = None  # an agency on this system: delivered as incoming
     unit_id: int | None = None  # a unit of the issuing agency: may read the issued document
@@ -114,51 +130,68 @@ class OutgoingService:
 
     # ------------------------------------------------------------ sign
     def sign(self, actor: Actor, doc_id: int, *, pin: str, origin: RequestOrigin | None = None) -> DocumentView:
-        """The signer's digital signature on the approved content (certifies the document)."""
+        """The signer's digital signature on the approved content (certifies the document), with
+        the key the server holds for them (PKCS#12 under their PIN). Keys that stay with the
+        signer (token, remote signing) go through :mod:`docsvc.services.split_signing`."""
         if not pin:
             raise InvalidInput(Msg("outgoing.enter_your_pin", "enter your PIN"), {"field": "pin"})
         with self.db.write() as s:
-            doc = load_readable(s, actor, doc_id, for_update=True)
-            turn = chains.turn(s, doc, actor, StepKind.SIGN)
-            if turn is None:
-                raise PermissionDenied(Msg("outgoing.document_not_waiting_your_signature",
-                                           "this document is not waiting for your signature"))
-            main = _main_file(s, doc)
-            if main.sha256 != turn.instance.content_sha256:
-                raise Conflict(Msg("outgoing.content_changed_after_approval_goes_back",
-                                   "the content changed after approval: it goes back through the chain"))
+            doc, turn, main = self.signing_turn(s, actor, doc_id)
             user = s.get(User, actor.user_id)
             signer = self.signatures.user_signer(s, user, pin)
-            appearance = self._signer_appearance(s, user, turn, signer.image)
+            request = self.signature_request(s, doc, user, turn, signer.image)
             try:
-                signed = self.signatures.sign(self.files.read_bytes(main.object_key), signer, appearance,
-                                              certify=True, reason=f"Ký ban hành: {doc.subject[:200]}",
-                                              issue_fields=page_positions.issue_fields_request(doc))
+                signed = self.signatures.sign(self.files.read_bytes(main.object_key), signer, request.appearance,
+                                              certify=True, reason=request.reason,
+                                              issue_fields=request.issue_fields)
             except SigningFailed as exc:
-                if exc.code == "issue_fields_missing":
-                    raise SigningFailed(f"{exc.message}. The registry gives the positions of the number and date "
-                                        f"(document page, or PUT /api/v1/documents/{doc.id}/page-positions) before "
-                                        "it is signed.", exc.code, exc.status) from None
-                raise
-            stored = self._put(signed, _renamed(main.filename, "ky"), doc)
-            try:
-                s.add(_file_row(doc, "signed", stored, main, actor))
-                chains.record(s, turn, actor, "signed")
-                doc.signer_name = user.full_name
-                doc.signer_position = user.position or None
-                doc.authority_form = turn.authority_form
-                chains.advance(s, doc, turn.instance, turn.step)
-                refresh_readers(s, doc)
-                audit.record(s, actor=actor, action="document.sign", object_type="document", object_id=doc.id,
-                             origin=origin, details={"sha256": stored.sha256, "signed_content": main.sha256,
-                                                     "authority_form": turn.authority_form,
-                                                     "on_behalf_of": turn.decision.user_id if turn.delegation
-                                                     else None})
-                s.flush()
-            except BaseException:
-                self._forget(stored)
-                raise
-            return DocumentView(document_dict(s, doc, hide_subject=False, detail=True))
+                raise explain_signing_failure(exc, doc.id) from None
+            return self.record_signature(s, actor, doc, turn, main, user, signed, origin=origin)
+
+    def signing_turn(self, s: Session, actor: Actor, doc_id: int) -> tuple[Document, Any, DocumentFile]:
+        """The document (locked), the caller's signing turn on it and the approved file to sign:
+        refused when it is not the caller's turn or the content changed after approval."""
+        doc = load_readable(s, actor, doc_id, for_update=True)
+        turn = chains.turn(s, doc, actor, StepKind.SIGN)
+        if turn is None:
+            raise PermissionDenied(Msg("outgoing.document_not_waiting_your_signature",
+                                       "this document is not waiting for your signature"))
+        main = main_file(s, doc)
+        if main.sha256 != turn.instance.content_sha256:
+            raise Conflict(Msg("outgoing.content_changed_after_approval_goes_back",
+                               "the content changed after approval: it goes back through the chain"))
+        return doc, turn, main
+
+    def signature_request(self, s: Session, doc: Document, user: User, turn: Any, image: bytes) -> SignatureRequest:
+        """What the competent person's signature carries, wherever the key is: the appearance
+        (authority form), the reason, and the issue fields the certification creates."""
+        return SignatureRequest(self._signer_appearance(s, user, turn, image), f"Ký ban hành: {doc.subject[:200]}",
+                                page_positions.issue_fields_request(doc))
+
+    def record_signature(self, s: Session, actor: Actor, doc: Document, turn: Any, main: DocumentFile, user: User,
+                         signed: bytes, *, origin: RequestOrigin | None = None,
+                         details: dict[str, Any] | None = None) -> DocumentView:
+        """Store the signed PDF and move the chain on, in the caller's transaction (the object is
+        removed again if the transaction fails)."""
+        stored = self.put_pdf(signed, _renamed(main.filename, "ky"), doc)
+        try:
+            s.add(_file_row(doc, "signed", stored, main, actor))
+            chains.record(s, turn, actor, "signed")
+            doc.signer_name = user.full_name
+            doc.signer_position = user.position or None
+            doc.authority_form = turn.authority_form
+            chains.advance(s, doc, turn.instance, turn.step)
+            refresh_readers(s, doc)
+            audit.record(s, actor=actor, action="document.sign", object_type="document", object_id=doc.id,
+                         origin=origin, details={"sha256": stored.sha256, "signed_content": main.sha256,
+                                                 "authority_form": turn.authority_form,
+                                                 "on_behalf_of": turn.decision.user_id if turn.delegation
+                                                 else None, **(details or {})})
+            s.flush()
+        except BaseException:
+            self.forget(stored)
+            raise
+        return DocumentView(document_dict(s, doc, hide_subject=False, detail=True))
 
     def _signer_appearance(self, s: Session, user: User, turn: Any, image: bytes) -> Any:
         """Title and name, with the authority form when signing for someone (KT. CHỦ TỊCH)."""
@@ -182,7 +215,7 @@ class OutgoingService:
         with self.db.write() as s:
             doc = load_readable(s, actor, doc_id, for_update=True)
             policies.may_place_positions(actor, doc).enforce()
-            main = _main_file(s, doc)
+            main = main_file(s, doc)
             doc.page_positions = page_positions.positions_dict(number, date, place, main.page_count)
             audit.record(s, actor=actor, action="document.page_positions", object_type="document",
                          object_id=doc.id, origin=origin, details={"positions": doc.page_positions})
@@ -220,12 +253,12 @@ class OutgoingService:
             stored: list[StoredFile] = []
             try:
                 main_pdf = self._seal(signed_pdf, org, label, today, place=page_positions.place_of(doc))
-                stored.append(self._put(main_pdf, _renamed(signed.filename, label), doc))
+                stored.append(self.put_pdf(main_pdf, _renamed(signed.filename, label), doc))
                 s.add(_file_row(doc, "issued", stored[-1], signed, actor))
                 for att in _files(s, doc, "attachment"):
                     att_pdf = self._sign_attachment(self.files.read_bytes(att.object_key), org, label)
                     if att_pdf is not None:
-                        stored.append(self._put(att_pdf, att.filename, doc))
+                        stored.append(self.put_pdf(att_pdf, att.filename, doc))
                         s.add(_file_row(doc, "issued_att", stored[-1], att, actor))
                 doc.code_number, doc.code_notation, doc.issued_date = format_number(number), notation, today
                 doc.register_series, doc.register_year = series, year
@@ -253,7 +286,7 @@ class OutgoingService:
                     after_commit(s, lambda: self._kick_delivery(doc_id))
             except BaseException:
                 for f in stored:
-                    self._forget(f)
+                    self.forget(f)
                 raise
             view = DocumentView(document_dict(s, doc, hide_subject=False, detail=True))
             view.warnings.extend(_uncleared_recipients(s, doc, rows))
@@ -318,7 +351,7 @@ class OutgoingService:
         never undoes the issue; the periodic ``deliver_pending`` run catches up."""
         try:
             self.enqueue("docsvc.deliver_document", doc_id)  # type: ignore[misc]
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.warning("delivery of document %s postponed", doc_id, exc_info=True)
 
     def deliver_pending(self) -> int:
@@ -450,7 +483,7 @@ class OutgoingService:
         with self.db.write() as s:
             source = load_readable(s, actor, doc_id)
             policies.may_copy(actor, source).enforce()
-            original = _latest(s, source, "issued") or _main_file(s, source)
+            original = _latest(s, source, "issued") or main_file(s, source)
             agency = s.get(Organisation, actor.agency_id)
             copy = Document(agency_id=agency.id, direction=Direction.OUTGOING.value, type_id=source.type_id,
                             status=Status.ISSUED.value, subject=source.subject, issuing_body=agency.name,
@@ -471,7 +504,7 @@ class OutgoingService:
                                        TextAppearance.copy(COPY_FORMS[form], agency.name,
                                                            number_notation(number, copy.code_notation)),
                                        reason=f"{COPY_FORMS[form]} số {number_notation(number, copy.code_notation)}")
-            stored = self._put(pdf, _renamed(original.filename, form), copy)
+            stored = self.put_pdf(pdf, _renamed(original.filename, form), copy)
             try:
                 s.add(_file_row(copy, "copy", stored, original, actor))
                 refresh_readers(s, copy)
@@ -480,7 +513,7 @@ class OutgoingService:
                                                      "number": number_notation(number, copy.code_notation)})
                 s.flush()
             except BaseException:
-                self._forget(stored)
+                self.forget(stored)
                 raise
             return DocumentView(document_dict(s, copy, hide_subject=False, detail=True))
 
@@ -516,7 +549,7 @@ class OutgoingService:
                 doc = must_get(s, Document, base.document_id)
                 if _latest(s, doc, base.role) is not base:
                     continue  # a newer rendition exists already
-                stored = self._put(extended, base.filename, doc)
+                stored = self.put_pdf(extended, base.filename, doc)
                 s.add(DocumentFile(document_id=doc.id, version=base.version, role=base.role, object_key=stored.key,
                                    sha256=stored.sha256, size=stored.size, filename=base.filename, content_type=PDF,
                                    page_count=base.page_count, encrypted=stored.encrypted, base_file_id=base.id,
@@ -526,12 +559,14 @@ class OutgoingService:
                 refreshed += 1
         return refreshed
 
-    # ------------------------------------------------------------ internals
-    def _put(self, data: bytes, filename: str, doc: Document) -> StoredFile:
+    # ------------------------------------------------------------ stored renditions
+    def put_pdf(self, data: bytes, filename: str, doc: Document) -> StoredFile:
+        """A PDF made from ``doc`` in the object store, encrypted when the document is secret on an
+        isolated deployment (signed renditions, prepared signatures)."""
         encrypt = bool(doc.secrecy) and self.secrecy_policy == "isolated"
         return self.files.put_bytes(data, filename, PDF, encrypt=encrypt)
 
-    def _forget(self, stored: StoredFile) -> None:
+    def forget(self, stored: StoredFile) -> None:
         """Remove an object written for a transaction that did not commit (content-addressed:
         only when no row references it; the orphan sweep is the safety net)."""
         try:
@@ -539,7 +574,7 @@ class OutgoingService:
                 used = s.execute(select(DocumentFile.id).where(DocumentFile.object_key == stored.key)).first()
             if used is None:
                 self.files.store.delete(stored.key)
-        except Exception:  # noqa: BLE001 - best effort; the orphan sweep removes it later
+        except Exception:
             log.warning("could not remove unreferenced object %s", stored.key, exc_info=True)
 
 
@@ -559,7 +594,8 @@ def _latest(s: Session, doc: Document, role: str) -> DocumentFile | None:
     return files[-1] if files else None
 
 
-def _main_file(s: Session, doc: Document) -> DocumentFile:
+def main_file(s: Session, doc: Document) -> DocumentFile:
+    """The current version's PDF the competent person signs (refused when there is none)."""
     main = _latest(s, doc, "main")
     if main is None:
         raise InvalidState("the document has no PDF to sign")

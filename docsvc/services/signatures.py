@@ -46,7 +46,8 @@ class SigningFailed(DomainError):
 _STATUS = {"wrong_pin": 403, "token_unavailable": 503, "key_unavailable": 409, "certificate_expired": 422,
            "certificate_revoked": 422, "certificate_key_usage": 422, "certificate_untrusted": 422,
            "invalid_document": 400, "appearance": 400, "modification_not_allowed": 409,
-           "timestamp_unavailable": 503, "validation_data": 503, "issue_fields_missing": 422}
+           "timestamp_unavailable": 503, "validation_data": 503, "issue_fields_missing": 422,
+           "signature_mismatch": 422, "certificate_invalid": 422, "remote_signing": 502}
 
 
 def as_domain_error(exc: Exception) -> DomainError:
@@ -119,6 +120,7 @@ class SignatureService:
         if internal is None and not roots:
             raise BackendUnavailable("no trusted roots: run `docsvc ca init` or set DOCSVC_TRUST_ROOTS")
         trust = TrustStore.build(internal_ca=internal, root_files=roots, local_pki=self._local_pki(internal),
+                                 intermediate_files=list(self.settings.trust_intermediates),
                                  fetch_policy=self._fetch_policy())
         with self._lock:
             self._trust = trust
@@ -330,6 +332,47 @@ class SignatureService:
         except (TimeoutError, ConnectionError) as exc:  # OCSP/CRL fetch for B-LT: no answer in time
             raise BackendUnavailable("the certificate status service (OCSP/CRL) did not answer in time; try "
                                      "signing again shortly", {"backend": "pki", "reason": type(exc).__name__}) from exc
+
+    # ------------------------------------------------------------ split signing (key with the signer)
+    def check_certificate(self, cert: Any, chain: list[Any]) -> None:
+        """A certificate a signer's own key goes with: valid now, may sign, chains to a trusted
+        root (internal CA or DOCSVC_TRUST_ROOTS), not revoked."""
+        from signing.split import check_signer_certificate
+        self._guard(lambda: check_signer_certificate(cert, chain, self.trust))
+
+    def signer_chain(self, cert: Any, given: list[Any]) -> list[Any]:
+        """The CA certificates a signature by ``cert`` embeds: those the signer sent, completed
+        from the trust store's intermediates (validators need them; nothing chases AIA)."""
+        from signing.split import complete_chain
+        return complete_chain(cert, given, self.trust)
+
+    def prepare_split(self, pdf: bytes, cert: Any, chain: list[Any], appearance: Any, *, reason: str | None,
+                      issue_fields: Any) -> Any:
+        """The certifying signature prepared for a key held elsewhere (``signing.split.prepare``)."""
+        from signing.split import prepare
+        return self._guard(lambda: prepare(pdf, cert, chain, appearance=appearance, certify=True, reason=reason,
+                                           issue_fields=issue_fields))
+
+    def finish_split(self, prepared: Any, signature: bytes, cert: Any, chain: list[Any]) -> bytes:
+        """The signature value into the prepared document, then time-stamp and validation data."""
+        from signing.split import finish
+        return self._guard(lambda: finish(prepared, signature, cert, chain, level=self.settings.signature_level,
+                                          timestamper=self.settings.effective_tsa_url, validation_context=self.trust))
+
+    def signature_image(self, user: User) -> bytes:
+        """The blue signature shown for ``user`` (a generated one until they upload their own)."""
+        return _signature_image(user.full_name)
+
+    def _guard(self, operation: Any) -> Any:
+        from signing.errors import SigningError
+        try:
+            return operation()
+        except SigningError as exc:
+            raise as_domain_error(exc) from None
+        except (TimeoutError, ConnectionError) as exc:
+            raise BackendUnavailable("the certificate status service (OCSP/CRL) or the time-stamping authority did "
+                                     "not answer in time; try again shortly",
+                                     {"backend": "pki", "reason": type(exc).__name__}) from exc
 
     def validate(self, pdf: bytes | BinaryIO, trust: Any = None) -> dict[str, Any]:
         """The validation report (JSON-able) of any signed PDF; never raises for a bad signature.

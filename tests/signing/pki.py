@@ -113,6 +113,8 @@ class SoftHsm:
     signing_token: str  # holds an enrolled key "org-seal"
     fresh_token: str  # never logged into: a wrong PIN reaches C_Login for real
     pin: str
+    leader_token: str = "docsvc-leader"  # a leader's USB token: only docsvc-signer (another process) logs in
+    csc_token: str = "docsvc-csc"  # the HSM of the test remote-signing service (tests/signing/csc_service.py)
 
 
 @lru_cache(maxsize=1)
@@ -124,7 +126,7 @@ def softhsm() -> SoftHsm:
     conf = directory / "softhsm2.conf"
     conf.write_text(f"directories.tokendir = {directory / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
     os.environ["SOFTHSM2_CONF"] = str(conf)
-    labels = ("docsvc-sign", "docsvc-fresh")
+    labels = ("docsvc-sign", "docsvc-fresh", "docsvc-leader", "docsvc-csc")
     for label in labels:
         subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", TOKEN_PIN,
                         "--so-pin", "87654321"], check=True, capture_output=True)
@@ -140,18 +142,19 @@ def nss_db(ca: Any = None) -> Path:
     """An NSS database trusting the root of ``ca`` (default: the test PKI's), ``certutil -t "CT,C,C"``."""
     if shutil.which("certutil") is None or shutil.which("pdfsig") is None:
         pytest.skip("pdfsig / certutil missing (apt-get install poppler-utils libnss3-tools)")
-    root = (ca or test_pki().ca).root_certificate.public_bytes(serialization.Encoding.PEM)
-    return _nss_db_for(root)
+    authorities = ca if isinstance(ca, (list, tuple)) else [ca or test_pki().ca]
+    return _nss_db_for(tuple(a.root_certificate.public_bytes(serialization.Encoding.PEM) for a in authorities))
 
 
 @lru_cache(maxsize=8)
-def _nss_db_for(root_pem: bytes) -> Path:
+def _nss_db_for(root_pems: tuple[bytes, ...]) -> Path:
     directory = _tempdir("docsvc-nss-")
-    root = directory / "root.pem"
-    root.write_bytes(root_pem)
     subprocess.run(["certutil", "-N", "--empty-password", "-d", f"sql:{directory}"], check=True, capture_output=True)
-    subprocess.run(["certutil", "-A", "-n", "docsvc-test-root", "-t", "CT,C,C", "-i", str(root),
-                    "-d", f"sql:{directory}"], check=True, capture_output=True)
+    for n, root_pem in enumerate(root_pems):
+        root = directory / f"root{n}.pem"
+        root.write_bytes(root_pem)
+        subprocess.run(["certutil", "-A", "-n", f"docsvc-test-root-{n}", "-t", "CT,C,C", "-i", str(root),
+                        "-d", f"sql:{directory}"], check=True, capture_output=True)
     return directory
 
 
@@ -223,7 +226,11 @@ def _vfychain(cert_der: bytes, ca: Any = None) -> str:
     directory = _tempdir("docsvc-vfy-")
     leaf, issuing = directory / "leaf.der", directory / "issuing.der"
     leaf.write_bytes(cert_der)
-    issuing.write_bytes((ca or test_pki().ca).issuing_certificate.public_bytes(serialization.Encoding.DER))
+    from cryptography import x509
+    authorities = ca if isinstance(ca, (list, tuple)) else [ca or test_pki().ca]
+    issuer = x509.load_der_x509_certificate(cert_der).issuer
+    authority = next((a for a in authorities if a.issuing_certificate.subject == issuer), authorities[0])
+    issuing.write_bytes(authority.issuing_certificate.public_bytes(serialization.Encoding.DER))
     done = subprocess.run(["vfychain", "-d", f"sql:{nss_db(ca)}", "-pp", "-u", "4", "-g", "leaf", "-m", "ocsp",
                            str(leaf), str(issuing)], capture_output=True, text=True, timeout=60)
     return done.stdout + done.stderr
@@ -254,6 +261,80 @@ def token_keys() -> TokenKeys:
     return TokenKeys(hsm, "org-seal", "old-seal")
 
 
+# ====================================================================== a leader's own token
+@dataclass(frozen=True)
+class LeaderToken:
+    """Keys on the leader's SoftHSM token (``hsm.leader_token``), certified by the *outside* CA of
+    :func:`test_pki` (as a government CA would be: trusted through DOCSVC_TRUST_ROOTS, OCSP on
+    loopback). This process never logs in to that token: ``docsvc-signer`` runs as a subprocess,
+    as it would on the leader's computer."""
+
+    hsm: SoftHsm
+    key_label: str  # the leader's valid key
+    revoked_label: str  # a key whose certificate the CA revoked after it was registered
+    certificates: dict[str, Any]  # label → cryptography Certificate
+    root_file: Path  # the outside CA's root, PEM (DOCSVC_TRUST_ROOTS)
+    chain_file: Path  # issuing CA + root, PEM
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "SOFTHSM2_CONF": os.environ["SOFTHSM2_CONF"], "DOCSVC_SIGNER_MODULE": self.hsm.module,
+                "DOCSVC_SIGNER_TOKEN_LABEL": self.hsm.leader_token, "DOCSVC_SIGNER_PIN": self.hsm.pin}
+
+
+LEADER_NAME = SIGNER  # the demo chairman (chutich) of the API tests
+
+
+@lru_cache(maxsize=1)
+def leader_token() -> LeaderToken:
+    """Generate the leader's keys on the token (then log out: the token is the signer's alone)."""
+    from signing.keys import _TokenSession
+    from signing.tokens import generate_token_key, store_certificate_on_token
+    hsm, pki = softhsm(), test_pki()
+    certs = {}
+    for label in ("leader", "leader-revoked"):
+        public = generate_token_key(hsm.module, hsm.leader_token, hsm.pin, label)
+        issued = pki.ca.issue("user", LEADER_NAME, public, title="Chủ tịch")
+        store_certificate_on_token(hsm.module, hsm.leader_token, hsm.pin, label, issued.certificate)
+        certs[label] = issued.certificate
+    _TokenSession.get(hsm.module, hsm.leader_token).logout()
+    directory = _tempdir("docsvc-leader-")
+    pem = serialization.Encoding.PEM
+    root = directory / "outside-root.pem"
+    root.write_bytes(pki.ca.root_certificate.public_bytes(pem))
+    chain = directory / "outside-chain.pem"
+    chain.write_bytes(pki.ca.issuing_certificate.public_bytes(pem) + pki.ca.root_certificate.public_bytes(pem))
+    return LeaderToken(hsm, "leader", "leader-revoked", certs, root, chain)
+
+
+@dataclass(frozen=True)
+class RemoteSigning:
+    """The test CSC service (its keys on the SoftHSM2 token ``hsm.csc_token``) with one
+    credential of the leader, certified by the outside CA of :func:`test_pki`."""
+
+    service: Any  # tests.signing.csc_service.CscTestService
+    credential_id: str
+    user_pin: str
+    certificate: Any
+    client_id: str = "docsvc-test-client"
+    client_secret: str = "docsvc-test-secret"
+
+
+@lru_cache(maxsize=1)
+def remote_signing() -> RemoteSigning:
+    from signing.keys import _TokenSession
+    from signing.tokens import generate_token_key
+    from tests.signing.csc_service import Credential, CscTestService
+    hsm, pki = softhsm(), test_pki()
+    public = generate_token_key(hsm.module, hsm.csc_token, hsm.pin, "csc-chutich")
+    issued = pki.ca.issue("user", LEADER_NAME, public, title="Chủ tịch")
+    _TokenSession.get(hsm.module, hsm.csc_token).logout()  # the service logs in itself, as an HSM client
+    service = CscTestService(hsm.module, hsm.csc_token, hsm.pin, "docsvc-test-client", "docsvc-test-secret").start()
+    atexit.register(service.close)
+    service.add(Credential("cred-chutich-01", "chutich", "424242", "csc-chutich",
+                           [issued.certificate, pki.ca.issuing_certificate, pki.ca.root_certificate]))
+    return RemoteSigning(service, "cred-chutich-01", "424242", issued.certificate)
+
+
 # ====================================================================== stock pyHanko
 def assert_stock_pyhanko_accepts_every_signature(pdf: bytes, ca: Any = None) -> int:
     """Every signature and document time-stamp of ``pdf`` as pyHanko judges it out of the box
@@ -268,11 +349,12 @@ def assert_stock_pyhanko_accepts_every_signature(pdf: bytes, ca: Any = None) -> 
     from pyhanko_certvalidator import ValidationContext
 
     from signing.x509util import to_asn1_cert
-    authority = ca or test_pki().ca
+    authorities = ca if isinstance(ca, (list, tuple)) else [ca or test_pki().ca]
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     checked = 0
     for sig in reader.embedded_signatures:
-        vc = ValidationContext(trust_roots=[to_asn1_cert(authority.root_certificate)], allow_fetching=True)
+        vc = ValidationContext(trust_roots=[to_asn1_cert(a.root_certificate) for a in authorities],
+                               allow_fetching=True)
         if sig.sig_object_type == "/DocTimeStamp":
             ts = validate_pdf_timestamp(sig, validation_context=vc)
             assert ts.intact and ts.valid and ts.trusted, (sig.field_name, ts.pretty_print_details())

@@ -74,6 +74,11 @@ def test_login_limit_settings() -> None:
     ({"DOCSVC_AUDIT_KEY": "a1:" + base64.b64encode(b"short").decode()}, "DOCSVC_AUDIT_KEY", "32 bytes"),
     ({"DOCSVC_AUDIT_CHECKPOINT_RETENTION_YEARS": "0"}, "DOCSVC_AUDIT_CHECKPOINT_RETENTION_YEARS", "positive"),
     ({"DOCSVC_DATABSE_URL": "sqlite:///x"}, "DOCSVC_DATABSE_URL", "unknown setting"),
+    ({"DOCSVC_TRUST_INTERMEDIATES": "/nonexistent/ca.pem"}, "DOCSVC_TRUST_INTERMEDIATES", "no such certificate"),
+    ({"DOCSVC_LOCAL_SIGNER_PORT": "70000"}, "DOCSVC_LOCAL_SIGNER_PORT", "TCP port"),
+    ({"DOCSVC_SIGNING_PREPARE_MINUTES": "2000"}, "DOCSVC_SIGNING_PREPARE_MINUTES", "1 to 1440"),
+    ({"DOCSVC_CSC_URL": "ftp://ky-so.example.vn"}, "DOCSVC_CSC_URL", "http(s)://"),
+    ({"DOCSVC_CSC_URL": "https://ky-so.example.vn"}, "DOCSVC_CSC_CLIENT_ID", "DOCSVC_CSC_CLIENT_SECRET"),
 ])
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str, fragment: str) -> None:
     with pytest.raises(ConfigError) as info:

@@ -48,6 +48,8 @@ from docsvc.db.models.workflow import (
     ProgressUpdate,
     Recipient,
     SigningKey,
+    SigningPreparation,
+    UserCertificate,
 )
 
 __all__ = [
@@ -58,5 +60,5 @@ __all__ = [
     "DossierPlan", "ExchangeAgency", "ExchangeInbound", "ExchangeMessage", "IdempotencyRecord", "LegalHold",
     "Notification", "NotificationMailPref", "ObjectLock", "Organisation", "OutboxItem", "ProgressUpdate",
     "Recipient", "RegisterCounter", "RegisterEntry", "ReorgItem", "ReorgPlan", "RetentionPeriod", "SecrecyDecision",
-    "SigningKey", "User", "UserRole", "UserUnit",
+    "SigningKey", "SigningPreparation", "User", "UserCertificate", "UserRole", "UserUnit",
 ]

@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docsvc.db.base import Base, utcnow
@@ -231,3 +241,48 @@ class AgencyCalendarDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     is_workday: Mapped[bool] = mapped_column(default=False)
     name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class UserCertificate(Base):
+    """A certificate a user registered as theirs: its key stays on their token or with their
+    remote-signing provider (split signing); the server keeps only the certificate."""
+
+    __tablename__ = "user_certificates"
+    __table_args__ = (UniqueConstraint("user_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the DER certificate
+    subject: Mapped[str] = mapped_column(String(300))
+    issuer: Mapped[str] = mapped_column(String(300))
+    serial: Mapped[str] = mapped_column(String(64))
+    not_after: Mapped[datetime] = mapped_column()
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    csc_credential_id: Mapped[str | None] = mapped_column(String(200))  # remote signing: the provider's credential
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column()
+
+
+class SigningPreparation(Base):
+    """A document prepared for a signature made on the signer's side, waiting for the signature
+    value. Bound to the document version and content it was prepared from, to the certificate,
+    and to an expiry; used once (``used_at``)."""
+
+    __tablename__ = "signing_preparations"
+    __table_args__ = (CheckConstraint("mode in ('token','remote')", name="mode"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(64), unique=True)  # random nonce the signer's side names
+    batch_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("user_certificates.id"))
+    mode: Mapped[str] = mapped_column(String(8), default="token")
+    version: Mapped[int] = mapped_column()
+    base_file_id: Mapped[int] = mapped_column(ForeignKey("document_files.id"))
+    content_sha256: Mapped[str] = mapped_column(String(64))  # of the file prepared from
+    object_key: Mapped[str] = mapped_column(String(300))  # the prepared PDF (placeholder reserved)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)  # signing.split.PreparedSignature.state()
+    expires_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column()

@@ -1,7 +1,7 @@
 """reorganisation of agencies: lifecycle, successions, plans and their progress, closed fonds
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-07
 
 Issue 19: merge, split and rename agencies as one audited, resumable job.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0014'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

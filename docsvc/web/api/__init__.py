@@ -11,5 +11,5 @@ def register_api_modules() -> Blueprint:
     """Import every module that adds routes to ``api`` (once) and return the blueprint."""
     from docsvc.web.api import (  # noqa: F401
         archives, background, documents, exchange, identity, incoming, meta, outgoing, registers, reorganisations,
-        search)
+        search, signing)
     return api

@@ -77,8 +77,34 @@ def language(code: str) -> Response:
 @bp.get("/me")
 def profile() -> str:
     actor = page_actor()
-    return render_template("profile.html", user=container().identity.get_user(actor, actor.user_id),
-                           key=_signing_key(actor))
+    c = container()
+    return render_template("profile.html", user=c.identity.get_user(actor, actor.user_id),
+                           key=_signing_key(actor), certificates=c.split_signing.certificates(actor),
+                           remote_signing=bool(c.settings.csc_url), local_port=c.settings.local_signer_port)
+
+
+@bp.post("/me/certificates")
+def register_certificate() -> Response | tuple[str, int]:
+    """A certificate whose key is on the user's own token (pasted PEM from `docsvc-signer certificate`)."""
+    return act(lambda actor: container().split_signing.register_certificate(
+        actor, request.form.get("certificate", ""), origin=web_origin()),
+        done=_("Certificate registered: you can sign with your token."), then=url_for("auth.profile"),
+        on_error=lambda actor, status: (profile(), status))
+
+
+@bp.post("/me/certificates/<int:cert_id>/remove")
+def remove_certificate(cert_id: int) -> Response | tuple[str, int]:
+    return act(lambda actor: container().split_signing.remove_certificate(actor, cert_id, web_origin()),
+               done=_("Certificate removed."), then=url_for("auth.profile"),
+               on_error=lambda actor, status: (profile(), status))
+
+
+@bp.post("/me/remote-credential")
+def link_remote() -> Response | tuple[str, int]:
+    return act(lambda actor: container().remote_signing.link(actor, request.form.get("credential_id") or None,
+                                                             web_origin()),
+               done=_("Remote-signing credential linked."), then=url_for("auth.profile"),
+               on_error=lambda actor, status: (profile(), status))
 
 
 @bp.post("/me/signing-key")

@@ -151,9 +151,11 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    # connect-src: the signing page calls the leader's own docsvc-signer on 127.0.0.1 (its port only)
+    local_signer = f"http://127.0.0.1:{container().settings.local_signer_port}"
     response.headers.setdefault("Content-Security-Policy",
-                                "default-src 'self'; img-src 'self' data:; object-src 'self'; frame-ancestors 'self'; "
-                                "base-uri 'self'; form-action 'self'")
+                                f"default-src 'self'; connect-src 'self' {local_signer}; img-src 'self' data:; "
+                                "object-src 'self'; frame-ancestors 'self'; base-uri 'self'; form-action 'self'")
     if session.get(TOKEN_KEY):
         response.headers["Cache-Control"] = "private, no-store"  # nothing readable after logout via Back
     return response
@@ -208,6 +210,30 @@ def act(call: Callable[[Actor], Any], *, done: Callable[[Any], str] | str, then:
         return on_error(actor, exc.status)
     flash(done(result) if callable(done) else done, "success")
     return redirect(then(result) if callable(then) else then, 303)
+
+
+def json_action(call: Callable[[Actor], Any], status: int) -> tuple[Response, int]:
+    """A page's script calling a service (session + CSRF header): JSON answer, or the JSON error
+    body of the API with the message users see on pages."""
+    from flask import jsonify
+    actor = page_actor()
+    try:
+        return jsonify(call(actor)), status
+    except DomainError as exc:
+        if isinstance(exc, Unauthenticated):
+            raise
+        message = user_message(exc)
+        return jsonify({"error": {"code": exc.code, "message": message.text + (
+            f" ({message.detail})" if message.detail else "")}}), exc.status
+
+
+def raise_item_error(item: Mapping[str, Any]) -> None:
+    """A batch's per-document result as the error of a one-document action."""
+    error = item.get("error")
+    if error:
+        exc = DomainError(error["message"])
+        exc.code, exc.status = error["code"], error.get("status", 422)
+        raise exc
 
 
 #: A page's table of POST actions: name → (service call on one record, message on success).

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, render_template, request, url_for
+from flask import Response, flash, render_template, request, url_for
 from flask_babel import gettext as _
 
 from docsvc.domain.identity import Actor
@@ -19,7 +19,8 @@ from docsvc.web.api.common import INT_MAX
 from docsvc.web.context import container
 from docsvc.web.downloads import content_response
 from docsvc.web.pages import forms
-from docsvc.web.pages.base import dispatch, page_actor, page_blueprint, render, web_origin
+from docsvc.web.pages.base import (dispatch, json_action, page_actor, page_blueprint, raise_item_error, render,
+                                   web_origin)
 from docsvc.web.pages.document_archive import document_archive
 
 bp = page_blueprint("documents", __name__)
@@ -44,7 +45,8 @@ def render_document(actor: Actor, doc_id: int, status: int = 200) -> tuple[str, 
             handling=c.incoming.handling(actor, doc_id) if incoming else None,
             chain=None if incoming else c.approval.chain(actor, doc_id),
             recipients=c.outgoing.recipients(actor, doc_id) if doc["status"] in ("issued", "recalled") else [],
-            archive=document_archive(actor, doc))
+            archive=document_archive(actor, doc), signing_modes={"local_port": c.settings.local_signer_port,
+                                                                 "remote": bool(c.settings.csc_url)})
 
 
 def _before_seq() -> int | None:
@@ -140,6 +142,15 @@ def _number(view: DocumentView) -> str:
     return view.data.get("number_notation") or ""
 
 
+def _sign_remote(actor: Actor, doc_id: int) -> DocumentView:
+    """Remote signing of this one document (the provider's PIN/OTP authorises it)."""
+    c = container()
+    result = c.remote_signing.sign(actor, [doc_id], pin=request.form.get("pin") or None,
+                                   otp=request.form.get("otp") or None, origin=web_origin())
+    raise_item_error(result["items"][0])
+    return c.documents.get(actor, doc_id, web_origin())
+
+
 # action → (service call, message on success)
 def _unnotified(view: DocumentView) -> str:
     """The answer's warnings about units or agencies nobody in which may read the document (not told)."""
@@ -170,6 +181,7 @@ ACTIONS: dict[str, tuple[Callable[[Actor, int], Any], Callable[[Any], str]]] = {
     "return_for_revision": (_decide("returned", "reason"), lambda v: _("Returned to the drafter for revision.")),
     "sign": (lambda a, d: container().outgoing.sign(a, d, pin=request.form.get("pin", ""), origin=web_origin()),
              lambda v: _("Signed digitally.")),
+    "sign_remote": (_sign_remote, lambda v: _("Signed digitally.")),
     "issue": (_issue, lambda v: _("Issued as %(number)s.", number=_number(v)) + _unnotified(v)),
     "recall": (lambda a, d: container().outgoing.recall(a, d, reason=forms.text("reason"), origin=web_origin()),
                lambda v: _("Recalled.")),
@@ -178,6 +190,30 @@ ACTIONS: dict[str, tuple[Callable[[Actor, int], Any], Callable[[Any], str]]] = {
     "new_version": (_new_version, lambda v: _("New version uploaded.")),
     "page_positions": (_page_positions, lambda v: _("Positions of the number and date saved.")),
 }
+
+
+@bp.post("/documents/<int:doc_id>/sign-token/prepare")
+def token_prepare(doc_id: int) -> tuple[Response, int]:
+    """The signing page's call before docsvc-signer signs: the data to be signed (JSON)."""
+    body = request.get_json(silent=True) or {}
+    return json_action(lambda actor: container().split_signing.prepare(
+        actor, doc_id, body.get("certificate"), mode="token").to_dict(), 201)
+
+
+@bp.post("/documents/<int:doc_id>/sign-token/finish")
+def token_finish(doc_id: int) -> tuple[Response, int]:
+    """The signature value docsvc-signer made: embedded, time-stamped, recorded (JSON: where to go)."""
+    from docsvc.services.split_signing import parse_signature
+    body = request.get_json(silent=True) or {}
+
+    def finish(actor: Actor) -> dict[str, Any]:
+        svc = container().split_signing
+        svc.check_document(actor, str(body.get("prepared_id", "")), doc_id)
+        svc.finish(actor, str(body.get("prepared_id", "")), parse_signature(body.get("signature")),
+                   origin=web_origin())
+        flash(_("Signed digitally."), "success")
+        return {"redirect": url_for("documents.show", doc_id=doc_id)}
+    return json_action(finish, 200)
 
 
 @bp.post("/documents/<int:doc_id>/<action>")
