@@ -2,6 +2,7 @@
 
 from docsvc.db.models.archives import (ArchiveTransfer, DisposalItem, DisposalList, Dossier, DossierDocument,
                                        DossierPlan, LegalHold, ObjectLock, RetentionPeriod, SecrecyDecision)
+from docsvc.db.models.batches import Batch, BatchItem
 from docsvc.db.models.audit import AuditCheckpoint, AuditEvent, AuditHead
 from docsvc.db.models.documents import (Document, DocumentFile, DocumentGrant, DocumentLink, DocumentReader,
                                         DocumentType, OutboxItem, RegisterCounter, RegisterEntry)
@@ -12,7 +13,7 @@ from docsvc.db.models.workflow import (AgencyCalendarDay, Assignment, CalendarDa
                                        SigningKey)
 
 __all__ = [
-    "AgencyCalendarDay",
+    "AgencyCalendarDay", "Batch", "BatchItem",
     "ArchiveTransfer", "DisposalItem", "DisposalList", "Dossier", "DossierDocument", "DossierPlan", "LegalHold",
     "ObjectLock", "RetentionPeriod", "SecrecyDecision",
     "ApiToken", "Assignment", "AuditCheckpoint", "AuditEvent", "AuditHead", "CalendarDay", "ChainDecision", "ChainInstance",
