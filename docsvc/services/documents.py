@@ -404,15 +404,21 @@ def _user(s: Session, user_id: int) -> User | None:
 
 
 def _duplicate_warnings(s: Session, doc: Document) -> list[dict[str, Any]]:
-    """Same (number, notation, issuing body) already registered in this agency (DOMAIN.md)."""
-    if doc.direction != Direction.INCOMING.value or not doc.dup_key:
+    """Same (number, notation, issuing body) already registered in this agency, or the same bytes
+    already received (DOMAIN.md; :mod:`docsvc.services.duplicates`)."""
+    from docsvc.services.duplicates import duplicate_message, received_with_bytes, registered_with_key
+    if doc.direction != Direction.INCOMING.value:
         return []
-    others = s.execute(select(Document.id, Document.arrival_number, Document.register_year).where(
-        Document.agency_id == doc.agency_id, Document.dup_key == doc.dup_key, Document.id != doc.id,
-        Document.direction == Direction.INCOMING.value, Document.arrival_number.is_not(None))).all()
-    return [{"code": "possible_duplicate", "document_id": o.id,
-             "message": f"already registered as incoming number {o.arrival_number}/{o.register_year}"}
-            for o in others]
+    out = [{"code": "possible_duplicate", "document_id": o["document_id"], "message": duplicate_message(o)}
+           for o in registered_with_key(s, doc.agency_id, doc.dup_key, exclude_id=doc.id)]
+    seen = {w["document_id"] for w in out}
+    for f in doc.files:
+        for o in received_with_bytes(s, doc.agency_id, f.sha256, exclude_id=doc.id):
+            if o["document_id"] not in seen:
+                seen.add(o["document_id"])
+                out.append({"code": "same_file", "document_id": o["document_id"],
+                            "message": duplicate_message(o, same_bytes=True)})
+    return out
 
 
 def _classified_on(direction: Direction, data: DocumentInput) -> date:
