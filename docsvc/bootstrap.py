@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from dataclasses import dataclass, field
@@ -190,6 +191,41 @@ class Container:
     @cached_property
     def signature_check(self) -> SignatureCheckService:
         return SignatureCheckService(self.db, self.files, self.signatures)
+
+    @cached_property
+    def batch_jobs(self) -> Any:
+        """The generic batch job runner (kinds are added by the services below)."""
+        from docsvc.services.batches.jobs import BatchService
+        from docsvc.tasks.app import kick
+        return BatchService(self.db, self.identity.actor_for, kick=lambda: kick("docsvc.run_batches"))
+
+    @cached_property
+    def batches(self) -> Any:
+        """Batch actions run in the background (docsvc.run_batches), with per-item results; every
+        kind wired (receive, register, assign, sign, issue)."""
+        self.intake  # noqa: B018
+        self.batch_actions  # noqa: B018
+        return self.batch_jobs
+
+    @cached_property
+    def intake(self) -> Any:
+        """Receiving many files: metadata read from each, one review grid, registration in one action."""
+        from docsvc.services.intake.service import IntakeService
+        validate = self.extra.get("validate_signatures", self.signatures.validate_stream)
+        return IntakeService(self.db, self.files, self.batch_jobs, self.documents, self.incoming,
+                             max_upload_bytes=self.settings.max_upload_mb * 1024 * 1024,
+                             limits=self.extraction_limits, ocr=self.extra.get("ocr", True),
+                             validate=lambda data: validate(io.BytesIO(data)))
+
+    @cached_property
+    def batch_actions(self) -> Any:
+        """Assigning, signing (PIN once) and issuing many documents."""
+        from docsvc.services.batches.actions import BatchActions
+        return BatchActions(self.batch_jobs, self.incoming, self.outgoing)
+
+    def run_batches(self) -> int:
+        """Run pending batches (the background task; tests call it instead of a worker)."""
+        return self.batches.run_pending()
 
     @cached_property
     def indexing(self) -> IndexingService:

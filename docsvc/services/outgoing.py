@@ -92,6 +92,13 @@ class OutgoingService:
             return _key_dict(row)
 
     # ------------------------------------------------------------ sign
+    def unlock_signer(self, actor: Actor, pin: str) -> None:
+        """Open the caller's signing key with ``pin`` once (a batch signature checks its PIN before
+        it starts; the key ring keeps the key open for the signatures that follow)."""
+        with self.db.read() as s:
+            user = s.get(User, actor.user_id)
+            self.signatures.user_signer(s, user, pin)
+
     def sign(self, actor: Actor, doc_id: int, *, pin: str, origin: RequestOrigin | None = None) -> DocumentView:
         """The signer's digital signature on the approved content (certifies the document)."""
         if not pin:

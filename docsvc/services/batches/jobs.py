@@ -129,7 +129,7 @@ class BatchService:
             kind, user_id, params = batch.kind, batch.created_by, dict(batch.params or {})
             needs_secret = bool(params.get("needs_secret"))
         secret = self._secrets.get(batch_id)
-        if needs_secret and secret is None:
+        if needs_secret and secret is None or kind not in self.runners:
             return False  # its secret lives in another process, which runs it
         with self.db.write() as s:
             claimed = s.execute(update(Batch).where(Batch.id == batch_id, Batch.state == "pending")
