@@ -412,8 +412,11 @@ def _duplicate_warnings(s: Session, doc: Document) -> list[dict[str, Any]]:
     out = [{"code": "possible_duplicate", "document_id": o["document_id"], "message": duplicate_message(o)}
            for o in registered_with_key(s, doc.agency_id, doc.dup_key, exclude_id=doc.id)]
     seen = {w["document_id"] for w in out}
-    for f in doc.files:
-        for o in received_with_bytes(s, doc.agency_id, f.sha256, exclude_id=doc.id):
+    s.flush()
+    shas = s.execute(select(DocumentFile.sha256).where(DocumentFile.document_id == doc.id,
+                                                      DocumentFile.role.in_(("main", "attachment")))).scalars()
+    for sha in sorted(set(shas)):
+        for o in received_with_bytes(s, doc.agency_id, sha, exclude_id=doc.id):
             if o["document_id"] not in seen:
                 seen.add(o["document_id"])
                 out.append({"code": "same_file", "document_id": o["document_id"],

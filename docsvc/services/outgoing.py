@@ -37,7 +37,7 @@ from docsvc.services.documents import DocumentView, document_dict
 from docsvc.services.files import FileStore, StoredFile
 from docsvc.services.notifications import SUBJECT, notify_readers
 from docsvc.services.signatures import SignatureService, SigningFailed
-from docsvc.timeutil import to_vn, vn_today
+from docsvc.timeutil import to_vn, to_vn_iso, vn_today
 
 log = logging.getLogger("docsvc.outgoing")
 
@@ -400,10 +400,12 @@ class OutgoingService:
     def recipients(self, actor: Actor, doc_id: int) -> list[dict[str, Any]]:
         with self.db.read() as s:
             doc = load_readable(s, actor, doc_id)
+            # Times in ISO 8601 +07:00 like every other time of the API; the id of the incoming copy a
+            # delivery made is shown to both sides (reading that copy still needs access to it).
             return [{"id": r.id, "name": r.name, "agency_id": r.agency_id, "unit_id": r.unit_id,
-                     "organ_id": r.organ_id, "status_code": r.status_code, "sent_at": r.sent_at,
-                     "incoming_document_id": r.incoming_document_id if actor.agency_id == r.agency_id else None,
-                     "note": r.note}
+                     "organ_id": r.organ_id, "status_code": r.status_code, "sent_at": to_vn_iso(r.sent_at),
+                     "delivered": r.incoming_document_id is not None,
+                     "incoming_document_id": r.incoming_document_id, "note": r.note}
                     for r in s.execute(select(Recipient).where(Recipient.document_id == doc.id)
                                        .order_by(Recipient.id)).scalars()]
 
