@@ -202,6 +202,13 @@ class DocumentService:
                              .offset(offset).limit(limit)).scalars().all()
             return [DocumentView(self._view(s, d, actor, detail=False)) for d in rows], total
 
+    def reads_any(self, actor: Actor, agency_id: int) -> bool:
+        """Whether ``actor`` may read at least one document of ``agency_id`` (an action that needs
+        one, such as filing into a dossier, is offered only then)."""
+        query = readable_filter(select(Document.id), actor).where(Document.agency_id == agency_id).limit(1)
+        with self.db.read() as s:
+            return s.execute(query).first() is not None
+
     def summaries(self, actor: Actor, doc_ids: list[int]) -> dict[int, dict[str, Any]]:
         """Number and subject of the documents among ``doc_ids`` the actor may read (for lists
         that name documents by id, such as legal holds); the others are left out. Not audited,

@@ -55,3 +55,14 @@ def test_recipients_times_are_iso_and_the_delivered_copy_is_named(api) -> None: 
     assert internal["delivered"] is True and isinstance(internal["incoming_document_id"], int)
     snv_clerk = api.as_user("snv.vanthu")
     assert snv_clerk.get(f"/api/v1/documents/{internal['incoming_document_id']}").status_code == 200
+
+
+def test_filing_is_offered_only_to_who_can_read_a_document(pages, api) -> None:  # type: ignore[no-untyped-def]
+    from tests.api.archive_support import open_dossier
+    d = open_dossier(api, "07.VP", title="Hồ sơ thử nộp văn bản")
+    archivist = pages("luutru").get(f"/dossiers/{d['id']}").get_data(as_text=True)
+    assert 'data-action="file"' not in archivist and "within a minute" not in archivist
+    assert 'data-action="close"' in archivist
+    clerk = api.as_user("vanthu")
+    created(upload(clerk))
+    assert 'data-action="file"' in pages("vanthu").get(f"/dossiers/{d['id']}").get_data(as_text=True)
