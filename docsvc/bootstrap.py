@@ -223,6 +223,12 @@ class Container:
         from docsvc.services.batches.actions import BatchActions
         return BatchActions(self.batch_jobs, self.incoming, self.outgoing)
 
+    @cached_property
+    def reports(self) -> Any:
+        """The dashboard of an agency or unit (only what the caller may read)."""
+        from docsvc.services.reports.dashboard import ReportService
+        return ReportService(self.db)
+
     def run_batches(self) -> int:
         """Run pending batches (the background task; tests call it instead of a worker)."""
         return self.batches.run_pending()

@@ -10,5 +10,5 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 def register_api_modules() -> Blueprint:
     """Import every module that adds routes to ``api`` (once) and return the blueprint."""
     from docsvc.web.api import (archives, background, batches, documents, identity, incoming, meta, outgoing,  # noqa: F401
-                                registers, search)
+                                registers, reports, search)
     return api
