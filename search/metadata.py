@@ -125,10 +125,11 @@ def text_lines(text: str) -> list[Line]:
 
 def _split_columns(line: str) -> list[str]:
     folded = fold(line)
-    for anchor in _MOTTO:
+    for anchor, back in _MOTTO_ANCHORS:  # OCR may garble the first words of the motto: anchor on the rest
         at = folded.find(anchor)
-        if at > 0:
-            cut = _cut_at_words(line, len(folded[:at].split()))
+        words_before = len(folded[:at].split()) - back if at >= 0 else -1
+        if words_before > 0:
+            cut = _cut_at_words(line, words_before)
             return [p for p in (line[:cut].strip(), line[cut:].strip()) if p]
     m = _NUMBER.search(line)
     if m and _DATE.search(line[m.end():]):
@@ -152,6 +153,7 @@ def _cut_at_words(line: str, n: int) -> int:
 
 # ---------------------------------------------------------------- reading
 _MOTTO = ("cong hoa xa hoi chu nghia viet nam", "doc lap tu do hanh phuc")
+_MOTTO_ANCHORS = (("cong hoa xa hoi", 0), ("xa hoi chu nghia", 2), ("doc lap tu do", 0), ("tu do hanh phuc", 2))
 _NUMBER = re.compile(r"\bS[ốo]\s*[:;.]?\s*(\d{1,11})\s*/\s*([0-9A-ZĐa-zđ][0-9A-Za-zĐđÀ-ỹ\-./]{0,29})")
 _NUMBER_ANY = re.compile(r"\bS[ốo]\s*[:;]\s*([0-9A-Za-zĐđÀ-ỹ][0-9A-Za-zĐđÀ-ỹ\-./]{0,41})")
 _DATE = re.compile(r"ng[àa]y\s+(\d{1,2})\s+th[áa]ng\s+(\d{1,2})\s+n[ăa]m\s+(\d{4})", re.IGNORECASE)
@@ -205,7 +207,11 @@ def _read_number(lines: Sequence[Line], meta: Metadata, type_names: Mapping[str,
 
 
 def _read_date(lines: Sequence[Line], meta: Metadata) -> int | None:
+    """Box 4 only: a date in the body ("Căn cứ Luật ... ngày 19 tháng 02 năm 2025") is not the
+    document's date, so the search stops where the body begins."""
     for i, line in enumerate(lines[:25]):
+        if fold(line.text).startswith(_STOP_SUBJECT):
+            return None
         m = _DATE.search(line.text)
         if m:
             try:
