@@ -227,7 +227,7 @@ class Container:
     def reports(self) -> Any:
         """The dashboard of an agency or unit (only what the caller may read)."""
         from docsvc.services.reports.dashboard import ReportService
-        return ReportService(self.db)
+        return ReportService(self.db, cache_seconds=self.settings.report_cache_seconds)
 
     def run_batches(self) -> int:
         """Run pending batches (the background task; tests call it instead of a worker)."""

@@ -90,6 +90,7 @@ class Settings:
     extract_max_ocr_pages: int = 50  # scanned pages read by OCR per document
     extract_max_text_mb: int = 5  # extracted text kept per document (millions of characters)
     idempotency_hours: int = 24  # how long an Idempotency-Key is remembered
+    report_cache_seconds: int = 300  # a computed dashboard is kept this long per reader (0: never kept)
     environment: str = "development"  # "production" refuses generated secrets
 
     # ---------------------------------------------------------------- derived values
@@ -152,7 +153,7 @@ def _parse_int(raw: str, *, zero_ok: bool = False) -> int:
     return value
 
 
-_ZERO_OK = {"trusted_proxy_hops"}  # whole-number settings where 0 is meaningful
+_ZERO_OK = {"trusted_proxy_hops", "report_cache_seconds"}  # whole-number settings where 0 is meaningful
 
 
 def _parse_paths(raw: str) -> tuple[Path, ...]:

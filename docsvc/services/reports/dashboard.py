@@ -5,10 +5,17 @@ Every figure counts only documents the caller may read (the same reader policy a
 search: :func:`docsvc.services.access.readable_condition`), and the overdue list never shows the
 subject of a secret document — reports are printed and exported.
 Months are those of the stored time (UTC) of arrival, and of the issue date for issued documents.
+
+A dashboard is computed from every document of the year (about 2 s at 100,000 documents on
+SQLite), so a computed one is kept for ``cache_seconds`` (``DOCSVC_REPORT_CACHE_SECONDS``, default
+300) per exact reader identity (agency, reader tokens, clearance) and year and unit — never shared
+between people who read different documents — and says when it was computed.
 """
 
 from __future__ import annotations
 
+import threading
+import time as clock
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
@@ -17,13 +24,15 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from docsvc.db.base import utcnow
 from docsvc.db.models import Assignment, Document, DocumentType, Organisation, User, UserUnit
 from docsvc.db.uow import Database
+from docsvc.domain.access import actor_tokens
 from docsvc.domain.documents import Direction, Status, number_notation
 from docsvc.domain.identity import Actor, Role
 from docsvc.errors import InvalidInput, PermissionDenied
 from docsvc.services.access import readable_condition
-from docsvc.timeutil import vn_today
+from docsvc.timeutil import to_vn_iso, vn_today
 
 REPORT_READERS = (Role.LEADER, Role.UNIT_HEAD, Role.CLERK)
 SECRET_SUBJECT = "(văn bản mật)"
@@ -41,6 +50,7 @@ class Dashboard:
     average_days: float | None = None
     completed: int = 0
     overdue: list[dict[str, Any]] = field(default_factory=list)
+    computed_at: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"year": self.year, "unit_id": self.unit_id,
@@ -50,22 +60,39 @@ class Dashboard:
                 if self.issued else [0] * 12,
                 "handling": {"units": self.handling_units, "officers": self.handling_officers},
                 "average_handling_days": self.average_days, "completed": self.completed,
-                "overdue": self.overdue}
+                "overdue": self.overdue, "computed_at": self.computed_at}
 
 
 class ReportService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, cache_seconds: float = 300.0) -> None:
         self.db = db
+        self.cache_seconds = cache_seconds
+        self._cache: dict[tuple[Any, ...], tuple[float, Dashboard]] = {}
+        self._lock = threading.Lock()
 
-    def dashboard(self, actor: Actor, *, year: int | None = None, unit_id: int | None = None) -> Dashboard:
+    def dashboard(self, actor: Actor, *, year: int | None = None, unit_id: int | None = None,
+                  fresh: bool = False) -> Dashboard:
         if not actor.has(*REPORT_READERS):
             raise PermissionDenied("reports are for leaders, unit heads and the registry")
         year = year or vn_today().year
         if not 2000 <= year <= 2100:
             raise InvalidInput("the year is 2000..2100", {"field": "year"})
+        key = (actor.agency_id, actor_tokens(actor), int(actor.clearance), year, unit_id)
+        now = clock.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and not fresh and now - hit[0] < self.cache_seconds:
+                return hit[1]
+        out = self._compute(actor, year, unit_id)
+        with self._lock:
+            self._cache = {k: v for k, v in self._cache.items() if now - v[0] < self.cache_seconds}
+            self._cache[key] = (now, out)
+        return out
+
+    def _compute(self, actor: Actor, year: int, unit_id: int | None) -> Dashboard:
         start = datetime.combine(date(year, 1, 1), time(), tzinfo=timezone.utc)
         end = datetime.combine(date(year + 1, 1, 1), time(), tzinfo=timezone.utc)
-        out = Dashboard(year, unit_id)
+        out = Dashboard(year, unit_id, computed_at=to_vn_iso(utcnow()) or "")
         with self.db.read() as s:
             if unit_id is not None:
                 unit = s.get(Organisation, unit_id)
