@@ -169,3 +169,16 @@ def test_sign_many_pin_once_and_issue_many_in_order(api, container) -> None:  # 
     assert [i["state"] for i in issued["items"]] == ["done", "done"], issued["items"]
     first, second = (int(i["result"]["number_notation"].split("/")[0]) for i in issued["items"])
     assert second == first + 1  # numbers in the order shown
+
+
+def test_a_signed_pdf_gives_its_signer_from_the_certificate(api, container) -> None:  # type: ignore[no-untyped-def]
+    signed = signed_draft(api)
+    content = api.as_user("chutich").get(f"/api/v1/documents/{signed['id']}/content")
+    assert content.status_code == 200
+    clerk = api.as_user("vanthu")
+    view = _finish(container, clerk, _intake(clerk, [(content.data, "da-ky.pdf")])["id"])
+    item = view["items"][0]
+    assert item["state"] == "done", item
+    assert [s["signer"] for s in item["result"]["signatures"]] == ["Hoàng Văn Nam"]
+    assert item["fields"]["signer_name"] == "Hoàng Văn Nam"
+    assert item["result"]["confidence"]["signer_name"] == 0.99  # from the certificate, not the page
