@@ -61,13 +61,17 @@ class BatchService:
         self.actor_for = actor_for
         self.kick = kick or (lambda: None)
         self.runners: dict[str, ItemRunner] = {}
+        self.workers: dict[str, int] = {}
         self.views: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {}
         self._secrets: dict[int, str] = {}
         self._threads: dict[int, threading.Thread] = {}
 
-    def register_kind(self, kind: str, runner: ItemRunner) -> None:
-        """Wiring (bootstrap): the per-item callable of batches of ``kind``."""
+    def register_kind(self, kind: str, runner: ItemRunner, *, workers: int = 1) -> None:
+        """Wiring (bootstrap): the per-item callable of batches of ``kind``. ``workers`` > 1 runs
+        items of independent work (reading files) that many at a time; kinds whose order matters
+        (numbers given in the order shown) keep 1."""
         self.runners[kind] = runner
+        self.workers[kind] = max(1, workers)
 
     # ------------------------------------------------------------ create
     def start(self, actor: Actor, kind: str, inputs: list[dict[str, Any]], *, params: dict[str, Any] | None = None,
@@ -142,9 +146,15 @@ class BatchService:
             items = [(i.id, dict(i.input or {})) for i in s.execute(
                 select(BatchItem).where(BatchItem.batch_id == batch_id, BatchItem.state == "pending")
                 .order_by(BatchItem.seq)).scalars()]
+        contexts = [ItemContext(actor, batch_id, item_id, params, data, secret) for item_id, data in items]
         try:
-            for item_id, data in items:
-                self._run_item(runner, ItemContext(actor, batch_id, item_id, params, data, secret))
+            if self.workers.get(kind, 1) > 1 and len(contexts) > 1:
+                from concurrent.futures import ThreadPoolExecutor
+                with ThreadPoolExecutor(self.workers[kind], thread_name_prefix=f"docsvc-batch-{batch_id}") as pool:
+                    list(pool.map(lambda ctx: self._run_item(runner, ctx), contexts))
+            else:
+                for ctx in contexts:
+                    self._run_item(runner, ctx)
         finally:
             self._secrets.pop(batch_id, None)
             with self.db.write() as s:

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,7 +79,8 @@ class IntakeService:
         self.limits = limits
         self.ocr = ocr
         self.validate = validate
-        batches.register_kind("intake", self._read_item)
+        # files are read in limited child processes, two at a time per core (each waits on its child)
+        batches.register_kind("intake", self._read_item, workers=min(8, 2 * (os.cpu_count() or 1)))
         batches.register_kind("register", self._register_item)
         batches.views["intake"] = self._review_view
 
