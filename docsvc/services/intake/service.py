@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from docsvc.db.models import Batch, BatchItem, DocumentType
 from docsvc.domain.documents import duplicate_key, split_number_notation
 from docsvc.domain.identity import Actor, Role
-from docsvc.errors import Conflict, InvalidInput, PermissionDenied
+from docsvc.errors import Conflict, DomainError, InvalidInput, PermissionDenied
 from docsvc.services.batches.jobs import BatchService, ItemContext
 from docsvc.services.documents import DocumentInput, DocumentService, Upload
 from docsvc.services.duplicates import duplicate_message, received_with_bytes, registered_with_key
@@ -100,15 +100,7 @@ class IntakeService:
         for i, upload in enumerate(files):
             try:
                 facts = inspect_upload(upload.stream, upload.filename, max_bytes=self.max_upload_bytes, field="files")
-            except (InvalidInput, Conflict) as exc:
-                failed[i] = {"code": exc.code, "message": exc.message, "details": exc.details}
-                inputs.append({"filename": upload.filename})
-                sha256s.append(None)
-                continue
-            except Exception as exc:  # PayloadTooLarge, UnsupportedMediaType are DomainErrors too
-                from docsvc.errors import DomainError
-                if not isinstance(exc, DomainError):
-                    raise
+            except DomainError as exc:  # not a PDF or scan, too large, unreadable: a failed row, the rest go on
                 failed[i] = {"code": exc.code, "message": exc.message, "details": exc.details}
                 inputs.append({"filename": upload.filename})
                 sha256s.append(None)
