@@ -313,10 +313,14 @@ class Container:
         from docsvc.db.models import DocumentFile
         from storage import sweep_orphans
 
+        from docsvc.services.intake.service import staged_file_kept
+        from storage.keys import parse_key
+
         def referenced(key: str) -> bool:
             with self.db.read() as s:
-                return s.execute(select(DocumentFile.id).where(DocumentFile.object_key == key).limit(1)).first() \
-                    is not None
+                if s.execute(select(DocumentFile.id).where(DocumentFile.object_key == key).limit(1)).first():
+                    return True
+                return staged_file_kept(s, parse_key(key).digest)
         report = sweep_orphans(self.store, referenced, grace)
         log.info("orphan sweep: %s", report.summary())
         return len(report.deleted)

@@ -182,3 +182,12 @@ def test_a_signed_pdf_gives_its_signer_from_the_certificate(api, container) -> N
     assert [s["signer"] for s in item["result"]["signatures"]] == ["Hoàng Văn Nam"]
     assert item["fields"]["signer_name"] == "Hoàng Văn Nam"
     assert item["result"]["confidence"]["signer_name"] == 0.99  # from the certificate, not the page
+
+
+def test_the_orphan_sweep_keeps_files_waiting_for_review(api, container) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+    clerk = api.as_user("vanthu")
+    view = _finish(container, clerk, _intake(clerk, [(_docs(1)[0][0], "cho-duyet.pdf")])["id"])
+    key = view["items"][0]["input"]["object_key"]
+    container.sweep_orphans(grace=timedelta(0))
+    assert container.store.exists(key)  # no document references it yet: its batch does

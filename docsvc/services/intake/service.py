@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from search.sandbox import ExtractionLimits
 
 MAX_FILES = 500
+STAGED_DAYS = 30  # a received file not yet registered is kept this long for its review grid
 MAX_ZIP_MEMBERS = 500
 FILE_SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 URGENCY_NAMES = {0: "normal", 1: "khan", 2: "thuong_khan", 3: "hoa_toc"}
@@ -243,6 +244,17 @@ class IntakeService:
         view = self.incoming.register(ctx.actor, doc_id, confirm_duplicate=bool(row.get("confirm_duplicate")))
         return {"document_id": doc_id, "arrival_number": view.data.get("arrival_number"),
                 "number_notation": view.data.get("number_notation")}
+
+
+def staged_file_kept(s: Session, sha256: str) -> bool:
+    """A file received in an intake batch of the last :data:`STAGED_DAYS` days: the orphan sweep
+    keeps it (no document references it until its row is registered)."""
+    from datetime import timedelta
+
+    from docsvc.db.base import utcnow
+    since = utcnow() - timedelta(days=STAGED_DAYS)
+    return s.execute(select(BatchItem.id).join(Batch, Batch.id == BatchItem.batch_id).where(
+        BatchItem.sha256 == sha256, Batch.kind == "intake", Batch.created_at >= since).limit(1)).first() is not None
 
 
 def _row_dict(row: ReviewedRow) -> dict[str, Any]:
