@@ -123,17 +123,17 @@ class BatchService:
                 ran += 1
         return ran
 
-    def run(self, batch_id: int) -> bool:
-        """Claim and run one batch; False when another runner has it, or when it needs a secret this
-        process does not hold."""
+    def run(self, batch_id: int, *, holder: bool = False) -> bool:
+        """Claim and run one batch; False when another runner has it. A batch that needs a secret
+        is run only by the thread of the process holding it (``holder``)."""
         with self.db.read() as s:
             batch = s.get(Batch, batch_id)
             if batch is None or batch.state != "pending":
                 return False
             kind, user_id, params = batch.kind, batch.created_by, dict(batch.params or {})
             needs_secret = bool(params.get("needs_secret"))
-        secret = self._secrets.get(batch_id)
-        if needs_secret and secret is None or kind not in self.runners:
+        secret = self._secrets.get(batch_id) if holder else None
+        if (needs_secret and secret is None) or kind not in self.runners:
             return False  # its secret lives in another process, which runs it
         with self.db.write() as s:
             claimed = s.execute(update(Batch).where(Batch.id == batch_id, Batch.state == "pending")
@@ -184,7 +184,7 @@ class BatchService:
 
     def _run_and_forget(self, batch_id: int) -> None:
         try:
-            self.run(batch_id)
+            self.run(batch_id, holder=True)
         except Exception:
             log.exception("batch %s stopped", batch_id)
         finally:
