@@ -215,7 +215,7 @@ class Container:
         return IntakeService(self.db, self.files, self.batch_jobs, self.documents, self.incoming,
                              max_upload_bytes=self.settings.max_upload_mb * 1024 * 1024,
                              limits=self.extraction_limits, ocr=self.extra.get("ocr", True),
-                             validate=lambda data: validate(io.BytesIO(data)))
+                             validate=lambda data: validate(io.BytesIO(data)), keep_text=self.indexing.keep_text)
 
     @cached_property
     def batch_actions(self) -> Any:

@@ -81,6 +81,16 @@ def test_receive_many_read_review_register(api, container) -> None:  # type: ign
     assert second["subject"] == "Trích yếu sửa tay" and second["status"] == "registered"
     events = [e["action"] for e in clerk.get(f"/api/v1/documents/{second['id']}/history").get_json()["items"]]
     assert "document.create" in events and "document.register" in events
+    # What was read for the metadata is the document's text: the index does not extract it again.
+    from sqlalchemy import select
+
+    from docsvc.db.models import DocumentFile
+    with container.db.read() as s:
+        roles = set(s.execute(select(DocumentFile.role).where(DocumentFile.document_id == second["id"])).scalars())
+    assert roles == {"main", "text"}
+    container.indexing.drain_all()
+    hits = clerk.get("/api/v1/search", query_string={"q": "Trích yếu sửa tay"}).get_json()["hits"]
+    assert [h["id"] for h in hits] == [second["id"]]
 
     # Received again: the row names the registered document, by bytes and by number.
     again = _finish(container, clerk, _intake(clerk, [(docs[0][0], "lai.pdf")])["id"])

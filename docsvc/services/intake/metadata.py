@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 def read_file_metadata(data: bytes, content_type: str, type_names: Mapping[str, str], *,
                        limits: ExtractionLimits, ocr: bool = True,
                        validate: Callable[[bytes], dict[str, Any]] | None = None) -> dict[str, Any]:
-    """``{"fields", "confidence", "low_confidence", "method", "signatures"}`` for one file."""
+    """``{"fields", "confidence", "low_confidence", "method", "signatures", "text"}`` for one file
+    (``text``: everything the extraction read, handed to the index so it is not extracted twice)."""
     from dataclasses import replace
 
     from search.metadata import Line, read_metadata, text_lines
@@ -43,5 +44,6 @@ def read_file_metadata(data: bytes, content_type: str, type_names: Mapping[str, 
         if orgs and meta.confidence.get("issuing_body", 0.0) < 0.9:
             meta.set("issuing_body", orgs[-1], 0.9)
     out = meta.to_dict()
-    out.update(method=extracted.method, signatures=signatures)
+    out.update(method=extracted.method, signatures=signatures, text=extracted.text,
+               text_complete=not extracted.needs_ocr or "ocr" in extracted.method)
     return out

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import zipfile
 from collections.abc import Callable
@@ -40,6 +41,8 @@ from docsvc.services.uploads import inspect_upload
 
 if TYPE_CHECKING:
     from search.sandbox import ExtractionLimits
+
+log = logging.getLogger("docsvc.intake")
 
 MAX_FILES = 500
 STAGED_DAYS = 30  # a received file not yet registered is kept this long for its review grid
@@ -70,7 +73,8 @@ class ReviewedRow:
 class IntakeService:
     def __init__(self, db: Any, files: FileStore, batches: BatchService, documents: DocumentService,
                  incoming: IncomingService, *, max_upload_bytes: int, limits: ExtractionLimits,
-                 ocr: bool = True, validate: Callable[[bytes], dict[str, Any]] | None = None) -> None:
+                 ocr: bool = True, validate: Callable[[bytes], dict[str, Any]] | None = None,
+                 keep_text: Callable[[int, int, str, str], None] | None = None) -> None:
         self.db = db
         self.files = files
         self.batches = batches
@@ -80,6 +84,7 @@ class IntakeService:
         self.limits = limits
         self.ocr = ocr
         self.validate = validate
+        self.keep_text = keep_text
         # files are read in limited child processes, two at a time per core (each waits on its child)
         batches.register_kind("intake", self._read_item, workers=min(8, 2 * (os.cpu_count() or 1)))
         batches.register_kind("register", self._register_item)
@@ -145,8 +150,14 @@ class IntakeService:
     def _read_item(self, ctx: ItemContext) -> dict[str, Any]:
         from docsvc.services.intake.metadata import read_file_metadata
         data = self.files.read_bytes(ctx.input["object_key"])
-        return read_file_metadata(data, ctx.input["content_type"], self._type_names(), limits=self.limits,
+        read = read_file_metadata(data, ctx.input["content_type"], self._type_names(), limits=self.limits,
                                   ocr=self.ocr, validate=self.validate)
+        text = read.pop("text", "")
+        if read.pop("text_complete", False) and not read["fields"].get("secrecy") and text:
+            # kept for the index of the registered document (a secret one is never indexed)
+            stored = self.files.put_bytes(text.encode("utf-8"), "intake-text.txt", "text/plain; charset=utf-8")
+            read["text_key"] = stored.key
+        return read
 
     # ------------------------------------------------------------ 2. review
     def _review_view(self, s: Session, out: dict[str, Any]) -> dict[str, Any]:
@@ -220,6 +231,16 @@ class IntakeService:
                                "document_id": item.document_id})
         return self.batches.start(actor, "register", inputs, parent_id=intake_id)
 
+    def _hand_over_text(self, doc_id: int, main_file_id: int, read: dict[str, Any]) -> None:
+        """The text read for the metadata becomes the document's text: indexing does not extract it
+        again. Best effort: when it is gone (swept), indexing extracts as for any upload."""
+        try:
+            text = self.files.read_bytes(read["text_key"]).decode("utf-8")
+        except Exception:  # noqa: BLE001 - the index extracts the text itself then
+            log.info("text read at receipt is no longer stored; indexing extracts it")
+            return
+        self.keep_text(doc_id, main_file_id, text, read.get("method", "pypdf"))  # type: ignore[misc]
+
     def _register_item(self, ctx: ItemContext) -> dict[str, Any]:
         """One reviewed row: the document is created (once: a re-run reuses it) and registered."""
         row = ctx.input
@@ -238,9 +259,15 @@ class IntakeService:
             offline = data.secrecy != "none" and self.documents.secrecy_policy == "connected"
             main = None if offline else Upload(source["filename"],
                                               io.BytesIO(self.files.read_bytes(source["object_key"])))
-            doc_id = self.documents.create(ctx.actor, data, main, []).data["id"]
+            created = self.documents.create(ctx.actor, data, main, []).data
+            doc_id = created["id"]
             with self.db.write() as s:  # a second registration of this row reuses it, never makes another
-                s.get(BatchItem, row["item_id"]).document_id = doc_id
+                intake_item = s.get(BatchItem, row["item_id"])
+                intake_item.document_id = doc_id
+                read = intake_item.result or {}
+            main_file = next((f for f in created.get("files", []) if f["role"] == "main"), None)
+            if self.keep_text and main_file and read.get("text_key") and data.secrecy == "none":
+                self._hand_over_text(doc_id, main_file["id"], read)
         view = self.incoming.register(ctx.actor, doc_id, confirm_duplicate=bool(row.get("confirm_duplicate")))
         return {"document_id": doc_id, "arrival_number": view.data.get("arrival_number"),
                 "number_notation": view.data.get("number_notation")}
