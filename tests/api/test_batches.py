@@ -201,3 +201,23 @@ def test_the_orphan_sweep_keeps_files_waiting_for_review(api, container) -> None
     key = view["items"][0]["input"]["object_key"]
     container.sweep_orphans(grace=timedelta(0))
     assert container.store.exists(key)  # no document references it yet: its batch does
+
+
+def test_an_interrupted_batch_ends_with_a_reason(api, container) -> None:  # type: ignore[no-untyped-def]
+    """A batch signature whose PIN-holding process stopped (simulated: its secret is forgotten)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from docsvc.db.models import Batch
+    leader = api.as_user("chutich")
+    signed_draft(api)  # enrols the key
+    batch = container.batches.start(container.identity.actor_for(me(api, "chutich")["id"]), "sign",
+                                    [{"document_id": 1}], params={"needs_secret": True})
+    from docsvc.db.base import utcnow
+    with container.db.write() as s:
+        s.execute(update(Batch).where(Batch.id == batch["id"]).values(created_at=utcnow() - timedelta(hours=1)))
+    container.run_batches()
+    view = leader.get(f"/api/v1/batches/{batch['id']}").get_json()
+    assert view["state"] == "done" and view["failed"] == 1
+    assert view["items"][0]["error"]["code"] == "interrupted"

@@ -20,9 +20,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Batch, BatchItem
@@ -34,6 +35,7 @@ from docsvc.timeutil import to_vn_iso
 log = logging.getLogger("docsvc.batches")
 
 MAX_ITEMS = 1000  # items of one batch
+STALE = timedelta(minutes=30)  # a batch running (or waiting for its secret) this long was interrupted
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,9 @@ class BatchService:
 
     # ------------------------------------------------------------ run
     def run_pending(self) -> int:
-        """Run every pending batch this process can run (the background task; tests call it)."""
+        """Run every pending batch this process can run (the background task; tests call it), after
+        closing the batches a stopped process left behind."""
+        self.close_interrupted()
         ran = 0
         with self.db.read() as s:
             ids = list(s.execute(select(Batch.id).where(Batch.state == "pending").order_by(Batch.id)).scalars())
@@ -160,6 +164,31 @@ class BatchService:
             with self.db.write() as s:
                 s.execute(update(Batch).where(Batch.id == batch_id).values(state="done", finished_at=utcnow()))
         return True
+
+    def close_interrupted(self, older_than: timedelta = STALE) -> int:
+        """Batches whose runner stopped (the process died while running them, or the process that
+        held a batch signature's PIN is gone): their unfinished items fail with the reason, so the
+        progress ends and says what to do, instead of waiting for ever."""
+        cutoff = utcnow() - older_than
+        closed = 0
+        with self.db.write() as s:
+            stale = s.execute(select(Batch).where(or_(
+                and_(Batch.state == "running", Batch.started_at < cutoff),
+                and_(Batch.state == "pending", Batch.created_at < cutoff)))).scalars().all()
+            for batch in stale:
+                if batch.id in self._secrets or batch.id in self._threads:
+                    continue  # this process still runs it
+                if batch.state == "pending" and not (batch.params or {}).get("needs_secret"):
+                    continue  # any worker can still run it (run_pending does, next)
+                for item in batch.items:
+                    if item.state in ("pending", "running"):
+                        item.state, item.finished_at = "failed", utcnow()
+                        item.error = {"code": "interrupted", "message": "the batch was interrupted before this "
+                                      "document; start it again for the documents not done", "details": None}
+                        batch.failed += 1
+                batch.state, batch.finished_at = "done", utcnow()
+                closed += 1
+        return closed
 
     def _run_item(self, runner: ItemRunner, ctx: ItemContext) -> None:
         with self.db.write() as s:
