@@ -18,6 +18,11 @@ doing the same work in the same run; one Markdown table on stdout and in bench/r
   workers x 8 threads), against
   the same gunicorn serving a bare WSGI app with a body of the same size.
 
+* volume work (issue 16): 250 born-digital PDFs received through the batch path (metadata read,
+  rows registered in one action) until searchable, against 250 single uploads; 50 documents
+  batch-signed at B-LT with the PIN once, against bare pyHanko with the key loaded once; the
+  reports dashboard at 100k documents, kept per reader and computed fresh.
+
 Ratios are docsvc / bare for rates (lower = slower than bare) and docsvc / bare for latencies
 (higher = slower). It asserts nothing; the machine is shared, so read ratios, not absolutes.
 """
