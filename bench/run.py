@@ -18,6 +18,11 @@ doing the same work in the same run; one Markdown table on stdout and in bench/r
   workers x 8 threads), against
   the same gunicorn serving a bare WSGI app with a body of the same size.
 
+* volume work (issue 16): 250 born-digital PDFs received through the batch path (metadata read,
+  rows registered in one action) until searchable, against 250 single uploads; 50 documents
+  batch-signed at B-LT with the PIN once, against bare pyHanko with the key loaded once; the
+  reports dashboard at 100k documents, kept per reader and computed fresh.
+
 Ratios are docsvc / bare for rates (lower = slower than bare) and docsvc / bare for latencies
 (higher = slower). It asserts nothing; the machine is shared, so read ratios, not absolutes.
 """
@@ -193,6 +198,167 @@ def bench_sign_issue(b: Bench, backend: str, n: int, bare_setup: Any) -> list[Ro
                 "pyHanko, two B-LT signatures")]
 
 
+# ------------------------------------------------------------------ volume work (issue 16)
+def _intake_pdfs(n: int) -> list[bytes]:
+    """n born-digital documents in Decree 30's layout (not secret: their content is kept)."""
+    import random
+
+    from tests.fixtures.intake_docs import born_digital
+    rng, out = random.Random(16), []
+    while len(out) < n:
+        data, truth = born_digital(rng, len(out))
+        if truth["secrecy"] == 0:
+            out.append(data)
+    return out
+
+
+def _drain_until_searchable(b: Bench, clerk: Any, doc_ids: list[int]) -> None:
+    from search import SearchQuery
+    deadline = time.monotonic() + 300
+    b.c.indexing.drain_all()
+    with b.c.db.read() as s:
+        from docsvc.db.models import Document
+        probes = [s.get(Document, i).subject for i in doc_ids[-3:]]
+    while not all(b.c.indexing.search(clerk, SearchQuery(q=p, size=1, highlight=False)).total for p in probes):
+        if time.monotonic() > deadline:
+            raise RuntimeError("documents not searchable within 300 s")
+        b.c.indexing.drain_all()
+        time.sleep(0.05)
+
+
+def bench_batch_receive(b: Bench, backend: str, n: int) -> list[Row]:
+    """n files through the batch path (metadata read from each, reviewed rows as read, registered
+    in one action) against n single uploads with the six fields typed, both until searchable."""
+    from docsvc.services.documents import DocumentInput, Upload
+    from docsvc.services.intake.service import ReviewedRow
+    clerk = b.actor("vanthu")
+    batch_files, single_files = _intake_pdfs(n), [f + b"\n% single\n" for f in _intake_pdfs(n)]
+
+    def batch() -> None:
+        intake = b.c.intake.receive_many(clerk, [Upload(f"{i}.pdf", io.BytesIO(d)) for i, d in enumerate(batch_files)])
+        b.c.run_batches()
+        view = b.c.batches.get(clerk, intake["id"])
+        rows = []
+        for item in view["items"]:
+            f = item["fields"]
+            rows.append(ReviewedRow(item_id=item["id"], type=f.get("type") or "QĐ", subject=f.get("subject") or "?",
+                                    number_notation=f.get("number_notation"), issuing_body=f.get("issuing_body", ""),
+                                    confirm_duplicate=True))
+        reg = b.c.intake.register_many(clerk, intake["id"], rows)
+        b.c.run_batches()
+        done = b.c.batches.get(clerk, reg["id"])
+        _drain_until_searchable(b, clerk, [i["document_id"] for i in done["items"] if i["document_id"]])
+
+    def single() -> None:
+        ids = []
+        for i, data in enumerate(single_files):
+            view = b.c.documents.create(clerk, DocumentInput(
+                direction="incoming", type="QĐ", subject=f"Quyết định số {i} về kế hoạch năm 2026",
+                issuing_body="Ủy ban nhân dân tỉnh Lạng Sơn", code_number=str(i + 1), code_notation="QĐ-UBND",
+                received_via="electronic"), Upload("van-ban.pdf", io.BytesIO(data)), [])
+            b.c.incoming.register(clerk, view.data["id"], confirm_duplicate=True)
+            ids.append(view.data["id"])
+        _drain_until_searchable(b, clerk, ids)
+
+    t_batch = timed(batch)
+    t_single = timed(single)
+    return [Row(f"receive {n} born-digital PDFs: batch (metadata read) vs single uploads, until searchable",
+                backend, n / t_batch, n / t_single, "docs/s", "single uploads, fields typed")]
+
+
+def bench_batch_sign(b: Bench, backend: str, n: int, bare_setup: Any) -> list[Row]:
+    """n documents signed at B-LT by one batch (PIN once) against bare pyHanko signing the same n
+    with the key loaded once."""
+    from bench.signing import bare_pyhanko
+    from docsvc.services.demo import DEMO_PIN
+    from docsvc.services.documents import DocumentInput, Upload
+    from signing.pades import PadesLevel
+    from tests.fixtures.pdfs import official_pdf
+    officer, head, leader = (b.actor(u) for u in ("chuyenvien", "truongphong", "chutich"))
+    pdf = official_pdf()
+    drafts = []
+    for i in range(n + 1):
+        view = b.c.documents.create(officer, DocumentInput(direction="outgoing", type="QĐ",
+                                                           subject=f"Quyết định ký lô số {i}"),
+                                    Upload("du-thao.pdf", io.BytesIO(pdf)), [])
+        b.c.approval.submit(officer, view.data["id"], signer_id=b.users["chutich"])
+        b.c.approval.decide(head, view.data["id"], "approved")
+        drafts.append(view.data["id"])
+    b.c.outgoing.sign(leader, drafts.pop(), pin=DEMO_PIN)  # warm-up (CA, key, OCSP responder)
+    bare_pyhanko(bare_setup, pdf, PadesLevel.B_LT)
+
+    def ours() -> None:
+        started = b.c.batch_actions.sign_many(leader, drafts, pin=DEMO_PIN)
+        b.c.batches.wait(started["id"], timeout=1800)
+        view = b.c.batches.get(leader, started["id"])
+        if view["failed"]:
+            raise RuntimeError(f"batch signing failed: {view['items'][0]['error']}")
+
+    t_ours = timed(ours)
+    t_bare = timed(lambda: [bare_pyhanko(bare_setup, pdf, PadesLevel.B_LT) for _ in range(n)])
+    return [Row(f"batch sign {n} documents at B-LT (PIN once)", backend, n / t_ours, n / t_bare, "docs/s",
+                "pyHanko, key loaded once")]
+
+
+def bench_dashboard(b: Bench, backend: str, size: int, rounds: int) -> list[Row]:
+    """The dashboard's p95 with ``size`` incoming documents (a third with a lead assignment),
+    against the bare count of the same documents (one SELECT COUNT)."""
+    import random
+    from datetime import timedelta
+
+    from sqlalchemy import func, insert, select
+
+    from bench.search import percentiles
+    from docsvc.db.base import utcnow
+    from docsvc.db.models import Assignment, Document, DocumentReader, DocumentType
+    from docsvc.domain.access import leaders_token
+    leader = b.actor("chutich")
+    officer = b.users["chuyenvien"]
+    rng = random.Random(7)
+    now = utcnow()
+    with b.c.db.write() as s:
+        types = list(s.execute(select(DocumentType.id)).scalars())[:10]
+        first = (s.execute(select(func.max(Document.id))).scalar() or 0) + 1
+        docs, readers, assigns = [], [], []
+        for i in range(size):
+            doc_id = first + i
+            arrival = now - timedelta(days=rng.randint(0, 300), minutes=rng.randint(0, 1440))
+            done = rng.random() < 0.5
+            docs.append({"id": doc_id, "agency_id": leader.agency_id, "direction": "incoming",
+                         "type_id": rng.choice(types), "status": "completed" if done else "assigned",
+                         "subject": f"Văn bản đến số {i}", "issuing_body": "UBND tỉnh", "urgency": 0, "secrecy": 0,
+                         "language": "vi", "description": "", "arrival_at": arrival, "arrival_number": i + 1,
+                         "register_year": arrival.year, "content_offline": False, "current_version": 1,
+                         "completed_at": arrival + timedelta(days=rng.randint(1, 20)) if done else None,
+                         "created_at": arrival, "updated_at": arrival})
+            readers.append({"document_id": doc_id, "token": leaders_token(leader.agency_id)})
+            if i % 3 == 0:
+                deadline = (arrival + timedelta(days=10)).date()
+                assigns.append({"document_id": doc_id, "user_id": officer, "role": "lead", "deadline": deadline,
+                                "instruction": "", "assigned_by": leader.user_id, "assigned_at": arrival,
+                                "status": "done" if done else "open",
+                                "completed_at": docs[-1]["completed_at"]})
+        for chunk in range(0, size, 5000):
+            s.execute(insert(Document), docs[chunk:chunk + 5000])
+            s.execute(insert(DocumentReader), readers[chunk:chunk + 5000])
+        for chunk in range(0, len(assigns), 5000):
+            s.execute(insert(Assignment), assigns[chunk:chunk + 5000])
+    ours, bare, cold = [], [], []
+    for _ in range(3):  # computed from the database (no kept dashboard)
+        cold.append(timed(lambda: b.c.reports.dashboard(leader, fresh=True)) * 1000)
+    for _ in range(rounds):  # as users get it: kept DOCSVC_REPORT_CACHE_SECONDS per reader
+        ours.append(timed(lambda: b.c.reports.dashboard(leader)) * 1000)
+        with b.c.db.read() as s:
+            bare.append(timed(lambda: s.execute(select(func.count()).select_from(Document).where(
+                Document.agency_id == leader.agency_id)).scalar()) * 1000)
+    p95_ours, p95_bare = percentiles(ours)[1], percentiles(bare)[1]
+    return [Row(f"dashboard p95 at {size:,} documents (kept per reader)", backend, p95_ours, p95_bare, "ms",
+                "SELECT COUNT of the same documents", higher_is_better=False),
+            Row(f"dashboard computed from the database at {size:,} documents (median of 3)", backend,
+                statistics.median(cold), p95_bare, "ms", "SELECT COUNT of the same documents",
+                higher_is_better=False)]
+
+
 # ------------------------------------------------------------------ search
 def bench_search(backend: str, sizes: list[int], queries: int, cache: Path) -> list[Row]:
     from bench.search import index_all, make_documents, percentiles, query_mix
@@ -357,7 +523,8 @@ def bare_gunicorn_rate(size: int, seconds: float, threads: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of every benchmark")
-    parser.add_argument("--only", default="pipeline,sign,search,api")
+    parser.add_argument("--only", default="pipeline,sign,search,api,volume",
+                        help="volume: batch receive, batch sign, dashboard (issue 16)")
     parser.add_argument("--embedded-only", action="store_true")
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -377,11 +544,23 @@ def main() -> None:
 
     print(HEADER, flush=True)
     bare_setup = None
-    if "sign" in only:
+    if only & {"sign", "volume"}:
         from bench.signing import Setup
         tmp = tempfile.TemporaryDirectory(prefix="docsvc-bench-run-")
         bare_setup = Setup(Path(tmp.name))
     for backend in backends:
+        if "volume" in only:
+            if bare_setup is None:
+                from bench.signing import Setup
+                tmp = tempfile.TemporaryDirectory(prefix="docsvc-bench-run-")
+                bare_setup = Setup(Path(tmp.name))
+            b = Bench(backend)
+            try:
+                emit(bench_batch_receive(b, backend, 25 if q else 250))
+                emit(bench_batch_sign(b, backend, 5 if q else 50, bare_setup))
+                emit(bench_dashboard(b, backend, 10_000 if q else 100_000, 10 if q else 40))
+            finally:
+                b.close()
         if only & {"pipeline", "sign"}:
             b = Bench(backend)
             try:

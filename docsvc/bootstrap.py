@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import Callable
@@ -284,6 +285,47 @@ class Container:
         return SignatureCheckService(self.db, self.files, self.signatures)
 
     @cached_property
+    def batch_jobs(self) -> Any:
+        """The generic batch job runner (kinds are added by the services below)."""
+        from docsvc.services.batches.jobs import BatchService
+        from docsvc.tasks.app import kick
+        return BatchService(self.db, self.identity.actor_for, kick=lambda: kick("docsvc.run_batches"))
+
+    @cached_property
+    def batches(self) -> Any:
+        """Batch actions run in the background (docsvc.run_batches), with per-item results; every
+        kind wired (receive, register, assign, sign, issue)."""
+        self.intake  # noqa: B018
+        self.batch_actions  # noqa: B018
+        return self.batch_jobs
+
+    @cached_property
+    def intake(self) -> Any:
+        """Receiving many files: metadata read from each, one review grid, registration in one action."""
+        from docsvc.services.intake.service import IntakeService
+        validate = self.extra.get("validate_signatures", self.signatures.validate_stream)
+        return IntakeService(self.db, self.files, self.batch_jobs, self.documents, self.incoming,
+                             max_upload_bytes=self.settings.max_upload_mb * 1024 * 1024,
+                             limits=self.extraction_limits, ocr=self.extra.get("ocr", True),
+                             validate=lambda data: validate(io.BytesIO(data)), keep_text=self.indexing.keep_text)
+
+    @cached_property
+    def batch_actions(self) -> Any:
+        """Assigning, signing (PIN once) and issuing many documents."""
+        from docsvc.services.batches.actions import BatchActions
+        return BatchActions(self.batch_jobs, self.incoming, self.outgoing)
+
+    @cached_property
+    def reports(self) -> Any:
+        """The dashboard of an agency or unit (only what the caller may read)."""
+        from docsvc.services.reports.dashboard import ReportService
+        return ReportService(self.db, cache_seconds=self.settings.report_cache_seconds)
+
+    def run_batches(self) -> int:
+        """Run pending batches (the background task; tests call it instead of a worker)."""
+        return self.batches.run_pending()
+
+    @cached_property
     def indexing(self) -> IndexingService:
         return IndexingService(self.db, self.files, self.search_index,
                                hide_top_secret_subject=self.settings.hide_top_secret_subject,
@@ -383,10 +425,14 @@ class Container:
         from docsvc.db.models import DocumentFile
         from storage import sweep_orphans
 
+        from docsvc.services.intake.service import staged_file_kept
+        from storage.keys import parse_key
+
         def referenced(key: str) -> bool:
             with self.db.read() as s:
-                return s.execute(select(DocumentFile.id).where(DocumentFile.object_key == key).limit(1)).first() \
-                    is not None
+                if s.execute(select(DocumentFile.id).where(DocumentFile.object_key == key).limit(1)).first():
+                    return True
+                return staged_file_kept(s, parse_key(key).digest)
         report = sweep_orphans(self.store, referenced, grace)
         log.info("orphan sweep: %s", report.summary())
         return len(report.deleted)

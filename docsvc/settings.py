@@ -97,6 +97,7 @@ class Settings:
     csc_url: str = ""  # remote signing: the provider's CSC API base (…/csc/v2); empty: remote signing off
     csc_client_id: str = ""  # remote signing: this deployment's OAuth2 client at the provider
     csc_client_secret: str = ""
+    report_cache_seconds: int = 300  # a computed dashboard is kept this long per reader (0: never kept)
     environment: str = "development"  # "production" refuses generated secrets
     # ---- exchange with other systems (edXML)
     exchange_folder: str = ""  # shared folder / removable medium: packages out to <folder>/<OrganId>/, in from ours
@@ -173,7 +174,7 @@ def _parse_int(raw: str, *, zero_ok: bool = False) -> int:
     return value
 
 
-_ZERO_OK = {"trusted_proxy_hops"}  # whole-number settings where 0 is meaningful
+_ZERO_OK = {"trusted_proxy_hops", "report_cache_seconds"}  # whole-number settings where 0 is meaningful
 
 
 def _parse_paths(raw: str) -> tuple[Path, ...]:

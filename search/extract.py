@@ -47,6 +47,7 @@ class ExtractedText:
     method: str
     needs_ocr: bool = False
     ocr_pages: tuple[int, ...] = ()
+    lines: tuple[tuple[str, float | None, float | None], ...] = ()  # page 1 with positions (``layout``)
 
 
 def _read_all(data: BinaryIO | bytes) -> bytes:

@@ -80,9 +80,14 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
     except ExtractionError as exc:
         return {"ok": False, "kind": "error", "message": str(exc)[:1000]}
     text = result.text
+    lines: list[tuple[str, float | None, float | None]] = []
+    if request.get("layout") and kind == "application/pdf" and result.method == "pypdf":
+        from search.metadata import pdf_lines
+        lines = [(line.text, line.x, line.right) for line in pdf_lines(data)]
     truncated = len(text) > limits["max_text_chars"]
     return {"ok": True, "text": text[:limits["max_text_chars"]], "pages": result.pages, "method": result.method,
-            "needs_ocr": result.needs_ocr, "ocr_pages": list(result.ocr_pages), "truncated": truncated}
+            "needs_ocr": result.needs_ocr, "ocr_pages": list(result.ocr_pages), "truncated": truncated,
+            "lines": lines}
 
 
 def main() -> int:

@@ -44,13 +44,14 @@ class ExtractionLimits:
 
 
 def extract_isolated(data: bytes, content_type: str, *, limits: ExtractionLimits | None = None,
-                     ocr: bool = True, lang: str = DEFAULT_OCR_LANG) -> ExtractedText:
+                     ocr: bool = True, lang: str = DEFAULT_OCR_LANG, layout: bool = False) -> ExtractedText:
     """Text of ``data`` (as :func:`search.extract.extract_document`), extracted by a limited child
     process. Raises :class:`ExtractionLimitExceeded` when a limit is hit, :class:`OcrUnavailable`
-    when OCR tools are missing, :class:`ExtractionError` for unreadable files."""
+    when OCR tools are missing, :class:`ExtractionError` for unreadable files. ``layout``: also the
+    lines of page 1 of a PDF's text layer with their horizontal positions (:func:`search.metadata.pdf_lines`)."""
     limits = limits or ExtractionLimits()
     wall = limits.effective_wall()
-    request = {"content_type": content_type, "ocr": ocr, "lang": lang, "parent_pid": os.getpid(),
+    request = {"content_type": content_type, "ocr": ocr, "lang": lang, "parent_pid": os.getpid(), "layout": layout,
                "limits": {**asdict(limits), "wall_seconds": wall}}
     with tempfile.TemporaryDirectory(prefix="docsvc-extract-") as tmp:
         path = Path(tmp) / "input"
@@ -70,7 +71,8 @@ def extract_isolated(data: bytes, content_type: str, *, limits: ExtractionLimits
                                                                                           ExtractionError)
         raise error(answer.get("message") or "extraction failed")
     return ExtractedText(text=answer["text"], pages=int(answer["pages"]), method=answer["method"],
-                         needs_ocr=bool(answer["needs_ocr"]), ocr_pages=tuple(answer["ocr_pages"]))
+                         needs_ocr=bool(answer["needs_ocr"]), ocr_pages=tuple(answer["ocr_pages"]),
+                         lines=tuple(tuple(line) for line in answer.get("lines", ())))
 
 
 def _run_child(request: str, wall: float, *, cwd: str) -> tuple[str, int]:

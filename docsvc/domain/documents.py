@@ -154,10 +154,14 @@ def split_number_notation(text: str) -> tuple[str | None, str | None]:
 
 def duplicate_key(code_number: str | None, code_notation: str | None, issuing_body: str | None) -> str | None:
     """Key for the duplicate warning: same number, notation and issuing body (case, spacing and
-    diacritics of the notation normalised, leading zeros of the number ignored)."""
-    if not code_number or not code_notation:
+    diacritics of the notation normalised, leading zeros of the number ignored).
+    A number that is not numeric (``W126/BC-SGDĐT``) is kept whole as the notation: it still has a
+    key when it carries a digit, so such documents are checked for duplicates too."""
+    if not code_notation:
         return None
     body = _fold(issuing_body or "")
+    if not code_number:
+        return f"|{_fold(code_notation)}|{body}" if any(c.isdigit() for c in code_notation) else None
     return f"{int(code_number)}|{_fold(code_notation)}|{body}"
 
 

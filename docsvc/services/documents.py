@@ -204,6 +204,13 @@ class DocumentService:
                              .offset(offset).limit(limit)).scalars().all()
             return [DocumentView(self._view(s, d, actor, detail=False)) for d in rows], total
 
+    def reads_any(self, actor: Actor, agency_id: int) -> bool:
+        """Whether ``actor`` may read at least one document of ``agency_id`` (an action that needs
+        one, such as filing into a dossier, is offered only then)."""
+        query = readable_filter(select(Document.id), actor).where(Document.agency_id == agency_id).limit(1)
+        with self.db.read() as s:
+            return s.execute(query).first() is not None
+
     def summaries(self, actor: Actor, doc_ids: builtins.list[int]) -> dict[int, dict[str, Any]]:
         """Number and subject of the documents among ``doc_ids`` the actor may read (for lists
         that name documents by id, such as legal holds); the others are left out. Not audited,
@@ -433,15 +440,24 @@ def _user(s: Session, user_id: int) -> User | None:
 
 
 def _duplicate_warnings(s: Session, doc: Document) -> list[dict[str, Any]]:
-    """Same (number, notation, issuing body) already registered in this agency (DOMAIN.md)."""
-    if doc.direction != Direction.INCOMING.value or not doc.dup_key:
+    """Same (number, notation, issuing body) already registered in this agency, or the same bytes
+    already received (DOMAIN.md; :mod:`docsvc.services.duplicates`)."""
+    from docsvc.services.duplicates import duplicate_message, received_with_bytes, registered_with_key
+    if doc.direction != Direction.INCOMING.value:
         return []
-    others = s.execute(select(Document.id, Document.arrival_number, Document.register_year).where(
-        Document.agency_id == doc.agency_id, Document.dup_key == doc.dup_key, Document.id != doc.id,
-        Document.direction == Direction.INCOMING.value, Document.arrival_number.is_not(None))).all()
-    return [{"code": "possible_duplicate", "document_id": o.id,
-             "message": f"already registered as incoming number {o.arrival_number}/{o.register_year}"}
-            for o in others]
+    out = [{"code": "possible_duplicate", "document_id": o["document_id"], "message": duplicate_message(o)}
+           for o in registered_with_key(s, doc.agency_id, doc.dup_key, exclude_id=doc.id)]
+    seen = {w["document_id"] for w in out}
+    s.flush()
+    shas = s.execute(select(DocumentFile.sha256).where(DocumentFile.document_id == doc.id,
+                                                      DocumentFile.role.in_(("main", "attachment")))).scalars()
+    for sha in sorted(set(shas)):
+        for o in received_with_bytes(s, doc.agency_id, sha, exclude_id=doc.id):
+            if o["document_id"] not in seen:
+                seen.add(o["document_id"])
+                out.append({"code": "same_file", "document_id": o["document_id"],
+                            "message": duplicate_message(o, same_bytes=True)})
+    return out
 
 
 def _classified_on(direction: Direction, data: DocumentInput) -> date:

@@ -40,9 +40,12 @@ def manages(actor: Actor, dossier: Mapping[str, Any]) -> bool:
     return actor.has(*PLAN_KEEPERS) or owner.get("id") == actor.user_id
 
 
-def dossier_actions(actor: Actor, dossier: Mapping[str, Any], *, held_directly: bool) -> frozenset[str]:
+def dossier_actions(actor: Actor, dossier: Mapping[str, Any], *, held_directly: bool,
+                    reads_documents: bool = True) -> frozenset[str]:
     """The actions on ``dossier`` (a ``dossier_dict``) offered to ``actor``; ``held_directly``: an
-    active legal hold is placed on the dossier itself (not only on a document in it)."""
+    active legal hold is placed on the dossier itself (not only on a document in it);
+    ``reads_documents``: the actor may read some document of the agency — filing needs one (an
+    archivist keeps the plan but reads only the documents of closed dossiers)."""
     status, out = dossier["status"], set()
     if manages(actor, dossier):
         if status in _EDITABLE:
@@ -50,7 +53,7 @@ def dossier_actions(actor: Actor, dossier: Mapping[str, Any], *, held_directly: 
         if status == DossierStatus.PLANNED.value:
             out.add("open")
         if status == DossierStatus.OPEN.value:
-            out |= {"file", "unfile", "close"}
+            out |= {"file", "unfile", "close"} if reads_documents else {"unfile", "close"}
         if status == DossierStatus.CLOSED.value:
             out.add("reopen")
         if dossier.get("construction") and status in _BEFORE_TRANSFER:

@@ -351,13 +351,8 @@ _ROLE_VI = {"lead": "Chủ trì xử lý", "co": "Phối hợp xử lý", "info"
 
 
 def _registered_duplicates(s: Session, doc: Document) -> list[dict[str, Any]]:
-    if not doc.dup_key:
-        return []
-    rows = s.execute(select(Document).where(
-        Document.agency_id == doc.agency_id, Document.dup_key == doc.dup_key, Document.id != doc.id,
-        Document.direction == Direction.INCOMING.value, Document.arrival_number.is_not(None))).scalars()
-    return [{"document_id": d.id, "arrival_number": d.arrival_number, "year": d.register_year,
-             "number_notation": number_notation(d.code_number, d.code_notation)} for d in rows]
+    from docsvc.services.duplicates import registered_with_key
+    return registered_with_key(s, doc.agency_id, doc.dup_key, exclude_id=doc.id)
 
 
 def _report_to_sender(s: Session, doc: Document, code: str, note: str | None = None) -> None:

@@ -299,18 +299,23 @@ class IndexingService:
         from search.sandbox import extract_isolated
         data = self.files.read_bytes(key)
         extracted = extract_isolated(data, content_type, limits=self.extract_limits, ocr=self.ocr)
-        role = "ocr_text" if "ocr" in extracted.method else "text"
-        stored = self.files.put_bytes(extracted.text.encode("utf-8"), f"{role}-{source_id}.txt",
-                                      "text/plain; charset=utf-8")
+        self.keep_text(doc_id, source_id, extracted.text, extracted.method)
+        return extracted.text
+
+    def keep_text(self, doc_id: int, source_id: int, text: str, method: str) -> None:
+        """Store ``text`` extracted (by ``method``) from file ``source_id`` beside it, unless a text
+        is kept already; the next indexing of the document uses it instead of extracting again
+        (a batch receipt hands over what it read for the metadata)."""
+        role = "ocr_text" if "ocr" in method else "text"
+        stored = self.files.put_bytes(text.encode("utf-8"), f"{role}-{source_id}.txt", "text/plain; charset=utf-8")
         with self.db.write() as s:
             exists = s.execute(select(DocumentFile.id).where(DocumentFile.base_file_id == source_id,
                                                              DocumentFile.role.in_(TEXT_ROLES))).first()
-            if not exists and s.get(Document, doc_id) is not None:
-                source = must_get(s, DocumentFile, source_id)
+            source = s.get(DocumentFile, source_id)
+            if not exists and source is not None and source.document_id == doc_id and not source.encrypted:
                 s.add(DocumentFile(document_id=doc_id, version=source.version, role=role, object_key=stored.key,
                                    sha256=stored.sha256, size=stored.size, filename=stored.filename,
                                    content_type=stored.content_type, base_file_id=source_id))
-        return extracted.text
 
     def _index_document(self, s: Session, doc: Document, full_text: str) -> IndexDocument:
         readers = list(s.execute(select(DocumentReader.token).where(DocumentReader.document_id == doc.id)).scalars())

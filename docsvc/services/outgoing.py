@@ -48,7 +48,7 @@ from docsvc.services.files import FileStore, StoredFile
 from docsvc.services.notifications import SUBJECT, notify_readers
 from docsvc.services.reorganisation.succession import redirect_of
 from docsvc.services.signatures import SignatureService, SigningFailed
-from docsvc.timeutil import to_vn, vn_today
+from docsvc.timeutil import to_vn, to_vn_iso, vn_today
 
 log = logging.getLogger("docsvc.outgoing")
 
@@ -129,6 +129,13 @@ class OutgoingService:
             return _key_dict(row)
 
     # ------------------------------------------------------------ sign
+    def unlock_signer(self, actor: Actor, pin: str) -> None:
+        """Open the caller's signing key with ``pin`` once (a batch signature checks its PIN before
+        it starts; the key ring keeps the key open for the signatures that follow)."""
+        with self.db.read() as s:
+            user = s.get(User, actor.user_id)
+            self.signatures.user_signer(s, user, pin)
+
     def sign(self, actor: Actor, doc_id: int, *, pin: str, origin: RequestOrigin | None = None) -> DocumentView:
         """The signer's digital signature on the approved content (certifies the document), with
         the key the server holds for them (PKCS#12 under their PIN). Keys that stay with the
@@ -465,11 +472,13 @@ class OutgoingService:
     def recipients(self, actor: Actor, doc_id: int) -> list[dict[str, Any]]:
         with self.db.read() as s:
             doc = load_readable(s, actor, doc_id)
+            # Times in ISO 8601 +07:00 like every other time of the API; the id of the incoming copy a
+            # delivery made is shown to both sides (reading that copy still needs access to it).
             states = self.exchange.recipient_states(s, doc.id) if self.exchange is not None else {}
             return [{"id": r.id, "name": r.name, "agency_id": r.agency_id, "unit_id": r.unit_id,
-                     "organ_id": r.organ_id, "status_code": r.status_code, "sent_at": r.sent_at,
-                     "incoming_document_id": r.incoming_document_id if actor.agency_id == r.agency_id else None,
-                     "note": r.note, "exchange": states.get(r.id)}
+                     "organ_id": r.organ_id, "status_code": r.status_code, "sent_at": to_vn_iso(r.sent_at),
+                     "delivered": r.incoming_document_id is not None,
+                     "incoming_document_id": r.incoming_document_id, "note": r.note, "exchange": states.get(r.id)}
                     for r in s.execute(select(Recipient).where(Recipient.document_id == doc.id)
                                        .order_by(Recipient.id)).scalars()]
 

@@ -27,6 +27,16 @@ def drain_outbox(self) -> dict:  # type: ignore[no-untyped-def]
 PERIODIC["drain-outbox"] = ("docsvc.drain_outbox", timedelta(seconds=30))
 
 
+@celery_app.task(name="docsvc.run_batches")
+def run_batches() -> int:
+    """Run the pending batch actions (receive, register, assign, issue; a batch signature runs in
+    the process that holds its PIN)."""
+    return task_container().run_batches()
+
+
+PERIODIC["run-batches"] = ("docsvc.run_batches", timedelta(seconds=30))
+
+
 @celery_app.task(name="docsvc.idempotency_sweep")
 def idempotency_sweep() -> int:
     """Forget Idempotency-Keys older than DOCSVC_IDEMPOTENCY_HOURS."""

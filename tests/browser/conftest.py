@@ -24,6 +24,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "browser-screenshots"
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True,
+         "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                       "Chrome/126.0 Mobile Safari/537.36"}
 TIMEOUT_MS = 30_000  # the machine is shared and slow; signing and validation take seconds
 
 
@@ -75,13 +78,15 @@ def login(browser: Any, live_server: str, demo: Any, request: pytest.FixtureRequ
     opened: dict[str, Any] = {}
     request.node._browser_pages = opened  # for the screenshot hook
 
-    def open_as(username: str) -> Any:
+    def open_as(username: str, *, phone: bool = False) -> Any:
+        """``phone``: Chromium's mobile emulation of a 390 px wide phone (touch, mobile viewport)."""
         from playwright.sync_api import expect
+        screen = PHONE if phone else {"viewport": {"width": 1280, "height": 900}}
         context = browser.new_context(base_url=live_server, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh",
-                                      viewport={"width": 1280, "height": 900})
+                                      **screen)
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
-        opened[username] = page
+        opened[username + ("-phone" if phone else "")] = page
         page.goto("/login")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", demo.password)

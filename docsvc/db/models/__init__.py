@@ -13,6 +13,7 @@ from docsvc.db.models.archives import (
     SecrecyDecision,
 )
 from docsvc.db.models.audit import AuditCheckpoint, AuditEvent, AuditHead
+from docsvc.db.models.batches import Batch, BatchItem
 from docsvc.db.models.documents import (
     Document,
     DocumentFile,
@@ -54,11 +55,11 @@ from docsvc.db.models.workflow import (
 
 __all__ = [
     "AgencyCalendarDay", "AgencySuccession", "ApiToken", "ArchiveFonds", "ArchiveTransfer", "Assignment",
-    "AuditCheckpoint", "AuditEvent", "AuditHead", "CalendarDay", "CertBatch", "CertBatchItem", "ChainDecision",
-    "ChainInstance", "ChainStep", "ChainTemplate", "Delegation", "DisposalItem", "DisposalList", "Document",
-    "DocumentFile", "DocumentGrant", "DocumentLink", "DocumentReader", "DocumentType", "Dossier", "DossierDocument",
-    "DossierPlan", "ExchangeAgency", "ExchangeInbound", "ExchangeMessage", "IdempotencyRecord", "LegalHold",
-    "Notification", "NotificationMailPref", "ObjectLock", "Organisation", "OutboxItem", "ProgressUpdate",
-    "Recipient", "RegisterCounter", "RegisterEntry", "ReorgItem", "ReorgPlan", "RetentionPeriod", "SecrecyDecision",
-    "SigningKey", "SigningPreparation", "User", "UserCertificate", "UserRole", "UserUnit",
+    "AuditCheckpoint", "AuditEvent", "AuditHead", "Batch", "BatchItem", "CalendarDay", "CertBatch", "CertBatchItem",
+    "ChainDecision", "ChainInstance", "ChainStep", "ChainTemplate", "Delegation", "DisposalItem", "DisposalList",
+    "Document", "DocumentFile", "DocumentGrant", "DocumentLink", "DocumentReader", "DocumentType", "Dossier",
+    "DossierDocument", "DossierPlan", "ExchangeAgency", "ExchangeInbound", "ExchangeMessage", "IdempotencyRecord",
+    "LegalHold", "Notification", "NotificationMailPref", "ObjectLock", "Organisation", "OutboxItem",
+    "ProgressUpdate", "Recipient", "RegisterCounter", "RegisterEntry", "ReorgItem", "ReorgPlan", "RetentionPeriod",
+    "SecrecyDecision", "SigningKey", "SigningPreparation", "User", "UserCertificate", "UserRole", "UserUnit",
 ]

@@ -1,7 +1,7 @@
 """reorganisation of agencies: lifecycle, successions, plans and their progress, closed fonds
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-07
 
 Issue 19: merge, split and rename agencies as one audited, resumable job.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0014'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

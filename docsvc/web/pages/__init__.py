@@ -25,8 +25,10 @@ PAGE_MODULES: list[str] = [
     "docsvc.web.pages.work",  # my work: inbox and notifications
     "docsvc.web.pages.documents",  # the document page and its actions
     "docsvc.web.pages.incoming",  # incoming documents: list, register
+    "docsvc.web.pages.batches",  # volume work: receive many, assign/sign/issue a selection, batch progress
     "docsvc.web.pages.outgoing",  # outgoing: drafts, new draft, signing and issuing queues
-    "docsvc.web.pages.registers",  # registers of the year, print to PDF
+    "docsvc.web.pages.registers",
+    "docsvc.web.pages.reports",  # the dashboard and its exports (CSV, XLSX, PDF)  # registers of the year, print to PDF
     "docsvc.web.pages.search",  # search with filters, facets, highlights
     "docsvc.web.pages.admin",  # users, units, approval chains
     "docsvc.web.pages.dossiers",  # dossier plans, dossiers, filing, closing, export

@@ -94,7 +94,8 @@ def render_dossier(actor: Actor, dossier_id: int, status: int = 200) -> Any:
     dossier = c.dossiers.get(actor, dossier_id)  # NotFound for what the actor may not see
     holds = c.holds.list(actor, active_only=False, dossier_id=dossier_id) if actor.has(*HOLD_KEEPERS) else []
     active = next((h for h in holds if h["active"]), None)
-    allowed = set(dossier_actions(actor, dossier, held_directly=active is not None))
+    reads = dossier["status"] != "open" or c.documents.reads_any(actor, dossier["agency_id"])
+    allowed = set(dossier_actions(actor, dossier, held_directly=active is not None, reads_documents=reads))
     extend_to = longer_retentions(retention_entries(), dossier["retention"]) if "extend_retention" in allowed else []
     if not extend_to:
         allowed.discard("extend_retention")

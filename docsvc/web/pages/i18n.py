@@ -168,6 +168,8 @@ GETTEXT_LABELS: dict[str, dict[str, Any]] = {
                           "destroyed": _l("Destroyed")},
     "secrecy_action": {"extend": _l("Protection extended"), "declassify": _l("Declassified"),
                        "auto_declassify": _l("Declassified at the end of the protection period")},
+    "batch": {"intake": _l("Files received"), "register": _l("Registering many"), "assign": _l("Assigning many"),
+              "sign": _l("Signing many"), "issue": _l("Issuing many")},
 }
 
 

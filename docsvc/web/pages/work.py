@@ -6,7 +6,9 @@ from flask import Response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from docsvc.domain.identity import Role
 from docsvc.web.context import container
+from docsvc.web.pages import choices
 from docsvc.web.pages.base import act, page_actor, page_blueprint
 from docsvc.web.pages.nav import NavItem
 
@@ -19,7 +21,10 @@ def inbox() -> str:
     actor = page_actor()
     items = [i.to_dict() for i in container().inbox.inbox(actor)]
     notes, unread = container().notifications.list(actor, True, 0, 20)
-    return render_template("work.html", items=items, notifications=notes, unread=unread)
+    leader = actor.has(Role.LEADER) and any(i["reason"] == "instruct" for i in items)
+    return render_template("work.html", items=items, notifications=notes, unread=unread, pickable=leader,
+                           assignees=choices.agency_people(actor) if leader else [],
+                           units=choices.agency_units(actor) if leader else [])
 
 
 @bp.post("/notifications/read")

@@ -1,0 +1,1 @@
+"""Batch actions: many documents handled by one action, in the background, with a result per item."""

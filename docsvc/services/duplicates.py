@@ -1,0 +1,50 @@
+"""Duplicate incoming documents: the same (number, notation, issuing body) already registered in
+the agency (DOMAIN.md), or the same bytes already received. One place for both rules: single
+receipt, registration and the batch review grid all ask here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docsvc.db.models import Document, DocumentFile
+from docsvc.domain.documents import Direction, number_notation
+
+
+def registered_with_key(s: Session, agency_id: int, dup_key: str | None,
+                        exclude_id: int | None = None) -> list[dict[str, Any]]:
+    """Registered incoming documents of the agency with this duplicate key."""
+    if not dup_key:
+        return []
+    query = select(Document).where(Document.agency_id == agency_id, Document.dup_key == dup_key,
+                                   Document.direction == Direction.INCOMING.value,
+                                   Document.arrival_number.is_not(None))
+    if exclude_id is not None:
+        query = query.where(Document.id != exclude_id)
+    return [{"document_id": d.id, "arrival_number": d.arrival_number, "year": d.register_year,
+             "number_notation": number_notation(d.code_number, d.code_notation)}
+            for d in s.execute(query.order_by(Document.id)).scalars()]
+
+
+def received_with_bytes(s: Session, agency_id: int, sha256: str | None,
+                        exclude_id: int | None = None) -> list[dict[str, Any]]:
+    """Incoming documents of the agency one of whose files has exactly these bytes."""
+    if not sha256:
+        return []
+    query = (select(Document.id, Document.arrival_number, Document.register_year).join(
+        DocumentFile, DocumentFile.document_id == Document.id).where(
+        Document.agency_id == agency_id, Document.direction == Direction.INCOMING.value,
+        DocumentFile.sha256 == sha256, DocumentFile.role.in_(("main", "attachment"))).distinct())
+    if exclude_id is not None:
+        query = query.where(Document.id != exclude_id)
+    return [{"document_id": r.id, "arrival_number": r.arrival_number, "year": r.register_year}
+            for r in s.execute(query.order_by(Document.id))]
+
+
+def duplicate_message(found: dict[str, Any], *, same_bytes: bool = False) -> str:
+    """The user's sentence (Vietnamese, as every page): where the earlier copy is."""
+    where = (f"đã vào sổ văn bản đến số {found['arrival_number']}/{found['year']}" if found.get("arrival_number")
+             else f"đã tiếp nhận (văn bản #{found['document_id']}, chưa vào sổ)")
+    return ("Tệp giống hệt văn bản " if same_bytes else "Trùng số, ký hiệu và cơ quan ban hành với văn bản ") + where
