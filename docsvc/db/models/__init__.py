@@ -45,8 +45,9 @@ __all__ = [
     "AgencyCalendarDay",
     "ArchiveTransfer", "DisposalItem", "DisposalList", "Dossier", "DossierDocument", "DossierPlan", "LegalHold",
     "ObjectLock", "RetentionPeriod", "SecrecyDecision",
-    "ApiToken", "Assignment", "AuditCheckpoint", "AuditEvent", "AuditHead", "CalendarDay", "ChainDecision", "ChainInstance",
-    "ChainStep", "ChainTemplate", "Delegation", "Document", "DocumentFile", "DocumentGrant", "DocumentLink",
-    "DocumentReader", "DocumentType", "IdempotencyRecord", "Notification", "Organisation", "OutboxItem", "ProgressUpdate",
+    "ApiToken", "Assignment", "AuditCheckpoint", "AuditEvent", "AuditHead", "CalendarDay", "ChainDecision",
+    "ChainInstance", "ChainStep", "ChainTemplate", "Delegation", "Document", "DocumentFile", "DocumentGrant",
+    "DocumentLink", "DocumentReader", "DocumentType", "IdempotencyRecord", "Notification", "Organisation", "OutboxItem",
+    "ProgressUpdate",
     "Recipient", "RegisterCounter", "RegisterEntry", "SigningKey", "User", "UserRole", "UserUnit",
 ]
