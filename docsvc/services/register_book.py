@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docsvc.db.models import Assignment, Document, Organisation, Recipient, RegisterEntry, User
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
@@ -68,7 +69,7 @@ class RegisterBookService:
             raise PermissionDenied(Msg("register_book.secret_register_needs_clearance",
                                        "the secret register needs a clearance"))
         with self.db.write() as s:
-            agency = s.get(Organisation, actor.agency_id)
+            agency = must_get(s, Organisation, actor.agency_id)
             # The reader filter of every read path: a line shows only a document the reader may read (the
             # registry and the leaders read every registered or issued one up to their clearance).
             entries = s.execute(readable_filter(
