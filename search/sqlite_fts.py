@@ -29,11 +29,12 @@ from search.fields import (NOTATION_BOOST, SEARCH_TEXTS, SUGGEST_TEXTS, TEXT_FIE
                            search_texts)
 from search.model import (CLEARANCES, FACET_FIELDS, GRADED_FIELDS, FacetValue, IndexDocument, Principal,
                           SearchQuery, SearchResult, Suggestion, graded_field, hit_from_stored, stored_fields)
+from search.query_plan import Alt, MatchClause, QueryPlan, plan_query, search_passes
 from search.query_text import Clause, ParsedQuery, parse_query
-from search.results import highlights, suggestion_from_stored
+from search.results import highlights, plan_matcher, suggestion_from_stored
 from search.snippets import Matcher
 
-SCHEMA_VERSION = "2"  # bump whenever tables or the analysis in search.vietnamese change
+SCHEMA_VERSION = "3"  # bump whenever tables or the analysis in search.vietnamese change
 
 #: the clearance-dependent single-valued fields, one column per clearance (``graded_field``)
 _GRADED_COLUMNS = tuple(graded_field(f, c) for f in sorted(GRADED_FIELDS - {"dossier_ids"}) for c in CLEARANCES)
@@ -59,11 +60,14 @@ _SCHEMA = [
     "CREATE INDEX IF NOT EXISTS doc_dossiers_id ON doc_dossiers(dossier_id, doc)",
     f"""CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5({", ".join(TEXT_FIELDS)},
         tokenize = "unicode61 remove_diacritics 0", prefix = '2 3')""",
+    # the indexed terms with the number of documents holding each: typo variants and "did you mean"
+    "CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(fts, 'row')",
 ]
 #: single-valued facet fields, copied into the temporary hits table when a facet asks for them
 _FACET_COLUMNS = tuple(f for f in FACET_FIELDS.values() if f != "dossier_ids")
 _TEMP = ("CREATE TEMP TABLE IF NOT EXISTS hits (rowid INTEGER PRIMARY KEY, k1, k2, id TEXT, "
          + ", ".join(_FACET_COLUMNS) + ")")
+_TEMP_CANDIDATES = "CREATE TEMP TABLE IF NOT EXISTS cand (rowid INTEGER PRIMARY KEY)"
 
 _DOC_COLUMNS = ("id", "version", "org_id", "direction", "type_code", "number", "notation_key",
                 "incoming_number", "organ_id", "issuing_body", "issued_day", "arrival_day", "year",
@@ -99,20 +103,48 @@ def _fts_string(tokens: Sequence[str]) -> str:
     return '"' + " ".join(tokens).replace('"', '""') + '"'
 
 
+def _columns(texts: Sequence[str], suffix: str) -> str:
+    return "{" + " ".join(f"{t}{suffix}" for t in texts) + "}"
+
+
 def _fts_clause(clause: Clause, texts: Sequence[str], ranked: bool) -> str:
     star = " *" if clause.kind == "prefix" else ""
-    folded = "{" + " ".join(f"{t}_f" for t in texts) + "} : " + _fts_string(clause.folded) + star
+    folded = _columns(texts, "_f") + " : " + _fts_string(clause.folded) + star
     if not ranked:
         return folded
-    exact = "{" + " ".join(f"{t}_x" for t in texts) + "} : " + _fts_string(clause.exact) + star
+    exact = _columns(texts, "_x") + " : " + _fts_string(clause.exact) + star
     return f"({folded} OR {exact})"
 
 
 def fts_expression(parsed: ParsedQuery, texts: Sequence[str] = SEARCH_TEXTS, ranked: bool = True) -> str:
-    """FTS5 MATCH text: every clause on the folded columns, OR'ed with its exact form when the
-    result is ranked (an exact match is also a folded one, so the OR never widens the match; it
-    only adds to the BM25 score)."""
+    """FTS5 MATCH text requiring every clause (type-ahead): each clause on the folded columns, OR'ed
+    with its exact form when ranked (an exact match is also a folded one, so the OR only adds score)."""
     return " AND ".join(_fts_clause(c, texts, ranked) for c in parsed.clauses)
+
+
+def _alt_expression(alt: Alt, known: frozenset[str]) -> str | None:
+    if alt.kind == "fuzzy":
+        variants = [t for t in alt.tokens if t in known]
+        return " OR ".join(_fts_string((t,)) for t in variants) or None
+    return _fts_string(alt.tokens) + (" *" if alt.kind == "prefix" else "")
+
+
+def clause_expression(clause: MatchClause, texts: Sequence[str], known: frozenset[str]) -> str:
+    """FTS5 MATCH text of one clause of a plan: any of its alternatives on the folded columns
+    (typo variants only among ``known`` indexed terms: the others cannot match anyway)."""
+    alts = [e for e in (_alt_expression(a, known) for a in clause.alts) if e]
+    return _columns(texts, "_f") + " : (" + " OR ".join(alts) + ")"
+
+
+def rank_expression(plan: QueryPlan, texts: Sequence[str]) -> str:
+    """FTS5 MATCH text whose BM25 is the plan's ranking: every boost OR'ed (a boost weighing ``n``
+    times is repeated ``n`` times, BM25 adding up every phrase of the expression)."""
+    parts = []
+    for boost in plan.boosts:
+        star = " *" if boost.kind in ("prefix", "phrase_prefix") else ""
+        part = _columns(texts, "_x" if boost.exact else "_f") + " : " + _fts_string(boost.tokens) + star
+        parts.extend([part] * max(1, round(boost.factor)))
+    return " OR ".join(parts)
 
 
 class SqliteFtsIndex:
@@ -141,6 +173,7 @@ class SqliteFtsIndex:
             conn.execute("PRAGMA mmap_size=1073741824")
             self._create_schema(conn)
             conn.execute(_TEMP)
+            conn.execute(_TEMP_CANDIDATES)
         self._local.conn, self._local.pid = conn, os.getpid()
         with self._lock:
             self._all.append(conn)
@@ -286,18 +319,22 @@ class SqliteFtsIndex:
 
     # ------------------------------------------------------------------ reads
     def search(self, query: SearchQuery, principal: Principal) -> SearchResult:
-        parsed = parse_query(query.q)
+        plan = plan_query(query.q)
         cursor = decode_cursor(query, 3)
         if not principal.tokens:
             return SearchResult(hits=[], total=0, facets={f: [] for f in query.facets}, next_cursor=None)
         with self._transaction() as conn:
-            self._fill_hits(conn, parsed, search_texts(principal.clearance), query, principal)
-            total = int(conn.execute("SELECT count(*) FROM temp.hits").fetchone()[0])
+            for attempt in search_passes(plan):
+                known = self._known_terms(conn, attempt.fuzzy_tokens())
+                self._fill_plan_hits(conn, attempt, known, search_texts(principal.clearance), query, principal)
+                total = int(conn.execute("SELECT count(*) FROM temp.hits").fetchone()[0])
+                if total:
+                    break
             page = self._page(conn, cursor, query.size + 1, "b.stored, b.full_text")
             facets = {name: self._facet(conn, name, query.facet_size, principal) for name in query.facets}
         more = len(page) > query.size
         page = page[:query.size]
-        matcher = Matcher(*parsed.match_terms())
+        matcher = plan_matcher(plan)
         hits = []
         for k1, _k2, _id, stored, full_text in page:
             stored_values = json.loads(_unpack(stored))
@@ -319,6 +356,55 @@ class SqliteFtsIndex:
         return [suggestion_from_stored(json.loads(_unpack(row[3])), matcher) for row in page]
 
     # ------------------------------------------------------------------ SQL building
+    @staticmethod
+    def _known_terms(conn: sqlite3.Connection, tokens: frozenset[str]) -> frozenset[str]:
+        """Which of ``tokens`` are indexed at all (typo variants worth asking FTS5 for)."""
+        if not tokens:
+            return frozenset()
+        rows = conn.execute("SELECT term FROM vocab WHERE term IN (SELECT value FROM json_each(?))",
+                            (json.dumps(sorted(tokens)),))
+        return frozenset(r[0] for r in rows)
+
+    def _fill_plan_hits(self, conn: sqlite3.Connection, plan: QueryPlan, known: frozenset[str],
+                        texts: Sequence[str], query: SearchQuery, principal: Principal) -> None:
+        """Put the readable rows matching ``plan`` into ``temp.hits`` with their sort keys.
+
+        The candidates (``temp.cand``) are the rows matching every required clause and ``minimum``
+        optional ones: one FTS5 query per clause, counted. Their relevance is the BM25 of the plan's
+        ranking expression; a candidate matching none of it (through a typo variant only) scores 0."""
+        if plan.empty:
+            self._fill_hits(conn, plan.parsed, texts, query, principal)
+            return
+        day = _DAY_COLUMNS[query.date_column]
+        where, params = self._filters(query, principal, day)
+        selects, match_params = [], []
+        for clause in plan.clauses:
+            selects.append(f"SELECT rowid, {int(clause.required)} AS r FROM fts WHERE fts MATCH ?")
+            match_params.append(clause_expression(clause, texts, known))
+        conn.execute("DELETE FROM temp.cand")
+        conn.execute(f"INSERT INTO temp.cand SELECT rowid FROM ({' UNION ALL '.join(selects)}) GROUP BY rowid "
+                     "HAVING sum(r) = ? AND count(*) - sum(r) >= ?",
+                     (*match_params, len(plan.required), plan.minimum))
+        facet_columns = [FACET_FIELDS[f] for f in query.facets if FACET_FIELDS[f] in _FACET_COLUMNS]
+        copied = "".join(f", {c}" for c in facet_columns)
+        copied_from = "".join(f", d.{graded_field(c, principal.clearance)}" for c in facet_columns)
+        conn.execute("DELETE FROM temp.hits")
+        insert = f"INSERT OR IGNORE INTO temp.hits (rowid, k1, k2, id{copied}) SELECT d.rowid"
+        notation, key_params = "", []
+        if plan.notation_key:
+            notation = f" - (d.notation_key = ?) * {NOTATION_BOOST}"
+            key_params = [plan.notation_key]
+        if query.effective_sort == "relevance":
+            conn.execute(f"{insert}, {_BM25}{notation}, 0, d.id{copied_from} FROM fts JOIN docs d ON d.rowid = fts.rowid "
+                         f"WHERE fts MATCH ? AND fts.rowid IN (SELECT rowid FROM temp.cand) AND {where}",
+                         (*key_params, rank_expression(plan, texts), *params))
+            keys = f"0.0{notation}, 0"
+        else:
+            sign = "-" if query.effective_sort == "date_desc" else ""
+            keys, key_params = f"d.{day} IS NULL, {sign}coalesce(d.{day}, 0)", []
+        conn.execute(f"{insert}, {keys}, d.id{copied_from} FROM temp.cand c JOIN docs d ON d.rowid = c.rowid "
+                     f"WHERE {where}", (*key_params, *params))
+
     def _fill_hits(self, conn: sqlite3.Connection, parsed: ParsedQuery, texts: Sequence[str],
                    query: SearchQuery, principal: Principal) -> None:
         """Put the readable matching rows and their sort keys into ``temp.hits``.
