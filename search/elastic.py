@@ -27,11 +27,12 @@ from search.fields import NOTATION_BOOST, SUGGEST_TEXTS, TEXT_FIELDS, WEIGHTS, i
 from search.model import (CLEARANCES, FACET_FIELDS, FILTER_FIELDS, INT_FIELDS, FacetValue, IndexDocument,
                           Principal, SearchQuery, SearchResult, Suggestion, graded_field, hit_from_stored,
                           stored_fields)
+from search.query_plan import Alt, Boost, MatchClause, QueryPlan, plan_query, search_passes
 from search.query_text import Clause, ParsedQuery, parse_query
-from search.results import highlights, suggestion_from_stored
+from search.results import highlights, plan_matcher, suggestion_from_stored
 from search.snippets import Matcher
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _BULK_DOCS = 500
 _BULK_BYTES = 8_000_000
 _DATE_FIELDS = ("issued_date", "arrival_date")
@@ -137,6 +138,51 @@ def _text_query(parsed: ParsedQuery, texts: Sequence[str], filters: list[dict[st
     return {"bool": boolean}
 
 
+def _alt_query(alt: Alt, field: str) -> dict[str, Any]:
+    if alt.kind == "term":
+        return {"term": {field: alt.tokens[0]}}
+    if alt.kind == "prefix":
+        return {"prefix": {field: alt.tokens[0]}}
+    if alt.kind == "fuzzy":
+        return {"terms": {field: list(alt.tokens)}}
+    return {"match_phrase": {field: " ".join(alt.tokens)}}
+
+
+def _match_clause(clause: MatchClause, texts: Sequence[str]) -> dict[str, Any]:
+    """Any alternative of the clause on any folded field (non-scoring: it only decides the match)."""
+    return {"bool": {"should": [_alt_query(a, f"{t}_f") for a in clause.alts for t in texts],
+                     "minimum_should_match": 1}}
+
+
+def _boost_query(boost: Boost, field: str) -> dict[str, Any]:
+    weight = WEIGHTS[field] * boost.factor
+    value = " ".join(boost.tokens)
+    if boost.kind == "term":
+        return {"term": {field: {"value": value, "boost": weight}}}
+    if boost.kind == "prefix":
+        return {"prefix": {field: {"value": value, "boost": weight}}}
+    if boost.kind == "phrase_prefix":
+        return {"match_phrase_prefix": {field: {"query": value, "boost": weight}}}
+    return {"match_phrase": {field: {"query": value, "boost": weight}}}
+
+
+def plan_query_body(plan: QueryPlan, texts: Sequence[str], filters: list[dict[str, Any]]) -> dict[str, Any]:
+    """The plan as a bool query: matching in ``filter`` (required clauses, then ``minimum`` of the
+    optional ones), ranking in ``should`` (optional: a document matching none of it scores 0,
+    as in the embedded adapter)."""
+    matching = list(filters)
+    required = [_match_clause(c, texts) for c in plan.required]
+    optional = [_match_clause(c, texts) for c in plan.optional]
+    if optional:
+        required.append({"bool": {"should": optional, "minimum_should_match": plan.minimum}})
+    matching.extend(required)
+    should = [_boost_query(b, f"{t}{'_x' if b.exact else '_f'}") for b in plan.boosts for t in texts]
+    if plan.notation_key:
+        should.append({"constant_score": {"filter": {"term": {"notation_key": plan.notation_key}},
+                                          "boost": NOTATION_BOOST}})
+    return {"bool": {"filter": matching, "should": should}}
+
+
 def _sort(query: SearchQuery) -> list[dict[str, Any]]:
     sort = query.effective_sort
     if sort == "relevance":
@@ -146,11 +192,14 @@ def _sort(query: SearchQuery) -> list[dict[str, Any]]:
     return [first, {"doc_id": {"order": "asc"}}]
 
 
-def search_body(query: SearchQuery, principal: Principal) -> dict[str, Any]:
+def search_body(query: SearchQuery, principal: Principal, plan: QueryPlan | None = None) -> dict[str, Any]:
     """The request body the adapter sends for a search (also what the benchmark replays raw)."""
-    parsed = parse_query(query.q)
+    plan = plan if plan is not None else search_passes(plan_query(query.q))[0]
+    filters = _filters(query, principal)
+    text = plan_query_body(plan, search_texts(principal.clearance), filters) if not plan.empty \
+        else {"bool": {"filter": filters}}
     body: dict[str, Any] = {
-        "query": _text_query(parsed, search_texts(principal.clearance), _filters(query, principal)),
+        "query": text,
         "sort": _sort(query),
         "size": query.size + 1,
         "track_total_hits": True,
@@ -330,15 +379,19 @@ class ElasticIndex:
 
     # ------------------------------------------------------------------ reads
     def search(self, query: SearchQuery, principal: Principal) -> SearchResult:
-        body = search_body(query, principal)
+        plan = plan_query(query.q)
+        decode_cursor(query, 2)
         if not principal.tokens:
             return SearchResult(hits=[], total=0, facets={f: [] for f in query.facets}, next_cursor=None)
-        with _errors("search"):
-            response = self.client.search(index=self.alias, **body)
+        for attempt in search_passes(plan):
+            with _errors("search"):
+                response = self.client.search(index=self.alias, **search_body(query, principal, attempt))
+            if response["hits"]["total"]["value"]:
+                break
         raw_hits = response["hits"]["hits"]
         more = len(raw_hits) > query.size
         raw_hits = raw_hits[:query.size]
-        matcher = Matcher(*parse_query(query.q).match_terms())
+        matcher = plan_matcher(plan)
         relevance = query.effective_sort == "relevance"
         hits = []
         for raw in raw_hits:
