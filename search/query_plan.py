@@ -27,8 +27,8 @@ from search.vietnamese import exact_tokens, folded_tokens
 AltKind = Literal["term", "phrase", "prefix", "fuzzy"]
 BoostKind = Literal["term", "phrase", "prefix", "phrase_prefix"]
 #: how much each kind of ranking clause weighs, times the field's weight
-PHRASE_BOOST = 3.0
-BIGRAM_BOOST = 2.0
+PHRASE_BOOST = 4.0
+BIGRAM_BOOST = 4.0
 MAX_BIGRAMS = 12
 
 
