@@ -103,6 +103,7 @@ def untype(folded: str) -> str | None:
     return word if word != folded and is_syllable(word) else None
 
 
+@lru_cache(maxsize=4096)
 def one_edit_variants(folded: str) -> tuple[str, ...]:
     """Folded tokens one typing slip away from ``folded``: for 5 letters and more, one letter
     deleted, inserted, replaced or two neighbours swapped; for 3-4 letters, only a missing letter
@@ -121,7 +122,7 @@ def one_edit_variants(folded: str) -> tuple[str, ...]:
             out.add(folded[:i] + folded[i + 1:])
             for c in _FUZZY_ALPHABET:
                 out.add(folded[:i] + c + folded[i + 1:])
-    out = {unify_iy(v) for v in out}
+    out = {unify_iy(v) if v.endswith("y") else v for v in out}
     out.discard(folded)
     out.discard(unify_iy(folded))
     return tuple(sorted(out))

@@ -18,6 +18,7 @@ A query is split (``query_text``) into clauses; the plan says which documents ma
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Literal
 
 from search.lexicon import is_stop_word, one_edit_variants, split_syllables, untype
@@ -30,6 +31,10 @@ BoostKind = Literal["term", "phrase", "prefix", "phrase_prefix"]
 PHRASE_BOOST = 4.0
 BIGRAM_BOOST = 4.0
 MAX_BIGRAMS = 12
+MAX_PHRASE_TOKENS = 8
+#: BM25 in FTS5 has no per-phrase weight: a boost of n is the phrase repeated, at most this often
+#: (each phrase costs time on every candidate row)
+MAX_REPEAT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,17 +159,20 @@ def _boosts(parsed: ParsedQuery, q: str) -> list[Boost]:
                     boosts.append(Boost("phrase", alt.tokens, False, PHRASE_BOOST))
     exact, folded = _sequence(q)
     ends_with_prefix = bool(parsed.clauses) and parsed.clauses[-1].kind == "prefix" and q.rstrip().endswith("*")
-    pairs = list(zip(range(len(folded) - 1), range(1, len(folded))))[:MAX_BIGRAMS]
+    stop = [is_stop_word(x, f) for x, f in zip(exact, folded, strict=True)]
+    pairs = [(i, i + 1) for i in range(len(folded) - 1) if not (stop[i] and stop[i + 1])][:MAX_BIGRAMS]
     for i, j in pairs:
         last = ends_with_prefix and j == len(folded) - 1
         kind: BoostKind = "phrase_prefix" if last else "phrase"
         boosts.append(Boost(kind, (folded[i], folded[j]), False, BIGRAM_BOOST))
-        boosts.append(Boost(kind, (exact[i], exact[j]), True, BIGRAM_BOOST))
-    if len(folded) > 2 and not ends_with_prefix:
+        if (exact[i], exact[j]) != (folded[i], folded[j]):
+            boosts.append(Boost(kind, (exact[i], exact[j]), True, BIGRAM_BOOST))
+    if 2 < len(folded) <= MAX_PHRASE_TOKENS and not ends_with_prefix:
         boosts.append(Boost("phrase", tuple(folded), False, PHRASE_BOOST))
     return list(dict.fromkeys(boosts))
 
 
+@lru_cache(maxsize=1024)
 def plan_query(q: str) -> QueryPlan:
     """The matching and ranking clauses of a search text (empty text: an empty plan)."""
     parsed = parse_query(q)

@@ -29,7 +29,7 @@ from search.fields import (NOTATION_BOOST, SEARCH_TEXTS, SUGGEST_TEXTS, TEXT_FIE
                            search_texts)
 from search.model import (CLEARANCES, FACET_FIELDS, GRADED_FIELDS, FacetValue, IndexDocument, Principal,
                           SearchQuery, SearchResult, Suggestion, graded_field, hit_from_stored, stored_fields)
-from search.query_plan import Alt, MatchClause, QueryPlan, plan_query, search_passes
+from search.query_plan import MAX_REPEAT, Alt, MatchClause, QueryPlan, plan_query, search_passes
 from search.query_text import Clause, ParsedQuery, parse_query
 from search.results import highlights, plan_matcher, suggestion_from_stored
 from search.snippets import Matcher
@@ -138,12 +138,12 @@ def clause_expression(clause: MatchClause, texts: Sequence[str], known: frozense
 
 def rank_expression(plan: QueryPlan, texts: Sequence[str]) -> str:
     """FTS5 MATCH text whose BM25 is the plan's ranking: every boost OR'ed (a boost weighing ``n``
-    times is repeated ``n`` times, BM25 adding up every phrase of the expression)."""
+    times is repeated ``n`` times, at most ``MAX_REPEAT``: BM25 adds up every phrase of the expression)."""
     parts = []
     for boost in plan.boosts:
         star = " *" if boost.kind in ("prefix", "phrase_prefix") else ""
         part = _columns(texts, "_x" if boost.exact else "_f") + " : " + _fts_string(boost.tokens) + star
-        parts.extend([part] * max(1, round(boost.factor)))
+        parts.extend([part] * max(1, min(MAX_REPEAT, round(boost.factor))))
     return " OR ".join(parts)
 
 
