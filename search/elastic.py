@@ -27,7 +27,8 @@ from search.fields import NOTATION_BOOST, SUGGEST_TEXTS, TEXT_FIELDS, WEIGHTS, i
 from search.model import (CLEARANCES, FACET_FIELDS, FILTER_FIELDS, INT_FIELDS, FacetValue, IndexDocument,
                           Principal, SearchQuery, SearchResult, Suggestion, graded_field, hit_from_stored,
                           stored_fields)
-from search.query_plan import Alt, Boost, MatchClause, QueryPlan, plan_query, search_passes
+from search.query_plan import (Alt, Boost, MatchClause, QueryPlan, did_you_mean, plan_query, search_passes,
+                               typo_candidates)
 from search.query_text import Clause, ParsedQuery, parse_query
 from search.results import highlights, plan_matcher, suggestion_from_stored
 from search.snippets import Matcher
@@ -383,11 +384,17 @@ class ElasticIndex:
         decode_cursor(query, 2)
         if not principal.tokens:
             return SearchResult(hits=[], total=0, facets={f: [] for f in query.facets}, next_cursor=None)
+        totals = []
         for attempt in search_passes(plan):
             with _errors("search"):
                 response = self.client.search(index=self.alias, **search_body(query, principal, attempt))
-            if response["hits"]["total"]["value"]:
+            totals.append(response["hits"]["total"]["value"])
+            if totals[-1]:
                 break
+        suggestion = None
+        if totals[0] == 0 and (candidates := typo_candidates(plan)):
+            suggestion = did_you_mean(query.q, candidates, self._readable_counts(
+                candidates, search_texts(principal.clearance), principal))
         raw_hits = response["hits"]["hits"]
         more = len(raw_hits) > query.size
         raw_hits = raw_hits[:query.size]
@@ -405,7 +412,18 @@ class ElasticIndex:
                   for name in query.facets}
         next_cursor = encode_cursor(query, raw_hits[-1]["sort"]) if more and raw_hits else None
         return SearchResult(hits=hits, total=response["hits"]["total"]["value"], facets=facets,
-                            next_cursor=next_cursor)
+                            next_cursor=next_cursor, did_you_mean=suggestion)
+
+    def _readable_counts(self, candidates: dict[str, tuple[str, ...]], texts: Sequence[str],
+                         principal: Principal) -> dict[str, int]:
+        """Readable documents holding each typed word and each of its variants (one request)."""
+        tokens = sorted(set(candidates) | {v for vs in candidates.values() for v in vs})
+        filters = {t: {"bool": {"should": [{"term": {f"{x}_f": t}} for x in texts]}} for t in tokens}
+        body = {"size": 0, "track_total_hits": False, "query": {"bool": {"filter": access_filter(principal)}},
+                "aggs": {"words": {"filters": {"filters": filters}}}}
+        with _errors("count words"):
+            buckets = self.client.search(index=self.alias, **body)["aggregations"]["words"]["buckets"]
+        return {t: b["doc_count"] for t, b in buckets.items()}
 
     def suggest(self, prefix: str, principal: Principal, limit: int = 10) -> list[Suggestion]:
         parsed = parse_query(prefix, type_ahead=True)

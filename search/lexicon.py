@@ -94,13 +94,23 @@ def untype(folded: str) -> str | None:
     if _VNI_RE.fullmatch(word) and not word[0].isdigit():
         word = "".join(c for c in word if not c.isdigit())
     else:
-        if len(word) > 2 and word[-1] in _TELEX_TONES:
-            word = word[:-1]
         for typed, letter in _TELEX_VOWELS:
             word = word.replace(typed, letter)
         word = re.sub(r"(?<=[^aeiou])w", "u", word)
+        if not is_syllable(word):
+            word = _drop_tone_letter(word)
     word = unify_iy(word)
     return word if word != folded and is_syllable(word) else None
+
+
+def _drop_tone_letter(word: str) -> str:
+    """Telex puts the tone letter at the end (``quanr``) or after the vowel (``quarn``): drop the
+    one whose removal leaves a syllable (never a letter before the first vowel)."""
+    first_vowel = next((i for i, c in enumerate(word) if c in "aeiouy"), len(word))
+    for i in range(len(word) - 1, first_vowel, -1):
+        if word[i] in _TELEX_TONES and is_syllable(word[:i] + word[i + 1:]):
+            return word[:i] + word[i + 1:]
+    return word
 
 
 @lru_cache(maxsize=4096)

@@ -17,6 +17,7 @@ A query is split (``query_text``) into clauses; the plan says which documents ma
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
@@ -192,3 +193,34 @@ def plan_query(q: str) -> QueryPlan:
     minimum = minimum_should_match(len(content))
     return QueryPlan(clauses=tuple(required + content), minimum=minimum, boosts=tuple(_boosts(parsed, q)),
                      notation_key=parsed.notation_key, parsed=parsed)
+
+
+def typo_candidates(plan: QueryPlan) -> dict[str, tuple[str, ...]]:
+    """Each content word that has typo variants, with them (what "did you mean" may replace)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for clause in plan.optional:
+        fuzzy = [a for a in clause.alts if a.kind == "fuzzy"]
+        if fuzzy and clause.alts[0].kind == "term":
+            out[clause.alts[0].tokens[0]] = fuzzy[0].tokens
+    return out
+
+
+def did_you_mean(q: str, candidates: Mapping[str, tuple[str, ...]], readable: Mapping[str, int]) -> str | None:
+    """The query with each word the caller can find in no document replaced by its variant found in
+    the most documents the caller may read (ties: alphabetical), or None when nothing changes.
+    ``readable``: folded token -> number of readable documents holding it (absent: none)."""
+    corrections: dict[str, str] = {}
+    for token, variants in candidates.items():
+        if readable.get(token, 0):
+            continue
+        found = [(readable[v], v) for v in variants if readable.get(v, 0)]
+        if found:
+            corrections[token] = min(found, key=lambda cv: (-cv[0], cv[1]))[1]
+    if not corrections:
+        return None
+    words = []
+    for word in q.split():
+        tokens = folded_tokens(word)
+        words.append(corrections.get(tokens[0], word) if len(tokens) == 1 else word)
+    suggestion = " ".join(words)
+    return suggestion if suggestion != " ".join(q.split()) else None

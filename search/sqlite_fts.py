@@ -29,7 +29,8 @@ from search.fields import (NOTATION_BOOST, SEARCH_TEXTS, SUGGEST_TEXTS, TEXT_FIE
                            search_texts)
 from search.model import (CLEARANCES, FACET_FIELDS, GRADED_FIELDS, FacetValue, IndexDocument, Principal,
                           SearchQuery, SearchResult, Suggestion, graded_field, hit_from_stored, stored_fields)
-from search.query_plan import MAX_REPEAT, Alt, MatchClause, QueryPlan, plan_query, search_passes
+from search.query_plan import (MAX_REPEAT, Alt, MatchClause, QueryPlan, did_you_mean, plan_query, search_passes,
+                               typo_candidates)
 from search.query_text import Clause, ParsedQuery, parse_query
 from search.results import highlights, plan_matcher, suggestion_from_stored
 from search.snippets import Matcher
@@ -324,12 +325,19 @@ class SqliteFtsIndex:
         if not principal.tokens:
             return SearchResult(hits=[], total=0, facets={f: [] for f in query.facets}, next_cursor=None)
         with self._transaction() as conn:
+            texts = search_texts(principal.clearance)
+            totals = []
             for attempt in search_passes(plan):
                 known = self._known_terms(conn, attempt.fuzzy_tokens())
-                self._fill_plan_hits(conn, attempt, known, search_texts(principal.clearance), query, principal)
-                total = int(conn.execute("SELECT count(*) FROM temp.hits").fetchone()[0])
-                if total:
+                self._fill_plan_hits(conn, attempt, known, texts, query, principal)
+                totals.append(int(conn.execute("SELECT count(*) FROM temp.hits").fetchone()[0]))
+                if totals[-1]:
                     break
+            total = totals[-1]
+            suggestion = None
+            if totals[0] == 0 and (candidates := typo_candidates(plan)):
+                suggestion = did_you_mean(query.q, candidates,
+                                          self._readable_counts(conn, candidates, texts, principal))
             page = self._page(conn, cursor, query.size + 1, "b.stored, b.full_text")
             facets = {name: self._facet(conn, name, query.facet_size, principal) for name in query.facets}
         more = len(page) > query.size
@@ -342,7 +350,20 @@ class SqliteFtsIndex:
             score = -k1 if query.effective_sort == "relevance" else None
             hits.append(hit_from_stored(stored_values, score, marks, principal.clearance))
         next_cursor = encode_cursor(query, list(page[-1][:3])) if more and page else None
-        return SearchResult(hits=hits, total=total, facets=facets, next_cursor=next_cursor)
+        return SearchResult(hits=hits, total=total, facets=facets, next_cursor=next_cursor,
+                            did_you_mean=suggestion)
+
+    def _readable_counts(self, conn: sqlite3.Connection, candidates: dict[str, tuple[str, ...]],
+                         texts: Sequence[str], principal: Principal) -> dict[str, int]:
+        """Readable documents holding each typed word and each of its indexed variants."""
+        tokens = set(candidates) | self._known_terms(conn, frozenset(v for vs in candidates.values() for v in vs))
+        where, params = self._filters(SearchQuery(), principal, "issued_day")
+        counts = {}
+        for token in sorted(tokens):
+            counts[token] = int(conn.execute(
+                f"SELECT count(*) FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ? AND {where}",
+                (_columns(texts, "_f") + " : " + _fts_string((token,)), *params)).fetchone()[0])
+        return counts
 
     def suggest(self, prefix: str, principal: Principal, limit: int = 10) -> list[Suggestion]:
         parsed = parse_query(prefix, type_ahead=True)

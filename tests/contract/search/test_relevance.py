@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench.relevance_data import build_documents, build_queries, evaluate
-from search import SearchIndex
+from search import IndexDocument, Principal, SearchIndex, SearchQuery
 from tests.contract.search.backends import IndexFactory
 
 TYPE_CODES = {"QD": "QĐ"}
@@ -36,3 +36,38 @@ def test_reduced_relevance_set_meets_the_floor(relevance_index: SearchIndex, eva
     low = {c: (round(s.recall_at_10, 3), round(s.mrr, 3)) for c, s in scores.items()
            if s.recall_at_10 < 0.9 or s.mrr < 0.9}
     assert low == {}
+
+
+def _doc(doc_id: str, subject: str, readers: list[str]) -> IndexDocument:
+    return IndexDocument(id=doc_id, direction="incoming", subject=subject, readers=readers, type_code="KH")
+
+
+def test_a_typo_finds_the_meant_word_and_did_you_mean_counts_only_readable_documents(
+        make_index: IndexFactory) -> None:
+    index = make_index("typos")
+    index.upsert([_doc("1", "Kế hoạch phòng chống thiên tai năm 2025", ["all"]),
+                  _doc("2", "Báo cáo thiên tia sáng", ["unit:9"]),  # "tia" exists, but not for "all"
+                  _doc("3", "Thông báo đăng ký kinh doanh", ["all"])])
+    index.refresh()
+    everyone = Principal(user_id="u", clearance=0, tokens=frozenset({"all"}))
+    result = index.search(SearchQuery(q="thiên tia"), everyone)
+    assert [h.id for h in result.hits] == ["1"] and result.did_you_mean == "thiên tai"
+    unit = Principal(user_id="v", clearance=0, tokens=frozenset({"unit:9"}))
+    result = index.search(SearchQuery(q="thiên tia"), unit)
+    assert [h.id for h in result.hits] == ["2"] and result.did_you_mean is None
+    result = index.search(SearchQuery(q="đăng ký kinh doan"), everyone)
+    assert [h.id for h in result.hits] == ["3"] and result.did_you_mean is None  # 3 of 4 words match as typed
+    assert index.search(SearchQuery(q="thiên tai"), everyone).did_you_mean is None
+
+
+def test_joined_syllables_telex_and_i_y_spellings(make_index: IndexFactory) -> None:
+    index = make_index("typing")
+    index.upsert([_doc("1", "Kế hoạch bồi dưỡng cán bộ về chuyển đổi số", ["all"]),
+                  _doc("2", "Quản lý đất đai và rèn luyện kỹ năng", ["all"]),
+                  _doc("3", "Báo cáo bội chi ngân sách, đạt kết quả tại đại hội", ["all"])])
+    index.refresh()
+    everyone = Principal(user_id="u", clearance=0, tokens=frozenset({"all"}))
+    for q, expected in (("bồidưỡng cánbộ", "1"), ("chuyểnđổisố", "1"), ("ddat ddai", "2"), ("quarn lys", "2"), ("quanr lys", "2"),
+                        ("kĩ năng", "2"), ("quản lí", "2"), ("dat dai", "2")):
+        hits = index.search(SearchQuery(q=q), everyone).hits
+        assert hits and hits[0].id == expected, q
