@@ -21,8 +21,8 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from search.cursor import decode_cursor, encode_cursor
-from search.errors import ConfigurationError, SchemaMismatch, SearchError, SearchUnavailable
+from search.cursor import cursor_snapshot, decode_cursor, encode_cursor
+from search.errors import ConfigurationError, InvalidCursor, SchemaMismatch, SearchError, SearchUnavailable
 from search.fields import NOTATION_BOOST, SUGGEST_TEXTS, TEXT_FIELDS, WEIGHTS, indexed_fields, search_texts
 from search.model import (CLEARANCES, FACET_FIELDS, FILTER_FIELDS, INT_FIELDS, FacetValue, IndexDocument,
                           Principal, SearchQuery, SearchResult, Suggestion, graded_field, hit_from_stored,
@@ -34,6 +34,9 @@ from search.results import highlights, plan_matcher, suggestion_from_stored
 from search.snippets import Matcher
 
 SCHEMA_VERSION = 3
+#: how long a result list stays pageable after its last page was read (a point in time)
+PIT_KEEP_ALIVE = "5m"
+_MAX_SHARD_DOC = 2**63 - 1
 _BULK_DOCS = 500
 _BULK_BYTES = 8_000_000
 _DATE_FIELDS = ("issued_date", "arrival_date")
@@ -193,8 +196,10 @@ def _sort(query: SearchQuery) -> list[dict[str, Any]]:
     return [first, {"doc_id": {"order": "asc"}}]
 
 
-def search_body(query: SearchQuery, principal: Principal, plan: QueryPlan | None = None) -> dict[str, Any]:
-    """The request body the adapter sends for a search (also what the benchmark replays raw)."""
+def search_body(query: SearchQuery, principal: Principal, plan: QueryPlan | None = None,
+                pit: str | None = None) -> dict[str, Any]:
+    """The request body the adapter sends for a search (also what the benchmark replays raw);
+    ``pit``: the point in time a later page reads (the cursor's snapshot)."""
     plan = plan if plan is not None else search_passes(plan_query(query.q))[0]
     filters = _filters(query, principal)
     text = plan_query_body(plan, search_texts(principal.clearance), filters) if not plan.empty \
@@ -206,8 +211,14 @@ def search_body(query: SearchQuery, principal: Principal, plan: QueryPlan | None
         "track_total_hits": True,
         "_source": ["stored", "content"] if query.highlight else ["stored"],
     }
-    after = decode_cursor(query, 2)
+    after = decode_cursor(query, (2, 3))
+    if pit is not None:
+        body["pit"] = {"id": pit, "keep_alive": PIT_KEEP_ALIVE}
     if after is not None:
+        if pit is not None and len(after) == 2:
+            # a first page (read before the point in time was opened) has no _shard_doc tiebreaker:
+            # the largest one skips exactly the last hit (doc_id is unique)
+            after = [*after, _MAX_SHARD_DOC]
         body["search_after"] = after
     if query.facets:
         body["aggs"] = {name: {"terms": {"field": graded_field(FACET_FIELDS[name], principal.clearance),
@@ -381,13 +392,15 @@ class ElasticIndex:
     # ------------------------------------------------------------------ reads
     def search(self, query: SearchQuery, principal: Principal) -> SearchResult:
         plan = plan_query(query.q)
-        decode_cursor(query, 2)
+        decode_cursor(query, (2, 3))
+        pit = cursor_snapshot(query)
+        if query.cursor is not None and not isinstance(pit, str):
+            raise InvalidCursor("the cursor is not one this index issued")
         if not principal.tokens:
             return SearchResult(hits=[], total=0, facets={f: [] for f in query.facets}, next_cursor=None)
         totals = []
         for attempt in search_passes(plan):
-            with _errors("search"):
-                response = self.client.search(index=self.alias, **search_body(query, principal, attempt))
+            response = self._search(search_body(query, principal, attempt, pit))
             totals.append(response["hits"]["total"]["value"])
             if totals[-1]:
                 break
@@ -410,9 +423,32 @@ class ElasticIndex:
         facets = {name: [FacetValue(b["key"], b["doc_count"])
                          for b in response.get("aggregations", {}).get(name, {}).get("buckets", [])]
                   for name in query.facets}
-        next_cursor = encode_cursor(query, raw_hits[-1]["sort"]) if more and raw_hits else None
+        next_cursor = None
+        if more and raw_hits:
+            # later pages read a point in time opened now: documents written meanwhile neither
+            # shift nor repeat hits
+            pit = response.get("pit_id") or pit or self._open_point_in_time()
+            next_cursor = encode_cursor(query, raw_hits[-1]["sort"], pit)
         return SearchResult(hits=hits, total=response["hits"]["total"]["value"], facets=facets,
                             next_cursor=next_cursor, did_you_mean=suggestion)
+
+    def _search(self, body: dict[str, Any]) -> Any:
+        if "pit" not in body:
+            with _errors("search"):
+                return self.client.search(index=self.alias, **body)
+        try:
+            with _errors("search"):
+                return self.client.search(**body)
+        except SearchError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ApiError) and cause.meta.status == 404:
+                raise InvalidCursor(f"the cursor has expired (a result list stays pageable for {PIT_KEEP_ALIVE} "
+                                    "after its last page): search again") from None
+            raise
+
+    def _open_point_in_time(self) -> str:
+        with _errors("open a point in time"):
+            return str(self.client.open_point_in_time(index=self.alias, keep_alive=PIT_KEEP_ALIVE)["id"])
 
     def _readable_counts(self, candidates: dict[str, tuple[str, ...]], texts: Sequence[str],
                          principal: Principal) -> dict[str, int]:

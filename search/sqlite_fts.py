@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sqlite3
 import threading
+import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from search.cursor import decode_cursor, encode_cursor
-from search.errors import SchemaMismatch, SearchError, SearchUnavailable
+from search.cursor import cursor_snapshot, decode_cursor, encode_cursor
+from search.errors import InvalidCursor, SchemaMismatch, SearchError, SearchUnavailable
 from search.fields import (NOTATION_BOOST, SEARCH_TEXTS, SUGGEST_TEXTS, TEXT_FIELDS, WEIGHTS, indexed_fields,
                            search_texts)
 from search.model import (CLEARANCES, FACET_FIELDS, GRADED_FIELDS, FacetValue, IndexDocument, Principal,
@@ -42,7 +44,7 @@ _GRADED_COLUMNS = tuple(graded_field(f, c) for f in sorted(GRADED_FIELDS - {"dos
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS docs (
-        rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,
+        rowid INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,
         org_id TEXT, direction TEXT NOT NULL, type_code TEXT, number INTEGER, notation_key TEXT,
         incoming_number INTEGER, organ_id TEXT, issuing_body TEXT, issued_day INTEGER,
         arrival_day INTEGER, year INTEGER, status TEXT, secrecy INTEGER NOT NULL,
@@ -63,7 +65,14 @@ _SCHEMA = [
         tokenize = "unicode61 remove_diacritics 0", prefix = '2 3')""",
     # the indexed terms with the number of documents holding each: typo variants and "did you mean"
     "CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(fts, 'row')",
+    # the ranking a first page saw, for its later pages (stable paging by relevance)
+    """CREATE TABLE IF NOT EXISTS search_pins (pin TEXT NOT NULL, k1, k2, id TEXT NOT NULL, doc INTEGER NOT NULL,
+        created REAL NOT NULL, PRIMARY KEY (pin, k1, k2, id)) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS search_pins_created ON search_pins(created)",
 ]
+#: how many hits of a first page's ranking are kept for its later pages, and for how long
+MAX_PINNED = 5000
+PIN_SECONDS = 600
 #: single-valued facet fields, copied into the temporary hits table when a facet asks for them
 _FACET_COLUMNS = tuple(f for f in FACET_FIELDS.values() if f != "dossier_ids")
 _TEMP = ("CREATE TEMP TABLE IF NOT EXISTS hits (rowid INTEGER PRIMARY KEY, k1, k2, id TEXT, "
@@ -98,6 +107,14 @@ def _errors() -> Iterator[None]:
         if _unavailable(exc):
             raise SearchUnavailable(f"embedded search index unavailable: {exc}") from exc
         raise SearchError(f"embedded search index failed: {exc}") from exc
+
+
+def _parse_snapshot(snapshot: str | int | None) -> tuple[int, str]:
+    """(last row id the first page saw, its pinned ranking or "") from a cursor's snapshot."""
+    bound, _, pin = str(snapshot).partition(".")
+    if not bound.isdigit() or not all(c in "0123456789abcdef" for c in pin):
+        raise InvalidCursor("the cursor is not one this index issued")
+    return int(bound), pin
 
 
 def _fts_string(tokens: Sequence[str]) -> str:
@@ -279,7 +296,7 @@ class SqliteFtsIndex:
 
     def clear(self) -> None:
         with self._transaction("IMMEDIATE") as conn:
-            for table in ("fts", "doc_readers", "doc_dossiers", "doc_bodies", "docs"):
+            for table in ("fts", "doc_readers", "doc_dossiers", "doc_bodies", "docs", "search_pins"):
                 conn.execute(f"DELETE FROM {table}")
 
     def recreate(self) -> None:
@@ -322,14 +339,17 @@ class SqliteFtsIndex:
     def search(self, query: SearchQuery, principal: Principal) -> SearchResult:
         plan = plan_query(query.q)
         cursor = decode_cursor(query, 3)
+        bound, pin = _parse_snapshot(cursor_snapshot(query)) if cursor is not None else (None, "")
         if not principal.tokens:
             return SearchResult(hits=[], total=0, facets={f: [] for f in query.facets}, next_cursor=None)
         with self._transaction() as conn:
+            if bound is None:  # the first page pins the documents it saw (row ids only grow)
+                bound = int(conn.execute("SELECT coalesce(max(rowid), 0) FROM docs").fetchone()[0])
             texts = search_texts(principal.clearance)
             totals = []
             for attempt in search_passes(plan):
                 known = self._known_terms(conn, attempt.fuzzy_tokens())
-                self._fill_plan_hits(conn, attempt, known, texts, query, principal)
+                self._fill_plan_hits(conn, attempt, known, texts, query, principal, bound)
                 totals.append(int(conn.execute("SELECT count(*) FROM temp.hits").fetchone()[0]))
                 if totals[-1]:
                     break
@@ -338,9 +358,11 @@ class SqliteFtsIndex:
             if totals[0] == 0 and (candidates := typo_candidates(plan)):
                 suggestion = did_you_mean(query.q, candidates,
                                           self._readable_counts(conn, candidates, texts, principal))
-            page = self._page(conn, cursor, query.size + 1, "b.stored, b.full_text")
+            page = self._page(conn, cursor, query.size + 1, "b.stored, b.full_text", pin)
             facets = {name: self._facet(conn, name, query.facet_size, principal) for name in query.facets}
         more = len(page) > query.size
+        if more and cursor is None and query.effective_sort == "relevance":
+            pin = self._pin_ranking()
         page = page[:query.size]
         matcher = plan_matcher(plan)
         hits = []
@@ -349,9 +371,20 @@ class SqliteFtsIndex:
             marks = highlights(stored_values, _unpack(full_text), matcher) if query.highlight else {}
             score = -k1 if query.effective_sort == "relevance" else None
             hits.append(hit_from_stored(stored_values, score, marks, principal.clearance))
-        next_cursor = encode_cursor(query, list(page[-1][:3])) if more and page else None
+        next_cursor = encode_cursor(query, list(page[-1][:3]), f"{bound}.{pin}") if more and page else None
         return SearchResult(hits=hits, total=total, facets=facets, next_cursor=next_cursor,
                             did_you_mean=suggestion)
+
+    def _pin_ranking(self) -> str:
+        """Keep the order of this connection's hits (the first ``MAX_PINNED``) for later pages: BM25
+        depends on every indexed document, so documents written between two pages would move hits
+        across the cursor. Pins older than ``PIN_SECONDS`` go at the same time."""
+        pin = secrets.token_hex(8)
+        with self._transaction("IMMEDIATE") as conn:
+            conn.execute("DELETE FROM search_pins WHERE created < ?", (time.time() - PIN_SECONDS,))
+            conn.execute("INSERT INTO search_pins (pin, k1, k2, id, doc, created) SELECT ?, k1, k2, id, rowid, ? "
+                         "FROM temp.hits ORDER BY k1, k2, id LIMIT ?", (pin, time.time(), MAX_PINNED))
+        return pin
 
     def _readable_counts(self, conn: sqlite3.Connection, candidates: dict[str, tuple[str, ...]],
                          texts: Sequence[str], principal: Principal) -> dict[str, int]:
@@ -387,17 +420,18 @@ class SqliteFtsIndex:
         return frozenset(r[0] for r in rows)
 
     def _fill_plan_hits(self, conn: sqlite3.Connection, plan: QueryPlan, known: frozenset[str],
-                        texts: Sequence[str], query: SearchQuery, principal: Principal) -> None:
+                        texts: Sequence[str], query: SearchQuery, principal: Principal,
+                        bound: int | None = None) -> None:
         """Put the readable rows matching ``plan`` into ``temp.hits`` with their sort keys.
 
         The candidates (``temp.cand``) are the rows matching every required clause and ``minimum``
         optional ones: one FTS5 query per clause, counted. Their relevance is the BM25 of the plan's
         ranking expression; a candidate matching none of it (through a typo variant only) scores 0."""
         if plan.empty:
-            self._fill_hits(conn, plan.parsed, texts, query, principal)
+            self._fill_hits(conn, plan.parsed, texts, query, principal, bound)
             return
         day = _DAY_COLUMNS[query.date_column]
-        where, params = self._filters(query, principal, day)
+        where, params = self._filters(query, principal, day, bound)
         selects, match_params = [], []
         for clause in plan.clauses:
             selects.append(f"SELECT rowid, {int(clause.required)} AS r FROM fts WHERE fts MATCH ?")
@@ -427,13 +461,13 @@ class SqliteFtsIndex:
                      f"WHERE {where}", (*key_params, *params))
 
     def _fill_hits(self, conn: sqlite3.Connection, parsed: ParsedQuery, texts: Sequence[str],
-                   query: SearchQuery, principal: Principal) -> None:
+                   query: SearchQuery, principal: Principal, bound: int | None = None) -> None:
         """Put the readable matching rows and their sort keys into ``temp.hits``.
 
         One flat join (no subquery around the FTS scan) so that BM25 is only computed for the rows
         that pass the access filter and the other filters."""
         day = _DAY_COLUMNS[query.date_column]
-        where, params = self._filters(query, principal, day)
+        where, params = self._filters(query, principal, day, bound)
         key_params: list[Any] = []
         if query.effective_sort == "relevance":
             rank = _BM25 if not parsed.empty else "0.0"
@@ -458,10 +492,16 @@ class SqliteFtsIndex:
                      f"FROM {source} WHERE {where}", (*key_params, *params))
 
     @staticmethod
-    def _filters(query: SearchQuery, principal: Principal, day: str) -> tuple[str, list[Any]]:
+    def _filters(query: SearchQuery, principal: Principal, day: str,
+                 bound: int | None = None) -> tuple[str, list[Any]]:
+        """The access filter, the query's filters, and the snapshot ``bound`` (the last row id the
+        first page saw: documents registered since are left out of later pages)."""
         clauses = ["d.secrecy <= ?",
                    "d.rowid IN (SELECT doc FROM doc_readers WHERE token IN (SELECT value FROM json_each(?)))"]
         params: list[Any] = [principal.clearance, json.dumps(sorted(principal.tokens))]
+        if bound is not None:
+            clauses.append("d.rowid <= ?")
+            params.append(bound)
         for field, values in query.term_filters():
             if field == "dossier_ids":  # only the dossiers the caller may know of
                 clauses.append(f"EXISTS (SELECT 1 FROM doc_dossiers x WHERE x.doc = d.rowid "
@@ -480,9 +520,19 @@ class SqliteFtsIndex:
 
     @staticmethod
     def _page(conn: sqlite3.Connection, after: list[Any] | None, limit: int,
-              columns: str) -> list[tuple[Any, ...]]:
-        """Rows (k1, k2, id, *columns) after the cursor's sort values, in sort order."""
+              columns: str, pin: str = "") -> list[tuple[Any, ...]]:
+        """Rows (k1, k2, id, *columns) after the cursor's sort values, in sort order; with ``pin``,
+        in the order the first page pinned (hits still matching and readable now), then the rest."""
         where, params = "", []
+        if pin:
+            rows = conn.execute(
+                f"SELECT p.k1, p.k2, p.id, {columns} FROM search_pins p JOIN temp.hits h ON h.rowid = p.doc "
+                "JOIN doc_bodies b ON b.rowid = p.doc WHERE p.pin = ? AND (p.k1, p.k2, p.id) > (?, ?, ?) "
+                "ORDER BY p.k1, p.k2, p.id LIMIT ?", (pin, *(after or ()), limit)).fetchall()
+            pinned = conn.execute("SELECT count(*) FROM search_pins WHERE pin = ?", (pin,)).fetchone()[0]
+            if len(rows) == limit or pinned < MAX_PINNED:
+                return rows
+            after = list(rows[-1][:3]) if rows else after  # past the pinned hits: the live order
         if after is not None:
             where, params = "WHERE (k1, k2, id) > (?, ?, ?)", after
         return conn.execute(

@@ -71,3 +71,33 @@ def test_joined_syllables_telex_and_i_y_spellings(make_index: IndexFactory) -> N
                         ("kĩ năng", "2"), ("quản lí", "2"), ("dat dai", "2")):
         hits = index.search(SearchQuery(q=q), everyone).hits
         assert hits and hits[0].id == expected, q
+
+
+def test_paging_by_relevance_is_stable_across_writes(make_index: IndexFactory) -> None:
+    """Documents registered (and rankings shifted) between two pages neither repeat nor skip hits:
+    later pages read the snapshot the first page pinned."""
+    index = make_index("paging")
+    subjects = ["phòng chống thiên tai", "thiên tai bão lũ", "phòng chống dịch", "kế hoạch phòng chống thiên tai",
+                "báo cáo thiên tai", "thiên tai và phòng chống"]
+    index.upsert([_doc(f"d{i:02d}", f"{subjects[i % len(subjects)]} {'lũ ' * (i % 4)}số {i}", ["all"])
+                  for i in range(30)])
+    index.refresh()
+    everyone = Principal(user_id="u", clearance=0, tokens=frozenset({"all"}))
+    query = SearchQuery(q="phòng chống thiên tai", size=7)
+    first = index.search(query, everyone)
+    seen = [h.id for h in first.hits]
+    expected_total = first.total
+    cursor = first.next_cursor
+    written = 0
+    while cursor:
+        # between pages: new documents that rank first, and the term statistics shift
+        index.upsert([_doc(f"n{written + k:02d}", "phòng chống thiên tai phòng chống thiên tai", ["all"])
+                      for k in range(3)])
+        written += 3
+        index.refresh()
+        page = index.search(SearchQuery(q="phòng chống thiên tai", size=7, cursor=cursor), everyone)
+        assert page.total == expected_total
+        seen += [h.id for h in page.hits]
+        cursor = page.next_cursor
+    assert len(seen) == len(set(seen)) == expected_total
+    assert not any(s.startswith("n") for s in seen)
