@@ -133,9 +133,7 @@ def _telex(text: str) -> str:
             out.append("dd")
         elif "\u0302" in decomposed:  # circumflex: â ê ô
             out.append(base * 2)
-        elif "\u0306" in decomposed:  # breve: ă
-            out.append(base + "w")
-        elif "\u031b" in decomposed:  # horn: ơ ư
+        elif "\u0306" in decomposed or "\u031b" in decomposed:  # breve ă, horn ơ ư
             out.append(base + "w")
         else:
             out.append(base)
