@@ -13,7 +13,9 @@ is in WAL mode so searches never wait for the indexer.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import os
 import secrets
 import sqlite3
@@ -72,6 +74,8 @@ _SCHEMA = [
 ]
 #: how many hits of a first page's ranking are kept for its later pages, and for how long
 MAX_PINNED = 5000
+#: above this many combinations of optional clauses, matching counts clause matches instead
+MAX_COMBINATIONS = 16
 PIN_SECONDS = 600
 #: single-valued facet fields, copied into the temporary hits table when a facet asks for them
 _FACET_COLUMNS = tuple(f for f in FACET_FIELDS.values() if f != "dossier_ids")
@@ -152,6 +156,21 @@ def clause_expression(clause: MatchClause, texts: Sequence[str], known: frozense
     (typo variants only among ``known`` indexed terms: the others cannot match anyway)."""
     alts = [e for e in (_alt_expression(a, known) for a in clause.alts) if e]
     return _columns(texts, "_f") + " : (" + " OR ".join(alts) + ")"
+
+
+def candidate_expression(plan: QueryPlan, texts: Sequence[str], known: frozenset[str]) -> str | None:
+    """One FTS5 MATCH text for the plan's matching rule (every required clause AND, over the optional
+    ones, an OR of every AND of ``minimum`` of them), or None when that would take more than
+    ``MAX_COMBINATIONS`` combinations."""
+    optional = [clause_expression(c, texts, known) for c in plan.optional]
+    required = [clause_expression(c, texts, known) for c in plan.required]
+    if optional and math.comb(len(optional), plan.minimum) > MAX_COMBINATIONS:
+        return None
+    parts = list(required)
+    if optional:
+        combos = [" AND ".join(group) for group in itertools.combinations(optional, plan.minimum)]
+        parts.append("(" + " OR ".join(f"({c})" for c in combos) + ")")
+    return " AND ".join(parts)
 
 
 def rank_expression(plan: QueryPlan, texts: Sequence[str]) -> str:
@@ -424,22 +443,15 @@ class SqliteFtsIndex:
                         bound: int | None = None) -> None:
         """Put the readable rows matching ``plan`` into ``temp.hits`` with their sort keys.
 
-        The candidates (``temp.cand``) are the rows matching every required clause and ``minimum``
-        optional ones: one FTS5 query per clause, counted. Their relevance is the BM25 of the plan's
-        ranking expression; a candidate matching none of it (through a typo variant only) scores 0."""
+        The candidates are the rows matching every required clause and ``minimum`` optional ones:
+        one FTS5 expression (``candidate_expression``) when the combinations are few, else one FTS5
+        query per clause, counted (``temp.cand``). Their relevance is the BM25 of the plan's ranking
+        expression; a candidate matching none of it (through a typo variant only) scores 0."""
         if plan.empty:
             self._fill_hits(conn, plan.parsed, texts, query, principal, bound)
             return
         day = _DAY_COLUMNS[query.date_column]
         where, params = self._filters(query, principal, day, bound)
-        selects, match_params = [], []
-        for clause in plan.clauses:
-            selects.append(f"SELECT rowid, {int(clause.required)} AS r FROM fts WHERE fts MATCH ?")
-            match_params.append(clause_expression(clause, texts, known))
-        conn.execute("DELETE FROM temp.cand")
-        conn.execute(f"INSERT INTO temp.cand SELECT rowid FROM ({' UNION ALL '.join(selects)}) GROUP BY rowid "
-                     "HAVING sum(r) = ? AND count(*) - sum(r) >= ?",
-                     (*match_params, len(plan.required), plan.minimum))
         facet_columns = [FACET_FIELDS[f] for f in query.facets if FACET_FIELDS[f] in _FACET_COLUMNS]
         copied = "".join(f", {c}" for c in facet_columns)
         copied_from = "".join(f", d.{graded_field(c, principal.clearance)}" for c in facet_columns)
@@ -449,14 +461,37 @@ class SqliteFtsIndex:
         if plan.notation_key:
             notation = f" - (d.notation_key = ?) * {NOTATION_BOOST}"
             key_params = [plan.notation_key]
-        if query.effective_sort == "relevance":
-            conn.execute(f"{insert}, {_BM25}{notation}, 0, d.id{copied_from} FROM fts JOIN docs d ON d.rowid = fts.rowid "
-                         f"WHERE fts MATCH ? AND fts.rowid IN (SELECT rowid FROM temp.cand) AND {where}",
-                         (*key_params, rank_expression(plan, texts), *params))
+        relevance = query.effective_sort == "relevance"
+        if relevance:
             keys = f"0.0{notation}, 0"
         else:
             sign = "-" if query.effective_sort == "date_desc" else ""
             keys, key_params = f"d.{day} IS NULL, {sign}coalesce(d.{day}, 0)", []
+        matching = candidate_expression(plan, texts, known)
+        if matching is not None and (not relevance or not plan.fuzzy_tokens()):
+            # one FTS5 query: it intersects the doclists itself (the usual, fast case). Without typo
+            # variants every candidate matches the ranking expression, so AND-ing it only ranks.
+            if relevance:
+                keys = f"{_BM25}{notation}, 0"
+                matching = f"({matching}) AND ({rank_expression(plan, texts)})"
+            conn.execute(f"{insert}, {keys}, d.id{copied_from} FROM fts JOIN docs d ON d.rowid = fts.rowid "
+                         f"WHERE fts MATCH ? AND {where}", (*key_params, matching, *params))
+            return
+        conn.execute("DELETE FROM temp.cand")
+        if matching is not None:
+            conn.execute("INSERT INTO temp.cand SELECT rowid FROM fts WHERE fts MATCH ?", (matching,))
+        else:
+            selects, match_params = [], []
+            for clause in plan.clauses:
+                selects.append(f"SELECT rowid, {int(clause.required)} AS r FROM fts WHERE fts MATCH ?")
+                match_params.append(clause_expression(clause, texts, known))
+            conn.execute(f"INSERT INTO temp.cand SELECT rowid FROM ({' UNION ALL '.join(selects)}) GROUP BY rowid "
+                         "HAVING sum(r) = ? AND count(*) - sum(r) >= ?",
+                         (*match_params, len(plan.required), plan.minimum))
+        if relevance:
+            conn.execute(f"{insert}, {_BM25}{notation}, 0, d.id{copied_from} FROM fts JOIN docs d ON d.rowid = fts.rowid "
+                         f"WHERE fts MATCH ? AND fts.rowid IN (SELECT rowid FROM temp.cand) AND {where}",
+                         (*key_params, rank_expression(plan, texts), *params))
         conn.execute(f"{insert}, {keys}, d.id{copied_from} FROM temp.cand c JOIN docs d ON d.rowid = c.rowid "
                      f"WHERE {where}", (*key_params, *params))
 
