@@ -33,9 +33,10 @@ PHRASE_BOOST = 4.0
 BIGRAM_BOOST = 4.0
 MAX_BIGRAMS = 12
 MAX_PHRASE_TOKENS = 8
-#: BM25 in FTS5 has no per-phrase weight: a boost of n is the phrase repeated, at most this often
-#: (each phrase costs time on every candidate row)
-MAX_REPEAT = 2
+#: BM25 in FTS5 has no per-phrase weight: a boost of n could be the phrase repeated, at most this
+#: often; each phrase costs time on every candidate row, and a phrase's own IDF already ranks it
+#: above its words, so FTS5 takes each once
+MAX_REPEAT = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +167,7 @@ def _boosts(parsed: ParsedQuery, q: str) -> list[Boost]:
         last = ends_with_prefix and j == len(folded) - 1
         kind: BoostKind = "phrase_prefix" if last else "phrase"
         boosts.append(Boost(kind, (folded[i], folded[j]), False, BIGRAM_BOOST))
-        if (exact[i], exact[j]) != (folded[i], folded[j]):
+        if last and (exact[i], exact[j]) != (folded[i], folded[j]):  # giải phó*: phóng before phổ, phòng
             boosts.append(Boost(kind, (exact[i], exact[j]), True, BIGRAM_BOOST))
     if 2 < len(folded) <= MAX_PHRASE_TOKENS and not ends_with_prefix:
         boosts.append(Boost("phrase", tuple(folded), False, PHRASE_BOOST))

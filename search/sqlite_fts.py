@@ -73,7 +73,7 @@ _SCHEMA = [
     "CREATE INDEX IF NOT EXISTS search_pins_created ON search_pins(created)",
 ]
 #: how many hits of a first page's ranking are kept for its later pages, and for how long
-MAX_PINNED = 5000
+MAX_PINNED = 1000
 #: above this many combinations of optional clauses, matching counts clause matches instead
 MAX_COMBINATIONS = 16
 PIN_SECONDS = 600
@@ -468,9 +468,12 @@ class SqliteFtsIndex:
             sign = "-" if query.effective_sort == "date_desc" else ""
             keys, key_params = f"d.{day} IS NULL, {sign}coalesce(d.{day}, 0)", []
         matching = candidate_expression(plan, texts, known)
-        if matching is not None and (not relevance or not plan.fuzzy_tokens()):
+        every_word = plan.minimum == len(plan.optional)
+        if matching is not None and (not relevance or (every_word and not plan.fuzzy_tokens())):
             # one FTS5 query: it intersects the doclists itself (the usual, fast case). Without typo
-            # variants every candidate matches the ranking expression, so AND-ing it only ranks.
+            # variants every candidate matches the ranking expression, so AND-ing it only ranks;
+            # with combinations (3 of 4 words) their repeated phrases would cost BM25 time on
+            # every row: those rank in a second query over the candidates.
             if relevance:
                 keys = f"{_BM25}{notation}, 0"
                 matching = f"({matching}) AND ({rank_expression(plan, texts)})"
@@ -489,8 +492,10 @@ class SqliteFtsIndex:
                          "HAVING sum(r) = ? AND count(*) - sum(r) >= ?",
                          (*match_params, len(plan.required), plan.minimum))
         if relevance:
-            conn.execute(f"{insert}, {_BM25}{notation}, 0, d.id{copied_from} FROM fts JOIN docs d ON d.rowid = fts.rowid "
-                         f"WHERE fts MATCH ? AND fts.rowid IN (SELECT rowid FROM temp.cand) AND {where}",
+            # CROSS JOIN keeps FTS5 the outer loop: with the candidates driving, SQLite would run the
+            # MATCH (and BM25's statistics) once per candidate row
+            conn.execute(f"{insert}, {_BM25}{notation}, 0, d.id{copied_from} FROM fts CROSS JOIN temp.cand c "
+                         f"ON c.rowid = fts.rowid JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ? AND {where}",
                          (*key_params, rank_expression(plan, texts), *params))
         conn.execute(f"{insert}, {keys}, d.id{copied_from} FROM temp.cand c JOIN docs d ON d.rowid = c.rowid "
                      f"WHERE {where}", (*key_params, *params))
