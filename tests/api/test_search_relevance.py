@@ -28,3 +28,12 @@ def test_natural_language_query_with_stop_words_finds_the_document(api, containe
               "phongchong thientai", "thien tia phong chong", "phòng chống thiê*"):
         hits = clerk.get("/api/v1/search", query_string={"q": q}).get_json()["hits"]
         assert hits and hits[0]["id"] == decision["id"], q
+
+
+def test_did_you_mean_in_the_api_and_on_the_search_page(pages, api, container) -> None:  # type: ignore[no-untyped-def]
+    registered_incoming(api, 1, subject="Kế hoạch phòng chống thiên tai năm 2026")
+    container.indexing.drain_all()
+    body = api.as_user("vanthu").get("/api/v1/search", query_string={"q": "thiên tia"}).get_json()
+    assert body["total"] == 1 and body["did_you_mean"] == "thiên tai"
+    html = pages("vanthu").get("/search?q=thi%C3%AAn+tia").get_data(as_text=True)
+    assert "Có phải bạn muốn tìm" in html and "thiên tai" in html
