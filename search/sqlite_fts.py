@@ -570,6 +570,9 @@ class SqliteFtsIndex:
                 "JOIN doc_bodies b ON b.rowid = p.doc WHERE p.pin = ? AND (p.k1, p.k2, p.id) > (?, ?, ?) "
                 "ORDER BY p.k1, p.k2, p.id LIMIT ?", (pin, *(after or ()), limit)).fetchall()
             pinned = conn.execute("SELECT count(*) FROM search_pins WHERE pin = ?", (pin,)).fetchone()[0]
+            if not pinned:
+                raise InvalidCursor(f"the cursor has expired (a result list stays pageable for {PIN_SECONDS // 60} "
+                                    "minutes): search again")
             if len(rows) == limit or pinned < MAX_PINNED:
                 return rows
             after = list(rows[-1][:3]) if rows else after  # past the pinned hits: the live order

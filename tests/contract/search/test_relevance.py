@@ -101,3 +101,21 @@ def test_paging_by_relevance_is_stable_across_writes(make_index: IndexFactory) -
         cursor = page.next_cursor
     assert len(seen) == len(set(seen)) == expected_total
     assert not any(s.startswith("n") for s in seen)
+
+
+def test_an_expired_embedded_cursor_says_so(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from search import InvalidCursor, open_index
+    index = open_index(f"embedded:{tmp_path / 'pins.sqlite'}")
+    index.upsert([_doc(f"d{i}", f"thiên tai {i}", ["all"]) for i in range(5)])
+    everyone = Principal(user_id="u", clearance=0, tokens=frozenset({"all"}))
+    first = index.search(SearchQuery(q="thiên tai", size=2), everyone)
+    assert first.next_cursor
+    conn = sqlite3.connect(tmp_path / "pins.sqlite")
+    conn.execute("DELETE FROM search_pins")  # what ten minutes do
+    conn.commit()
+    conn.close()
+    with pytest.raises(InvalidCursor, match="expired"):
+        index.search(SearchQuery(q="thiên tai", size=2, cursor=first.next_cursor), everyone)
+    index.close()
