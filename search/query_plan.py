@@ -7,8 +7,8 @@ A query is split (``query_text``) into clauses; the plan says which documents ma
   6 of 8). Stop words of administrative language (``của``, ``về việc``, ``V/v``) never count. Each
   word matches through any of its alternatives: its folded form, the Telex/VNI word it was typed as
   (``ddat`` -> ``dat``), its syllables when typed joined (``cánbộ`` -> ``can bo``), and the folded
-  tokens one typing slip away (``doan`` -> ``doanh``; ``fuzzy``: only tried when the words as typed find nothing readable, and
-  only a way in, never a score);
+  tokens one typing slip away (``doan`` -> ``doanh``; ``fuzzy``: only tried when the words as typed
+  find nothing readable, and only a way in, never a score);
 * **ranking** (only adds score, never widens the match): each word and stop word in folded form,
   its exact form (diacritics as typed rank first), neighbouring words as a phrase (adjacency:
   ``so tai chinh`` ranks "Sở Tài chính" above a text with số, tại and chính apart), the whole query
