@@ -159,6 +159,8 @@ def _boosts(parsed: ParsedQuery, q: str) -> list[Boost]:
                     boosts.append(Boost("term", alt.tokens, False))
                 elif alt.kind == "phrase":
                     boosts.append(Boost("phrase", alt.tokens, False, PHRASE_BOOST))
+    if not any(not _required(c) for c in parsed.clauses):
+        return list(dict.fromkeys(boosts))  # only phrases that must match: pairs would add nothing
     exact, folded = _sequence(q)
     ends_with_prefix = bool(parsed.clauses) and parsed.clauses[-1].kind == "prefix" and q.rstrip().endswith("*")
     stop = [is_stop_word(x, f) for x, f in zip(exact, folded, strict=True)]

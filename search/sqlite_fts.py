@@ -468,12 +468,10 @@ class SqliteFtsIndex:
             sign = "-" if query.effective_sort == "date_desc" else ""
             keys, key_params = f"d.{day} IS NULL, {sign}coalesce(d.{day}, 0)", []
         matching = candidate_expression(plan, texts, known)
-        every_word = plan.minimum == len(plan.optional)
-        if matching is not None and (not relevance or (every_word and not plan.fuzzy_tokens())):
-            # one FTS5 query: it intersects the doclists itself (the usual, fast case). Without typo
-            # variants every candidate matches the ranking expression, so AND-ing it only ranks;
-            # with combinations (3 of 4 words) their repeated phrases would cost BM25 time on
-            # every row: those rank in a second query over the candidates.
+        if matching is not None and (not relevance or not plan.fuzzy_tokens()):
+            # one FTS5 query: it intersects the doclists itself (the usual, fast case: a second query
+            # would walk every row holding any ranking word). Without typo variants every candidate
+            # matches the ranking expression, so AND-ing it only ranks.
             if relevance:
                 keys = f"{_BM25}{notation}, 0"
                 matching = f"({matching}) AND ({rank_expression(plan, texts)})"
