@@ -21,8 +21,8 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from search.cursor import decode_cursor, encode_cursor
-from search.errors import ConfigurationError, SchemaMismatch, SearchError, SearchUnavailable
+from search.cursor import cursor_snapshot, decode_cursor, encode_cursor
+from search.errors import ConfigurationError, InvalidCursor, SchemaMismatch, SearchError, SearchUnavailable
 from search.fields import NOTATION_BOOST, SUGGEST_TEXTS, TEXT_FIELDS, WEIGHTS, indexed_fields, search_texts
 from search.model import (
     CLEARANCES,
@@ -39,11 +39,24 @@ from search.model import (
     hit_from_stored,
     stored_fields,
 )
+from search.query_plan import (
+    Alt,
+    Boost,
+    MatchClause,
+    QueryPlan,
+    did_you_mean,
+    plan_query,
+    search_passes,
+    typo_candidates,
+)
 from search.query_text import Clause, ParsedQuery, parse_query
-from search.results import highlights, suggestion_from_stored
+from search.results import highlights, plan_matcher, suggestion_from_stored
 from search.snippets import Matcher
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+#: how long a result list stays pageable after its last page was read (a point in time)
+PIT_KEEP_ALIVE = "5m"
+_MAX_SHARD_DOC = 2**63 - 1
 _BULK_DOCS = 500
 _BULK_BYTES = 8_000_000
 _DATE_FIELDS = ("issued_date", "arrival_date")
@@ -149,6 +162,51 @@ def _text_query(parsed: ParsedQuery, texts: Sequence[str], filters: list[dict[st
     return {"bool": boolean}
 
 
+def _alt_query(alt: Alt, field: str) -> dict[str, Any]:
+    if alt.kind == "term":
+        return {"term": {field: alt.tokens[0]}}
+    if alt.kind == "prefix":
+        return {"prefix": {field: alt.tokens[0]}}
+    if alt.kind == "fuzzy":
+        return {"terms": {field: list(alt.tokens)}}
+    return {"match_phrase": {field: " ".join(alt.tokens)}}
+
+
+def _match_clause(clause: MatchClause, texts: Sequence[str]) -> dict[str, Any]:
+    """Any alternative of the clause on any folded field (non-scoring: it only decides the match)."""
+    return {"bool": {"should": [_alt_query(a, f"{t}_f") for a in clause.alts for t in texts],
+                     "minimum_should_match": 1}}
+
+
+def _boost_query(boost: Boost, field: str) -> dict[str, Any]:
+    weight = WEIGHTS[field] * boost.factor
+    value = " ".join(boost.tokens)
+    if boost.kind == "term":
+        return {"term": {field: {"value": value, "boost": weight}}}
+    if boost.kind == "prefix":
+        return {"prefix": {field: {"value": value, "boost": weight}}}
+    if boost.kind == "phrase_prefix":
+        return {"match_phrase_prefix": {field: {"query": value, "boost": weight}}}
+    return {"match_phrase": {field: {"query": value, "boost": weight}}}
+
+
+def plan_query_body(plan: QueryPlan, texts: Sequence[str], filters: list[dict[str, Any]]) -> dict[str, Any]:
+    """The plan as a bool query: matching in ``filter`` (required clauses, then ``minimum`` of the
+    optional ones), ranking in ``should`` (optional: a document matching none of it scores 0,
+    as in the embedded adapter)."""
+    matching = list(filters)
+    required = [_match_clause(c, texts) for c in plan.required]
+    optional = [_match_clause(c, texts) for c in plan.optional]
+    if optional:
+        required.append({"bool": {"should": optional, "minimum_should_match": plan.minimum}})
+    matching.extend(required)
+    should = [_boost_query(b, f"{t}{'_x' if b.exact else '_f'}") for b in plan.boosts for t in texts]
+    if plan.notation_key:
+        should.append({"constant_score": {"filter": {"term": {"notation_key": plan.notation_key}},
+                                          "boost": NOTATION_BOOST}})
+    return {"bool": {"filter": matching, "should": should}}
+
+
 def _sort(query: SearchQuery) -> list[dict[str, Any]]:
     sort = query.effective_sort
     if sort == "relevance":
@@ -158,18 +216,29 @@ def _sort(query: SearchQuery) -> list[dict[str, Any]]:
     return [first, {"doc_id": {"order": "asc"}}]
 
 
-def search_body(query: SearchQuery, principal: Principal) -> dict[str, Any]:
-    """The request body the adapter sends for a search (also what the benchmark replays raw)."""
-    parsed = parse_query(query.q)
+def search_body(query: SearchQuery, principal: Principal, plan: QueryPlan | None = None,
+                pit: str | None = None) -> dict[str, Any]:
+    """The request body the adapter sends for a search (also what the benchmark replays raw);
+    ``pit``: the point in time a later page reads (the cursor's snapshot)."""
+    plan = plan if plan is not None else search_passes(plan_query(query.q))[0]
+    filters = _filters(query, principal)
+    text = plan_query_body(plan, search_texts(principal.clearance), filters) if not plan.empty \
+        else {"bool": {"filter": filters}}
     body: dict[str, Any] = {
-        "query": _text_query(parsed, search_texts(principal.clearance), _filters(query, principal)),
+        "query": text,
         "sort": _sort(query),
         "size": query.size + 1,
         "track_total_hits": True,
         "_source": ["stored", "content"] if query.highlight else ["stored"],
     }
-    after = decode_cursor(query, 2)
+    after = decode_cursor(query, (2, 3))
+    if pit is not None:
+        body["pit"] = {"id": pit, "keep_alive": PIT_KEEP_ALIVE}
     if after is not None:
+        if pit is not None and len(after) == 2:
+            # a first page (read before the point in time was opened) has no _shard_doc tiebreaker:
+            # the largest one skips exactly the last hit (doc_id is unique)
+            after = [*after, _MAX_SHARD_DOC]
         body["search_after"] = after
     if query.facets:
         body["aggs"] = {name: {"terms": {"field": graded_field(FACET_FIELDS[name], principal.clearance),
@@ -342,15 +411,27 @@ class ElasticIndex:
 
     # ------------------------------------------------------------------ reads
     def search(self, query: SearchQuery, principal: Principal) -> SearchResult:
-        body = search_body(query, principal)
+        plan = plan_query(query.q)
+        decode_cursor(query, (2, 3))
+        pit = cursor_snapshot(query)
+        if query.cursor is not None and not isinstance(pit, str):
+            raise InvalidCursor("the cursor is not one this index issued")
         if not principal.tokens:
             return SearchResult(hits=[], total=0, facets={f: [] for f in query.facets}, next_cursor=None)
-        with _errors("search"):
-            response = self.client.search(index=self.alias, **body)
+        totals = []
+        for attempt in search_passes(plan):
+            response = self._search(search_body(query, principal, attempt, pit))
+            totals.append(response["hits"]["total"]["value"])
+            if totals[-1]:
+                break
+        suggestion = None
+        if totals[0] == 0 and (candidates := typo_candidates(plan)):
+            suggestion = did_you_mean(query.q, candidates, self._readable_counts(
+                candidates, search_texts(principal.clearance), principal))
         raw_hits = response["hits"]["hits"]
         more = len(raw_hits) > query.size
         raw_hits = raw_hits[:query.size]
-        matcher = Matcher(*parse_query(query.q).match_terms())
+        matcher = plan_matcher(plan)
         relevance = query.effective_sort == "relevance"
         hits = []
         for raw in raw_hits:
@@ -362,9 +443,43 @@ class ElasticIndex:
         facets = {name: [FacetValue(b["key"], b["doc_count"])
                          for b in response.get("aggregations", {}).get(name, {}).get("buckets", [])]
                   for name in query.facets}
-        next_cursor = encode_cursor(query, raw_hits[-1]["sort"]) if more and raw_hits else None
+        next_cursor = None
+        if more and raw_hits:
+            # later pages read a point in time opened now: documents written meanwhile neither
+            # shift nor repeat hits
+            pit = response.get("pit_id") or pit or self._open_point_in_time()
+            next_cursor = encode_cursor(query, raw_hits[-1]["sort"], pit)
         return SearchResult(hits=hits, total=response["hits"]["total"]["value"], facets=facets,
-                            next_cursor=next_cursor)
+                            next_cursor=next_cursor, did_you_mean=suggestion)
+
+    def _search(self, body: dict[str, Any]) -> Any:
+        if "pit" not in body:
+            with _errors("search"):
+                return self.client.search(index=self.alias, **body)
+        try:
+            with _errors("search"):
+                return self.client.search(**body)
+        except SearchError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ApiError) and cause.meta.status == 404:
+                raise InvalidCursor(f"the cursor has expired (a result list stays pageable for {PIT_KEEP_ALIVE} "
+                                    "after its last page): search again") from None
+            raise
+
+    def _open_point_in_time(self) -> str:
+        with _errors("open a point in time"):
+            return str(self.client.open_point_in_time(index=self.alias, keep_alive=PIT_KEEP_ALIVE)["id"])
+
+    def _readable_counts(self, candidates: dict[str, tuple[str, ...]], texts: Sequence[str],
+                         principal: Principal) -> dict[str, int]:
+        """Readable documents holding each typed word and each of its variants (one request)."""
+        tokens = sorted(set(candidates) | {v for vs in candidates.values() for v in vs})
+        filters = {t: {"bool": {"should": [{"term": {f"{x}_f": t}} for x in texts]}} for t in tokens}
+        body = {"size": 0, "track_total_hits": False, "query": {"bool": {"filter": access_filter(principal)}},
+                "aggs": {"words": {"filters": {"filters": filters}}}}
+        with _errors("count words"):
+            buckets = self.client.search(index=self.alias, **body)["aggregations"]["words"]["buckets"]
+        return {t: b["doc_count"] for t, b in buckets.items()}
 
     def suggest(self, prefix: str, principal: Principal, limit: int = 10) -> list[Suggestion]:
         parsed = parse_query(prefix, type_ahead=True)

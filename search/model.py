@@ -454,6 +454,9 @@ class SearchResult:
     total: int
     facets: dict[str, list[FacetValue]]
     next_cursor: str | None
+    #: the query with a word found in no readable document replaced by the likeliest readable one
+    #: (offered when the words as typed found nothing)
+    did_you_mean: str | None = None
 
 
 @dataclass(frozen=True)

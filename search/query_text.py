@@ -30,6 +30,8 @@ class Clause:
     kind: ClauseKind
     exact: tuple[str, ...]
     folded: tuple[str, ...]
+    #: a phrase the user put in quotes (required whatever else the query says)
+    quoted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +65,10 @@ def _word_clauses(text: str, prefix_last: bool) -> list[Clause]:
     return _word_clauses_from(exact, folded)
 
 
-def _word_clauses_from(exact: list[str], folded: list[str]) -> list[Clause]:
+def _word_clauses_from(exact: list[str], folded: list[str], quoted: bool = False) -> list[Clause]:
     if len(exact) == 1:
-        return [Clause("term", (exact[0],), (folded[0],))]
-    return [Clause("phrase", tuple(exact), tuple(folded))]
+        return [Clause("term", (exact[0],), (folded[0],), quoted)]
+    return [Clause("phrase", tuple(exact), tuple(folded), quoted)]
 
 
 def parse_query(q: str, *, type_ahead: bool = False) -> ParsedQuery:
@@ -81,7 +83,7 @@ def parse_query(q: str, *, type_ahead: bool = False) -> ParsedQuery:
         last = m.end()
         phrase_x, phrase_f = exact_tokens(m.group(1)), folded_tokens(m.group(1))
         if phrase_x:
-            clauses.extend(_word_clauses_from(phrase_x, phrase_f))
+            clauses.extend(_word_clauses_from(phrase_x, phrase_f, quoted=True))
     rest.append(q[last:])
     words = " ".join(rest).split()
     for i, word in enumerate(words):

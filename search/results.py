@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from search.model import Suggestion
+from search.query_plan import QueryPlan
 from search.snippets import Matcher, fragments, mark_all
 
 
@@ -36,3 +37,11 @@ def suggestion_from_stored(stored: Mapping[str, Any], matcher: Matcher) -> Sugge
     if marked is None:
         marked = html.escape(subject or notation or "", quote=False)
     return Suggestion(id=stored["id"], notation=notation, subject=subject, highlighted=marked)
+
+
+def plan_matcher(plan: QueryPlan) -> Matcher:
+    """What to mark for a search: the words as typed, and what a Telex word or joined syllables
+    stand for (not typo variants: a fragment marks what was asked, the same on every adapter)."""
+    terms, prefixes = plan.parsed.match_terms()
+    extra = {t for c in plan.clauses for a in c.alts if a.kind in ("term", "phrase") for t in a.tokens}
+    return Matcher(terms | extra, prefixes)

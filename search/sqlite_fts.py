@@ -13,18 +13,22 @@ is in WAL mode so searches never wait for the indexer.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import os
+import secrets
 import sqlite3
 import threading
+import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from search.cursor import decode_cursor, encode_cursor
-from search.errors import SchemaMismatch, SearchError, SearchUnavailable
+from search.cursor import cursor_snapshot, decode_cursor, encode_cursor
+from search.errors import InvalidCursor, SchemaMismatch, SearchError, SearchUnavailable
 from search.fields import (
     NOTATION_BOOST,
     SEARCH_TEXTS,
@@ -48,18 +52,28 @@ from search.model import (
     hit_from_stored,
     stored_fields,
 )
+from search.query_plan import (
+    MAX_REPEAT,
+    Alt,
+    MatchClause,
+    QueryPlan,
+    did_you_mean,
+    plan_query,
+    search_passes,
+    typo_candidates,
+)
 from search.query_text import Clause, ParsedQuery, parse_query
-from search.results import highlights, suggestion_from_stored
+from search.results import highlights, plan_matcher, suggestion_from_stored
 from search.snippets import Matcher
 
-SCHEMA_VERSION = "2"  # bump whenever tables or the analysis in search.vietnamese change
+SCHEMA_VERSION = "3"  # bump whenever tables or the analysis in search.vietnamese change
 
 #: the clearance-dependent single-valued fields, one column per clearance (``graded_field``)
 _GRADED_COLUMNS = tuple(graded_field(f, c) for f in sorted(GRADED_FIELDS - {"dossier_ids"}) for c in CLEARANCES)
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS docs (
-        rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,
+        rowid INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,
         org_id TEXT, direction TEXT NOT NULL, type_code TEXT, number INTEGER, notation_key TEXT,
         incoming_number INTEGER, organ_id TEXT, issuing_body TEXT, issued_day INTEGER,
         arrival_day INTEGER, year INTEGER, status TEXT, secrecy INTEGER NOT NULL,
@@ -78,11 +92,23 @@ _SCHEMA = [
     "CREATE INDEX IF NOT EXISTS doc_dossiers_id ON doc_dossiers(dossier_id, doc)",
     f"""CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5({", ".join(TEXT_FIELDS)},
         tokenize = "unicode61 remove_diacritics 0", prefix = '2 3')""",
+    # the indexed terms with the number of documents holding each: typo variants and "did you mean"
+    "CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(fts, 'row')",
+    # the ranking a first page saw, for its later pages (stable paging by relevance)
+    """CREATE TABLE IF NOT EXISTS search_pins (pin TEXT NOT NULL, k1, k2, id TEXT NOT NULL, doc INTEGER NOT NULL,
+        created REAL NOT NULL, PRIMARY KEY (pin, k1, k2, id)) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS search_pins_created ON search_pins(created)",
 ]
+#: how many hits of a first page's ranking are kept for its later pages, and for how long
+MAX_PINNED = 1000
+#: above this many combinations of optional clauses, matching counts clause matches instead
+MAX_COMBINATIONS = 16
+PIN_SECONDS = 600
 #: single-valued facet fields, copied into the temporary hits table when a facet asks for them
 _FACET_COLUMNS = tuple(f for f in FACET_FIELDS.values() if f != "dossier_ids")
 _TEMP = ("CREATE TEMP TABLE IF NOT EXISTS hits (rowid INTEGER PRIMARY KEY, k1, k2, id TEXT, "
          + ", ".join(_FACET_COLUMNS) + ")")
+_TEMP_CANDIDATES = "CREATE TEMP TABLE IF NOT EXISTS cand (rowid INTEGER PRIMARY KEY)"
 
 _DOC_COLUMNS = ("id", "version", "org_id", "direction", "type_code", "number", "notation_key",
                 "incoming_number", "organ_id", "issuing_body", "issued_day", "arrival_day", "year",
@@ -114,24 +140,75 @@ def _errors() -> Iterator[None]:
         raise SearchError(f"embedded search index failed: {exc}") from exc
 
 
+def _parse_snapshot(snapshot: str | int | None) -> tuple[int, str]:
+    """(last row id the first page saw, its pinned ranking or "") from a cursor's snapshot."""
+    bound, _, pin = str(snapshot).partition(".")
+    if not bound.isdigit() or not all(c in "0123456789abcdef" for c in pin):
+        raise InvalidCursor("the cursor is not one this index issued")
+    return int(bound), pin
+
+
 def _fts_string(tokens: Sequence[str]) -> str:
     return '"' + " ".join(tokens).replace('"', '""') + '"'
 
 
+def _columns(texts: Sequence[str], suffix: str) -> str:
+    return "{" + " ".join(f"{t}{suffix}" for t in texts) + "}"
+
+
 def _fts_clause(clause: Clause, texts: Sequence[str], ranked: bool) -> str:
     star = " *" if clause.kind == "prefix" else ""
-    folded = "{" + " ".join(f"{t}_f" for t in texts) + "} : " + _fts_string(clause.folded) + star
+    folded = _columns(texts, "_f") + " : " + _fts_string(clause.folded) + star
     if not ranked:
         return folded
-    exact = "{" + " ".join(f"{t}_x" for t in texts) + "} : " + _fts_string(clause.exact) + star
+    exact = _columns(texts, "_x") + " : " + _fts_string(clause.exact) + star
     return f"({folded} OR {exact})"
 
 
 def fts_expression(parsed: ParsedQuery, texts: Sequence[str] = SEARCH_TEXTS, ranked: bool = True) -> str:
-    """FTS5 MATCH text: every clause on the folded columns, OR'ed with its exact form when the
-    result is ranked (an exact match is also a folded one, so the OR never widens the match; it
-    only adds to the BM25 score)."""
+    """FTS5 MATCH text requiring every clause (type-ahead): each clause on the folded columns, OR'ed
+    with its exact form when ranked (an exact match is also a folded one, so the OR only adds score)."""
     return " AND ".join(_fts_clause(c, texts, ranked) for c in parsed.clauses)
+
+
+def _alt_expression(alt: Alt, known: frozenset[str]) -> str | None:
+    if alt.kind == "fuzzy":
+        variants = [t for t in alt.tokens if t in known]
+        return " OR ".join(_fts_string((t,)) for t in variants) or None
+    return _fts_string(alt.tokens) + (" *" if alt.kind == "prefix" else "")
+
+
+def clause_expression(clause: MatchClause, texts: Sequence[str], known: frozenset[str]) -> str:
+    """FTS5 MATCH text of one clause of a plan: any of its alternatives on the folded columns
+    (typo variants only among ``known`` indexed terms: the others cannot match anyway)."""
+    alts = [e for e in (_alt_expression(a, known) for a in clause.alts) if e]
+    return _columns(texts, "_f") + " : (" + " OR ".join(alts) + ")"
+
+
+def candidate_expression(plan: QueryPlan, texts: Sequence[str], known: frozenset[str]) -> str | None:
+    """One FTS5 MATCH text for the plan's matching rule (every required clause AND, over the optional
+    ones, an OR of every AND of ``minimum`` of them), or None when that would take more than
+    ``MAX_COMBINATIONS`` combinations."""
+    optional = [clause_expression(c, texts, known) for c in plan.optional]
+    required = [clause_expression(c, texts, known) for c in plan.required]
+    if optional and math.comb(len(optional), plan.minimum) > MAX_COMBINATIONS:
+        return None
+    parts = list(required)
+    if optional:
+        combos = [" AND ".join(group) for group in itertools.combinations(optional, plan.minimum)]
+        parts.append("(" + " OR ".join(f"({c})" for c in combos) + ")")
+    return " AND ".join(parts)
+
+
+def rank_expression(plan: QueryPlan, texts: Sequence[str]) -> str:
+    """FTS5 MATCH text whose BM25 is the plan's ranking: every boost OR'ed (a boost weighing ``n``
+    times is repeated ``n`` times, at most ``MAX_REPEAT``: BM25 adds up every phrase of the expression)."""
+    parts = []
+    for boost in plan.boosts:
+        star = " *" if boost.kind in ("prefix", "phrase_prefix") else ""
+        part = _columns(texts, "_x" if boost.exact else "_f") + " : " + _fts_string(boost.tokens) + star
+        parts.extend([part] * max(1, min(MAX_REPEAT, round(boost.factor))))
+    return " OR ".join(parts)
 
 
 class SqliteFtsIndex:
@@ -160,6 +237,7 @@ class SqliteFtsIndex:
             conn.execute("PRAGMA mmap_size=1073741824")
             self._create_schema(conn)
             conn.execute(_TEMP)
+            conn.execute(_TEMP_CANDIDATES)
         self._local.conn, self._local.pid = conn, os.getpid()
         with self._lock:
             self._all.append(conn)
@@ -262,7 +340,7 @@ class SqliteFtsIndex:
 
     def clear(self) -> None:
         with self._transaction("IMMEDIATE") as conn:
-            for table in ("fts", "doc_readers", "doc_dossiers", "doc_bodies", "docs"):
+            for table in ("fts", "doc_readers", "doc_dossiers", "doc_bodies", "docs", "search_pins"):
                 conn.execute(f"DELETE FROM {table}")
 
     def recreate(self) -> None:
@@ -303,26 +381,66 @@ class SqliteFtsIndex:
 
     # ------------------------------------------------------------------ reads
     def search(self, query: SearchQuery, principal: Principal) -> SearchResult:
-        parsed = parse_query(query.q)
+        plan = plan_query(query.q)
         cursor = decode_cursor(query, 3)
+        bound, pin = _parse_snapshot(cursor_snapshot(query)) if cursor is not None else (None, "")
         if not principal.tokens:
             return SearchResult(hits=[], total=0, facets={f: [] for f in query.facets}, next_cursor=None)
         with self._transaction() as conn:
-            self._fill_hits(conn, parsed, search_texts(principal.clearance), query, principal)
-            total = int(conn.execute("SELECT count(*) FROM temp.hits").fetchone()[0])
-            page = self._page(conn, cursor, query.size + 1, "b.stored, b.full_text")
+            if bound is None:  # the first page pins the documents it saw (row ids only grow)
+                bound = int(conn.execute("SELECT coalesce(max(rowid), 0) FROM docs").fetchone()[0])
+            texts = search_texts(principal.clearance)
+            totals = []
+            for attempt in search_passes(plan):
+                known = self._known_terms(conn, attempt.fuzzy_tokens())
+                self._fill_plan_hits(conn, attempt, known, texts, query, principal, bound)
+                totals.append(int(conn.execute("SELECT count(*) FROM temp.hits").fetchone()[0]))
+                if totals[-1]:
+                    break
+            total = totals[-1]
+            suggestion = None
+            if totals[0] == 0 and (candidates := typo_candidates(plan)):
+                suggestion = did_you_mean(query.q, candidates,
+                                          self._readable_counts(conn, candidates, texts, principal))
+            page = self._page(conn, cursor, query.size + 1, "b.stored, b.full_text", pin)
             facets = {name: self._facet(conn, name, query.facet_size, principal) for name in query.facets}
         more = len(page) > query.size
+        if more and cursor is None and query.effective_sort == "relevance":
+            pin = self._pin_ranking()
         page = page[:query.size]
-        matcher = Matcher(*parsed.match_terms())
+        matcher = plan_matcher(plan)
         hits = []
         for k1, _k2, _id, stored, full_text in page:
             stored_values = json.loads(_unpack(stored))
             marks = highlights(stored_values, _unpack(full_text), matcher) if query.highlight else {}
             score = -k1 if query.effective_sort == "relevance" else None
             hits.append(hit_from_stored(stored_values, score, marks, principal.clearance))
-        next_cursor = encode_cursor(query, list(page[-1][:3])) if more and page else None
-        return SearchResult(hits=hits, total=total, facets=facets, next_cursor=next_cursor)
+        next_cursor = encode_cursor(query, list(page[-1][:3]), f"{bound}.{pin}") if more and page else None
+        return SearchResult(hits=hits, total=total, facets=facets, next_cursor=next_cursor,
+                            did_you_mean=suggestion)
+
+    def _pin_ranking(self) -> str:
+        """Keep the order of this connection's hits (the first ``MAX_PINNED``) for later pages: BM25
+        depends on every indexed document, so documents written between two pages would move hits
+        across the cursor. Pins older than ``PIN_SECONDS`` go at the same time."""
+        pin = secrets.token_hex(8)
+        with self._transaction("IMMEDIATE") as conn:
+            conn.execute("DELETE FROM search_pins WHERE created < ?", (time.time() - PIN_SECONDS,))
+            conn.execute("INSERT INTO search_pins (pin, k1, k2, id, doc, created) SELECT ?, k1, k2, id, rowid, ? "
+                         "FROM temp.hits ORDER BY k1, k2, id LIMIT ?", (pin, time.time(), MAX_PINNED))
+        return pin
+
+    def _readable_counts(self, conn: sqlite3.Connection, candidates: dict[str, tuple[str, ...]],
+                         texts: Sequence[str], principal: Principal) -> dict[str, int]:
+        """Readable documents holding each typed word and each of its indexed variants."""
+        tokens = set(candidates) | self._known_terms(conn, frozenset(v for vs in candidates.values() for v in vs))
+        where, params = self._filters(SearchQuery(), principal, "issued_day")
+        counts = {}
+        for token in sorted(tokens):
+            counts[token] = int(conn.execute(
+                f"SELECT count(*) FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ? AND {where}",
+                (_columns(texts, "_f") + " : " + _fts_string((token,)), *params)).fetchone()[0])
+        return counts
 
     def suggest(self, prefix: str, principal: Principal, limit: int = 10) -> list[Suggestion]:
         parsed = parse_query(prefix, type_ahead=True)
@@ -336,14 +454,83 @@ class SqliteFtsIndex:
         return [suggestion_from_stored(json.loads(_unpack(row[3])), matcher) for row in page]
 
     # ------------------------------------------------------------------ SQL building
+    @staticmethod
+    def _known_terms(conn: sqlite3.Connection, tokens: frozenset[str]) -> frozenset[str]:
+        """Which of ``tokens`` are indexed at all (typo variants worth asking FTS5 for)."""
+        if not tokens:
+            return frozenset()
+        rows = conn.execute("SELECT term FROM vocab WHERE term IN (SELECT value FROM json_each(?))",
+                            (json.dumps(sorted(tokens)),))
+        return frozenset(r[0] for r in rows)
+
+    def _fill_plan_hits(self, conn: sqlite3.Connection, plan: QueryPlan, known: frozenset[str],
+                        texts: Sequence[str], query: SearchQuery, principal: Principal,
+                        bound: int | None = None) -> None:
+        """Put the readable rows matching ``plan`` into ``temp.hits`` with their sort keys.
+
+        The candidates are the rows matching every required clause and ``minimum`` optional ones:
+        one FTS5 expression (``candidate_expression``) when the combinations are few, else one FTS5
+        query per clause, counted (``temp.cand``). Their relevance is the BM25 of the plan's ranking
+        expression; a candidate matching none of it (through a typo variant only) scores 0."""
+        if plan.empty:
+            self._fill_hits(conn, plan.parsed, texts, query, principal, bound)
+            return
+        day = _DAY_COLUMNS[query.date_column]
+        where, params = self._filters(query, principal, day, bound)
+        facet_columns = [FACET_FIELDS[f] for f in query.facets if FACET_FIELDS[f] in _FACET_COLUMNS]
+        copied = "".join(f", {c}" for c in facet_columns)
+        copied_from = "".join(f", d.{graded_field(c, principal.clearance)}" for c in facet_columns)
+        conn.execute("DELETE FROM temp.hits")
+        insert = f"INSERT OR IGNORE INTO temp.hits (rowid, k1, k2, id{copied}) SELECT d.rowid"
+        notation, key_params = "", []
+        if plan.notation_key:
+            notation = f" - (d.notation_key = ?) * {NOTATION_BOOST}"
+            key_params = [plan.notation_key]
+        relevance = query.effective_sort == "relevance"
+        if relevance:
+            keys = f"0.0{notation}, 0"
+        else:
+            sign = "-" if query.effective_sort == "date_desc" else ""
+            keys, key_params = f"d.{day} IS NULL, {sign}coalesce(d.{day}, 0)", []
+        matching = candidate_expression(plan, texts, known)
+        if matching is not None and (not relevance or not plan.fuzzy_tokens()):
+            # one FTS5 query: it intersects the doclists itself (the usual, fast case: a second query
+            # would walk every row holding any ranking word). Without typo variants every candidate
+            # matches the ranking expression, so AND-ing it only ranks.
+            if relevance:
+                keys = f"{_BM25}{notation}, 0"
+                matching = f"({matching}) AND ({rank_expression(plan, texts)})"
+            conn.execute(f"{insert}, {keys}, d.id{copied_from} FROM fts JOIN docs d ON d.rowid = fts.rowid "
+                         f"WHERE fts MATCH ? AND {where}", (*key_params, matching, *params))
+            return
+        conn.execute("DELETE FROM temp.cand")
+        if matching is not None:
+            conn.execute("INSERT INTO temp.cand SELECT rowid FROM fts WHERE fts MATCH ?", (matching,))
+        else:
+            selects, match_params = [], []
+            for clause in plan.clauses:
+                selects.append(f"SELECT rowid, {int(clause.required)} AS r FROM fts WHERE fts MATCH ?")
+                match_params.append(clause_expression(clause, texts, known))
+            conn.execute(f"INSERT INTO temp.cand SELECT rowid FROM ({' UNION ALL '.join(selects)}) GROUP BY rowid "
+                         "HAVING sum(r) = ? AND count(*) - sum(r) >= ?",
+                         (*match_params, len(plan.required), plan.minimum))
+        if relevance:
+            # CROSS JOIN keeps FTS5 the outer loop: with the candidates driving, SQLite would run the
+            # MATCH (and BM25's statistics) once per candidate row
+            conn.execute(f"{insert}, {_BM25}{notation}, 0, d.id{copied_from} FROM fts CROSS JOIN temp.cand c "
+                         f"ON c.rowid = fts.rowid JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ? AND {where}",
+                         (*key_params, rank_expression(plan, texts), *params))
+        conn.execute(f"{insert}, {keys}, d.id{copied_from} FROM temp.cand c JOIN docs d ON d.rowid = c.rowid "
+                     f"WHERE {where}", (*key_params, *params))
+
     def _fill_hits(self, conn: sqlite3.Connection, parsed: ParsedQuery, texts: Sequence[str],
-                   query: SearchQuery, principal: Principal) -> None:
+                   query: SearchQuery, principal: Principal, bound: int | None = None) -> None:
         """Put the readable matching rows and their sort keys into ``temp.hits``.
 
         One flat join (no subquery around the FTS scan) so that BM25 is only computed for the rows
         that pass the access filter and the other filters."""
         day = _DAY_COLUMNS[query.date_column]
-        where, params = self._filters(query, principal, day)
+        where, params = self._filters(query, principal, day, bound)
         key_params: list[Any] = []
         if query.effective_sort == "relevance":
             rank = _BM25 if not parsed.empty else "0.0"
@@ -368,10 +555,16 @@ class SqliteFtsIndex:
                      f"FROM {source} WHERE {where}", (*key_params, *params))
 
     @staticmethod
-    def _filters(query: SearchQuery, principal: Principal, day: str) -> tuple[str, list[Any]]:
+    def _filters(query: SearchQuery, principal: Principal, day: str,
+                 bound: int | None = None) -> tuple[str, list[Any]]:
+        """The access filter, the query's filters, and the snapshot ``bound`` (the last row id the
+        first page saw: documents registered since are left out of later pages)."""
         clauses = ["d.secrecy <= ?",
                    "d.rowid IN (SELECT doc FROM doc_readers WHERE token IN (SELECT value FROM json_each(?)))"]
         params: list[Any] = [principal.clearance, json.dumps(sorted(principal.tokens))]
+        if bound is not None:
+            clauses.append("d.rowid <= ?")
+            params.append(bound)
         for field, values in query.term_filters():
             if field == "dossier_ids":  # only the dossiers the caller may know of
                 clauses.append(f"EXISTS (SELECT 1 FROM doc_dossiers x WHERE x.doc = d.rowid "
@@ -390,9 +583,22 @@ class SqliteFtsIndex:
 
     @staticmethod
     def _page(conn: sqlite3.Connection, after: list[Any] | None, limit: int,
-              columns: str) -> list[tuple[Any, ...]]:
-        """Rows (k1, k2, id, *columns) after the cursor's sort values, in sort order."""
+              columns: str, pin: str = "") -> list[tuple[Any, ...]]:
+        """Rows (k1, k2, id, *columns) after the cursor's sort values, in sort order; with ``pin``,
+        in the order the first page pinned (hits still matching and readable now), then the rest."""
         where, params = "", []
+        if pin:
+            rows = conn.execute(
+                f"SELECT p.k1, p.k2, p.id, {columns} FROM search_pins p JOIN temp.hits h ON h.rowid = p.doc "
+                "JOIN doc_bodies b ON b.rowid = p.doc WHERE p.pin = ? AND (p.k1, p.k2, p.id) > (?, ?, ?) "
+                "ORDER BY p.k1, p.k2, p.id LIMIT ?", (pin, *(after or ()), limit)).fetchall()
+            pinned = conn.execute("SELECT count(*) FROM search_pins WHERE pin = ?", (pin,)).fetchone()[0]
+            if not pinned:
+                raise InvalidCursor(f"the cursor has expired (a result list stays pageable for {PIN_SECONDS // 60} "
+                                    "minutes): search again")
+            if len(rows) == limit or pinned < MAX_PINNED:
+                return rows
+            after = list(rows[-1][:3]) if rows else after  # past the pinned hits: the live order
         if after is not None:
             where, params = "WHERE (k1, k2, id) > (?, ?, ?)", after
         return conn.execute(

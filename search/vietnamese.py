@@ -6,7 +6,9 @@ tokenizer). Two token streams are produced from the same text:
 
 * **exact** tokens: NFC, lower case, diacritics kept (``quyết``, ``định``, ``qđ``);
 * **folded** tokens: lower case, diacritics removed, ``đ``/``Đ`` (and the look-alike ``ð``/``Ð``) to
-  ``d``, leading zeros of all-digit tokens removed (``quyet``, ``dinh``, ``qd``, ``05`` -> ``5``).
+  ``d``, leading zeros of all-digit tokens removed (``quyet``, ``dinh``, ``qd``, ``05`` -> ``5``), a
+  final ``y`` after a consonant written ``i`` (``kỹ``/``kĩ`` -> ``ki``, ``lý``/``lí`` -> ``li``: both
+  spellings are official).
 
 A token is a run of letters, digits and combining marks (the underscore and every punctuation mark
 separate tokens), at most ``MAX_TOKEN_CHARS`` characters long (longer runs are split).
@@ -23,6 +25,8 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from search.lexicon import unify_iy
+
 MAX_TOKEN_CHARS = 64
 
 #: A token that no query can produce (a private-use character is neither a letter nor a digit):
@@ -34,6 +38,7 @@ TOKEN_RE = re.compile(rf"(?:[^\W_]|[{_COMBINING}]){{1,{MAX_TOKEN_CHARS}}}")
 _LEADING_ZEROS_RE = re.compile(r"(?<!\S)0+(?=[0-9]+(?:\s|$))")
 _HAS_MARK_RE = re.compile(f"[{_COMBINING}]")
 _STRIP_MARKS = {cp: None for cp in range(0x0300, 0x0370)}
+_FINAL_Y_RE = re.compile(r"(?<!\S)(ngh|ng|nh|ch|gh|kh|ph|th|tr|[bcdghklmnprstvx])y(?!\S)")
 
 
 def _build_fold_table() -> dict[int, str]:
@@ -103,9 +108,10 @@ def folded_tokens(text: str) -> list[str]:
 
 
 def _normalise_number(token: str) -> str:
+    """Leading zeros off numbers, and the i/y spelling unified (what every folded token goes through)."""
     if token.isdigit() and token.isascii():
         return token.lstrip("0") or "0"
-    return token
+    return unify_iy(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +137,11 @@ def analyze(text: str) -> AnalyzedText:
     low = lower_same_length(text)
     exact = " ".join(TOKEN_RE.findall(low.translate(_EXACT_TABLE)))
     folded_raw = TOKEN_RE.findall(low.translate(_FOLD_TABLE))
-    # rare after NFC: strip marks token by token, never emptying one
-    folded = " ".join(_fold_token(t) for t in folded_raw) if _HAS_MARK_RE.search(text) else " ".join(folded_raw)
-    return AnalyzedText(exact=exact, folded=_strip_leading_zeros(folded))
+    if _HAS_MARK_RE.search(text):  # rare after NFC: strip marks token by token, never emptying one
+        folded = " ".join(_fold_token(t) for t in folded_raw)
+    else:
+        folded = " ".join(folded_raw)
+    return AnalyzedText(exact=exact, folded=_FINAL_Y_RE.sub(r"\1i", _strip_leading_zeros(folded)))
 
 
 def join_fields(values: list[str]) -> str:
@@ -172,6 +180,8 @@ def _term_pattern(term: str, prefix: bool) -> str:
         all_digits = digits if term == "0" else digits + "[0-9]*"
         # an all-digit token with that start, or a token with letters that starts with the digits
         return rf"(?:{all_digits}(?!{_WORD_CHAR})|{term}[0-9]*[^\W0-9_]{_WORD_CHAR}*)"
+    if not prefix and unify_iy(term[:-1] + "y") == term and term.endswith("i"):
+        return re.escape(term[:-1]) + "[iy]"  # ki marks kỹ and kĩ
     return re.escape(term) + (f"{_WORD_CHAR}*" if prefix else "")
 
 

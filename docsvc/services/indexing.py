@@ -19,7 +19,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,13 +27,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
-from docsvc.db.models import Document, DocumentFile, DocumentReader, OutboxItem
+from docsvc.db.models import Document, DocumentFile, DocumentReader, DocumentType, OutboxItem
 from docsvc.db.rows import must_get, rows_affected
 from docsvc.db.uow import Database
 from docsvc.domain.access import actor_tokens
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor
-from docsvc.errors import BackendUnavailable
+from docsvc.errors import BackendUnavailable, InvalidInput
 from docsvc.services import audit, outbox
 from docsvc.services.files import FileStore
 from docsvc.timeutil import to_vn
@@ -365,7 +365,26 @@ class IndexingService:
         return Principal(actor.user_id, int(actor.clearance), actor_tokens(actor))
 
     def search(self, actor: Actor, query: SearchQuery) -> SearchResult:
+        if query.type_codes:
+            query = replace(query, type_codes=self.resolve_type_codes(query.type_codes))
         return self.index.search(query, self.principal(actor))
+
+    def resolve_type_codes(self, typed: tuple[str, ...]) -> tuple[str, ...]:
+        """The indexed type codes meant by typed ones: compared folded (``QD`` and ``qđ`` are ``QĐ``;
+        ``QyĐ`` stays apart), ``cong_van`` for a công văn. An unknown code is the caller's error
+        (a filter that silently matches nothing looks like "no such documents")."""
+        from search.vietnamese import fold
+        with self.db.read() as s:
+            codes = [c for c in s.scalars(select(DocumentType.code)) if c] + ["cong_van"]
+        known = {fold(c): c for c in codes}
+        resolved = []
+        for code in typed:
+            match = known.get(fold(code)) if isinstance(code, str) else None
+            if match is None:
+                raise InvalidInput(f"unknown document type code {code!r}; known codes: {', '.join(sorted(codes))}",
+                                   {"field": "type", "known": sorted(codes)})
+            resolved.append(match)
+        return tuple(dict.fromkeys(resolved))
 
     def suggest(self, actor: Actor, prefix: str, limit: int) -> list[Suggestion]:
         return self.index.suggest(prefix, self.principal(actor), limit)

@@ -92,7 +92,7 @@ def search_documents(actor: Actor, query: SearchParams) -> dict:
     return {"total": result.total, "hits": [hit_dict(h) for h in result.hits],
             "facets": {name: [{"value": v.value, "count": v.count} for v in values]
                        for name, values in result.facets.items()},
-            "next_cursor": result.next_cursor}
+            "next_cursor": result.next_cursor, "did_you_mean": result.did_you_mean}
 
 
 @endpoint(api, "/search/suggest", tag="search", query=SuggestParams,

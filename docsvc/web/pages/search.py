@@ -71,5 +71,6 @@ def search() -> str:
     facets, dossiers = _named_dossiers(actor, result.facets)
     return render_template("search.html", args=args, params=params, total=result.total,
                            hits=[hit_dict(h) for h in result.hits], facets=facets, dossier_names=dossiers,
-                           next_cursor=result.next_cursor, toggle_url=toggle_url, facet_param=_facet_param,
+                           next_cursor=result.next_cursor, did_you_mean=result.did_you_mean,
+                           toggle_url=toggle_url, facet_param=_facet_param,
                            next_url="?" + urlencode([*args.items(multi=True), ("cursor", result.next_cursor or "")]))

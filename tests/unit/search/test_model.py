@@ -72,3 +72,14 @@ def test_cursor_round_trip_and_binding() -> None:
         decode_cursor(SearchQuery(q="văn thư", cursor=tampered), 3)
     with pytest.raises(InvalidCursor):
         decode_cursor(SearchQuery(q="văn thư", cursor="x" * 3000), 3)
+
+
+def test_cursor_carries_the_snapshot_it_pins() -> None:
+    from search.cursor import cursor_snapshot
+    query = SearchQuery(q="văn thư", size=9)
+    cursor = encode_cursor(query, [-1.5, 0, "d01"], "42.ab12")
+    again = SearchQuery(q="văn thư", size=9, cursor=cursor)
+    assert cursor_snapshot(again) == "42.ab12" and decode_cursor(again, (2, 3)) == [-1.5, 0, "d01"]
+    assert cursor_snapshot(query) is None
+    with pytest.raises(InvalidCursor):
+        cursor_snapshot(SearchQuery(q="văn thư", size=9, cursor=encode_cursor(query, [1, 0, "x"], True)))  # type: ignore[arg-type]

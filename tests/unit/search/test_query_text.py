@@ -11,7 +11,7 @@ from search.query_text import Clause, parse_query
 def test_words_phrases_and_prefixes() -> None:
     parsed = parse_query('Quyết định "kế hoạch năm" tuyển* 15/QĐ-UBND')
     assert parsed.clauses == (
-        Clause("phrase", ("kế", "hoạch", "năm"), ("ke", "hoach", "nam")),
+        Clause("phrase", ("kế", "hoạch", "năm"), ("ke", "hoach", "nam"), quoted=True),
         Clause("term", ("quyết",), ("quyet",)),
         Clause("term", ("định",), ("dinh",)),
         Clause("prefix", ("tuyển",), ("tuyen",)),
@@ -20,8 +20,9 @@ def test_words_phrases_and_prefixes() -> None:
 
 
 def test_curly_quotes_and_unclosed_quote() -> None:
-    assert parse_query("“khen thưởng”").clauses == (Clause("phrase", ("khen", "thưởng"), ("khen", "thuong")),)
-    assert parse_query('"khen thưởng').clauses == (Clause("phrase", ("khen", "thưởng"), ("khen", "thuong")),)
+    expected = (Clause("phrase", ("khen", "thưởng"), ("khen", "thuong"), quoted=True),)
+    assert parse_query("“khen thưởng”").clauses == expected
+    assert parse_query('"khen thưởng').clauses == expected
 
 
 def test_prefix_inside_a_punctuated_word() -> None:
