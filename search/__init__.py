@@ -34,7 +34,8 @@ from search.port import SearchIndex
 from search.reindex import IndexDrift, compare_index, rebuild_index
 
 __all__ = [
-    "DIRECTIONS", "FACET_FIELDS", "ArchiveFacts", "ConfigurationError", "DossierRef", "FacetValue", "IndexDocument", "IndexDrift",
+    "DIRECTIONS", "FACET_FIELDS", "ArchiveFacts", "ConfigurationError", "DossierRef", "FacetValue", "IndexDocument",
+    "IndexDrift",
     "InvalidCursor", "InvalidDocument", "InvalidQuery", "Principal", "SchemaMismatch", "SearchError",
     "SearchHit", "SearchIndex", "SearchQuery", "SearchResult", "SearchUnavailable", "Suggestion",
     "compare_index", "open_index", "rebuild_index",

@@ -49,9 +49,16 @@ def declared_pages(data: bytes) -> int | None:
     import io
 
     from pypdf import PdfReader
+    from pypdf.generic import DictionaryObject
     try:
         root = PdfReader(io.BytesIO(data), strict=False).trailer["/Root"].get_object()
-        return int(root["/Pages"].get_object()["/Count"])
+        if not isinstance(root, DictionaryObject):  # a missing or non-dictionary root declares nothing
+            return None
+        pages = root["/Pages"].get_object()
+        if not isinstance(pages, DictionaryObject):
+            return None
+        count = pages["/Count"]
+        return int(count) if isinstance(count, (int, float)) else None
     except Exception:  # noqa: BLE001 - a broken tree is reported by the extraction itself
         return None
 

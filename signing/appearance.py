@@ -23,6 +23,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import TypedDict, Unpack
 
 from PIL import Image, UnidentifiedImageError
 from pyhanko.pdf_utils import layout
@@ -291,6 +292,15 @@ class SealAppearance(Appearance):
 
 
 # ====================================================================== text-only organisation signature
+class TextLayout(TypedDict, total=False):
+    """The layout settings of a ``TextAppearance`` its constructors pass through."""
+
+    font_size: float
+    max_width: float
+    margin_right_mm: float
+    margin_top_mm: float
+
+
 @dataclass(frozen=True)
 class TextAppearance(Appearance):
     """Text only, top right of page 1: ``parts`` joined by "; " then the signing date and time."""
@@ -303,7 +313,7 @@ class TextAppearance(Appearance):
     field: str | None = None  # an empty field prepared for it (an electronic copy's), used when present
 
     @classmethod
-    def attachment(cls, number_notation: str, **options: float) -> TextAppearance:
+    def attachment(cls, number_notation: str, **options: Unpack[TextLayout]) -> TextAppearance:
         """Organisation signature on an attachment in a separate file: ``15/QĐ-UBND; date; time``."""
         if not number_notation.strip():
             raise AppearanceError("the document's number and notation are required")
@@ -311,7 +321,7 @@ class TextAppearance(Appearance):
 
     @classmethod
     def copy(cls, kind: str, organisation: str, number_notation: str | None = None,
-             **options: float) -> TextAppearance:
+             **options: Unpack[TextLayout]) -> TextAppearance:
         """Electronic copy: ``SAO Y; Số: 01/SY-UBND; <organisation>; date; time`` (or SAO LỤC,
         TRÍCH SAO); the copy's own number when given. Fills the copy field prepared at
         certification when the document has it."""
@@ -320,7 +330,7 @@ class TextAppearance(Appearance):
         if not organisation.strip():
             raise AppearanceError("the organisation's name is required")
         number = (f"Số: {number_notation.strip()}",) if number_notation and number_notation.strip() else ()
-        return cls((kind.upper(), *number, organisation.strip()), field=COPY_FIELD, **options)  # type: ignore[arg-type]
+        return cls((kind.upper(), *number, organisation.strip()), field=COPY_FIELD, **options)
 
     def text(self) -> str:
         return "; ".join([*self.parts, "{date}", "{time}"])
@@ -343,13 +353,14 @@ class TextAppearance(Appearance):
         leading = self.font_size * 1.2
         w = max(_measure(line, self.font_size) for line in lines) + 4
         h = leading * len(lines) + 0.4 * self.font_size
-        prepared = _prepared_field(reader, field_name or self.field) if (field_name or self.field) else None
+        name = field_name or self.field
+        prepared = _prepared_field(reader, name) if name else None
         if prepared is not None:
             fw, fh = prepared.box[2] - prepared.box[0], prepared.box[3] - prepared.box[1]
             y = fh - self.font_size
-            elements = [TextElement(line, fw - 2, y - i * leading, self.font_size, align="right")
+            in_field = [TextElement(line, fw - 2, y - i * leading, self.font_size, align="right")
                         for i, line in enumerate(lines)]
-            return Placement(prepared.page, prepared.box, tuple(elements), existing_field=prepared.field_name,
+            return Placement(prepared.page, prepared.box, tuple(in_field), existing_field=prepared.field_name,
                              source="field")
         pb = page_box(reader, 0)
         right, top = pb[2] - self.margin_right_mm * MM, pb[3] - self.margin_top_mm * MM

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from typing import TypeAlias
 
 from asn1crypto import cms, ocsp, x509
 from pyhanko_certvalidator.authority import Authority
@@ -32,7 +33,8 @@ from pyhanko_certvalidator.fetchers.api import OCSPFetcher
 
 log = logging.getLogger("signing.fetch")
 
-Cert = x509.Certificate | cms.AttributeCertificateV2
+#: What certvalidator's fetchers are asked about (asn1crypto is untyped, so it must be declared an alias).
+Cert: TypeAlias = x509.Certificate | cms.AttributeCertificateV2
 
 
 def _subject(cert: Cert) -> str:

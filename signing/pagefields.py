@@ -359,7 +359,8 @@ def _mask(slot: dict[str, float], rect: list[float], mask_cls: type) -> object:
                      slot["baseline"] + 0.85 * size - rect[1]))
 
 
-def _text_fields(writer: IncrementalPdfFileWriter) -> dict[str, tuple[generic.IndirectObject, generic.DictionaryObject]]:
+def _text_fields(
+        writer: IncrementalPdfFileWriter) -> dict[str, tuple[generic.IndirectObject, generic.DictionaryObject]]:
     form = writer.root.get("/AcroForm")
     out: dict[str, tuple[generic.IndirectObject, generic.DictionaryObject]] = {}
     if form is None:

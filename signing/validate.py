@@ -25,7 +25,7 @@ from typing import Any
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
+from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus, AdESSubIndic
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.validation.ades import (
@@ -331,8 +331,7 @@ async def _signature_report(index: int, sig: EmbeddedPdfSignature, ctx: _Context
         coverage=coverage, modification=modification,
         docmdp_permission=_PERMISSIONS.get(docmdp) if docmdp else None,
         docmdp_ok=getattr(status, "docmdp_ok", None), pades_level=_pades_level(sig, ctx),
-        ades_indication=indication.status.name, ades_subindication=None if indication.status is AdESStatus.PASSED
-        else indication.name)
+        ades_indication=indication.status.name, ades_subindication=_subindication(indication))
     if not trusted:
         report.trust_problem, report.trust_problem_subject = _trust_problem(sig, status, indication, ctx)
     _judge(report, result.failure_msg, later)
@@ -357,7 +356,7 @@ async def _timestamp_report(index: int, sig: EmbeddedPdfSignature, ctx: _Context
         revocation=Revocation("good" if trusted else "unknown", "online" if trusted else "none"),
         coverage=_coverage(sig), modification=_modification(status), docmdp_permission=None, docmdp_ok=None,
         pades_level="document time-stamp (PAdES-LTA)", ades_indication=indication.status.name,
-        ades_subindication=None if indication.status is AdESStatus.PASSED else indication.name)
+        ades_subindication=_subindication(indication))
     if not trusted:
         report.trust_problem, report.trust_problem_subject = _trust_problem(sig, status, indication, ctx)
     _judge(report, result.failure_msg, later)
@@ -468,6 +467,14 @@ def _trust_problem(sig: EmbeddedPdfSignature, status: Any, indication: Any, ctx:
 
 
 # ====================================================================== facts
+def _subindication(indication: AdESSubIndic) -> str | None:
+    """The AdES sub-indication's name, or None when the validation passed. pyHanko types it as the
+    ``AdESSubIndic`` base class; each concrete one (``AdESFailure``, ``AdESIndeterminate``...) is an enum."""
+    if indication.status is AdESStatus.PASSED:
+        return None
+    return indication.name if isinstance(indication, Enum) else type(indication).__name__
+
+
 def _cn(cert: asn1_x509.Certificate) -> str:
     return str(cert.subject.native.get("common_name", cert.subject.human_friendly))
 

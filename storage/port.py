@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import BinaryIO, Protocol, runtime_checkable
 
+from storage.crypto import KeyRing
 from storage.streams import ChunkReader
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
@@ -91,6 +92,9 @@ class ObjectStore(Protocol):
     content always gets the same key, and putting it again is a no-op. Errors are the typed ones of
     ``storage.errors`` (``StorageUnavailable`` when the backend is down)."""
 
+    #: The key-encryption keys (``encrypt=True``, ``rotate_keys``); None when the store has none configured.
+    keyring: KeyRing | None
+
     def put(self, stream: BinaryIO, *, content_type: str = DEFAULT_CONTENT_TYPE,
             encrypt: bool = False) -> ObjectInfo:
         """Store the stream's content (read in chunks, never whole in memory); atomic: nothing is
@@ -138,7 +142,7 @@ class ObjectStore(Protocol):
                       now: datetime | None = None) -> str:
         """A time-limited download link (``LinkNotAllowed`` for encrypted objects)."""
 
-    def rotate_keys(self, keyring: object | None = None) -> int:
+    def rotate_keys(self, keyring: KeyRing | None = None) -> int:
         """Rewrap every data key not wrapped by the active key-encryption key; returns how many."""
 
     def last_put_at(self, key: str) -> datetime:

@@ -321,7 +321,8 @@ class S3ObjectStore(BaseObjectStore):
         headers = genheaders({"docsvc-sha256": info.sha256, "docsvc-size": str(info.size),
                               "docsvc-content-type": info.content_type, "Content-Type": info.content_type},
                              None, None, Retention(COMPLIANCE, info.retain_until), False)
-        headers["Content-MD5"] = base64.b64encode(hashlib.md5(data).digest()).decode()  # S3 requires it with retention headers
+        # S3 requires it with retention headers.
+        headers["Content-MD5"] = base64.b64encode(hashlib.md5(data).digest()).decode()
         with _s3_errors("write", name):  # one PUT: the object never exists without its retention
             self.client._put_object(self.bucket, NAMED_NAMESPACE + check_name(name), data, headers)
 

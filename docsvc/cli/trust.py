@@ -145,7 +145,10 @@ def keys() -> None:
 def keys_rotate() -> None:
     """Rewrap every encrypted object's data key with the active key (DOCSVC_ENCRYPTION_KEY_ACTIVE);
     content is not re-encrypted. Keep the old key configured until this has finished."""
-    from storage import rotate_keys
-    c = container()
-    count = rotate_keys(c.store)
-    click.echo(f"keys: {count} data keys rewrapped with key {c.store.keyring.active_key_id!r}")
+    from storage import MissingKeyError, rotate_keys
+    store = container().store
+    ring = store.keyring
+    if ring is None:
+        raise MissingKeyError("no key-encryption key is configured for this store (keyring=...)")
+    count = rotate_keys(store, ring)
+    click.echo(f"keys: {count} data keys rewrapped with key {ring.active_key_id!r}")

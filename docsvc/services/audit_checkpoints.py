@@ -270,8 +270,9 @@ class AuditCheckpoints:
             else:
                 valid.append(checkpoint)
             if versions > 1:
-                problems.append(Problem("checkpoint_overwritten", f"checkpoint {name}: written over outside docsvc "
-                                        f"({versions} versions in the store); the first, retained one is used", seq, seq))
+                problems.append(Problem("checkpoint_overwritten",
+                                        f"checkpoint {name}: written over outside docsvc ({versions} versions in the "
+                                        "store); the first, retained one is used", seq, seq))
         valid.sort(key=lambda c: c.seq)
         by_seq = {c.seq: c for c in valid}
         for c in valid:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, DocumentGrant, DocumentType, Organisation, User
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain import policies
 from docsvc.domain.documents import (
@@ -131,7 +132,7 @@ class DocumentService:
             doc = _new_document(actor, data, kind, doc_type.id, page_count=facts[0].page_count if facts else None,
                                 has_main=main is not None)
             if kind.direction is not Direction.INCOMING and not doc.issuing_body:
-                doc.issuing_body = s.get(Organisation, actor.agency_id).name
+                doc.issuing_body = must_get(s, Organisation, actor.agency_id).name
             s.add(doc)
             s.flush()
             for i, (sf, f) in enumerate(zip(stored, facts, strict=True)):

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import IdempotencyRecord
+from docsvc.db.rows import rows_affected
 from docsvc.db.uow import Database
 from docsvc.errors import Conflict, DomainError, InvalidInput
 
@@ -103,4 +104,4 @@ class IdempotencyService:
     def sweep(self) -> int:
         """Forget expired keys (periodic)."""
         with self.db.write() as s:
-            return s.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow())).rowcount
+            return rows_affected(s, delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow()))

@@ -135,7 +135,7 @@ class IncomingService:
             warnings = []
             for a in created:
                 told = notify_handlers(s, doc, a, f"assignment.{a.role}", f"{_ROLE_VI[a.role]}: {SUBJECT}"
-                                       + (f" — hạn {deadline.strftime('%d/%m/%Y')}" if a.deadline else ""))
+                                       + (f" — hạn {a.deadline.strftime('%d/%m/%Y')}" if a.deadline else ""))
                 if not told.told:
                     warnings.append(self._nobody_told(s, doc, a, actor))
             audit.record(s, actor=actor, action="document.assign", object_type="document", object_id=doc.id,
@@ -397,7 +397,7 @@ def notify_handlers(s: Session, doc: Document, a: Assignment, kind: str, message
     return Delivery(fallback.sent, fallback.told, delivery.dropped + fallback.dropped)
 
 
-def _user_names(s: Session, ids: set[int | None]) -> dict[int, str]:
+def _user_names(s: Session, ids: set[int | None]) -> dict[int | None, str]:
     wanted = sorted(i for i in ids if i)
     return dict(s.execute(select(User.id, User.full_name).where(User.id.in_(wanted))).all()) if wanted else {}
 

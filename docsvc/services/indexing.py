@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, DocumentReader, OutboxItem
-from docsvc.db.rows import must_get
+from docsvc.db.rows import must_get, rows_affected
 from docsvc.db.uow import Database
 from docsvc.domain.access import actor_tokens
 from docsvc.domain.documents import number_notation
@@ -188,10 +188,10 @@ class IndexingService:
                     values["last_error"] = LOST_LEASE
                 if failures >= self.max_failures:
                     values.update(lease_token=None, attempts=item.attempts)
-                won = s.execute(update(OutboxItem).where(
+                won = rows_affected(s, update(OutboxItem).where(
                     OutboxItem.id == item.id, OutboxItem.done_at.is_(None), OutboxItem.quarantined_at.is_(None),
                     OutboxItem.lease_token.is_(None) if item.lease_token is None
-                    else OutboxItem.lease_token == item.lease_token).values(**values)).rowcount == 1
+                    else OutboxItem.lease_token == item.lease_token).values(**values)) == 1
                 key = item.key
                 if won and failures >= self.max_failures:
                     s.refresh(item)

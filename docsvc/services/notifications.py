@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, Notification, User
+from docsvc.db.rows import rows_affected
 from docsvc.db.uow import Database
 from docsvc.domain.access import document_tokens, may_read
 from docsvc.domain.identity import Actor, listed_subject
@@ -118,7 +119,7 @@ class NotificationService:
             q = update(Notification).where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
             if ids:
                 q = q.where(Notification.id.in_(ids))
-            return s.execute(q.values(read_at=utcnow())).rowcount or 0
+            return rows_affected(s, q.values(read_at=utcnow()))
 
     def _message(self, message: str, subject: str | None, secrecy: int | None) -> str:
         return fill_subject(message, subject, secrecy, hide_top_secret_subject=self.hide_top_secret_subject)

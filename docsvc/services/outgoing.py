@@ -144,7 +144,7 @@ class OutgoingService:
             raise InvalidInput(Msg("outgoing.enter_your_pin", "enter your PIN"), {"field": "pin"})
         with self.db.write() as s:
             doc, turn, main = self.signing_turn(s, actor, doc_id)
-            user = s.get(User, actor.user_id)
+            user = must_get(s, User, actor.user_id)
             signer = self.signatures.user_signer(s, user, pin)
             request = self.signature_request(s, doc, user, turn, signer.image)
             try:
@@ -240,7 +240,7 @@ class OutgoingService:
             turn = chains.turn(s, doc, actor, StepKind.ISSUE)
             policies.may_issue(actor, doc, issue_turn=turn is not None).enforce()
             assert turn is not None
-            agency = s.get(Organisation, doc.agency_id)
+            agency = must_get(s, Organisation, doc.agency_id)
             rows = self._recipient_rows(s, doc, recipients)
             signed = _latest(s, doc, "signed")
             if signed is None:
@@ -493,7 +493,7 @@ class OutgoingService:
             source = load_readable(s, actor, doc_id)
             policies.may_copy(actor, source).enforce()
             original = _latest(s, source, "issued") or main_file(s, source)
-            agency = s.get(Organisation, actor.agency_id)
+            agency = must_get(s, Organisation, actor.agency_id)
             copy = Document(agency_id=agency.id, direction=Direction.OUTGOING.value, type_id=source.type_id,
                             status=Status.ISSUED.value, subject=source.subject, issuing_body=agency.name,
                             issuing_organ_id=agency.organ_id, urgency=source.urgency, secrecy=source.secrecy,

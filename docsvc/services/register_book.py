@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docsvc.db.models import Assignment, Document, Organisation, Recipient, RegisterEntry, User
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.documents import number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role, Secrecy, listed_subject
@@ -74,7 +75,7 @@ class RegisterBookService:
             agency_id = agency_id or actor.agency_id
             if agency_id != actor.agency_id and actor.agency_id not in keepers_of(s, agency_id):
                 raise PermissionDenied("a register is read by its agency and by the agencies that succeeded it")
-            agency = s.get(Organisation, agency_id)
+            agency = must_get(s, Organisation, agency_id)
             # The reader filter of every read path: a line shows only a document the reader may read (the
             # registry and the leaders read every registered or issued one up to their clearance).
             entries = s.execute(readable_filter(

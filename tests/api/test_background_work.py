@@ -99,7 +99,8 @@ def test_kicks_coalesce() -> None:
 
 
 @pytest.mark.parametrize("settings_overrides", [{"extract_cpu_seconds": 2, "outbox_max_failures": 2}])
-def test_a_bomb_is_quarantined_after_n_failures_without_blocking_a_normal_upload(api, container, settings_overrides) -> None:  # type: ignore[no-untyped-def]
+def test_a_bomb_is_quarantined_after_n_failures_without_blocking_a_normal_upload(  # type: ignore[no-untyped-def]
+        api, container, settings_overrides) -> None:
     from docsvc.tasks.embedded import KICKS, EmbeddedWorker
     clerk = api.as_user("vanthu")
     KICKS.take()

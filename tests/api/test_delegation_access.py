@@ -58,7 +58,8 @@ def test_kt_delegate_reads_and_signs_the_chairmans_draft_without_a_grant(api, co
     signed = r.get_json()
     assert signed["status"] == "signed" and signed["signer"]["authority_form"] == "KT."
     pdf = deputy.get(f"/api/v1/documents/{draft['id']}/content").data
-    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True,
+                          check=True).stdout.decode()
     assert "KT. CHỦ TỊCH" in text and "Phạm Thị Mai" in text
     report = container.signatures.validate(pdf)
     assert report["verdict"] in ("valid", "valid_with_warnings"), report

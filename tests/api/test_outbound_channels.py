@@ -270,7 +270,8 @@ def test_every_channel_names_only_what_its_reader_may_read(api, container) -> No
     docs = {d["id"]: d["subject"] for d, _, _ in _scenario(api).values()}
     draft, r = _issue_secret(api, "Quyết định tối mật xyzmoi về phương án")
     assert r.status_code == 200
-    assert api.as_user("chutich").post(f"/api/v1/documents/{draft['id']}/recall", json={"reason": "x"}).status_code == 200
+    recalled = api.as_user("chutich").post(f"/api/v1/documents/{draft['id']}/recall", json={"reason": "x"})
+    assert recalled.status_code == 200
     docs[draft["id"]] = draft["subject"]
     raise_clearance(api, "vanthu", "tuyet_mat")
     top_doc = registered_incoming(api, 11, secrecy="tuyet_mat", subject="Kế hoạch tuyệt mật xyzmoi")

@@ -146,7 +146,7 @@ class DisposalService:
             return list_dict(s, _load(s, actor, list_id), self.hide)
 
     # ------------------------------------------------------------ appraisal
-    def review(self, actor: Actor, list_id: int, *, opinion: str, members: list[str],
+    def review(self, actor: Actor, list_id: int, *, opinion: str, members: builtins.list[str],
                keep: dict[int, str] | None = None, origin: RequestOrigin | None = None) -> dict[str, Any]:
         """The appraisal council's review, recorded by the archive: its members, its opinion, and the
         dossiers it wants kept (dossier id → why). Dossiers held meanwhile are withheld."""

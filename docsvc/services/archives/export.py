@@ -86,7 +86,7 @@ class ExportService:
             if d.status not in EXPORTABLE:
                 raise InvalidState(Msg("archives.close_dossier_before_exporting",
                                        "close the dossier before exporting it"), {"status": d.status})
-            agency = s.get(Organisation, d.agency_id)
+            agency = must_get(s, Organisation, d.agency_id)
             retention = retention_of(s, d)
             dossier = DossierRecord(
                 file_code=d.file_code, organ_id=agency.organ_id or "", organ_name=agency.name, year=d.year,

@@ -97,7 +97,8 @@ class SecrecyService:
         60 days before the end; a later extension is accepted and marked late)."""
         require(actor, Role.LEADER, message=Msg("archives.head_agency_extends_protection_periods",
                                                 "the head of the agency extends protection periods"))
-        reason, decision_ref = required_text(reason, "reason", TEXT_MAX), required_text(decision_ref, "decision_ref", 100)
+        reason = required_text(reason, "reason", TEXT_MAX)
+        decision_ref = required_text(decision_ref, "decision_ref", 100)
         today = today or vn_today()
         with self.db.write() as s:
             doc = self._load(s, actor, document_id)
@@ -125,7 +126,8 @@ class SecrecyService:
         """The head declassifies a document before (or at) the end of its protection."""
         require(actor, Role.LEADER, message=Msg("archives.head_agency_declassifies_documents",
                                                 "the head of the agency declassifies documents"))
-        reason, decision_ref = required_text(reason, "reason", TEXT_MAX), required_text(decision_ref, "decision_ref", 100)
+        reason = required_text(reason, "reason", TEXT_MAX)
+        decision_ref = required_text(decision_ref, "decision_ref", 100)
         today = today or vn_today()
         with self.db.write() as s:
             doc = self._load(s, actor, document_id)

@@ -99,7 +99,8 @@ def _json_of(result: Any) -> Any:
     return result.model_dump(mode="json") if isinstance(result, BaseModel) else result
 
 
-def parse_model(model: type[BaseModel], data: Any) -> BaseModel:
+def parse_model(model: type[M], data: Any) -> M:
+    """``data`` validated as ``model`` (an instance of exactly that model), or ``InvalidInput`` naming each field."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -89,7 +89,8 @@ def test_the_extraction_dies_with_the_worker_that_started_it(tmp_path) -> None: 
     bomb = tmp_path / "bomb.pdf"
     bomb.write_bytes(text_bomb_pdf(8))
     script = ("import sys; from pathlib import Path; from search.sandbox import extract_isolated, ExtractionLimits; "
-              "extract_isolated(Path(sys.argv[1]).read_bytes(), 'application/pdf', limits=ExtractionLimits(cpu_seconds=60))")
+              "extract_isolated(Path(sys.argv[1]).read_bytes(), 'application/pdf', "
+              "limits=ExtractionLimits(cpu_seconds=60))")
     worker = subprocess.Popen([sys.executable, "-c", script, str(bomb)], cwd=Path(__file__).parents[3])
     children: list[int] = []
     try:
