@@ -17,7 +17,6 @@ from tests.api.exchange_support import B_SNV, Deployment, two_deployments
 from tests.helpers import assert_error, me
 from tests.helpers import signed_draft as _signed_draft
 
-
 COMMUNE = "Ủy ban nhân dân xã Đồng Đăng"  # the demo commune: the name its organisation certificate carries
 
 

@@ -33,8 +33,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
-from docsvc.db.models import (Document, DocumentFile, DocumentType, ExchangeAgency, ExchangeInbound, ExchangeMessage,
-                              Organisation, Recipient)
+from docsvc.db.models import (
+    Document,
+    DocumentFile,
+    DocumentType,
+    ExchangeAgency,
+    ExchangeInbound,
+    ExchangeMessage,
+    Organisation,
+    Recipient,
+)
 from docsvc.db.uow import Database, after_commit
 from docsvc.domain.documents import Direction, Status, check_transition, duplicate_key, number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role

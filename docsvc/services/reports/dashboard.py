@@ -18,7 +18,7 @@ import threading
 import time as clock
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
@@ -90,8 +90,8 @@ class ReportService:
         return out
 
     def _compute(self, actor: Actor, year: int, unit_id: int | None) -> Dashboard:
-        start = datetime.combine(date(year, 1, 1), time(), tzinfo=timezone.utc)
-        end = datetime.combine(date(year + 1, 1, 1), time(), tzinfo=timezone.utc)
+        start = datetime.combine(date(year, 1, 1), time(), tzinfo=UTC)
+        end = datetime.combine(date(year + 1, 1, 1), time(), tzinfo=UTC)
         out = Dashboard(year, unit_id, computed_at=to_vn_iso(utcnow()) or "")
         with self.db.read() as s:
             if unit_id is not None:

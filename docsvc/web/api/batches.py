@@ -49,7 +49,7 @@ class AssignManyIn(StrictModel):
     rows: list[AssignRowIn] = Field([], max_length=500, description="or one instruction per document")
 
     @model_validator(mode="after")
-    def _one_form(self) -> "AssignManyIn":
+    def _one_form(self) -> AssignManyIn:
         if bool(self.rows) == bool(self.document_ids):
             raise ValueError("give either document_ids with one assignment, or rows")
         if self.document_ids and self.assignment is None:

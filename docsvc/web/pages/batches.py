@@ -7,7 +7,8 @@ from datetime import date
 from typing import Any
 
 from flask import Response, redirect, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from docsvc.domain.identity import Actor, Role
 from docsvc.errors import InvalidInput

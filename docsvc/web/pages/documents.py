@@ -19,8 +19,15 @@ from docsvc.web.api.common import INT_MAX
 from docsvc.web.context import container
 from docsvc.web.downloads import content_response
 from docsvc.web.pages import forms
-from docsvc.web.pages.base import (dispatch, json_action, page_actor, page_blueprint, raise_item_error, render,
-                                   web_origin)
+from docsvc.web.pages.base import (
+    dispatch,
+    json_action,
+    page_actor,
+    page_blueprint,
+    raise_item_error,
+    render,
+    web_origin,
+)
 from docsvc.web.pages.document_archive import document_archive
 
 bp = page_blueprint("documents", __name__)
