@@ -245,7 +245,7 @@ def _read_body(lines: Sequence[Line], folded: Sequence[str], header_end: int, me
                positioned: bool) -> None:
     """Boxes 1-2: the left column's header lines; the issuing body is the last (box 2)."""
     header: list[str] = []
-    for line, text in zip(lines[:header_end], folded[:header_end]):
+    for line, text in zip(lines[:header_end], folded[:header_end], strict=True):
         if not text or any(text.startswith(m) for m in _MOTTO) or _is_mark(text) or set(text) <= {"-", " "}:
             continue
         if positioned and line.x is not None and line.x > 0.45:
@@ -283,7 +283,7 @@ def _read_subject(lines: Sequence[Line], folded: Sequence[str], title_at: int | 
     if title_at is None:
         return
     parts: list[str] = []
-    for line, text in zip(lines[title_at + 1:title_at + 6], folded[title_at + 1:title_at + 6]):
+    for line, text in zip(lines[title_at + 1:title_at + 6], folded[title_at + 1:title_at + 6], strict=True):
         if not text or any(text.startswith(s) for s in _STOP_SUBJECT) or set(line.text.strip()) <= {"-", "_"} \
                 or _is_mark(text) or _DATE.search(line.text):
             break

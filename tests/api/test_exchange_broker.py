@@ -22,7 +22,8 @@ from tests.helpers import signed_draft as _signed_draft
 
 BROKER_URL = os.environ.get("DOCSVC_EXCHANGE_BROKER_URL", "")
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.skipif(not BROKER_URL, reason="DOCSVC_EXCHANGE_BROKER_URL is not set (scripts/services.sh env)")
+pytestmark = pytest.mark.skipif(not BROKER_URL,
+                                reason="DOCSVC_EXCHANGE_BROKER_URL is not set (scripts/services.sh env)")
 
 
 def _issue(a: Deployment, organ_id: str, subject: str = "Quyết định phê duyệt danh sách hộ nghèo năm 2026") -> dict:

@@ -145,7 +145,8 @@ class BrokerTransport:
                     body, signature = unframe(raw)
                     envelope = Envelope(message_id=str(message.properties.get("message_id") or ""),
                                         to_organ_id=organ_id, body=body, signature=signature,
-                                        from_organ_id=str(headers.get("from") or ""), kind=str(headers.get("kind") or ""))
+                                        from_organ_id=str(headers.get("from") or ""),
+                                        kind=str(headers.get("kind") or ""))
                     try:
                         handle(envelope, self.name)
                     except BaseException:

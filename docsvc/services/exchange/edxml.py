@@ -345,7 +345,8 @@ def parse_package(data: bytes, *, max_bytes: int = MAX_PACKAGE_BYTES,
     pages = _text(mh, "e:OtherInfo/e:PageAmount", "OtherInfo/PageAmount", required=False)
     traces_el = _find(header, "e:TraceHeaderList", "TraceHeaderList")
     traces = tuple(Trace(_text(t, "e:OrganId", "TraceHeader/OrganId", limit=13),
-                         _timestamp(_text(t, "e:Timestamp", "TraceHeader/Timestamp", limit=40), "TraceHeader/Timestamp"))
+                         _timestamp(_text(t, "e:Timestamp", "TraceHeader/Timestamp", limit=40),
+                                    "TraceHeader/Timestamp"))
                    for t in traces_el.findall("e:TraceHeader", {"e": NS}))
     business = _int(_text(traces_el, "e:Bussiness/e:BussinessDocType", "Bussiness/BussinessDocType"),
                     "BussinessDocType", 0, 3)

@@ -205,8 +205,8 @@ class ExchangeService:
                 if s.execute(select(Organisation.id).where(Organisation.organ_id == r.organ_id)).first():
                     raise InvalidInput(f"{r.organ_id} is an agency on this system: choose it by agency_id",
                                        {"field": "recipients"})
-            entry = s.execute(select(ExchangeAgency).where(ExchangeAgency.organ_id == r.organ_id)).scalar_one_or_none() \
-                if r.organ_id else None
+            entry = s.execute(select(ExchangeAgency).where(ExchangeAgency.organ_id == r.organ_id)
+                              ).scalar_one_or_none() if r.organ_id else None
             transport = (entry.transport if entry else None) or self.default_transport or None
             if not r.organ_id:
                 continue
@@ -485,7 +485,8 @@ class ExchangeService:
         if not facts[0].is_pdf:
             raise _Refused("the main file of the package is not a PDF")
         report = self.signatures.validate(main.data)  # as for internal delivery: validated on receipt
-        stored = [self.files.put_bytes(a.data, a.name[:255], f.content_type) for a, f in zip(p.attachments, facts)]
+        stored = [self.files.put_bytes(a.data, a.name[:255], f.content_type)
+                  for a, f in zip(p.attachments, facts, strict=True)]
         with self.db.write() as s:
             doc_type = _type_for(s, p.type_code, p.type_name)
             note = {edxml.Business.UPDATE: "Văn bản đính chính/cập nhật", edxml.Business.REPLACE: "Văn bản thay thế"
@@ -502,11 +503,12 @@ class ExchangeService:
                            dup_key=duplicate_key(p.code_number, p.code_notation, p.sender.organ_id))
             s.add(doc)
             s.flush()
-            for i, (sf, f) in enumerate(zip(stored, facts)):
+            for i, (sf, f) in enumerate(zip(stored, facts, strict=True)):
                 s.add(DocumentFile(document_id=doc.id, version=1, role="main" if i == 0 else "attachment",
                                    object_key=sf.key, sha256=sf.sha256, size=sf.size, filename=sf.filename,
                                    content_type=sf.content_type, page_count=f.page_count, encrypted=False,
-                                   validation=report if i == 0 else None, active_content=list(f.active_content) or None))
+                                   validation=report if i == 0 else None,
+                                   active_content=list(f.active_content) or None))
             row = ExchangeInbound(message_id=p.message_id, kind="package", transport=transport,
                                   from_organ_id=p.sender.organ_id, to_organ_id=to_organ_id,
                                   document_ref=p.document_id, business=int(p.business), state="imported",

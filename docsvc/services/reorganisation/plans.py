@@ -205,7 +205,8 @@ class ReorganisationService:
         with self.db.read() as s:
             plan = self._load(s, actor, plan_id)
             view = self._view(s, plan)
-            items = s.execute(select(ReorgItem).where(ReorgItem.plan_id == plan.id).order_by(ReorgItem.id)).scalars().all()
+            items = s.execute(select(ReorgItem).where(ReorgItem.plan_id == plan.id)
+                              .order_by(ReorgItem.id)).scalars().all()
             rows = [(i.step, i.item_key, i.details) for i in items]
             before, after = plan.before or {}, plan.after or {}
         return render(view, rows, before, after, font_path=self.font_path)

@@ -268,7 +268,8 @@ class ReorganisationRunner:
     def _doc_target(self, ctx: Context, s: Session, doc: Document) -> int:
         units = [doc.drafting_unit_id] if doc.drafting_unit_id else []
         lead = s.execute(select(Assignment).where(Assignment.document_id == doc.id, Assignment.role == "lead",
-                                                  Assignment.status == "open").order_by(Assignment.id)).scalars().first()
+                                                  Assignment.status == "open")
+                         .order_by(Assignment.id)).scalars().first()
         if lead is not None and lead.unit_id:
             units.insert(0, lead.unit_id)
         for u in units:

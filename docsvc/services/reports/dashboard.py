@@ -54,9 +54,9 @@ class Dashboard:
 
     def to_dict(self) -> dict[str, Any]:
         return {"year": self.year, "unit_id": self.unit_id,
-                "received": self.received, "received_total": [sum(m) for m in zip(*self.received.values())]
+                "received": self.received, "received_total": [sum(m) for m in zip(*self.received.values(), strict=True)]
                 if self.received else [0] * 12,
-                "issued": self.issued, "issued_total": [sum(m) for m in zip(*self.issued.values())]
+                "issued": self.issued, "issued_total": [sum(m) for m in zip(*self.issued.values(), strict=True)]
                 if self.issued else [0] * 12,
                 "handling": {"units": self.handling_units, "officers": self.handling_officers},
                 "average_handling_days": self.average_days, "completed": self.completed,

@@ -74,7 +74,8 @@ def _reviewed_rows() -> list[ReviewedRow]:
         try:
             issued = date.fromisoformat(values["issued_date"]) if values["issued_date"] else None
         except ValueError:
-            raise InvalidInput(_("Row %(n)s: the date is not valid.", n=item), {"field": f"issued_date-{item}"}) from None
+            raise InvalidInput(_("Row %(n)s: the date is not valid.", n=item),
+                               {"field": f"issued_date-{item}"}) from None
         rows.append(ReviewedRow(item_id=item, type=values["type"], subject=values["subject"][:500],
                                 number_notation=values["number_notation"] or None,
                                 issuing_body=values["issuing_body"][:200], issued_date=issued,
