@@ -311,8 +311,8 @@ def _read_signer(lines: Sequence[Line], folded: Sequence[str], meta: Metadata, p
     at = candidates[-1]
     meta.set("signer_name", lines[at].text.strip(), 0.9 if positioned else 0.75)
     for j in range(at - 1, max(-1, at - 8), -1):
-        raw, text = lines[j].text.strip(), folded[j]
-        if positioned and lines[j].x is not None and lines[j].x < 0.4:
+        raw, text, x = lines[j].text.strip(), folded[j], lines[j].x
+        if positioned and x is not None and x < 0.4:
             continue
         if raw and raw.upper() == raw and not _COMPETENCE.match(raw) and any(w in text for w in _TITLE_WORDS):
             meta.set("signer_position", raw, 0.85 if positioned else 0.7)

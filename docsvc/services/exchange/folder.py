@@ -59,7 +59,7 @@ class FolderTransport:
             os.fsync(fh.fileno())
         os.replace(tmp, target / name)
 
-    def receive(self, organ_ids: Iterable[str], handle: Callable[[Envelope, str], None], *, limit: int = 100) -> int:
+    def receive(self, organ_ids: Iterable[str], handle: Callable[[Envelope, str], object], *, limit: int = 100) -> int:
         handled = 0
         for organ_id in organ_ids:
             if not ORGAN_ID.match(organ_id):

@@ -191,12 +191,16 @@ def _overdue(s: Session, cond: Any) -> list[dict[str, Any]]:
         .order_by(Assignment.deadline, Document.id).limit(OVERDUE_LIST_MAX)).all()
     unit_names = _names(s, Organisation, {a.unit_id for _, a in rows if a.unit_id})
     user_names = _names(s, User, {a.user_id for _, a in rows if a.user_id})
-    return [{"document_id": d.id, "number_notation": number_notation(d.code_number, d.code_notation),
-             "arrival_number": d.arrival_number,
-             "subject": SECRET_SUBJECT if d.secrecy else d.subject, "secret": bool(d.secrecy),
-             "handler": user_names.get(a.user_id) if a.user_id else unit_names.get(a.unit_id),
-             "deadline": a.deadline.isoformat(), "days_overdue": (today - a.deadline).days}
-            for d, a in rows]
+    out: list[dict[str, Any]] = []
+    for d, a in rows:
+        if a.deadline is None:  # never: the query keeps deadlines before today
+            continue
+        handler = user_names.get(a.user_id) if a.user_id else unit_names.get(a.unit_id) if a.unit_id else None
+        out.append({"document_id": d.id, "number_notation": number_notation(d.code_number, d.code_notation),
+                    "arrival_number": d.arrival_number,
+                    "subject": SECRET_SUBJECT if d.secrecy else d.subject, "secret": bool(d.secrecy),
+                    "handler": handler, "deadline": a.deadline.isoformat(), "days_overdue": (today - a.deadline).days})
+    return out
 
 
 def month_labels() -> list[str]:

@@ -49,7 +49,7 @@ def to_xlsx(d: Dashboard) -> bytes:
     from openpyxl.styles import Font
 
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])  # the empty sheet a new workbook starts with
     for i, (title, header, rows) in enumerate(tables(d), start=1):
         ws = wb.create_sheet(f"{i}. {title}"[:31].replace("/", "-"))
         ws.append([title])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import BinaryIO, Literal, cast
 
 from flask import request
 from pydantic import Field, model_validator
@@ -87,7 +87,8 @@ def batch_intake(actor: Actor) -> dict:
     """Answers at once with the batch; follow it with ``GET /batches/{id}``: each row gets the fields
     read from the document, the low-confidence ones, duplicates and problems. A file that fails the
     upload checks is a failed row with its reason."""
-    uploads = [Upload(f.filename or "file", f.stream) for f in request.files.getlist("files") if f]
+    # werkzeug types the stream IO[bytes]; it is the binary file object Upload takes
+    uploads = [Upload(f.filename or "file", cast(BinaryIO, f.stream)) for f in request.files.getlist("files") if f]
     return container().intake.receive_many(actor, uploads)
 
 

@@ -7,8 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, flash, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_babel import gettext as _
+from werkzeug.wrappers import (
+    Response,  # what jsonify() and redirect() are typed to return; flask.Response derives from it
+)
 
 from docsvc.domain.identity import Actor
 from docsvc.errors import InvalidInput, Msg
