@@ -66,7 +66,9 @@ def main() -> None:
     organisation = "Ủy ban nhân dân phường Hải Châu"
 
     def new_key() -> Any:
-        return rsa.generate_private_key(65537, 2048) if args.key == "rsa2048" else ec.generate_private_key(ec.SECP256R1())
+        if args.key == "rsa2048":
+            return rsa.generate_private_key(65537, 2048)
+        return ec.generate_private_key(ec.SECP256R1())
 
     with tempfile.TemporaryDirectory(prefix="docsvc-bench-certs-") as tmp:
         ca = InternalCA.init(Path(tmp) / "ca", "bench-passphrase-123456", organisation="Bench province",
@@ -75,7 +77,7 @@ def main() -> None:
         keys = [new_key() for _ in rows]
         keygen = time.perf_counter() - start
 
-        it = iter(zip(rows, keys))
+        it = iter(zip(rows, keys, strict=True))
         issued: list[Any] = []
 
         def through_ca() -> None:
@@ -87,7 +89,7 @@ def main() -> None:
         probe = ca.issue("user", "probe", keys[0].public_key(), organisation=organisation).certificate
         extensions = [(e.value, e.critical) for e in probe.extensions
                       if e.oid != x509.oid.ExtensionOID.SUBJECT_KEY_IDENTIFIER]
-        it2 = iter(zip(rows, keys))
+        it2 = iter(zip(rows, keys, strict=True))
 
         def bare() -> None:
             row, key = next(it2)
@@ -108,7 +110,7 @@ def main() -> None:
         t_ca = timed(through_ca, len(rows))
         t_bare = timed(bare, len(rows))
         start = time.perf_counter()
-        for cert, key in zip(issued, keys):
+        for cert, key in zip(issued, keys, strict=True):
             ca.pack_pkcs12(key, cert, "123456")
         t_pack = time.perf_counter() - start
 

@@ -116,7 +116,8 @@ def run(work: Path, count: int, rounds: int, level_name: str, invisible: bool) -
 
     from PIL import Image
     stamp = TextStampStyle(stamp_text="CHỦ TỊCH\n\n\nHoàng Văn Nam", border_width=0,
-                           text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(font_path(bold=True)), font_size=13),
+                           text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(font_path(bold=True)),
+                                                       font_size=13),
                            background=PdfImage(Image.open(io.BytesIO(signature_png(SIGNER)))), background_opacity=1)
 
     def bare_pyhanko_batch(visible: bool = True) -> list[bytes]:

@@ -423,9 +423,8 @@ class Container:
         from sqlalchemy import select
 
         from docsvc.db.models import DocumentFile
-        from storage import sweep_orphans
-
         from docsvc.services.intake.service import staged_file_kept
+        from storage import sweep_orphans
         from storage.keys import parse_key
 
         def referenced(key: str) -> bool:

@@ -420,7 +420,7 @@ class ElasticIndex:
             return SearchResult(hits=[], total=0, facets={f: [] for f in query.facets}, next_cursor=None)
         totals = []
         for attempt in search_passes(plan):
-            response = self._search(search_body(query, principal, attempt, pit))
+            response = self._search(search_body(query, principal, attempt, pit if isinstance(pit, str) else None))
             totals.append(response["hits"]["total"]["value"])
             if totals[-1]:
                 break
@@ -475,7 +475,8 @@ class ElasticIndex:
         """Readable documents holding each typed word and each of its variants (one request)."""
         tokens = sorted(set(candidates) | {v for vs in candidates.values() for v in vs})
         filters = {t: {"bool": {"should": [{"term": {f"{x}_f": t}} for x in texts]}} for t in tokens}
-        body = {"size": 0, "track_total_hits": False, "query": {"bool": {"filter": access_filter(principal)}},
+        body: dict[str, Any] = {"size": 0, "track_total_hits": False,
+                                "query": {"bool": {"filter": access_filter(principal)}},
                 "aggs": {"words": {"filters": {"filters": filters}}}}
         with _errors("count words"):
             buckets = self.client.search(index=self.alias, **body)["aggregations"]["words"]["buckets"]

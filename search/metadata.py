@@ -245,7 +245,7 @@ def _read_body(lines: Sequence[Line], folded: Sequence[str], header_end: int, me
                positioned: bool) -> None:
     """Boxes 1-2: the left column's header lines; the issuing body is the last (box 2)."""
     header: list[str] = []
-    for line, text in zip(lines[:header_end], folded[:header_end]):
+    for line, text in zip(lines[:header_end], folded[:header_end], strict=True):
         if not text or any(text.startswith(m) for m in _MOTTO) or _is_mark(text) or set(text) <= {"-", " "}:
             continue
         if positioned and line.x is not None and line.x > 0.45:
@@ -283,7 +283,7 @@ def _read_subject(lines: Sequence[Line], folded: Sequence[str], title_at: int | 
     if title_at is None:
         return
     parts: list[str] = []
-    for line, text in zip(lines[title_at + 1:title_at + 6], folded[title_at + 1:title_at + 6]):
+    for line, text in zip(lines[title_at + 1:title_at + 6], folded[title_at + 1:title_at + 6], strict=True):
         if not text or any(text.startswith(s) for s in _STOP_SUBJECT) or set(line.text.strip()) <= {"-", "_"} \
                 or _is_mark(text) or _DATE.search(line.text):
             break
@@ -311,8 +311,8 @@ def _read_signer(lines: Sequence[Line], folded: Sequence[str], meta: Metadata, p
     at = candidates[-1]
     meta.set("signer_name", lines[at].text.strip(), 0.9 if positioned else 0.75)
     for j in range(at - 1, max(-1, at - 8), -1):
-        raw, text = lines[j].text.strip(), folded[j]
-        if positioned and lines[j].x is not None and lines[j].x < 0.4:
+        raw, text, x = lines[j].text.strip(), folded[j], lines[j].x
+        if positioned and x is not None and x < 0.4:
             continue
         if raw and raw.upper() == raw and not _COMPETENCE.match(raw) and any(w in text for w in _TITLE_WORDS):
             meta.set("signer_position", raw, 0.85 if positioned else 0.7)

@@ -137,10 +137,8 @@ def analyze(text: str) -> AnalyzedText:
     low = lower_same_length(text)
     exact = " ".join(TOKEN_RE.findall(low.translate(_EXACT_TABLE)))
     folded_raw = TOKEN_RE.findall(low.translate(_FOLD_TABLE))
-    if _HAS_MARK_RE.search(text):  # rare after NFC: strip marks token by token, never emptying one
-        folded = " ".join(_fold_token(t) for t in folded_raw)
-    else:
-        folded = " ".join(folded_raw)
+    # rare after NFC: strip marks token by token, never emptying one
+    folded = " ".join(_fold_token(t) for t in folded_raw) if _HAS_MARK_RE.search(text) else " ".join(folded_raw)
     return AnalyzedText(exact=exact, folded=_FINAL_Y_RE.sub(r"\1i", _strip_leading_zeros(folded)))
 
 

@@ -167,7 +167,8 @@ class CscClient:
 
     def _request(self, path: str, data: bytes, headers: dict[str, str]) -> dict[str, Any]:
         url = f"{self.base_url}/{path}"
-        request = urllib.request.Request(url, data=data, method="POST", headers={**headers, "Accept": "application/json"})
+        request = urllib.request.Request(url, data=data, method="POST",
+                                         headers={**headers, "Accept": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 raw = response.read(MAX_ANSWER + 1)

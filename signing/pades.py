@@ -149,6 +149,7 @@ def sign_pdf(pdf: bytes | BinaryIO, key: KeySource, *, level: PadesLevel | str =
         if mapped is exc:
             raise
         raise mapped from exc
+    assert isinstance(out, io.BytesIO)  # no output stream given: pyHanko writes to a new BytesIO
     return out.getvalue()
 
 

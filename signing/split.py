@@ -192,7 +192,8 @@ def prepare(pdf: bytes, certificate: x509.Certificate, chain: list[x509.Certific
         raise mapped from exc
     assert isinstance(output, io.BytesIO)  # no output stream given: pyHanko writes to a new BytesIO
     return PreparedSignature(output.getvalue(), prepared.document_digest, prepared.reserved_region_start,
-                             prepared.reserved_region_end, attrs.dump(), job.field_name, certificate_sha256(certificate))
+                             prepared.reserved_region_end, attrs.dump(), job.field_name,
+                             certificate_sha256(certificate))
 
 
 # ====================================================================== finish

@@ -204,7 +204,8 @@ def build_queries(docs: list[EvalDoc]) -> list[EvalQuery]:
     for a in sorted(by_agency):
         add("accent_free", fold(AGENCIES[a]).lower(), by_agency[a])
     for written, other in (("kỹ năng", "kĩ năng"), ("lý lịch", "lí lịch"), ("kỹ thuật", "kĩ thuật"),
-                           ("quản lý đất đai", "quản lí đất đai"), ("kỷ luật", "kỉ luật"), ("kỹ năng giao tiếp", "kĩ năng giao tiếp"),
+                           ("quản lý đất đai", "quản lí đất đai"), ("kỷ luật", "kỉ luật"),
+                           ("kỹ năng giao tiếp", "kĩ năng giao tiếp"),
                            ("lý lịch tư pháp trực tuyến", "lí lịch tư pháp trực tuyến"), ("kỷ cương", "kỉ cương"),
                            ("kỹ thuật quản trị mạng", "kĩ thuật quản trị mạng")):
         add("i_y", other, {d.id for d in docs if written in d.document.subject + " " + d.document.full_text})

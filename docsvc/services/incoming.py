@@ -19,7 +19,7 @@ from docsvc.db.base import utcnow
 from docsvc.db.models import Assignment, Document, DocumentLink, Organisation, ProgressUpdate, Recipient, User
 from docsvc.db.uow import Database
 from docsvc.domain import policies
-from docsvc.domain.documents import Direction, SeriesKey, Status, incoming_series, number_notation
+from docsvc.domain.documents import Direction, SeriesKey, Status, incoming_series
 from docsvc.domain.identity import Actor, RequestOrigin, Role
 from docsvc.errors import Conflict, InvalidInput, InvalidState, Msg, NotFound, PermissionDenied
 from docsvc.services import audit, registers

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, DocumentReader, DocumentType, OutboxItem
-from docsvc.db.rows import must_get, rows_affected
+from docsvc.db.rows import rows_affected
 from docsvc.db.uow import Database
 from docsvc.domain.access import actor_tokens
 from docsvc.domain.documents import number_notation

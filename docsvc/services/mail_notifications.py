@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, Notification, NotificationMailPref, User
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.identity import Actor
 from docsvc.errors import InvalidInput
@@ -58,7 +59,7 @@ class MailNotificationService:
     def preference(self, actor: Actor) -> dict[str, Any]:
         with self.db.write() as s:
             pref = _pref(s, actor.user_id)
-            user = s.get(User, actor.user_id)
+            user = must_get(s, User, actor.user_id)
             return {"mode": pref.mode, "email": user.email, "smtp_configured": self.mailer is not None}
 
     def set_mode(self, actor: Actor, mode: str) -> dict[str, Any]:
@@ -95,7 +96,7 @@ class MailNotificationService:
         now = utcnow()
         with self.db.write() as s:
             pref = _pref(s, user_id)
-            user = s.get(User, user_id)
+            user = must_get(s, User, user_id)
             if pref.mode == "off":
                 pref.last_notification_id = _last_id(s, user_id)
                 return 0

@@ -133,7 +133,7 @@ class OutgoingService:
         """Open the caller's signing key with ``pin`` once (a batch signature checks its PIN before
         it starts; the key ring keeps the key open for the signatures that follow)."""
         with self.db.read() as s:
-            user = s.get(User, actor.user_id)
+            user = must_get(s, User, actor.user_id)
             self.signatures.user_signer(s, user, pin)
 
     def sign(self, actor: Actor, doc_id: int, *, pin: str, origin: RequestOrigin | None = None) -> DocumentView:

@@ -20,7 +20,8 @@ def allocate(s: Session, key: SeriesKey, document_id: int, registered_by: int | 
     and stay printable, and new work takes its successor's series."""
     agency = s.get(Organisation, key.agency_id)
     if agency is not None and agency.status != "active":
-        raise InvalidState(f"the registers of {agency.name} closed on {agency.ceased_on:%d/%m/%Y} ({agency.ceased_by}): "
+        raise InvalidState(f"the registers of {agency.name} closed on {agency.ceased_on:%d/%m/%Y} "
+                           f"({agency.ceased_by}): "
                            "it takes no new numbers; its successor registers new work",
                            {"agency_id": agency.id, "status": agency.status})
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ from docsvc.errors import BackendUnavailable, Conflict, DomainError, InvalidInpu
 from docsvc.settings import Settings
 
 log = logging.getLogger("docsvc.signatures")
+T = TypeVar("T")
 
 MIN_PIN_LENGTH = 6
 #: Common name of the certificate that signs audit checkpoints (verification requires it).
@@ -363,7 +364,7 @@ class SignatureService:
         """The blue signature shown for ``user`` (a generated one until they upload their own)."""
         return _signature_image(user.full_name)
 
-    def _guard(self, operation: Any) -> Any:
+    def _guard(self, operation: Callable[[], T]) -> T:
         from signing.errors import SigningError
         try:
             return operation()

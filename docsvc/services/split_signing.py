@@ -141,7 +141,8 @@ class SplitSigningService:
                                                           UserCertificate.sha256 == digest)).scalar_one_or_none()
             if row is None:
                 row = UserCertificate(user_id=actor.user_id, sha256=digest, subject=cert.subject.rfc4514_string()[:300],
-                                      issuer=cert.issuer.rfc4514_string()[:300], serial=format(cert.serial_number, "x")[:64],
+                                      issuer=cert.issuer.rfc4514_string()[:300],
+                                      serial=format(cert.serial_number, "x")[:64],
                                       not_after=cert.not_valid_after_utc, der=_der(cert))
                 s.add(row)
             row.removed_at = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +16,14 @@ import pytest
 from sqlalchemy import update
 
 from docsvc.db.models import ExchangeMessage
-
 from tests.api.exchange_support import Deployment, random_organ_id, two_deployments
 from tests.helpers import me
 from tests.helpers import signed_draft as _signed_draft
 
 BROKER_URL = os.environ.get("DOCSVC_EXCHANGE_BROKER_URL", "")
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.skipif(not BROKER_URL, reason="DOCSVC_EXCHANGE_BROKER_URL is not set (scripts/services.sh env)")
+pytestmark = pytest.mark.skipif(not BROKER_URL,
+                                reason="DOCSVC_EXCHANGE_BROKER_URL is not set (scripts/services.sh env)")
 
 
 def _issue(a: Deployment, organ_id: str, subject: str = "Quyết định phê duyệt danh sách hộ nghèo năm 2026") -> dict:
@@ -123,7 +123,7 @@ def test_broker_restart_in_the_middle_loses_nothing(backend: str, tmp_path: Path
                 "+07:00")
             services("up")
             with a.container.db.write() as s:  # the back-off has passed
-                s.execute(update(ExchangeMessage).values(next_attempt_at=datetime(2000, 1, 1, tzinfo=timezone.utc)))
+                s.execute(update(ExchangeMessage).values(next_attempt_at=datetime(2000, 1, 1, tzinfo=UTC)))
             assert a.exchange.send_pending().sent == 1
             assert b.exchange.receive() == 4
             assert sorted(d["subject"] for d in _b_incoming(b)) == sorted(d["subject"] for d in docs)

@@ -17,7 +17,6 @@ from tests.api.exchange_support import B_SNV, Deployment, two_deployments
 from tests.helpers import assert_error, me
 from tests.helpers import signed_draft as _signed_draft
 
-
 COMMUNE = "Ủy ban nhân dân xã Đồng Đăng"  # the demo commune: the name its organisation certificate carries
 
 
@@ -100,7 +99,8 @@ def test_decision_travels_a_to_b_with_statuses_and_recall(pair: Any, accept: boo
     assert r.status_code in (200, 201), r.get_json()
     _round(a, b)
     officer_b = b.api.as_user("snv.chuyenvien")
-    assert officer_b.post(f"/api/v1/documents/{copy['id']}/progress", json={"text": "Đang xử lý"}).status_code in (200, 201)
+    r = officer_b.post(f"/api/v1/documents/{copy['id']}/progress", json={"text": "Đang xử lý"})
+    assert r.status_code in (200, 201)
     _round(a, b)
     assert officer_b.post(f"/api/v1/documents/{copy['id']}/complete", json={"note": "Xong"}).status_code == 200
     _round(a, b)
@@ -249,7 +249,8 @@ def test_signed_but_hostile_packages_are_rejected_whole(pair: Any) -> None:
         "impostor": good.replace(COMMUNE.encode(), "Ủy ban nhân dân tỉnh Lạng Sơn".encode()),
     }
     with a.container.db.write() as s:
-        signer = a.container.signatures.agency_signer(s, s.query(Organisation).filter_by(organ_id="000.00.31.H41").one())
+        signer = a.container.signatures.agency_signer(
+            s, s.query(Organisation).filter_by(organ_id="000.00.31.H41").one())
     # The untouched package is accepted: each refusal below is for what was changed.
     assert b.exchange.handle(Envelope(message_id="good", to_organ_id=B_SNV, body=good,
                                       signature=sign_detached(good, signer.key)), "folder") == "imported"

@@ -94,7 +94,8 @@ def test_unreachable_smtp_leaves_the_recipient_queued_with_the_reason(api: Any, 
     assert container.exchange.send_pending().retrying == 1
     [rec] = api.as_user("vanthu").get(f"/api/v1/documents/{doc['id']}/recipients").get_json()["items"]
     assert rec["status_code"] is None and rec["sent_at"] is None
-    assert rec["exchange"]["message"]["state"] == "queued" and "did not take" in rec["exchange"]["message"]["last_error"]
+    message = rec["exchange"]["message"]
+    assert message["state"] == "queued" and "did not take" in message["last_error"]
     page = api.as_user("vanthu").get(f"/api/v1/documents/{doc['id']}/exchange").get_json()
     assert page["outbound"][0]["attempts"] == 1 and page["outbound"][0]["next_attempt_at"].endswith("+07:00")
     text = page_text(pages("vanthu").get(f"/documents/{doc['id']}"))

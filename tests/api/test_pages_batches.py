@@ -44,7 +44,7 @@ def test_receive_many_review_and_register_on_the_pages(pages, container) -> None
     assert 'hx-trigger' not in html and 'data-state="done"' in html
     items = [int(i) for i in re.findall(r'name="pick" value="(\d+)"', html)]
     assert len(items) == 2
-    for item, (_, truth) in zip(items, docs):
+    for item, (_, truth) in zip(items, docs, strict=True):
         assert f'name="number_notation-{item}" value="{truth["number_notation"]}"' in html
         assert truth["subject"] in html
     data = {"pick": [str(i) for i in items]}
@@ -54,7 +54,7 @@ def test_receive_many_review_and_register_on_the_pages(pages, container) -> None
             found = re.search(rf'name="{name}-{item}"[^>]*value="([^"]*)"', html)
             if found:
                 data[f"{name}-{item}"] = found.group(1)
-    for item, (_, truth) in zip(items, docs):
+    for item, (_, truth) in zip(items, docs, strict=True):
         data[f"type-{item}"] = truth["type"]
         data[f"subject-{item}"] = truth["subject"]
         data[f"urgency-{item}"] = "normal"

@@ -153,7 +153,8 @@ def test_merge_three_communes_through_the_api(api: Any, container: Any, province
         docs["in_review"]["id"]: "move", docs["signed"]["id"]: "back_to_draft_for_resigning"}
     assert "subject" not in str(preview["incoming"])  # the administrator is not a reader
     assert {u["username"] for u in preview["users"] if u["action"] == "leave"} == {"phochutich"}
-    assert any(r["register"] == "incoming" and r["series"] == "normal" and r["last_number"] == 4 for r in preview["registers"])
+    assert any(r["register"] == "incoming" and r["series"] == "normal" and r["last_number"] == 4
+               for r in preview["registers"])
     assert any(k["reason"] == "cessationOfOperation" for k in preview["signing_keys"])
 
     r = admin.post(f"/api/v1/reorganisations/{plan['id']}/run")
@@ -237,8 +238,8 @@ def _assert_merged(api: Any, container: Any, province: dict[str, Any]) -> None:
         keys = s.execute(select(SigningKey).where(SigningKey.agency_id == dongdang)).scalars().all()
         assert keys and all(k.revoked_at is not None for k in keys)
     # the organisation list shows both: the ceased commune with its decision, and its successor
-    orgs = {o["organ_id"]: o for o in api.as_user("tinh.quantri").get("/api/v1/organisations",
-                                                                     query_string={"per_page": 200}).get_json()["items"]}
+    listed = api.as_user("tinh.quantri").get("/api/v1/organisations", query_string={"per_page": 200}).get_json()
+    orgs = {o["organ_id"]: o for o in listed["items"]}
     assert (orgs[DONGDANG]["status"], orgs[DONGDANG]["ceased_by"]) == ("merged", DECISION)
     assert orgs[NEW]["status"] == "active"
     # the registry of the successor registers the received document in its own, new series
@@ -445,8 +446,9 @@ def test_rename_through_the_command_line(api: Any, container: Any, settings: Any
     from tests.api.test_cli import run
     doc = _incoming(api, 21)
     spec = {"kind": "rename", "effective_date": date.today().isoformat(), "decision": DECISION,
-            "sources": [DONGDANG], "successors": [{"organ_id": "000.00.43.H41", "name": "Ủy ban nhân dân phường Đồng Đăng",
-                                                  "abbreviation": "UBND"}]}
+            "sources": [DONGDANG],
+            "successors": [{"organ_id": "000.00.43.H41", "name": "Ủy ban nhân dân phường Đồng Đăng",
+                            "abbreviation": "UBND"}]}
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
     from tests.helpers import settings_env

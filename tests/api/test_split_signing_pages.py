@@ -42,8 +42,8 @@ def test_leader_signs_from_the_pages_with_token_and_remotely(api, pages, contain
     r = page.post("/me/certificates", {"certificate": pem})
     assert r.status_code == 303, page_text(r)[:300]
     profile = page.get("/me")
-    assert "docsvc-signer serve" in page_text(profile) and token.certificates[token.key_label].subject.rfc4514_string()[:20] \
-        in profile.get_data(as_text=True)
+    subject = token.certificates[token.key_label].subject.rfc4514_string()[:20]
+    assert "docsvc-signer serve" in page_text(profile) and subject in profile.get_data(as_text=True)
     assert page.post("/me/remote-credential", {"credential_id": ""}).status_code == 303
 
     doc_id = _draft(api)

@@ -12,9 +12,9 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from docsvc.services.demo import DEMO_PIN
 from tests.fixtures.intake_docs import born_digital
 from tests.fixtures.pdfs import official_pdf
-from docsvc.services.demo import DEMO_PIN
 from tests.helpers import created, me, upload
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from docsvc.services.exchange.broker import frame, unframe
 
@@ -24,7 +24,7 @@ def test_cms_verdict_on_missing_or_garbage_signatures() -> None:
     from signing.trust import TrustStore
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test root")])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     root = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(1).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)

@@ -24,9 +24,11 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Batch, BatchItem
+from docsvc.db.rows import must_get, rows_affected
 from docsvc.db.uow import Database
 from docsvc.domain.identity import Actor
 from docsvc.errors import DomainError, InvalidInput, NotFound, PermissionDenied
@@ -140,8 +142,8 @@ class BatchService:
         if (needs_secret and secret is None) or kind not in self.runners:
             return False  # its secret lives in another process, which runs it
         with self.db.write() as s:
-            claimed = s.execute(update(Batch).where(Batch.id == batch_id, Batch.state == "pending")
-                                .values(state="running", started_at=utcnow())).rowcount
+            claimed = rows_affected(s, update(Batch).where(Batch.id == batch_id, Batch.state == "pending")
+                                    .values(state="running", started_at=utcnow()))
         if not claimed:
             return False
         runner = self.runners[kind]
@@ -203,7 +205,7 @@ class BatchService:
             log.exception("batch %s item %s failed", ctx.batch_id, ctx.item_id)
             error = {"code": "internal_error", "message": "an unexpected error stopped this item; the others went on"}
         with self.db.write() as s:
-            item = s.get(BatchItem, ctx.item_id)
+            item = must_get(s, BatchItem, ctx.item_id)
             item.state = "failed" if error else "done"
             item.result, item.error, item.finished_at = result, error, utcnow()
             if result and isinstance(result.get("document_id"), int):
@@ -244,7 +246,7 @@ class BatchService:
             view = self.views.get(batch.kind)
             return view(s, out) if view else out
 
-    def load(self, s: Any, actor: Actor, batch_id: int) -> Batch:
+    def load(self, s: Session, actor: Actor, batch_id: int) -> Batch:
         batch = s.get(Batch, batch_id)
         if batch is None or batch.agency_id != actor.agency_id:
             raise NotFound(f"batch {batch_id} not found")

@@ -345,7 +345,8 @@ def parse_package(data: bytes, *, max_bytes: int = MAX_PACKAGE_BYTES,
     pages = _text(mh, "e:OtherInfo/e:PageAmount", "OtherInfo/PageAmount", required=False)
     traces_el = _find(header, "e:TraceHeaderList", "TraceHeaderList")
     traces = tuple(Trace(_text(t, "e:OrganId", "TraceHeader/OrganId", limit=13),
-                         _timestamp(_text(t, "e:Timestamp", "TraceHeader/Timestamp", limit=40), "TraceHeader/Timestamp"))
+                         _timestamp(_text(t, "e:Timestamp", "TraceHeader/Timestamp", limit=40),
+                                    "TraceHeader/Timestamp"))
                    for t in traces_el.findall("e:TraceHeader", {"e": NS}))
     business = _int(_text(traces_el, "e:Bussiness/e:BussinessDocType", "Bussiness/BussinessDocType"),
                     "BussinessDocType", 0, 3)
@@ -394,10 +395,10 @@ def _attachments(root: etree._Element, envelope: etree._Element, max_bytes: int)
         cid = _text(ref, "e:ContentId", "Reference/ContentId", limit=100)
         name = _text(ref, "e:AttachmentName", "Reference/AttachmentName", limit=255)
         declared_sha = _text(ref, "e:SHA256", f"SHA256 of {name}", limit=64).lower()
-        att = contents.pop(cid, None)
-        if att is None:
+        listed = contents.pop(cid, None)
+        if listed is None:
             raise EdxmlError(f"the content of attachment {name!r} ({cid}) is missing")
-        content = _find(att, "e:Content", f"Content of {name}").text or ""
+        content = _find(listed, "e:Content", f"Content of {name}").text or ""
         if len(content) > (max_bytes * 4) // 3 + 8:
             raise EdxmlError(f"attachment {name!r} is larger than {max_bytes} bytes")
         try:

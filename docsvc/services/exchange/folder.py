@@ -8,6 +8,7 @@ time prefix keeps a sender's messages in order) and deletes them after they were
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -58,7 +59,7 @@ class FolderTransport:
             os.fsync(fh.fileno())
         os.replace(tmp, target / name)
 
-    def receive(self, organ_ids: Iterable[str], handle: Callable[[Envelope, str], None], *, limit: int = 100) -> int:
+    def receive(self, organ_ids: Iterable[str], handle: Callable[[Envelope, str], object], *, limit: int = 100) -> int:
         handled = 0
         for organ_id in organ_ids:
             if not ORGAN_ID.match(organ_id):
@@ -70,10 +71,7 @@ class FolderTransport:
                 if handled >= limit:
                     return handled
                 m = _NAME.match(path.name)
-                if m is None:
-                    message_id = f"file-{uuid.uuid5(uuid.NAMESPACE_URL, str(path))}"
-                else:
-                    message_id = m.group(2)
+                message_id = f"file-{uuid.uuid5(uuid.NAMESPACE_URL, str(path))}" if m is None else m.group(2)
                 sig_path = path.with_suffix(".p7s")
                 try:
                     if path.stat().st_size > MAX_FILE_BYTES:
@@ -87,10 +85,8 @@ class FolderTransport:
                 handle(Envelope(message_id=message_id, to_organ_id=organ_id, body=body, signature=signature),
                        self.name)
                 for p in (path, sig_path):
-                    try:
+                    with contextlib.suppress(FileNotFoundError):
                         p.unlink()
-                    except FileNotFoundError:
-                        pass
                 handled += 1
         return handled
 

@@ -47,7 +47,7 @@ class MailTransport:
             raise TransportError(exc.message, permanent=exc.permanent) from exc
         return Receipt(self.name, f"{envelope.to_email}: {answer}")
 
-    def receive(self, organ_ids: Iterable[str], handle: Callable[[Envelope, str], None], *, limit: int = 100) -> int:
+    def receive(self, organ_ids: Iterable[str], handle: Callable[[Envelope, str], object], *, limit: int = 100) -> int:
         return 0  # outbound only: answers from e-mail recipients come back on paper or by another transport
 
     def close(self) -> None:

@@ -24,7 +24,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
-from docsvc.db.models import (Document, DocumentFile, DocumentType, ExchangeAgency, ExchangeInbound, ExchangeMessage,
-                              Organisation, Recipient)
+from docsvc.db.models import (
+    Document,
+    DocumentFile,
+    DocumentType,
+    ExchangeAgency,
+    ExchangeInbound,
+    ExchangeMessage,
+    Organisation,
+    Recipient,
+)
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database, after_commit
 from docsvc.domain.documents import Direction, Status, check_transition, duplicate_key, number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role
@@ -197,8 +206,8 @@ class ExchangeService:
                 if s.execute(select(Organisation.id).where(Organisation.organ_id == r.organ_id)).first():
                     raise InvalidInput(f"{r.organ_id} is an agency on this system: choose it by agency_id",
                                        {"field": "recipients"})
-            entry = s.execute(select(ExchangeAgency).where(ExchangeAgency.organ_id == r.organ_id)).scalar_one_or_none() \
-                if r.organ_id else None
+            entry = s.execute(select(ExchangeAgency).where(ExchangeAgency.organ_id == r.organ_id)
+                              ).scalar_one_or_none() if r.organ_id else None
             transport = (entry.transport if entry else None) or self.default_transport or None
             if not r.organ_id:
                 continue
@@ -289,7 +298,7 @@ class ExchangeService:
                 if exc.permanent or m.attempts >= self.max_attempts:
                     m.state = "failed"
                     audit.record(s, actor=None, action="exchange.send_failed", object_type="document",
-                                 object_id=m.document_id, agency_id=s.get(Document, m.document_id).agency_id,
+                                 object_id=m.document_id, agency_id=must_get(s, Document, m.document_id).agency_id,
                                  outcome="failed", details={"to": m.to_organ_id, "error": m.last_error,
                                                              "message_id": m.message_id})
                     return "failed"
@@ -298,7 +307,7 @@ class ExchangeService:
             m.state, m.sent_at, m.receipt, m.last_error = "sent", utcnow(), receipt.reference[:300], None
             m.transport = receipt.transport
             if m.kind == "package" and m.recipient_id is not None:
-                r = s.get(Recipient, m.recipient_id)
+                r = must_get(s, Recipient, m.recipient_id)
                 if m.business == int(edxml.Business.NEW):
                     r.sent_at = m.sent_at
                     if r.status_code is None:
@@ -306,7 +315,7 @@ class ExchangeService:
                 elif m.business == int(edxml.Business.REVOKE):
                     r.status_code = "13"
             audit.record(s, actor=None, action="exchange.send", object_type="document", object_id=m.document_id,
-                         agency_id=s.get(Document, m.document_id).agency_id,
+                         agency_id=must_get(s, Document, m.document_id).agency_id,
                          details={"to": m.to_organ_id, "kind": m.kind, "status_code": m.status_code,
                                   "business": m.business, "transport": receipt.transport,
                                   "message_id": m.message_id})
@@ -323,8 +332,8 @@ class ExchangeService:
 
     def _envelope(self, s: Session, m: ExchangeMessage) -> Envelope:
         from signing.cms import sign_detached
-        doc = s.get(Document, m.document_id)
-        agency = s.get(Organisation, doc.agency_id)
+        doc = must_get(s, Document, m.document_id)
+        agency = must_get(s, Organisation, doc.agency_id)
         sender = edxml.Organ(agency.organ_id or "", agency.name)
         attachment: tuple[str, bytes] | None = None
         if m.kind == "status":
@@ -364,7 +373,9 @@ class ExchangeService:
                 raise TransportError(f"stored file {f.id} does not match its SHA-256", permanent=True)
             attachments.append(edxml.Attachment(name=f.filename, data=data, content_type=f.content_type,
                                                 description="Văn bản" if f.role == "issued" else "Phụ lục"))
-        doc_type = s.get(DocumentType, doc.type_id)
+        doc_type = must_get(s, DocumentType, doc.type_id)
+        if doc.issued_date is None:  # only issued documents are sent; an issue date is part of the package
+            raise TransportError(f"document {doc.id} has no issue date", permanent=True)
         package = edxml.Package(
             message_id=m.message_id, sender=sender, to=(edxml.Organ(m.to_organ_id or "", r.name if r else ""),),
             code_number=doc.code_number or "", code_notation=doc.code_notation or "",
@@ -477,7 +488,8 @@ class ExchangeService:
         if not facts[0].is_pdf:
             raise _Refused("the main file of the package is not a PDF")
         report = self.signatures.validate(main.data)  # as for internal delivery: validated on receipt
-        stored = [self.files.put_bytes(a.data, a.name[:255], f.content_type) for a, f in zip(p.attachments, facts)]
+        stored = [self.files.put_bytes(a.data, a.name[:255], f.content_type)
+                  for a, f in zip(p.attachments, facts, strict=True)]
         with self.db.write() as s:
             doc_type = _type_for(s, p.type_code, p.type_name)
             note = {edxml.Business.UPDATE: "Văn bản đính chính/cập nhật", edxml.Business.REPLACE: "Văn bản thay thế"
@@ -494,11 +506,12 @@ class ExchangeService:
                            dup_key=duplicate_key(p.code_number, p.code_notation, p.sender.organ_id))
             s.add(doc)
             s.flush()
-            for i, (sf, f) in enumerate(zip(stored, facts)):
+            for i, (sf, f) in enumerate(zip(stored, facts, strict=True)):
                 s.add(DocumentFile(document_id=doc.id, version=1, role="main" if i == 0 else "attachment",
                                    object_key=sf.key, sha256=sf.sha256, size=sf.size, filename=sf.filename,
                                    content_type=sf.content_type, page_count=f.page_count, encrypted=False,
-                                   validation=report if i == 0 else None, active_content=list(f.active_content) or None))
+                                   validation=report if i == 0 else None,
+                                   active_content=list(f.active_content) or None))
             row = ExchangeInbound(message_id=p.message_id, kind="package", transport=transport,
                                   from_organ_id=p.sender.organ_id, to_organ_id=to_organ_id,
                                   document_ref=p.document_id, business=int(p.business), state="imported",
@@ -527,7 +540,7 @@ class ExchangeService:
                                   from_organ_id=p.sender.organ_id, to_organ_id=original.to_organ_id,
                                   document_ref=p.document_id, business=int(p.business), state="pending",
                                   reason=p.business_reason[:2000], document_id=original.document_id, sha256=digest))
-            doc = s.get(Document, original.document_id)
+            doc = must_get(s, Document, original.document_id)
             notify_readers(s, doc, _clerks(s, agency_id), "incoming.recall_requested",
                            f"Bên gửi đề nghị thu hồi văn bản {number_notation(doc.code_number, doc.code_notation)}: "
                            f"{p.business_reason[:200]} — đồng ý hoặc từ chối")
@@ -545,7 +558,7 @@ class ExchangeService:
             if sent is None or sent.recipient_id is None:
                 raise _Refused(f"the status names document {m.response_document_id}, which was not sent to "
                                f"{m.sender.organ_id} from here")
-            r = s.get(Recipient, sent.recipient_id)
+            r = must_get(s, Recipient, sent.recipient_id)
             current = r.status_code
             if not (m.status_code in PROGRESS and current in PROGRESS
                     and PROGRESS.index(m.status_code) < PROGRESS.index(current)):
@@ -557,7 +570,7 @@ class ExchangeService:
                                   document_ref=m.response_document_id, status_code=m.status_code, state="applied",
                                   reason=m.description[:2000] or None, document_id=sent.document_id,
                                   recipient_id=r.id, sha256=digest))
-            doc = s.get(Document, sent.document_id)
+            doc = must_get(s, Document, sent.document_id)
             audit.record(s, actor=None, action="exchange.status", object_type="document", object_id=doc.id,
                          agency_id=doc.agency_id, details={"from": m.sender.organ_id, "status_code": m.status_code,
                                                            "description": m.description[:500]})
@@ -604,7 +617,8 @@ class ExchangeService:
         for m in s.execute(select(ExchangeMessage).where(ExchangeMessage.document_id == doc_id,
                                                          ExchangeMessage.recipient_id.is_not(None))
                            .order_by(ExchangeMessage.id)).scalars():
-            out.setdefault(m.recipient_id, {"statuses": []})["message"] = _message_dict(m)
+            if m.recipient_id is not None:  # always, by the query
+                out.setdefault(m.recipient_id, {"statuses": []})["message"] = _message_dict(m)
         for i in s.execute(select(ExchangeInbound).where(ExchangeInbound.document_id == doc_id,
                                                          ExchangeInbound.kind == "status")
                            .order_by(ExchangeInbound.id)).scalars():
@@ -633,7 +647,7 @@ class ExchangeService:
         if not actor.has(Role.CLERK, Role.ADMIN):
             raise PermissionDenied("only the registry and administrators see rejected messages")
         with self.db.read() as s:
-            organ_id = s.get(Organisation, actor.agency_id).organ_id
+            organ_id = must_get(s, Organisation, actor.agency_id).organ_id
             rows = s.execute(select(ExchangeInbound).where(ExchangeInbound.state == "rejected",
                                                            ExchangeInbound.to_organ_id == organ_id)
                              .order_by(ExchangeInbound.id.desc()).limit(limit)).scalars().all()
@@ -659,8 +673,15 @@ def _agency_dict(a: ExchangeAgency) -> dict[str, Any]:
     return {"organ_id": a.organ_id, "name": a.name, "email": a.email, "transport": a.transport, "active": a.active}
 
 
+def _issued_on(doc: Document) -> date:
+    """The issue date of a document going outside (only issued documents are sent or answered about)."""
+    if doc.issued_date is None:
+        raise InvalidState(f"document {doc.id} has not been issued", {"document_id": doc.id})
+    return doc.issued_date
+
+
 def _document_ref(doc: Document) -> str:
-    return edxml.document_id(doc.issuing_organ_id or "", doc.issued_date, doc.code_number or "",
+    return edxml.document_id(doc.issuing_organ_id or "", _issued_on(doc), doc.code_number or "",
                              doc.code_notation or "")
 
 
@@ -678,6 +699,8 @@ def _type_for(s: Session, code: str, name: str) -> DocumentType:
         t = s.execute(select(DocumentType).where(DocumentType.name == name)).scalars().first()
     if t is None:
         t = s.execute(select(DocumentType).where(DocumentType.kind == "cong_van")).scalars().first()
+    if t is None:
+        raise InvalidState("no document type to file the package under: the 'cong_van' type is missing")
     return t
 
 

@@ -51,7 +51,7 @@ class Transport(Protocol):
         """Hand the envelope over; return only once the transport took responsibility for it."""
         ...
 
-    def receive(self, organ_ids: Iterable[str], handle: Callable[[Envelope, str], None], *, limit: int = 100) -> int:
+    def receive(self, organ_ids: Iterable[str], handle: Callable[[Envelope, str], object], *, limit: int = 100) -> int:
         """Call ``handle(envelope, transport_name)`` for each envelope waiting for ``organ_ids``;
         acknowledge each after ``handle`` returns. Returns how many were handled."""
         ...

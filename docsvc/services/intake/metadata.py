@@ -23,10 +23,7 @@ def read_file_metadata(data: bytes, content_type: str, type_names: Mapping[str, 
 
     page_one = replace(limits, max_ocr_pages=1)
     extracted = extract_isolated(data, content_type, limits=page_one, ocr=ocr, layout=True)
-    if extracted.lines:
-        lines = [Line(t, x, r) for t, x, r in extracted.lines]
-    else:
-        lines = text_lines(extracted.text)
+    lines = [Line(t, x, r) for t, x, r in extracted.lines] if extracted.lines else text_lines(extracted.text)
     meta = read_metadata(lines, type_names)
     signatures: list[dict[str, Any]] = []
     if validate is not None and content_type == "application/pdf" and b"/ByteRange" in data:

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docsvc.db.models import Batch, BatchItem, DocumentType
+from docsvc.db.rows import must_get
 from docsvc.domain.documents import duplicate_key, split_number_notation
 from docsvc.domain.identity import Actor, Role
 from docsvc.errors import Conflict, DomainError, InvalidInput, PermissionDenied
@@ -161,7 +162,7 @@ class IntakeService:
 
     # ------------------------------------------------------------ 2. review
     def _review_view(self, s: Session, out: dict[str, Any]) -> dict[str, Any]:
-        batch = s.get(Batch, out["id"])
+        batch = must_get(s, Batch, out["id"])
         seen_bytes: dict[str, int] = {}
         seen_keys: dict[str, int] = {}
         registered = {r["input"].get("item_id"): r for r in self._register_rows(s, batch.id)}
@@ -247,7 +248,7 @@ class IntakeService:
         doc_id = row.get("document_id")
         if not isinstance(doc_id, int):
             with self.db.read() as s:
-                source = s.get(BatchItem, row["item_id"]).input
+                source = must_get(s, BatchItem, row["item_id"]).input
             code_number, code_notation = split_number_notation(row["number_notation"]) \
                 if row.get("number_notation") else (None, None)
             data = DocumentInput(
@@ -262,7 +263,7 @@ class IntakeService:
             created = self.documents.create(ctx.actor, data, main, []).data
             doc_id = created["id"]
             with self.db.write() as s:  # a second registration of this row reuses it, never makes another
-                intake_item = s.get(BatchItem, row["item_id"])
+                intake_item = must_get(s, BatchItem, row["item_id"])
                 intake_item.document_id = doc_id
                 read = intake_item.result or {}
             main_file = next((f for f in created.get("files", []) if f["role"] == "main"), None)

@@ -40,9 +40,10 @@ class BulkCertificates:
             _authorise(actor, agency)
             units = {u.name.lower(): u for u in s.execute(select(Organisation).where(
                 Organisation.parent_id == agency.id, Organisation.kind == "unit")).scalars()}
-            units.update({u.abbreviation.lower(): u for u in list(units.values())})
+            units.update({u.abbreviation.lower(): u for u in list(units.values()) if u.abbreviation})
             users = {u.email.lower(): u for u in s.execute(select(User).where(
-                User.agency_id == agency.id, User.is_active.is_(True), User.email.is_not(None))).scalars()}
+                User.agency_id == agency.id, User.is_active.is_(True), User.email.is_not(None))).scalars()
+                if u.email is not None}
             problems = []
             for row in rows:
                 user = users.get(row["email"])

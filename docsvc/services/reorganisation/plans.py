@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -121,8 +121,14 @@ def _org(s: Session, organ_id: str) -> Organisation | None:
     return s.execute(select(Organisation).where(Organisation.organ_id == organ_id)).scalar_one_or_none()
 
 
+class Runner(Protocol):
+    """What the service needs of the job runner (``runner.ReorganisationRunner``, which imports this module)."""
+
+    def run(self, plan_id: int) -> dict[str, Any]: ...
+
+
 class ReorganisationService:
-    def __init__(self, db: Database, runner_factory: Callable[[], Any], enqueue: Callable[..., None] | None = None,
+    def __init__(self, db: Database, runner_factory: Callable[[], Runner], enqueue: Callable[..., None] | None = None,
                  *, font_path: str | None = None) -> None:
         self.db = db
         self._runner_factory = runner_factory
@@ -205,7 +211,8 @@ class ReorganisationService:
         with self.db.read() as s:
             plan = self._load(s, actor, plan_id)
             view = self._view(s, plan)
-            items = s.execute(select(ReorgItem).where(ReorgItem.plan_id == plan.id).order_by(ReorgItem.id)).scalars().all()
+            items = s.execute(select(ReorgItem).where(ReorgItem.plan_id == plan.id)
+                              .order_by(ReorgItem.id)).scalars().all()
             rows = [(i.step, i.item_key, i.details) for i in items]
             before, after = plan.before or {}, plan.after or {}
         return render(view, rows, before, after, font_path=self.font_path)

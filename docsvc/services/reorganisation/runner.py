@@ -34,6 +34,7 @@ from docsvc.db.models import (
     UserRole,
     UserUnit,
 )
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.documents import Status
 from docsvc.domain.reorganisation import (
@@ -104,15 +105,15 @@ class ReorganisationRunner:
         try:
             for step in STEPS:
                 with self.db.write() as s:
-                    s.get(ReorgPlan, plan_id).current_step = step
+                    must_get(s, ReorgPlan, plan_id).current_step = step
                 getattr(self, f"_{step}")(ctx)
         except Exception as exc:
             with self.db.write() as s:
-                plan = s.get(ReorgPlan, plan_id)
+                plan = must_get(s, ReorgPlan, plan_id)
                 plan.status, plan.last_error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
             raise
         with self.db.write() as s:
-            plan = s.get(ReorgPlan, plan_id)
+            plan = must_get(s, ReorgPlan, plan_id)
             problems = (plan.after or {}).get("problems", [])
             plan.status = "failed" if problems else "done"
             plan.last_error = "; ".join(problems)[:2000] or None
@@ -157,7 +158,7 @@ class ReorganisationRunner:
                                    .order_by(RegisterCounter.agency_id, RegisterCounter.register,
                                              RegisterCounter.series, RegisterCounter.year)).scalars()]
             before["user_ids"] = user_ids
-            s.get(ReorgPlan, ctx.plan_id).before = before
+            must_get(s, ReorgPlan, ctx.plan_id).before = before
             return {"documents": len(doc_ids), "sha256": before["sha256"]}
         self._item(ctx, "snapshot", "manifest", work)
 
@@ -168,7 +169,7 @@ class ReorganisationRunner:
                 org = s.execute(select(Organisation).where(Organisation.organ_id == succ.organ_id)).scalar_one_or_none()
                 if org is not None:
                     return {"organ_id": succ.organ_id, "id": org.id, "created": False}
-                parent = s.get(Organisation, ctx.source_ids[0]).parent_id
+                parent = must_get(s, Organisation, ctx.source_ids[0]).parent_id
                 org = Organisation(kind=succ.kind, name=succ.name, abbreviation=succ.abbreviation,
                                    organ_id=succ.organ_id, parent_id=parent)
                 s.add(org)
@@ -180,7 +181,7 @@ class ReorganisationRunner:
                                  if k.startswith("successor:")}
         for source_id in ctx.source_ids:
             def cease(s: Session, source_id: int = source_id) -> dict[str, Any]:
-                org = s.get(Organisation, source_id)
+                org = must_get(s, Organisation, source_id)
                 org.status = CEASED_STATUS[spec.kind].value
                 org.ceased_on, org.ceased_by = spec.effective_date, spec.decision
                 for i, succ in enumerate(spec.successors):
@@ -196,14 +197,14 @@ class ReorganisationRunner:
     def _units(self, ctx: Context) -> None:
         with self.db.read() as s:
             r = Resolved(ctx.spec)
-            r.sources = {str(i): s.get(Organisation, i) for i in ctx.source_ids}
+            r.sources = {str(i): must_get(s, Organisation, i) for i in ctx.source_ids}
             moves = unit_moves(s, r)
         for unit_id, move in moves.items():
             agency = ctx.successor_ids[move.agency] if move.agency else ctx.primary_id
 
             def work(s: Session, unit_id: int = unit_id, agency: int = agency, into: int | None = move.unit
                      ) -> dict[str, Any]:
-                unit = s.get(Organisation, unit_id)
+                unit = must_get(s, Organisation, unit_id)
                 if into is None:
                     unit.parent_id = agency
                     return {"unit": unit_id, "name": unit.name, "moved_under": agency, "becomes": unit_id}
@@ -212,7 +213,7 @@ class ReorganisationRunner:
         with self.db.read() as s:
             for d in self._done(s, ctx, "units").values():
                 ctx.unit_target[d["unit"]] = d["becomes"]
-                ctx.unit_agency[d["unit"]] = d.get("agency") or d.get("moved_under")
+                ctx.unit_agency[d["unit"]] = d.get("agency") or d["moved_under"]
 
     def _users(self, ctx: Context) -> None:
         with self.db.read() as s:
@@ -222,7 +223,7 @@ class ReorganisationRunner:
             move = ctx.spec.users.get(username)
 
             def work(s: Session, user_id: int = user_id, move: Any = move) -> dict[str, Any]:
-                user = s.get(User, user_id)
+                user = must_get(s, User, user_id)
                 old_units = [u.unit_id for u in user.units]
                 if move is not None and move.leave:
                     user.is_active = False  # disabled, never deleted: history keeps pointing at him
@@ -268,7 +269,8 @@ class ReorganisationRunner:
     def _doc_target(self, ctx: Context, s: Session, doc: Document) -> int:
         units = [doc.drafting_unit_id] if doc.drafting_unit_id else []
         lead = s.execute(select(Assignment).where(Assignment.document_id == doc.id, Assignment.role == "lead",
-                                                  Assignment.status == "open").order_by(Assignment.id)).scalars().first()
+                                                  Assignment.status == "open")
+                         .order_by(Assignment.id)).scalars().first()
         if lead is not None and lead.unit_id:
             units.insert(0, lead.unit_id)
         for u in units:
@@ -357,7 +359,7 @@ class ReorganisationRunner:
     def _signing_keys(self, ctx: Context) -> None:
         at = revocation_moment(ctx.spec)
         with self.db.read() as s:
-            user_ids = (s.get(ReorgPlan, ctx.plan_id).before or {}).get("user_ids", [])
+            user_ids = (must_get(s, ReorgPlan, ctx.plan_id).before or {}).get("user_ids", [])
             keys = [(k.id, k.cert_serial, k.agency_id is not None) for k in s.execute(
                 select(SigningKey).where(SigningKey.revoked_at.is_(None),
                                          SigningKey.agency_id.in_(ctx.source_ids)
@@ -367,7 +369,7 @@ class ReorganisationRunner:
 
             def work(s: Session, key_id: int = key_id, serial: str = serial, reason: str = reason) -> dict[str, Any]:
                 self.revoke(serial, reason, at)  # idempotent at the CA: a re-run keeps the first date
-                s.get(SigningKey, key_id).revoked_at = at
+                must_get(s, SigningKey, key_id).revoked_at = at
                 return {"key": key_id, "serial": serial, "reason": reason, "at": at.isoformat()}
             self._item(ctx, "signing_keys", f"key:{key_id}", work)
 
@@ -378,7 +380,7 @@ class ReorganisationRunner:
                                  .order_by(Document.id)).scalars())
         for doc_id in ids:
             def work(s: Session, doc_id: int = doc_id) -> dict[str, Any]:
-                doc = s.get(Document, doc_id)
+                doc = must_get(s, Document, doc_id)
                 refresh_readers(s, doc)
                 return {"document": doc_id, "origin_agency": doc.agency_id, "keeper": ctx.primary_id,
                         "status": doc.status}
@@ -386,7 +388,7 @@ class ReorganisationRunner:
 
     def _verify(self, ctx: Context) -> None:
         def work(s: Session) -> dict[str, Any]:
-            plan = s.get(ReorgPlan, ctx.plan_id)
+            plan = must_get(s, ReorgPlan, ctx.plan_id)
             before = plan.before or {}
             after = manifest.take(s, [int(k) for k in before.get("records", {})], ctx.source_ids,
                                   before.get("user_ids", []))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 PALETTE = ("#1f5fa8", "#c0392b", "#2e8b57", "#d68910", "#7d3c98", "#5d6d7e")
 
@@ -24,7 +25,7 @@ def monthly_bars(series: dict[str, list[int]], *, title: str, width: int = 640, 
              f'<text x="{left - 4}" y="{bottom}" font-size="10" text-anchor="end">0</text>']
     for m in range(12):
         x = left + m * bar_w + 3
-        y = bottom
+        y: float = bottom
         for i, (name, values) in enumerate(rows):
             h = plot_h * values[m] / top
             if h:
@@ -44,7 +45,7 @@ def monthly_bars(series: dict[str, list[int]], *, title: str, width: int = 640, 
     return "".join(parts)
 
 
-def handling_bars(rows: list[dict], *, title: str, width: int = 640) -> str:
+def handling_bars(rows: list[dict[str, Any]], *, title: str, width: int = 640) -> str:
     """One horizontal stacked bar per unit/officer: on time, late, overdue, open."""
     kinds = (("on_time", "#2e8b57"), ("late", "#d68910"), ("overdue", "#c0392b"), ("open", "#9aa5b1"))
     row_h, label_w = 22, 180

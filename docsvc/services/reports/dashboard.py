@@ -18,7 +18,7 @@ import threading
 import time as clock
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
@@ -54,9 +54,9 @@ class Dashboard:
 
     def to_dict(self) -> dict[str, Any]:
         return {"year": self.year, "unit_id": self.unit_id,
-                "received": self.received, "received_total": [sum(m) for m in zip(*self.received.values())]
+                "received": self.received, "received_total": [sum(m) for m in zip(*self.received.values(), strict=True)]
                 if self.received else [0] * 12,
-                "issued": self.issued, "issued_total": [sum(m) for m in zip(*self.issued.values())]
+                "issued": self.issued, "issued_total": [sum(m) for m in zip(*self.issued.values(), strict=True)]
                 if self.issued else [0] * 12,
                 "handling": {"units": self.handling_units, "officers": self.handling_officers},
                 "average_handling_days": self.average_days, "completed": self.completed,
@@ -90,8 +90,8 @@ class ReportService:
         return out
 
     def _compute(self, actor: Actor, year: int, unit_id: int | None) -> Dashboard:
-        start = datetime.combine(date(year, 1, 1), time(), tzinfo=timezone.utc)
-        end = datetime.combine(date(year + 1, 1, 1), time(), tzinfo=timezone.utc)
+        start = datetime.combine(date(year, 1, 1), time(), tzinfo=UTC)
+        end = datetime.combine(date(year + 1, 1, 1), time(), tzinfo=UTC)
         out = Dashboard(year, unit_id, computed_at=to_vn_iso(utcnow()) or "")
         with self.db.read() as s:
             if unit_id is not None:
@@ -191,12 +191,16 @@ def _overdue(s: Session, cond: Any) -> list[dict[str, Any]]:
         .order_by(Assignment.deadline, Document.id).limit(OVERDUE_LIST_MAX)).all()
     unit_names = _names(s, Organisation, {a.unit_id for _, a in rows if a.unit_id})
     user_names = _names(s, User, {a.user_id for _, a in rows if a.user_id})
-    return [{"document_id": d.id, "number_notation": number_notation(d.code_number, d.code_notation),
-             "arrival_number": d.arrival_number,
-             "subject": SECRET_SUBJECT if d.secrecy else d.subject, "secret": bool(d.secrecy),
-             "handler": user_names.get(a.user_id) if a.user_id else unit_names.get(a.unit_id),
-             "deadline": a.deadline.isoformat(), "days_overdue": (today - a.deadline).days}
-            for d, a in rows]
+    out: list[dict[str, Any]] = []
+    for d, a in rows:
+        if a.deadline is None:  # never: the query keeps deadlines before today
+            continue
+        handler = user_names.get(a.user_id) if a.user_id else unit_names.get(a.unit_id) if a.unit_id else None
+        out.append({"document_id": d.id, "number_notation": number_notation(d.code_number, d.code_notation),
+                    "arrival_number": d.arrival_number,
+                    "subject": SECRET_SUBJECT if d.secrecy else d.subject, "secret": bool(d.secrecy),
+                    "handler": handler, "deadline": a.deadline.isoformat(), "days_overdue": (today - a.deadline).days})
+    return out
 
 
 def month_labels() -> list[str]:

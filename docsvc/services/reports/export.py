@@ -49,7 +49,7 @@ def to_xlsx(d: Dashboard) -> bytes:
     from openpyxl.styles import Font
 
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])  # the empty sheet a new workbook starts with
     for i, (title, header, rows) in enumerate(tables(d), start=1):
         ws = wb.create_sheet(f"{i}. {title}"[:31].replace("/", "-"))
         ws.append([title])
@@ -68,7 +68,8 @@ def to_pdf(d: Dashboard, agency: str) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table as PdfTable, TableStyle
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
+    from reportlab.platypus import Table as PdfTable
 
     from docsvc.services.pdf_fonts import vietnamese_font
     font = vietnamese_font()

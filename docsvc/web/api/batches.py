@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import BinaryIO, Literal, cast
 
 from flask import request
 from pydantic import Field, model_validator
@@ -49,7 +49,7 @@ class AssignManyIn(StrictModel):
     rows: list[AssignRowIn] = Field([], max_length=500, description="or one instruction per document")
 
     @model_validator(mode="after")
-    def _one_form(self) -> "AssignManyIn":
+    def _one_form(self) -> AssignManyIn:
         if bool(self.rows) == bool(self.document_ids):
             raise ValueError("give either document_ids with one assignment, or rows")
         if self.document_ids and self.assignment is None:
@@ -87,7 +87,8 @@ def batch_intake(actor: Actor) -> dict:
     """Answers at once with the batch; follow it with ``GET /batches/{id}``: each row gets the fields
     read from the document, the low-confidence ones, duplicates and problems. A file that fails the
     upload checks is a failed row with its reason."""
-    uploads = [Upload(f.filename or "file", f.stream) for f in request.files.getlist("files") if f]
+    # werkzeug types the stream IO[bytes]; it is the binary file object Upload takes
+    uploads = [Upload(f.filename or "file", cast(BinaryIO, f.stream)) for f in request.files.getlist("files") if f]
     return container().intake.receive_many(actor, uploads)
 
 

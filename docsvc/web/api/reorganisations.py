@@ -90,7 +90,8 @@ class CertBatchBody(StrictModel):
 
 
 @endpoint(api, "/reorganisations/certificates", method="POST", tag="reorganisations", body=CertBatchBody,
-          status=202, summary="Issue certificates in bulk from a CSV (a background job; each person enrols with his PIN)")
+          status=202,
+          summary="Issue certificates in bulk from a CSV (a background job; each person enrols with his PIN)")
 def create_cert_batch(actor: Actor, body: CertBatchBody) -> dict:
     return container().bulk_certificates.submit(actor, body.agency, body.csv, origin())
 

@@ -25,7 +25,8 @@ class CertificateIn(StrictModel):
 
 
 class PrepareIn(StrictModel):
-    certificate: str = Field(min_length=100, max_length=20000, description="the signer's certificate, PEM or base64 DER")
+    certificate: str = Field(min_length=100, max_length=20000,
+                             description="the signer's certificate, PEM or base64 DER")
     chain: list[str] = Field([], max_length=5, description="intermediate CA certificates to embed")
 
 
@@ -116,6 +117,7 @@ def link_remote_credential(actor: Actor, body: RemoteCredentialIn) -> dict:
 
 
 @endpoint(api, "/signing/remote", method="POST", tag=TAG, body=RemoteSignIn,
-          summary="Sign documents with your remote-signing credential: one PIN/OTP for the batch, a result per document")
+          summary="Sign documents with your remote-signing credential: "
+                  "one PIN/OTP for the batch, a result per document")
 def sign_remote(actor: Actor, body: RemoteSignIn) -> dict[str, Any]:
     return container().remote_signing.sign(actor, body.document_ids, pin=body.pin, otp=body.otp, origin=origin())

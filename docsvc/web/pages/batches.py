@@ -7,7 +7,8 @@ from datetime import date
 from typing import Any
 
 from flask import Response, redirect, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from docsvc.domain.identity import Actor, Role
 from docsvc.errors import InvalidInput
@@ -73,7 +74,8 @@ def _reviewed_rows() -> list[ReviewedRow]:
         try:
             issued = date.fromisoformat(values["issued_date"]) if values["issued_date"] else None
         except ValueError:
-            raise InvalidInput(_("Row %(n)s: the date is not valid.", n=item), {"field": f"issued_date-{item}"}) from None
+            raise InvalidInput(_("Row %(n)s: the date is not valid.", n=item),
+                               {"field": f"issued_date-{item}"}) from None
         rows.append(ReviewedRow(item_id=item, type=values["type"], subject=values["subject"][:500],
                                 number_notation=values["number_notation"] or None,
                                 issuing_body=values["issuing_body"][:200], issued_date=issued,

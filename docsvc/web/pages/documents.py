@@ -7,8 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, flash, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_babel import gettext as _
+from werkzeug.wrappers import (
+    Response,  # what jsonify() and redirect() are typed to return; flask.Response derives from it
+)
 
 from docsvc.domain.identity import Actor
 from docsvc.errors import InvalidInput, Msg
@@ -19,8 +22,15 @@ from docsvc.web.api.common import INT_MAX
 from docsvc.web.context import container
 from docsvc.web.downloads import content_response
 from docsvc.web.pages import forms
-from docsvc.web.pages.base import (dispatch, json_action, page_actor, page_blueprint, raise_item_error, render,
-                                   web_origin)
+from docsvc.web.pages.base import (
+    dispatch,
+    json_action,
+    page_actor,
+    page_blueprint,
+    raise_item_error,
+    render,
+    web_origin,
+)
 from docsvc.web.pages.document_archive import document_archive
 
 bp = page_blueprint("documents", __name__)
