@@ -8,6 +8,7 @@ import click
 
 from docsvc.cli import main
 from docsvc.cli.common import CLI_ORIGIN, container
+from docsvc.domain.policies import SYSTEM
 
 
 @main.group("exchange")
@@ -19,7 +20,7 @@ def exchange() -> None:
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def agencies_import(csv_file: Path) -> None:
     """Import the agency directory from CSV: organ_id,name[,email][,transport][,active] (all rows or none)."""
-    report = container().exchange.import_csv(None, csv_file.read_text(encoding="utf-8"), origin=CLI_ORIGIN)
+    report = container().exchange.import_csv(SYSTEM, csv_file.read_text(encoding="utf-8"), origin=CLI_ORIGIN)
     click.echo(f"agencies: {report.created} added, {report.updated} updated")
 
 

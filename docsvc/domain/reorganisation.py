@@ -33,6 +33,7 @@ from typing import Any
 
 from docsvc.domain.documents import Status
 from docsvc.domain.identity import Actor, Role
+from docsvc.domain.policies import is_system
 from docsvc.errors import InvalidInput, PermissionDenied
 
 
@@ -177,10 +178,10 @@ def check_shape(spec: PlanSpec) -> None:
             raise InvalidInput(f"unit {unit_id}: agency {umove.agency} is not a successor", {"field": "units"})
 
 
-def may_reorganise(actor: Actor | None, province_id: int | None, source_parent_ids: Iterable[int | None]) -> None:
-    """The province's administrator reorganises the agencies directly under the province (the CLI, with no
-    actor, is the deployment's operator)."""
-    if actor is None:
+def may_reorganise(actor: Actor, province_id: int | None, source_parent_ids: Iterable[int | None]) -> None:
+    """The province's administrator reorganises the agencies directly under the province (the CLI acts
+    as ``SYSTEM``: the deployment's operator)."""
+    if is_system(actor):
         return
     if not actor.has(Role.ADMIN):
         raise PermissionDenied("only an administrator prepares and runs a reorganisation")

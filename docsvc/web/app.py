@@ -30,6 +30,10 @@ def serve_app(settings: Settings | None = None) -> Flask:
 
 def configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.broker_is_embedded and settings.log_level.upper() != "DEBUG":
+        # Tasks run in this process (docsvc.tasks.embedded): Celery's "Task ... succeeded" line, INFO,
+        # would print at every outbox drain. Shown at DEBUG; failures are ERRORs.
+        logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:

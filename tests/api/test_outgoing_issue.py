@@ -88,6 +88,7 @@ def test_issue_delivers_to_the_sister_agency_validated_then_recall(api, containe
 
     # The unit recipient may read it; the external one is listed.
     assert api.as_user("truongphong").get(f"/api/v1/documents/{doc['id']}").status_code == 200
+    container.exchange.send_pending()  # what the background send does (the tests run background work explicitly)
     recipients = clerk.get(f"/api/v1/documents/{doc['id']}/recipients").get_json()["items"]
     assert {r["name"] for r in recipients} >= {"Sở Nội vụ tỉnh Lạng Sơn", "Văn phòng Chính phủ"}
     to_snv = next(r for r in recipients if r["agency_id"] == snv)

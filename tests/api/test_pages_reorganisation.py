@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from docsvc.domain.policies import SYSTEM
 from tests.api.test_reorganisation import _incoming, _plan, _two_more_communes
 from tests.helpers import page_text
 
@@ -21,7 +22,7 @@ def test_the_province_admin_plans_previews_and_runs_from_the_pages(pages: Any, a
     # not JSON: the message on the page, nothing created
     r = admin.post("/admin/reorganisations", {"plan": "{kind: merge"})
     assert r.status_code == 400 and "not JSON" in page_text(r)
-    assert container.reorganisations.list(None) == []
+    assert container.reorganisations.list(SYSTEM) == []
     # a plan with a problem: shown, the run refused
     bad = _plan(container, users={"chutich": {"leave": True, "replaced_by": "nobody"}})
     r = admin.post("/admin/reorganisations", {"plan": json.dumps(bad)})
@@ -30,7 +31,7 @@ def test_the_province_admin_plans_previews_and_runs_from_the_pages(pages: Any, a
     r = admin.get(f"/admin/reorganisations/{bad_id}")
     assert "replacement nobody" in page_text(r)
     r = admin.post(f"/admin/reorganisations/{bad_id}/run")
-    assert r.status_code == 409 and container.reorganisations.status(None, bad_id)["status"] == "draft"
+    assert r.status_code == 409 and container.reorganisations.status(SYSTEM, bad_id)["status"] == "draft"
     # the good plan
     r = admin.post("/admin/reorganisations", {"plan": json.dumps(_plan(container))})
     plan_id = int(r.headers["Location"].rstrip("/").split("/")[-1])

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from docsvc.domain.policies import SYSTEM
 from tests.api.archive_support import (
     closed_dossier,
     file_into,
@@ -37,11 +38,11 @@ def _two_more_communes(container: Any) -> None:
     province = _org_id(container, "000.00.00.H41")
     for organ_id, name, clerk in ((TANMY, "Ủy ban nhân dân xã Tân Mỹ", "tanmy.vanthu"),
                                   (BAOLAM, "Ủy ban nhân dân xã Bảo Lâm", "baolam.vanthu")):
-        org = container.identity.add_organisation(None, kind="commune", name=name, abbreviation="UBND",
+        org = container.identity.add_organisation(SYSTEM, kind="commune", name=name, abbreviation="UBND",
                                                   organ_id=organ_id, parent_id=province)
-        unit = container.identity.add_organisation(None, kind="unit", name="Văn phòng", abbreviation="VP",
+        unit = container.identity.add_organisation(SYSTEM, kind="unit", name="Văn phòng", abbreviation="VP",
                                                    parent_id=org.id)
-        container.identity.add_user(None, username=clerk, password=DEMO_PASSWORD, full_name=f"Văn thư {name[-6:]}",
+        container.identity.add_user(SYSTEM, username=clerk, password=DEMO_PASSWORD, full_name=f"Văn thư {name[-6:]}",
                                     agency_id=org.id, roles=["clerk"], clearance="mat", unit_ids=[unit.id])
 
 

@@ -28,17 +28,19 @@ def test_the_licence_is_an_spdx_expression() -> None:
 
 
 def test_in_process_tasks_log_their_success_only_at_debug(settings: Any) -> None:
-    from docsvc.web.app import create_app
+    from docsvc.web.app import configure_logging, create_app
     trace = logging.getLogger("celery.app.trace")
     before = trace.level
     try:
         assert settings.broker_is_embedded
         create_app(settings).extensions["docsvc"].close()
+        assert trace.level == before  # building an app has no effect outside it (issue 21 §2)
+        configure_logging(settings)  # what a serving process does (serve_app, docsvc serve/worker)
         # its own level, whatever the root's: "Task docsvc.drain_outbox[...] succeeded" every 30 s stays out,
         # failures (ERROR) still show
         assert trace.level == logging.WARNING
         trace.setLevel(logging.NOTSET)
-        create_app(dataclasses.replace(settings, log_level="DEBUG")).extensions["docsvc"].close()
+        configure_logging(dataclasses.replace(settings, log_level="DEBUG"))
         assert trace.level == logging.NOTSET  # asked for DEBUG: left alone
     finally:
         trace.setLevel(before)

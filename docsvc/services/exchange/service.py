@@ -47,6 +47,7 @@ from docsvc.db.rows import must_get
 from docsvc.db.uow import Database, after_commit
 from docsvc.domain.documents import Direction, Status, check_transition, duplicate_key, number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role
+from docsvc.domain.policies import is_system
 from docsvc.errors import DomainError, InvalidInput, InvalidState, NotFound, PermissionDenied
 from docsvc.services import audit
 from docsvc.services.access import load_readable, refresh_readers
@@ -120,7 +121,7 @@ class ExchangeService:
                          object_id=row.organ_id, origin=origin, details={"created": created, "name": row.name})
             return _agency_dict(row)
 
-    def import_csv(self, actor: Actor | None, text: str, origin: RequestOrigin | None = None) -> ImportReport:
+    def import_csv(self, actor: Actor, text: str, origin: RequestOrigin | None = None) -> ImportReport:
         """CSV with a header row: organ_id,name[,email][,transport][,active]. All rows or none."""
         import csv
         _require_admin(actor)
@@ -685,9 +686,9 @@ def _document_ref(doc: Document) -> str:
                              doc.code_notation or "")
 
 
-def _require_admin(actor: Actor | None) -> None:
-    """Administrators and the registry keep the directory; ``None`` is the operator at the CLI."""
-    if actor is not None and not actor.has(Role.ADMIN, Role.CLERK):
+def _require_admin(actor: Actor) -> None:
+    """Administrators and the registry keep the directory; ``SYSTEM`` is the operator at the CLI."""
+    if not is_system(actor) and not actor.has(Role.ADMIN, Role.CLERK):
         raise PermissionDenied("the agency directory is kept by administrators and the registry")
 
 

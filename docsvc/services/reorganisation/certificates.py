@@ -18,6 +18,7 @@ from docsvc.db.base import utcnow
 from docsvc.db.models import CertBatch, CertBatchItem, Organisation, User
 from docsvc.db.uow import Database
 from docsvc.domain.identity import Actor, RequestOrigin, Role
+from docsvc.domain.policies import is_system
 from docsvc.domain.reorganisation import parse_people_csv
 from docsvc.errors import InvalidInput, NotFound, PermissionDenied
 from docsvc.services import audit
@@ -30,7 +31,7 @@ class BulkCertificates:
         self.signatures = signatures
         self.enqueue = enqueue
 
-    def submit(self, actor: Actor | None, agency_ref: str, csv_text: str, origin: RequestOrigin | None = None,
+    def submit(self, actor: Actor, agency_ref: str, csv_text: str, origin: RequestOrigin | None = None,
                *, background: bool = True) -> dict[str, Any]:
         rows = parse_people_csv(csv_text)
         with self.db.write() as s:
@@ -57,7 +58,7 @@ class BulkCertificates:
                 row["unit"] = units[row["unit"].lower()].name if row["unit"] else ""
             if problems:
                 raise InvalidInput(f"{len(problems)} line(s) of the CSV are wrong", {"field": "csv", "lines": problems})
-            batch = CertBatch(agency_id=agency.id, rows=rows, created_by=actor.user_id if actor else None)
+            batch = CertBatch(agency_id=agency.id, rows=rows, created_by=None if is_system(actor) else actor.user_id)
             s.add(batch)
             s.flush()
             audit.record(s, actor=actor, action="certificates.bulk", object_type="cert_batch", object_id=batch.id,
@@ -106,7 +107,7 @@ class BulkCertificates:
                          details={"people": len(rows)})
         return {"id": batch_id, "status": "done"}
 
-    def status(self, actor: Actor | None, batch_id: int) -> dict[str, Any]:
+    def status(self, actor: Actor, batch_id: int) -> dict[str, Any]:
         with self.db.read() as s:
             batch = s.get(CertBatch, batch_id)
             agency = s.get(Organisation, batch.agency_id) if batch else None
@@ -123,9 +124,9 @@ class BulkCertificates:
                     "finished_at": to_vn_iso(batch.finished_at)}
 
 
-def _authorise(actor: Actor | None, agency: Organisation) -> None:
-    """The administrator of the agency or of the province above it (the CLI: the operator)."""
-    if actor is None:
+def _authorise(actor: Actor, agency: Organisation) -> None:
+    """The administrator of the agency or of the province above it (the CLI acts as ``SYSTEM``: the operator)."""
+    if is_system(actor):
         return
     if not actor.has(Role.ADMIN) or actor.agency_id not in (agency.id, agency.parent_id):
         raise PermissionDenied("certificates are issued in bulk by the agency's or the province's administrator")

@@ -29,6 +29,7 @@ from docsvc.db.models import (
 from docsvc.db.uow import Database
 from docsvc.domain.documents import Status
 from docsvc.domain.identity import Actor, RequestOrigin
+from docsvc.domain.policies import is_system
 from docsvc.domain.reorganisation import (
     DRAFTS_IN_WORK,
     INCOMING_IN_HANDLING,
@@ -136,13 +137,13 @@ class ReorganisationService:
         self.font_path = font_path
 
     # ------------------------------------------------------------ plan
-    def create(self, actor: Actor | None, data: dict[str, Any], origin: RequestOrigin | None = None) -> dict[str, Any]:
+    def create(self, actor: Actor, data: dict[str, Any], origin: RequestOrigin | None = None) -> dict[str, Any]:
         spec = parse_plan(data)
         with self.db.write() as s:
             r = resolve(s, spec)
             self._authorise(s, actor, r)
             plan = ReorgPlan(kind=spec.kind.value, effective_date=spec.effective_date, decision=spec.decision,
-                             spec=spec.to_dict(), created_by=actor.user_id if actor else None)
+                             spec=spec.to_dict(), created_by=None if is_system(actor) else actor.user_id)
             s.add(plan)
             s.flush()
             audit.record(s, actor=actor, action="reorg.plan", object_type="reorganisation", object_id=plan.id,
@@ -150,7 +151,7 @@ class ReorganisationService:
                                                  "successors": [x.organ_id for x in spec.successors]})
             return self._view(s, plan)
 
-    def list(self, actor: Actor | None) -> list[dict[str, Any]]:
+    def list(self, actor: Actor) -> list[dict[str, Any]]:
         with self.db.read() as s:
             plans = s.execute(select(ReorgPlan).order_by(ReorgPlan.id.desc())).scalars().all()
             out = []
@@ -158,17 +159,17 @@ class ReorganisationService:
                 try:
                     self._authorise(s, actor, resolve(s, parse_plan(plan.spec), running=True))
                 except PermissionDenied:  # plans of another province are not listed
-                    log.debug("plan %s is not listed for %s", plan.id, actor.username if actor else None)
+                    log.debug("plan %s is not listed for %s", plan.id, actor.username)
                 else:
                     out.append(self._view(s, plan))
             return out
 
-    def status(self, actor: Actor | None, plan_id: int) -> dict[str, Any]:
+    def status(self, actor: Actor, plan_id: int) -> dict[str, Any]:
         with self.db.read() as s:
             plan = self._load(s, actor, plan_id)
             return self._view(s, plan)
 
-    def preview(self, actor: Actor | None, plan_id: int) -> dict[str, Any]:
+    def preview(self, actor: Actor, plan_id: int) -> dict[str, Any]:
         """Everything the job will move, close, revoke and keep, and what stops it (``problems``).
         Documents are named by id, number and state, never by subject (the administrator may not read them)."""
         with self.db.read() as s:
@@ -178,7 +179,7 @@ class ReorganisationService:
             return {"plan": self._view(s, plan), **preview_of(s, r)}
 
     # ------------------------------------------------------------ job
-    def start(self, actor: Actor | None, plan_id: int, origin: RequestOrigin | None = None, *,
+    def start(self, actor: Actor, plan_id: int, origin: RequestOrigin | None = None, *,
               background: bool = True) -> dict[str, Any]:
         """Check the plan and hand it to a background job (in embedded mode it runs now; ``background=False``:
         in this process, the CLI's way). A failed run leaves the plan 'failed' with the reason."""
@@ -206,7 +207,7 @@ class ReorganisationService:
         """Run (or resume) the job; the worker's entry point."""
         return self._runner_factory().run(plan_id)
 
-    def report_pdf(self, actor: Actor | None, plan_id: int) -> bytes:
+    def report_pdf(self, actor: Actor, plan_id: int) -> bytes:
         from docsvc.services.reorganisation.report import render
         with self.db.read() as s:
             plan = self._load(s, actor, plan_id)
@@ -218,12 +219,12 @@ class ReorganisationService:
         return render(view, rows, before, after, font_path=self.font_path)
 
     # ------------------------------------------------------------ helpers
-    def _authorise(self, s: Session, actor: Actor | None, r: Resolved) -> None:
+    def _authorise(self, s: Session, actor: Actor, r: Resolved) -> None:
         parents = [o.parent_id for o in r.sources.values()]
         province = parents[0] if parents else None
         may_reorganise(actor, province, parents)
 
-    def _load(self, s: Session, actor: Actor | None, plan_id: int) -> ReorgPlan:
+    def _load(self, s: Session, actor: Actor, plan_id: int) -> ReorgPlan:
         plan = s.get(ReorgPlan, plan_id)
         if plan is None:
             raise NotFound(f"reorganisation {plan_id} not found")
