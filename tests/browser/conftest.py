@@ -85,6 +85,7 @@ def login(browser: Any, live_server: str, demo: Any, request: pytest.FixtureRequ
         context = browser.new_context(base_url=live_server, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh",
                                       **screen)
         context.set_default_timeout(TIMEOUT_MS)
+        expect.set_options(timeout=TIMEOUT_MS)  # assertions too (their own default is 5 s: too short here)
         page = context.new_page()
         opened[username + ("-phone" if phone else "")] = page
         page.goto("/login")

@@ -54,6 +54,7 @@ def _backend_state(client: Any) -> dict[str, bool]:
 def test_search_down_uploads_accepted_search_503_outbox_catches_up(fault_api, fault_container, private) -> None:  # type: ignore[no-untyped-def]
     clerk = fault_api.as_user("vanthu")
     before = created(upload(clerk, subject="Công văn về việc kiểm tra hệ thống trước sự cố"))
+    assert _drain(fault_container)  # indexing runs in the background (issue 14 §6): the tests run it here
     assert before["id"] in _search_ids(clerk, "truoc su co")
 
     private.down("elasticsearch")
