@@ -356,7 +356,11 @@ def test_docsvc_serve_extracts_in_its_background_thread(settings, container, dem
         while requests.get(f"{base}/documents/{doc_id}", headers=auth, timeout=30).json()["text"]["state"] != "done":
             assert time.monotonic() < deadline, "the server's background thread did not extract the text"
             time.sleep(0.2)
-        hits = requests.get(f"{base}/search", params={"q": "maychunen"}, headers=auth, timeout=30).json()["hits"]
+        # the text is kept first, then the same drain writes the index (Elasticsearch shows it after a refresh)
+        while not (hits := requests.get(f"{base}/search", params={"q": "maychunen"}, headers=auth,
+                                        timeout=30).json()["hits"]):
+            assert time.monotonic() < deadline, "the extracted text never reached the search index"
+            time.sleep(0.2)
         assert [int(h["id"]) for h in hits] == [doc_id]
     finally:
         stop_process(server)

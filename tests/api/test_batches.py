@@ -221,3 +221,15 @@ def test_an_interrupted_batch_ends_with_a_reason(api, container) -> None:  # typ
     view = leader.get(f"/api/v1/batches/{batch['id']}").get_json()
     assert view["state"] == "done" and view["failed"] == 1
     assert view["items"][0]["error"]["code"] == "interrupted"
+
+
+def test_unknown_document_ids_fail_as_items_like_hidden_ones(api, container) -> None:  # type: ignore[no-untyped-def]
+    """An id that names no document is accepted like one the caller may not read (existence is not
+    revealed) and its item fails with "not found" (found by schemathesis: it was a 500)."""
+    clerk = api.as_user("vanthu")
+    r = clerk.post("/api/v1/batches/issue", json={"document_ids": [0, 999999], "recipients": [{}]})
+    assert r.status_code == 202, r.get_json()
+    container.batches.run_pending()
+    batch = clerk.get(f"/api/v1/batches/{r.get_json()['id']}").get_json()
+    assert batch["state"] == "done" and batch["failed"] == 2
+    assert [i["error"]["code"] for i in batch["items"]] == ["not_found", "not_found"]

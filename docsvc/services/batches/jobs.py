@@ -27,7 +27,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
-from docsvc.db.models import Batch, BatchItem
+from docsvc.db.models import Batch, BatchItem, Document
 from docsvc.db.rows import must_get, rows_affected
 from docsvc.db.uow import Database
 from docsvc.domain.identity import Actor
@@ -96,12 +96,16 @@ class BatchService:
                           total=len(inputs), failed=len(failed), parent_id=parent_id)
             s.add(batch)
             s.flush()
+            # An item links to its document only when one exists: an unknown id fails when the item runs,
+            # with the same "not found" as a document the actor may not read (existence is not revealed).
+            asked = sorted({d["document_id"] for d in inputs if isinstance(d.get("document_id"), int)})
+            existing = set(s.execute(select(Document.id).where(Document.id.in_(asked))).scalars()) if asked else set()
             for i, data in enumerate(inputs):
                 error = failed.get(i)
                 s.add(BatchItem(batch_id=batch.id, seq=i + 1, input=data, state="failed" if error else "pending",
                                 error=error, sha256=(sha256s[i] if sha256s else None),
                                 finished_at=utcnow() if error else None,
-                                document_id=data.get("document_id") if isinstance(data.get("document_id"), int)
+                                document_id=data.get("document_id") if data.get("document_id") in existing
                                 else None))
             if len(failed) == len(inputs):
                 batch.state, batch.finished_at = "done", utcnow()
