@@ -44,6 +44,8 @@ def test_leader_signs_from_the_pages_with_token_and_remotely(api, pages, contain
     profile = page.get("/me")
     subject = token.certificates[token.key_label].subject.rfc4514_string()[:20]
     assert "docsvc-signer serve" in page_text(profile) and subject in profile.get_data(as_text=True)
+    html = profile.get_data(as_text=True)
+    assert html.count('id="own-keys"') == 1 and "<section" not in html.split("<title>")[1].split("</title>")[0]
     assert page.post("/me/remote-credential", {"credential_id": ""}).status_code == 303
 
     doc_id = _draft(api)
