@@ -264,7 +264,8 @@ def test_the_document_page_says_when_a_unit_could_not_be_told(api, pages) -> Non
 
 def test_every_channel_names_only_what_its_reader_may_read(api, container) -> None:  # type: ignore[no-untyped-def]
     """The invariant behind every case above, walked over a scenario that exercises every sender of
-    notifications: whatever names a document (notification id or subject, register line, search hit)
+    notifications: whatever names a document (notification id or subject, register line, dashboard line,
+    search hit)
     or a dossier (search hit, facet) names one its reader gets 200 for."""
     from tests.api.archive_support import close, file_into, open_dossier
     docs = {d["id"]: d["subject"] for d, _, _ in _scenario(api).values()}
@@ -288,8 +289,15 @@ def test_every_channel_names_only_what_its_reader_may_read(api, container) -> No
     container.deadlines.sweep(today=far)
     container.transfers.alert(today=vn_today() + timedelta(days=3650))
     container.secrecy.sweep(today=vn_today() + timedelta(days=365 * 20 - 30))
+    from sqlalchemy import update
+
+    from docsvc.db.models import Assignment
+    with container.db.write() as s:  # every open deadline already past: the dashboards list them as overdue
+        s.execute(update(Assignment).where(Assignment.status == "open", Assignment.deadline.is_not(None))
+                  .values(deadline=vn_today() - timedelta(days=2)))
 
     problems: list[str] = []
+    boards_seen = 0  # overdue lines walked on the dashboards: the door is really exercised
     for username in CLEARANCE:
         user = api.as_user(username)
 
@@ -311,8 +319,16 @@ def test_every_channel_names_only_what_its_reader_may_read(api, container) -> No
                         continue
                     problems += [f"{username} register {register}/{series} line of {row['document_id']}"
                                  for row in got.get_json()["rows"] if not readable(row["document_id"])]
+        board = user.get("/api/v1/reports/dashboard")  # reports: leaders, unit heads and the registry
+        if board.status_code == 200:
+            boards_seen += len(board.get_json()["overdue"])
+            problems += [f"{username} dashboard overdue line of {o['document_id']}"
+                         for o in board.get_json()["overdue"] if not readable(o["document_id"])]
+            problems += [f"{username} dashboard shows the subject of {i}" for i, subject in docs.items()
+                         if subject in board.get_data(as_text=True) and not readable(i)]
         found = user.get("/api/v1/search", query_string={"size": 100, "facets": ["dossier"]}).get_json()
         dossiers = {d for h in found["hits"] for d in h["dossiers"]} | {f["value"] for f in found["facets"]["dossier"]}
         problems += [f"{username} search names dossier {d}" for d in dossiers
                      if user.get(f"/api/v1/dossiers/{d}").status_code != 200]
     assert problems == []
+    assert boards_seen > 0
