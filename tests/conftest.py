@@ -47,7 +47,10 @@ def real_backend_overrides() -> dict[str, Any]:
 # are spread freely; only these folders run as one unit on one worker, module after module: the fault
 # tests (each module starts private PostgreSQL, Elasticsearch, Redis and S3 servers, stopped and killed
 # by the tests: two sets at once would only compete for memory) and the browser tests (one Chromium).
-XDIST_GROUPS = {"tests/faults/": "faults", "tests/browser/": "browser"}
+# Tests that log in to the shared SoftHSM2 tokens run on the browser tests' worker (one after the other):
+# two workers logging in to one token at once get UserAlreadyLoggedIn.
+XDIST_GROUPS = {"tests/faults/": "faults", "tests/browser/": "browser", "tests/api/test_token_enrol.py": "browser",
+                "tests/api/test_split_signing": "browser", "tests/api/test_remote_signing.py": "browser"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the marks
