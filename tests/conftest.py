@@ -62,6 +62,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.xdist_group(group))
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-xdist has named the groups
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Stops a run whose groups pytest-xdist did not honour (pytest 9.2 ignored its nodeid suffix, and the
+    SoftHSM2 and browser tests then ran on two workers at once and failed at random)."""
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    lost = [item.nodeid for item in session.items
+            if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(f"pytest-xdist did not group {len(lost)} tests (e.g. {lost[0]}); "
+                                "check the pytest and pytest-xdist versions")
+
+
 # The internal CA of every test is a copy of one made per session (RSA key generation is slow),
 # served by one loopback PKI server (OCSP, CRL, TSA) attached to the running test's CA.
 CA_PASSPHRASE = "test-ca-passphrase-2026"

@@ -24,6 +24,9 @@ def _doc_id(page: Any) -> int:
 
 
 def _actions(page: Any) -> set[str]:
+    """The actions offered on the document page, read once the page has loaded (a click on a link returns
+    before the next page is there)."""
+    expect(page.locator("header.doc-head")).to_be_visible()
     return set(page.locator("form.action").evaluate_all("forms => forms.map(f => f.dataset.action)"))
 
 
