@@ -24,6 +24,7 @@ from docsvc.services.calendar import CalendarService
 from docsvc.services.deadlines import DeadlineService
 from docsvc.services.dispatch import DISPATCH_INFO, TaskDispatch
 from docsvc.services.documents import DocumentService
+from docsvc.services.enrolment import KeyEnrolment
 from docsvc.services.files import FileStore
 from docsvc.services.idempotency import IdempotencyService
 from docsvc.services.identity import IdentityService
@@ -186,6 +187,11 @@ class Container:
         return OutgoingService(self.db, self.files, self.signatures, hide_top_secret_subject=s.hide_top_secret_subject,
                                secrecy_policy=s.secrecy_policy, enqueue=self.dispatch.enqueue,
                                exchange=self.exchange)
+
+    @cached_property
+    def enrolment(self) -> KeyEnrolment:
+        """Signing certificates for people and seal keys on tokens (API, pages and CLI)."""
+        return KeyEnrolment(self.db, self.signatures)
 
     @cached_property
     def split_signing(self) -> Any:

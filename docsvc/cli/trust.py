@@ -54,20 +54,9 @@ def ca_status() -> None:
 def ca_enrol(username: str, pin: str) -> None:
     """Issue a user a signing certificate (PKCS#12 protected by PIN) — the CLI twin of
     POST /api/v1/me/signing-key, for an administrator enrolling a leader."""
-    from sqlalchemy import select
-
-    from docsvc.db.models import User
-    from docsvc.errors import NotFound
-    from docsvc.services import audit
-    c = container()
-    with c.db.write() as s:
-        user = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
-        if user is None:
-            raise NotFound(f"no user {username!r}")
-        row = c.signatures.enrol_user(s, user, pin)
-        audit.record(s, actor=None, action="signing_key.enrol", object_type="user", object_id=user.id,
-                     origin=CLI_ORIGIN, details={"serial": row.cert_serial})
-        click.echo(f"ca: {username} enrolled, certificate {row.cert_serial} valid until {row.not_after:%Y-%m-%d}")
+    from docsvc.domain.policies import SYSTEM
+    row = container().enrolment.enrol(SYSTEM, pin, origin=CLI_ORIGIN, username=username)
+    click.echo(f"ca: {username} enrolled, certificate {row['serial']} valid until {row['not_after']:%Y-%m-%d}")
 
 
 @ca.command("token-enrol")
@@ -80,29 +69,18 @@ def ca_token_enrol(organ_id: str, module: str | None, token: str | None, label: 
     """Put the agency's organisation (seal) key on a PKCS#11 token/HSM: create a sign-only key on
     the token, have the internal CA certify it, store the certificate on the token. Then set
     DOCSVC_PKCS11_MODULE, _TOKEN, _PIN and _KEY_LABEL so that issuing seals with it."""
-    from sqlalchemy import select
-
-    from docsvc.db.models import Organisation
-    from docsvc.errors import NotFound
-    from docsvc.services import audit
+    from docsvc.domain.policies import SYSTEM
     c = container()
     st = c.settings
-    with c.db.write() as s:
-        agency = s.execute(select(Organisation).where(Organisation.organ_id == organ_id)).scalar_one_or_none()
-        if agency is None:
-            raise NotFound(f"no agency with OrganId {organ_id!r}")
-        key_label = label or st.pkcs11_key_label.replace("{organ_id}", organ_id) or f"docsvc-org-{organ_id}"
-        row = c.signatures.enrol_agency_token(s, agency, module=module or st.pkcs11_module,
-                                              token=token or st.pkcs11_token, pin=pin or st.pkcs11_pin,
-                                              label=key_label)
-        audit.record(s, actor=None, action="signing_key.enrol_token", object_type="organisation",
-                     object_id=agency.id, origin=CLI_ORIGIN, agency_id=agency.id,
-                     details={"serial": row.cert_serial, "token": token or st.pkcs11_token, "label": key_label})
-        click.echo(f"ca: organisation key of {agency.name} created on token {token or st.pkcs11_token!r} "
-                   f"as {key_label!r} (sign only), certificate {row.cert_serial} valid until {row.not_after:%Y-%m-%d}")
-        if not st.pkcs11_module:
-            click.echo("ca: to seal with it, set DOCSVC_PKCS11_MODULE, DOCSVC_PKCS11_TOKEN, DOCSVC_PKCS11_PIN and "
-                       f"DOCSVC_PKCS11_KEY_LABEL={key_label} (or a pattern with {{organ_id}})")
+    token = token or st.pkcs11_token
+    key_label = label or st.pkcs11_key_label.replace("{organ_id}", organ_id) or None
+    row = c.enrolment.enrol_agency_token(SYSTEM, organ_id, module=module or st.pkcs11_module, token=token,
+                                         pin=pin or st.pkcs11_pin, label=key_label, origin=CLI_ORIGIN)
+    click.echo(f"ca: organisation key of {row['agency']} created on token {token!r} as {row['label']!r} "
+               f"(sign only), certificate {row['serial']} valid until {row['not_after']:%Y-%m-%d}")
+    if not st.pkcs11_module:
+        click.echo("ca: to seal with it, set DOCSVC_PKCS11_MODULE, DOCSVC_PKCS11_TOKEN, DOCSVC_PKCS11_PIN and "
+                   f"DOCSVC_PKCS11_KEY_LABEL={row['label']} (or a pattern with {{organ_id}})")
 
 
 @main.command()

@@ -24,9 +24,10 @@ from docsvc.domain.documents import ASSIGNABLE, EDITABLE, FROZEN, Direction, Sta
 from docsvc.domain.identity import Actor, Role, Secrecy
 from docsvc.errors import DomainError, Gone, InvalidInput, InvalidState, Msg, PermissionDenied
 
-__all__ = ["ALLOW", "DRAFTERS", "SYSTEM", "Decision", "DocumentFacts", "is_system", "may_add_version", "may_assign",
-           "may_complete", "may_confirm_recall", "may_copy", "may_create", "may_grant", "may_issue",
-           "may_place_positions", "may_read", "may_recall", "may_register", "may_report_progress",
+__all__ = ["ALLOW", "DRAFTERS", "SIGNING_ROLES", "SYSTEM", "Decision", "DocumentFacts", "is_system",
+           "may_add_version", "may_assign", "may_complete", "may_confirm_recall", "may_copy", "may_create",
+           "may_grant", "may_hold_signing_key", "may_issue", "may_place_positions", "may_read", "may_recall",
+           "may_register", "may_report_progress",
            "may_return_to_sender", "may_submit", "transition"]
 
 #: The system (server-side CLI, periodic tasks). It has no roles and no agency, so any code that
@@ -117,6 +118,20 @@ def may_create(actor: Actor, direction: Direction, secrecy: Secrecy) -> Decision
         return _deny(Msg("documents.your_role_cannot_draft_documents", "your role cannot draft documents"))
     if int(actor.clearance) < secrecy:
         return _deny(f"your clearance does not cover {secrecy.label_vi} documents")
+    return ALLOW
+
+
+# ---------------------------------------------------------------- signing keys
+#: Who signs documents, and so may hold a signing certificate (their own key, token or remote credential).
+SIGNING_ROLES = (Role.LEADER, Role.UNIT_HEAD, Role.CLERK, Role.OFFICER)
+
+
+def may_hold_signing_key(holder: Actor) -> Decision:
+    """``holder`` may be given (or register) a signing certificate: he signs documents."""
+    if is_system(holder):
+        return ALLOW
+    if not holder.has(*SIGNING_ROLES):
+        return _deny(Msg("policy.role_does_not_sign_documents", "your role does not sign documents"))
     return ALLOW
 
 

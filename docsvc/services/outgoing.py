@@ -39,7 +39,7 @@ from docsvc.domain.documents import (
     outgoing_series,
 )
 from docsvc.domain.identity import Actor, RequestOrigin, Role
-from docsvc.errors import Conflict, InvalidInput, InvalidState, Msg, NotFound, PermissionDenied
+from docsvc.errors import Conflict, InvalidInput, InvalidState, Msg, PermissionDenied
 from docsvc.services import audit, page_positions, registers
 from docsvc.services.access import load_readable, refresh_readers
 from docsvc.services.approval import chains
@@ -105,28 +105,6 @@ class OutgoingService:
         # Exchange with other systems (docsvc.services.exchange.ExchangeService): outside recipients
         # are queued there and shown as sent only once a transport accepted their package.
         self.exchange = exchange
-
-    # ------------------------------------------------------------ signing key
-    def enrol(self, actor: Actor, pin: str, origin: RequestOrigin | None = None) -> dict[str, Any]:
-        """Issue the caller a signing certificate from the internal CA, protected by their PIN."""
-        if not actor.has(Role.LEADER, Role.UNIT_HEAD, Role.CLERK, Role.OFFICER):
-            raise PermissionDenied("your role does not sign documents")
-        with self.db.write() as s:
-            user = must_get(s, User, actor.user_id)
-            row = self.signatures.enrol_user(s, user, pin)
-            audit.record(s, actor=actor, action="signing_key.enrol", object_type="user", object_id=user.id,
-                         origin=origin, details={"serial": row.cert_serial, "subject": row.subject})
-            return _key_dict(row)
-
-    def my_key(self, actor: Actor) -> dict[str, Any]:
-        from docsvc.db.models import SigningKey
-        with self.db.read() as s:
-            row = s.execute(select(SigningKey).where(SigningKey.user_id == actor.user_id,
-                                                     SigningKey.revoked_at.is_(None))
-                            .order_by(SigningKey.id.desc())).scalars().first()
-            if row is None:
-                raise NotFound("you have no signing certificate yet")
-            return _key_dict(row)
 
     # ------------------------------------------------------------ sign
     def unlock_signer(self, actor: Actor, pin: str) -> None:
@@ -585,11 +563,6 @@ class OutgoingService:
                 self.files.store.delete(stored.key)
         except Exception:
             log.warning("could not remove unreferenced object %s", stored.key, exc_info=True)
-
-
-def _key_dict(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "serial": row.cert_serial, "subject": row.subject, "not_after": row.not_after,
-            "kind": row.kind}
 
 
 def _files(s: Session, doc: Document, role: str) -> list[DocumentFile]:

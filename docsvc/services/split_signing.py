@@ -37,7 +37,8 @@ from sqlalchemy.orm import Session
 from docsvc.db.base import utcnow
 from docsvc.db.models import DocumentFile, SigningPreparation, User, UserCertificate
 from docsvc.db.uow import Database, after_commit
-from docsvc.domain.identity import Actor, RequestOrigin, Role
+from docsvc.domain import policies
+from docsvc.domain.identity import Actor, RequestOrigin
 from docsvc.errors import (
     Conflict,
     DomainError,
@@ -131,8 +132,7 @@ class SplitSigningService:
                              origin: RequestOrigin | None = None) -> dict[str, Any]:
         """The caller says "this certificate is mine" (its key is on their token or with their
         remote-signing provider). Accepted only if it could sign now (trusted, not revoked)."""
-        if not actor.has(Role.LEADER, Role.UNIT_HEAD, Role.CLERK, Role.OFFICER):
-            raise PermissionDenied("your role does not sign documents")
+        policies.may_hold_signing_key(actor).enforce()
         cert = parse_certificate(certificate)
         self.signatures.check_certificate(cert, self.signatures.signer_chain(cert, []))
         digest = hashlib.sha256(_der(cert)).hexdigest()

@@ -54,6 +54,11 @@ def outgoing(status: str, **kw: Any) -> Doc:
 
 P = policies
 CASES: list[tuple[str, Callable[..., policies.Decision], Actor, Any, dict[str, Any], Any]] = [
+    # signing keys: those who sign documents hold one
+    ("key: leader", P.may_hold_signing_key, LEADER, (), {}, "ok"),
+    ("key: officer", P.may_hold_signing_key, OFFICER, (), {}, "ok"),
+    ("key: archivist", P.may_hold_signing_key, actor(Role.ARCHIVIST), (), {}, PermissionDenied),
+    ("key: administrator", P.may_hold_signing_key, actor(Role.ADMIN), (), {}, PermissionDenied),
     # new documents: the registry receives, the drafters draft, within their clearance
     ("create: registry receives", P.may_create, CLERK, (Direction.INCOMING, Secrecy.NONE), {}, "ok"),
     ("create: officer receives", P.may_create, OFFICER, (Direction.INCOMING, Secrecy.NONE), {}, PermissionDenied),

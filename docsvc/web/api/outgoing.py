@@ -218,10 +218,10 @@ def make_copy(actor: Actor, doc_id: int, body: CopyIn) -> dict:
 
 @endpoint(api, "/me/signing-key", tag="outgoing", summary="Your signing certificate")
 def my_signing_key(actor: Actor) -> dict:
-    return container().outgoing.my_key(actor)
+    return container().enrolment.my_key(actor)
 
 
 @endpoint(api, "/me/signing-key", method="POST", tag="outgoing", body=PinIn, status=201,
           summary="Get a signing certificate from the internal CA, protected by your PIN")
 def enrol_signing_key(actor: Actor, body: PinIn) -> dict:
-    return container().outgoing.enrol(actor, body.pin, origin=origin())
+    return container().enrolment.enrol(actor, body.pin, origin=origin())

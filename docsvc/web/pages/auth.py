@@ -112,14 +112,14 @@ def enrol() -> Response | tuple[str, int]:
     if request.form.get("pin") != request.form.get("pin_again"):
         flash(_("The two PINs differ."), "error")
         return profile(), 400
-    return act(lambda actor: container().outgoing.enrol(actor, request.form.get("pin", ""), origin=web_origin()),
+    return act(lambda actor: container().enrolment.enrol(actor, request.form.get("pin", ""), origin=web_origin()),
                done=_("Your signing certificate is ready. Keep your PIN secret."), then=url_for("auth.profile"),
                on_error=lambda actor, status: (profile(), status))
 
 
 def _signing_key(actor: object) -> dict | None:
     try:
-        return container().outgoing.my_key(actor)  # type: ignore[arg-type]
+        return container().enrolment.my_key(actor)  # type: ignore[arg-type]
     except NotFound:
         return None
 

@@ -43,6 +43,7 @@ KEYED: dict[str, str] = {
     "documents.only_registry_clerk_receives_incoming_documents":
         N_("only the registry (clerk) receives incoming documents"),
     "documents.your_role_cannot_draft_documents": N_("your role cannot draft documents"),
+    "policy.role_does_not_sign_documents": N_("your role does not sign documents"),
     "policy.only_drafter_submits_draft": N_("only the drafter submits the draft"),
     "policy.only_drafter_uploads_new_versions_draft": N_("only the drafter uploads new versions of a draft"),
     "policy.only_registry_replaces_file_received_document":
