@@ -102,7 +102,8 @@ def _encrypted() -> bytes:
 
 
 @pytest.mark.parametrize("data", [b"", b"hello", b"%PDF-1.7\n garbage garbage", _encrypted(),
-                                  text_pdf([["x"]])[:300]])
+                                  text_pdf([["x"]])[:300]],
+                         ids=["empty", "not-a-pdf", "garbage", "encrypted", "truncated"])
 def test_unreadable_pdfs(data: bytes) -> None:
     with pytest.raises(ExtractionError):
         extract_text(data)
