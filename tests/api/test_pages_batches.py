@@ -81,13 +81,22 @@ def test_assign_many_from_my_work_and_sign_many_from_the_queue(pages, api, conta
     work = leader.get("/work").get_data(as_text=True)
     assert 'data-form="assign-many"' in work and f'name="documents" value="{ids[0]}"' in work
     officer = me(api, "chuyenvien")["id"]
+    assert f'name="instruction-{ids[0]}"' in work and f'name="deadline_days-{ids[1]}"' in work
+    # the first row has its own instruction and deadline; the second takes the shared ones
     r = leader.post("/batches/assign", {"documents": [str(i) for i in ids], "lead": f"user:{officer}",
-                                        "deadline_days": "3", "instruction": "Giải quyết"})
+                                        "deadline_days": "3", "instruction": "Giải quyết",
+                                        f"instruction-{ids[0]}": "Trả lời trước ngày 15",
+                                        f"deadline_days-{ids[0]}": "7",
+                                        f"instruction-{ids[1]}": "", f"deadline_days-{ids[1]}": ""})
     assert r.status_code == 303, page_text(r)
     batch = _batch_id(r.headers["Location"])
     container.run_batches()
     container.batches.wait(batch)
     assert leader.get(f"/batches/{batch}").get_data(as_text=True).count('data-state="done"') == 3
+    given = [api.as_user("chutich").get(f"/api/v1/documents/{i}/handling").get_json()["assignments"][0]
+             for i in ids]
+    assert [a["instruction"] for a in given] == ["Trả lời trước ngày 15", "Giải quyết"]
+    assert given[0]["deadline"] > given[1]["deadline"]  # 7 working days against 3
 
     signed_draft(api)  # enrols the leader's key
     officer_api, head = api.as_user("chuyenvien"), api.as_user("truongphong")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from playwright.sync_api import expect
@@ -24,9 +25,11 @@ def _no_horizontal_scroll(page: Any) -> None:
 
 
 def _wait_batch(page: Any, container: Any) -> None:
-    """Run the background batches (no worker thread in tests) until the page shows the batch done."""
+    """Run the background batches (no worker thread in tests) until the page shows the batch done. They run
+    off this thread: Playwright's sync API keeps an event loop here, and signing (pyHanko) starts its own."""
     for _ in range(120):
-        container.run_batches()
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(container.run_batches).result()
         if page.locator("#batch[data-state=done]").count():
             return
         time.sleep(0.25)
@@ -62,7 +65,7 @@ def test_batch_receive_review_register(login, container) -> None:  # type: ignor
     expect(clerk.locator("h1")).to_contain_text("Trích yếu do văn thư sửa")
 
 
-def test_batch_sign_with_the_pin_once(login, api, container) -> None:  # type: ignore[no-untyped-def]
+def test_batch_sign_with_the_pin_once_then_issue_in_the_order_shown(login, api, container) -> None:  # type: ignore[no-untyped-def]
     officer, head = api.as_user("chuyenvien"), api.as_user("truongphong")
     chairman = me(api, "chutich")["id"]
     ids = []
@@ -85,6 +88,25 @@ def test_batch_sign_with_the_pin_once(login, api, container) -> None:  # type: i
     expect(leader.locator("table.results tr[data-state=done]")).to_have_count(3)
     for doc_id in ids:
         assert api.as_user("chutich").get(f"/api/v1/documents/{doc_id}").get_json()["status"] == "signed"
+
+    # The registry issues the three in one action: numbers follow the order the queue shows.
+    clerk = login("vanthu")
+    clerk.goto("/outgoing/queue/issue")
+    shown = [int(v) for v in clerk.locator("form[data-form=issue-many] tr[data-document]").evaluate_all(
+        "rows => rows.map(r => r.dataset.document)") if int(v) in ids]
+    assert sorted(shown) == sorted(ids)
+    for doc_id in shown:
+        clerk.check(f"form[data-form=issue-many] input[name=documents][value='{doc_id}']")
+    clerk.fill("form[data-form=issue-many] input[name=recipients]", "Sở Nội vụ; Phòng Kinh tế")
+    clerk.click("form[data-form=issue-many] button[type=submit]")
+    expect(clerk).to_have_url(re.compile(r"/batches/\d+$"))
+    _wait_batch(clerk, container)
+    expect(clerk.locator("table.results tr[data-state=done]")).to_have_count(3)
+    issued = [api.as_user("vanthu").get(f"/api/v1/documents/{doc_id}").get_json() for doc_id in shown]
+    assert [d["status"] for d in issued] == ["issued"] * 3
+    numbers = [d["code_number"] for d in issued]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 3, numbers
+    assert all(d["issued_date"] for d in issued)
 
 
 def test_dashboard_and_phones(login, api, container) -> None:  # type: ignore[no-untyped-def]

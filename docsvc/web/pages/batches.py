@@ -107,9 +107,15 @@ def _to_batch(b: dict[str, Any]) -> str:
 @requires(Role.LEADER)
 def assign() -> Response:
     def call(actor: Actor) -> Any:
-        data = AssignmentInput(lead=forms.target(forms.text("lead"), "lead"), deadline_days=forms.optional_int(
-            "deadline_days"), instruction=forms.text("instruction"))
-        return container().batch_actions.assign_many(actor, [(d, data) for d in _picked()])
+        lead = forms.target(forms.text("lead"), "lead")
+        shared_days, shared_instruction = forms.optional_int("deadline_days"), forms.text("instruction")
+
+        def own(doc_id: int) -> AssignmentInput:
+            """A row's own instruction and deadline, where the leader wrote one; else the shared ones."""
+            days = forms.optional_int(f"deadline_days-{doc_id}")
+            return AssignmentInput(lead=lead, deadline_days=shared_days if days is None else days,
+                                   instruction=forms.text(f"instruction-{doc_id}") or shared_instruction)
+        return container().batch_actions.assign_many(actor, [(d, own(d)) for d in _picked()])
     return act(call, done=_started, then=_to_batch,
                on_error=lambda actor, status: redirect(url_for("work.inbox"), 303))
 
