@@ -109,6 +109,10 @@ class DocumentService:
         self.max_upload_bytes = max_upload_bytes
         self.validate_signatures = validate_signatures
 
+    def content_rule(self, secrecy: Secrecy | int) -> policies.ContentRule:
+        """How content of this secrecy level is kept on this deployment (see :func:`policies.content_rule`)."""
+        return policies.content_rule(secrecy, self.secrecy_policy)
+
     # ------------------------------------------------------------ create
     def create(self, actor: Actor, data: DocumentInput, main: Upload | None, attachments: list[Upload],
                origin: RequestOrigin | None = None) -> DocumentView:
@@ -121,7 +125,7 @@ class DocumentService:
             doc_type = _find_type(s, data.type)
             if kind.direction is not Direction.INCOMING and data.drafting_unit_id is not None:
                 _check_unit(s, actor, data.drafting_unit_id)
-        encrypt = kind.secrecy > 0  # only reachable on an isolated deployment: store ciphertext
+        encrypt = self.content_rule(kind.secrecy).encrypted
         stored = [self.files.put(u.stream, u.filename, f.content_type, encrypt=encrypt)
                   for u, f in zip(([main] if main else []) + attachments, facts, strict=True)]
         validation = None
@@ -155,11 +159,10 @@ class DocumentService:
             raise InvalidInput(Msg("documents.subject_required",
                                    "subject (trích yếu) is required"), {"field": "subject"})
         _check_code(data.code_number, data.code_notation)
-        kind.offline = kind.secrecy > 0 and self.secrecy_policy == "connected"
-        if kind.offline and (main or attachments):
-            raise InvalidInput(f"this deployment is connected to outside networks: the content of a "
-                               f"{kind.secrecy.label_vi} document must stay offline. Register its metadata only.",
-                               {"field": "file", "reason": "secret_content_offline"})
+        rule = self.content_rule(kind.secrecy)
+        kind.offline = rule.offline
+        if main or attachments:
+            rule.may_store().enforce()
         if main is None and not kind.offline:
             raise InvalidInput(Msg("documents.document_file_pdf_scan_required",
                                    "the document's file (PDF or scan) is required"), {"field": "file"})
