@@ -33,7 +33,7 @@ from docsvc.errors import Gone, InvalidInput, InvalidState, Msg, NotFound
 from docsvc.services import audit, outbox
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
 from docsvc.services.files import FileStore, StoredFile
-from docsvc.services.uploads import inspect_upload
+from docsvc.services.uploads import MAX_PAGES, inspect_upload
 from docsvc.timeutil import to_vn, to_vn_iso, vn_today
 
 log = logging.getLogger("docsvc.documents")
@@ -100,13 +100,14 @@ class HistoryPage:
 class DocumentService:
     def __init__(self, db: Database, files: FileStore, *, secrecy_policy: str, hide_top_secret_subject: bool,
                  max_upload_bytes: int, validate_signatures: Callable[[BinaryIO], dict[str, Any]] | None = None,
-                 new_version_hooks: Sequence[NewVersionHook] = ()) -> None:
+                 new_version_hooks: Sequence[NewVersionHook] = (), max_pages: int = MAX_PAGES) -> None:
         self.db = db
         self.new_version_hooks = tuple(new_version_hooks)
         self.files = files
         self.secrecy_policy = secrecy_policy
         self.hide_top_secret_subject = hide_top_secret_subject
         self.max_upload_bytes = max_upload_bytes
+        self.max_pages = max_pages
         self.validate_signatures = validate_signatures
 
     def content_rule(self, secrecy: Secrecy | int) -> policies.ContentRule:
@@ -119,7 +120,8 @@ class DocumentService:
         """Receive an incoming document (the registry) or start a draft: check, store the files,
         then write the row, its files, readers and audit event in one transaction."""
         kind = self._check_new(actor, data, main, attachments)
-        facts = [inspect_upload(u.stream, u.filename, max_bytes=self.max_upload_bytes, field=f)
+        facts = [inspect_upload(u.stream, u.filename, max_bytes=self.max_upload_bytes, max_pages=self.max_pages,
+                                field=f)
                  for u, f in ([(main, "file")] if main else []) + [(a, "attachments") for a in attachments]]
         with self.db.read() as s:
             doc_type = _find_type(s, data.type)
@@ -297,7 +299,8 @@ class DocumentService:
     # ------------------------------------------------------------ versions and grants
     def add_version(self, actor: Actor, doc_id: int, upload: Upload,
                     origin: RequestOrigin | None = None) -> DocumentView:
-        facts = inspect_upload(upload.stream, upload.filename, max_bytes=self.max_upload_bytes)
+        facts = inspect_upload(upload.stream, upload.filename, max_bytes=self.max_upload_bytes,
+                               max_pages=self.max_pages)
         with self.db.read() as s:
             doc = load_readable(s, actor, doc_id)
             self._check_may_edit(actor, doc)

@@ -118,7 +118,8 @@ class IntakeService:
         failed: dict[int, dict[str, Any]] = {}
         for i, upload in enumerate(files):
             try:
-                facts = inspect_upload(upload.stream, upload.filename, max_bytes=self.max_upload_bytes, field="files")
+                facts = inspect_upload(upload.stream, upload.filename, max_bytes=self.max_upload_bytes,
+                                       max_pages=self.documents.max_pages, field="files")
             except DomainError as exc:  # not a PDF or scan, too large, unreadable: a failed row, the rest go on
                 failed[i] = error_dict(exc)
                 inputs.append({"filename": upload.filename})
