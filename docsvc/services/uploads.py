@@ -129,8 +129,11 @@ def _count_pages(reader: PdfReader, limit: int) -> int:
     listed twice counts twice (a reader would show it twice); an inner node seen again (a cycle) is
     not walked again. Returns ``limit + 1`` as soon as the limit is passed."""
     root = reader.trailer["/Root"].get_object()
+    if not isinstance(root, DictionaryObject):
+        raise ValueError("the trailer names no document catalog")
     tree = root["/Pages"]
-    declared = tree.get_object().get("/Count")
+    top = tree.get_object()
+    declared = top.get("/Count") if isinstance(top, DictionaryObject) else None
     if isinstance(declared, int) and declared > limit:
         return limit + 1
     leaves, visited = 0, 0
