@@ -163,7 +163,7 @@ def test_an_ordinary_document_has_none() -> None:
     (b" " + official_pdf(), "at byte 1"),
     (b"%PDF-1.7\n<html><script>alert(1)</script></html>\n", "structure"),
     (malformed_pdf(), "structure"),
-])
+], ids=["html first", "a space first", "html after the header", "malformed"])  # the PDFs hold their creation time
 def test_a_pdf_starts_at_byte_0_and_its_structure_parses(data: bytes, fragment: str) -> None:
     with pytest.raises(UnsupportedMediaType) as err:
         inspect_upload(io.BytesIO(data), "hop-le.pdf", max_bytes=LIMIT)

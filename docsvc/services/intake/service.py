@@ -191,18 +191,18 @@ class IntakeService:
         """The staged bytes are gone: another row with the same bytes was read as secret and its
         content removed (the same bytes carry the same marks): this row is that row's twin."""
         with self.db.read() as s:
-            twins = s.execute(select(BatchItem.seq, BatchItem.result).join(Batch, Batch.id == BatchItem.batch_id)
+            twins = s.execute(select(BatchItem.result).join(Batch, Batch.id == BatchItem.batch_id)
                               .where(Batch.kind == "intake", BatchItem.sha256 == ctx.input.get("sha256"),
                                      BatchItem.id != ctx.item_id)).all()
-        for _seq, result in twins:
+        for (result,) in twins:
             if isinstance(result, dict) and result.get("content_removed"):
                 return dict(result)
         raise InvalidInput(Msg("intake.staged_file_gone",
                                "the received file is no longer stored: receive it again"), {"field": "files"})
 
     def _delete_staged(self, key: str | None) -> None:
-        """Delete staged bytes (or staged text) of a row whose content may not be kept. Content-addressed:
-        an object a registered document's file is (same bytes, already stored encrypted) stays."""
+        """Delete staged bytes (or staged text) of a row. Content-addressed: an object that is also a
+        registered document's file (the same bytes, stored encrypted under the same key) stays."""
         if not key:
             return
         with self.db.read() as s:
