@@ -168,7 +168,7 @@ class Container:
         return DocumentService(self.db, self.files, secrecy_policy=s.secrecy_policy,
                                new_version_hooks=(chains.restart_on_new_version,),
                                hide_top_secret_subject=s.hide_top_secret_subject,
-                               max_upload_bytes=s.max_upload_mb * 1024 * 1024,
+                               max_upload_bytes=s.max_upload_mb * 1024 * 1024, max_pages=s.max_pages,
                                validate_signatures=self.extra.get("validate_signatures",
                                                                   self.signatures.validate_stream))
 
@@ -251,7 +251,7 @@ class Container:
                                default_transport=s.exchange_default_transport,
                                quarantine_dir=s.data_dir / "exchange" / "quarantine",
                                max_attempts=s.exchange_max_attempts, max_upload_bytes=s.max_upload_mb * 1024 * 1024,
-                               kick=kick)
+                               max_pages=s.max_pages, kick=kick)
 
     def _exchange_kick(self) -> None:
         """Send what was just queued soon; with no task runner in this process the periodic send catches up."""

@@ -70,6 +70,7 @@ class Settings:
     pkcs11_pin: str = ""
     pkcs11_key_label: str = ""
     max_upload_mb: int = 100
+    max_pages: int = 5000  # pages of one uploaded PDF (counted on its page tree, no page opened); more: 413
     token_ttl_hours: int = 12
     password_hash_memory_kib: int = 65536
     password_hash_time_cost: int = 3
@@ -332,6 +333,8 @@ def _validate(s: Settings) -> None:
         for name in ("secret_key", "encryption_keys", "audit_key"):
             if not getattr(s, name):
                 raise ConfigError(s.env_name(name), "must be set in production (no generated secrets)")
+    if s.max_pages < 1:
+        raise ConfigError(s.env_name("max_pages"), "expected a positive number of pages")
     if s.s3_timeout_seconds < 1:
         raise ConfigError(s.env_name("s3_timeout_seconds"), "expected a positive number of seconds")
     if s.outbox_lease_seconds < 1:

@@ -62,6 +62,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.xdist_group(group))
 
 
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
+    """Bytes parameters (PDFs made by the fixtures, which hold their creation time) are named by
+    their size, not their content: every pytest-xdist worker must collect the same test ids, also
+    when two workers collect in different seconds. Equal ids get pytest's index suffix."""
+    if isinstance(val, bytes | bytearray):
+        return f"{argname}-{len(val)}B"
+    return None
+
+
 @pytest.hookimpl(trylast=True)  # after pytest-xdist has named the groups
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Stops a run whose groups pytest-xdist did not honour (pytest 9.2 ignored its nodeid suffix, and the

@@ -24,10 +24,10 @@ from docsvc.domain.documents import ASSIGNABLE, EDITABLE, FROZEN, Direction, Sta
 from docsvc.domain.identity import Actor, Role, Secrecy
 from docsvc.errors import DomainError, Gone, InvalidInput, InvalidState, Msg, PermissionDenied
 
-__all__ = ["ALLOW", "DRAFTERS", "SIGNING_ROLES", "SYSTEM", "Decision", "DocumentFacts", "is_system",
-           "may_add_version", "may_assign", "may_complete", "may_confirm_recall", "may_copy", "may_create",
-           "may_grant", "may_hold_signing_key", "may_issue", "may_place_positions", "may_read", "may_recall",
-           "may_register", "may_report_progress",
+__all__ = ["ALLOW", "DRAFTERS", "SIGNING_ROLES", "SYSTEM", "ContentRule", "Decision", "DocumentFacts",
+           "content_rule", "is_system", "may_add_version", "may_assign", "may_complete", "may_confirm_recall",
+           "may_copy", "may_create", "may_grant", "may_hold_signing_key", "may_issue", "may_place_positions",
+           "may_read", "may_recall", "may_register", "may_report_progress",
            "may_return_to_sender", "may_submit", "transition"]
 
 #: The system (server-side CLI, periodic tasks). It has no roles and no agency, so any code that
@@ -133,6 +133,44 @@ def may_hold_signing_key(holder: Actor) -> Decision:
     if not holder.has(*SIGNING_ROLES):
         return _deny(Msg("policy.role_does_not_sign_documents", "your role does not sign documents"))
     return ALLOW
+
+
+# ---------------------------------------------------------------- secret content
+@dataclass(frozen=True)
+class ContentRule:
+    """What this deployment does with the content (file bytes, extracted text) of a document of a
+    secrecy level (DOMAIN.md, Secrecy): a connected deployment keeps the content of a secret
+    document off the system (metadata only); an isolated-LAN deployment keeps it encrypted at rest.
+    The one place that says so: single uploads, batch receiving, the review grid and signed
+    renditions all ask :func:`content_rule`."""
+
+    secrecy: Secrecy
+    kept: bool  # the content may be stored on this system at all
+    encrypted: bool  # ... and then only encrypted at rest
+
+    @property
+    def offline(self) -> bool:
+        return not self.kept
+
+    def may_store(self) -> Decision:
+        """Storing content of this level here: refused (metadata only) on a connected deployment."""
+        if self.kept:
+            return ALLOW
+        return Decision(False, InvalidInput,
+                        f"this deployment is connected to outside networks: the content of a "
+                        f"{self.secrecy.label_vi} document must stay offline. Register its metadata only.",
+                        {"field": "file", "reason": "secret_content_offline"})
+
+
+def content_rule(secrecy: Secrecy | int, policy: str) -> ContentRule:
+    """The rule for content of ``secrecy`` under the deployment's ``policy`` ("connected" or
+    "isolated", DOCSVC_SECRECY_POLICY). Unknown policies are treated as connected (fail closed)."""
+    level = Secrecy(int(secrecy))
+    if level == Secrecy.NONE:
+        return ContentRule(level, kept=True, encrypted=False)
+    if policy == "isolated":
+        return ContentRule(level, kept=True, encrypted=True)
+    return ContentRule(level, kept=False, encrypted=False)
 
 
 # ---------------------------------------------------------------- incoming

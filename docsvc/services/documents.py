@@ -33,7 +33,7 @@ from docsvc.errors import Gone, InvalidInput, InvalidState, Msg, NotFound
 from docsvc.services import audit, outbox
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
 from docsvc.services.files import FileStore, StoredFile
-from docsvc.services.uploads import inspect_upload
+from docsvc.services.uploads import MAX_PAGES, inspect_upload
 from docsvc.timeutil import to_vn, to_vn_iso, vn_today
 
 log = logging.getLogger("docsvc.documents")
@@ -100,14 +100,19 @@ class HistoryPage:
 class DocumentService:
     def __init__(self, db: Database, files: FileStore, *, secrecy_policy: str, hide_top_secret_subject: bool,
                  max_upload_bytes: int, validate_signatures: Callable[[BinaryIO], dict[str, Any]] | None = None,
-                 new_version_hooks: Sequence[NewVersionHook] = ()) -> None:
+                 new_version_hooks: Sequence[NewVersionHook] = (), max_pages: int = MAX_PAGES) -> None:
         self.db = db
         self.new_version_hooks = tuple(new_version_hooks)
         self.files = files
         self.secrecy_policy = secrecy_policy
         self.hide_top_secret_subject = hide_top_secret_subject
         self.max_upload_bytes = max_upload_bytes
+        self.max_pages = max_pages
         self.validate_signatures = validate_signatures
+
+    def content_rule(self, secrecy: Secrecy | int) -> policies.ContentRule:
+        """How content of this secrecy level is kept on this deployment (see :func:`policies.content_rule`)."""
+        return policies.content_rule(secrecy, self.secrecy_policy)
 
     # ------------------------------------------------------------ create
     def create(self, actor: Actor, data: DocumentInput, main: Upload | None, attachments: list[Upload],
@@ -115,13 +120,14 @@ class DocumentService:
         """Receive an incoming document (the registry) or start a draft: check, store the files,
         then write the row, its files, readers and audit event in one transaction."""
         kind = self._check_new(actor, data, main, attachments)
-        facts = [inspect_upload(u.stream, u.filename, max_bytes=self.max_upload_bytes, field=f)
+        facts = [inspect_upload(u.stream, u.filename, max_bytes=self.max_upload_bytes, max_pages=self.max_pages,
+                                field=f)
                  for u, f in ([(main, "file")] if main else []) + [(a, "attachments") for a in attachments]]
         with self.db.read() as s:
             doc_type = _find_type(s, data.type)
             if kind.direction is not Direction.INCOMING and data.drafting_unit_id is not None:
                 _check_unit(s, actor, data.drafting_unit_id)
-        encrypt = kind.secrecy > 0  # only reachable on an isolated deployment: store ciphertext
+        encrypt = self.content_rule(kind.secrecy).encrypted
         stored = [self.files.put(u.stream, u.filename, f.content_type, encrypt=encrypt)
                   for u, f in zip(([main] if main else []) + attachments, facts, strict=True)]
         validation = None
@@ -155,11 +161,10 @@ class DocumentService:
             raise InvalidInput(Msg("documents.subject_required",
                                    "subject (trích yếu) is required"), {"field": "subject"})
         _check_code(data.code_number, data.code_notation)
-        kind.offline = kind.secrecy > 0 and self.secrecy_policy == "connected"
-        if kind.offline and (main or attachments):
-            raise InvalidInput(f"this deployment is connected to outside networks: the content of a "
-                               f"{kind.secrecy.label_vi} document must stay offline. Register its metadata only.",
-                               {"field": "file", "reason": "secret_content_offline"})
+        rule = self.content_rule(kind.secrecy)
+        kind.offline = rule.offline
+        if main or attachments:
+            rule.may_store().enforce()
         if main is None and not kind.offline:
             raise InvalidInput(Msg("documents.document_file_pdf_scan_required",
                                    "the document's file (PDF or scan) is required"), {"field": "file"})
@@ -294,7 +299,8 @@ class DocumentService:
     # ------------------------------------------------------------ versions and grants
     def add_version(self, actor: Actor, doc_id: int, upload: Upload,
                     origin: RequestOrigin | None = None) -> DocumentView:
-        facts = inspect_upload(upload.stream, upload.filename, max_bytes=self.max_upload_bytes)
+        facts = inspect_upload(upload.stream, upload.filename, max_bytes=self.max_upload_bytes,
+                               max_pages=self.max_pages)
         with self.db.read() as s:
             doc = load_readable(s, actor, doc_id)
             self._check_may_edit(actor, doc)

@@ -307,6 +307,10 @@ class IndexingService:
         is kept already; the next indexing of the document uses it instead of extracting again
         (a batch receipt hands over what it read for the metadata)."""
         role = "ocr_text" if "ocr" in method else "text"
+        with self.db.read() as s:  # the text of encrypted (secret) content is never written in clear
+            source = s.get(DocumentFile, source_id)
+            if source is None or source.document_id != doc_id or source.encrypted:
+                return
         stored = self.files.put_bytes(text.encode("utf-8"), f"{role}-{source_id}.txt", "text/plain; charset=utf-8")
         with self.db.write() as s:
             exists = s.execute(select(DocumentFile.id).where(DocumentFile.base_file_id == source_id,

@@ -550,7 +550,7 @@ class OutgoingService:
     def put_pdf(self, data: bytes, filename: str, doc: Document) -> StoredFile:
         """A PDF made from ``doc`` in the object store, encrypted when the document is secret on an
         isolated deployment (signed renditions, prepared signatures)."""
-        encrypt = bool(doc.secrecy) and self.secrecy_policy == "isolated"
+        encrypt = policies.content_rule(doc.secrecy, self.secrecy_policy).encrypted
         return self.files.put_bytes(data, filename, PDF, encrypt=encrypt)
 
     def forget(self, stored: StoredFile) -> None:

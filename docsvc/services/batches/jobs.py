@@ -204,7 +204,7 @@ class BatchService:
         try:
             result = runner(ctx)
         except DomainError as exc:
-            error = {"code": exc.code, "message": exc.message, "details": exc.details}
+            error = error_dict(exc)
         except Exception:  # one item's unexpected failure must not stop the others
             log.exception("batch %s item %s failed", ctx.batch_id, ctx.item_id)
             error = {"code": "internal_error", "message": "an unexpected error stopped this item; the others went on"}
@@ -257,6 +257,12 @@ class BatchService:
         if batch.created_by != actor.user_id:
             raise PermissionDenied("only the person who started a batch follows it")
         return batch
+
+
+def error_dict(exc: DomainError) -> dict[str, Any]:
+    """A per-item error as kept on the item: the code and English message API clients read, the
+    details, and the message's stable key (``Msg``) by which the pages translate it."""
+    return {"code": exc.code, "message": exc.message, "details": exc.details, "key": exc.key}
 
 
 def batch_dict(batch: Batch) -> dict[str, Any]:

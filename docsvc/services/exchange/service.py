@@ -56,6 +56,7 @@ from docsvc.services.exchange.transport import Envelope, Transport, TransportErr
 from docsvc.services.files import FileStore
 from docsvc.services.notifications import SUBJECT, notify_readers
 from docsvc.services.outgoing import _clerks
+from docsvc.services.uploads import MAX_PAGES
 from docsvc.timeutil import to_vn_iso
 
 log = logging.getLogger("docsvc.exchange")
@@ -82,7 +83,7 @@ class ImportReport:
 class ExchangeService:
     def __init__(self, db: Database, files: FileStore, signatures: Any, *, transports: dict[str, Transport],
                  default_transport: str, quarantine_dir: Path, max_attempts: int, max_upload_bytes: int,
-                 kick: Callable[[], None] | None = None) -> None:
+                 max_pages: int = MAX_PAGES, kick: Callable[[], None] | None = None) -> None:
         self.db = db
         self.files = files
         self.signatures = signatures  # docsvc.services.signatures.SignatureService
@@ -91,6 +92,7 @@ class ExchangeService:
         self.quarantine_dir = Path(quarantine_dir)
         self.max_attempts = max_attempts
         self.max_upload_bytes = max_upload_bytes
+        self.max_pages = max_pages
         self.kick = kick
 
     # ================================================================ directory
@@ -483,7 +485,7 @@ class ExchangeService:
         from docsvc.services.uploads import inspect_upload
         try:
             facts = [inspect_upload(io.BytesIO(a.data), a.name, max_bytes=self.max_upload_bytes,
-                                    field="attachment") for a in p.attachments]
+                                    max_pages=self.max_pages, field="attachment") for a in p.attachments]
         except DomainError as exc:  # InvalidInput / UnsupportedMediaType / PayloadTooLarge
             raise _Refused(f"an attached file is not accepted: {exc.message}") from None
         if not facts[0].is_pdf:

@@ -1,10 +1,19 @@
 """Receiving many files at once, reviewing what was read from them, registering them in one action.
 
 1. :meth:`IntakeService.receive_many` (clerk): every file (or every member of a ZIP) is checked
-   like a single upload (:func:`docsvc.services.uploads.inspect_upload`) and stored; a batch of kind
+   like a single upload (:func:`docsvc.services.uploads.inspect_upload`) and staged; a batch of kind
    ``intake`` is created and handed to the background, where each item's metadata is read from the
    document (:mod:`docsvc.services.intake.metadata`). A file that fails the checks is a failed row
    with its reason; the others go on.
+
+   Secrecy: a file's secrecy mark (Mật, Tối mật, Tuyệt mật) is known only once it is read, so
+   every received file is staged *encrypted* (as secret content is) and the text read from it is
+   kept encrypted too. As soon as the marks are read, the deployment's rule for content of that
+   level (:func:`docsvc.domain.policies.content_rule`, the rule of single uploads) decides: on a
+   connected deployment the staged bytes of a secret file are deleted at once (its row says why
+   and can still be registered as metadata only); on an isolated one they stay, encrypted, and
+   no text is kept. The secrecy the clerk sets in the review grid is judged by the same rule at
+   registration.
 2. :meth:`IntakeService.review` (the batch view of kind ``intake``): each row with its prefilled
    fields, the low-confidence ones, and its duplicates — same bytes or same number/notation/issuer,
    among registered documents and earlier rows — recomputed at each look.
@@ -16,6 +25,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -28,17 +38,19 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docsvc.db.models import Batch, BatchItem, DocumentType
+from docsvc.db.models import Batch, BatchItem, DocumentFile, DocumentType
 from docsvc.db.rows import must_get
 from docsvc.domain.documents import duplicate_key, split_number_notation
-from docsvc.domain.identity import Actor, Role
-from docsvc.errors import Conflict, DomainError, InvalidInput, PermissionDenied
-from docsvc.services.batches.jobs import BatchService, ItemContext
+from docsvc.domain.identity import Actor, Role, Secrecy
+from docsvc.domain.policies import ContentRule
+from docsvc.errors import Conflict, DomainError, InvalidInput, Msg, PermissionDenied
+from docsvc.services.batches.jobs import BatchService, ItemContext, error_dict
 from docsvc.services.documents import DocumentInput, DocumentService, Upload
 from docsvc.services.duplicates import duplicate_message, received_with_bytes, registered_with_key
 from docsvc.services.files import FileStore
 from docsvc.services.incoming import IncomingService
 from docsvc.services.uploads import inspect_upload
+from storage import ObjectNotFound
 
 if TYPE_CHECKING:
     from search.sandbox import ExtractionLimits
@@ -106,13 +118,15 @@ class IntakeService:
         failed: dict[int, dict[str, Any]] = {}
         for i, upload in enumerate(files):
             try:
-                facts = inspect_upload(upload.stream, upload.filename, max_bytes=self.max_upload_bytes, field="files")
+                facts = inspect_upload(upload.stream, upload.filename, max_bytes=self.max_upload_bytes,
+                                       max_pages=self.documents.max_pages, field="files")
             except DomainError as exc:  # not a PDF or scan, too large, unreadable: a failed row, the rest go on
-                failed[i] = {"code": exc.code, "message": exc.message, "details": exc.details}
+                failed[i] = error_dict(exc)
                 inputs.append({"filename": upload.filename})
                 sha256s.append(None)
                 continue
-            stored = self.files.put(upload.stream, upload.filename, facts.content_type)
+            # staged encrypted: its secrecy marks are not read yet (see the module's docstring)
+            stored = self.files.put(upload.stream, upload.filename, facts.content_type, encrypt=True)
             inputs.append({"filename": upload.filename, "object_key": stored.key, "sha256": stored.sha256,
                            "size": stored.size, "content_type": facts.content_type,
                            "page_count": facts.page_count})
@@ -150,15 +164,52 @@ class IntakeService:
 
     def _read_item(self, ctx: ItemContext) -> dict[str, Any]:
         from docsvc.services.intake.metadata import read_file_metadata
-        data = self.files.read_bytes(ctx.input["object_key"])
+        try:
+            data = self.files.read_bytes(ctx.input["object_key"])
+        except ObjectNotFound:
+            return self._read_by_twin(ctx)
         read = read_file_metadata(data, ctx.input["content_type"], self._type_names(), limits=self.limits,
                                   ocr=self.ocr, validate=self.validate)
+        del data
         text = read.pop("text", "")
-        if read.pop("text_complete", False) and not read["fields"].get("secrecy") and text:
-            # kept for the index of the registered document (a secret one is never indexed)
-            stored = self.files.put_bytes(text.encode("utf-8"), "intake-text.txt", "text/plain; charset=utf-8")
+        complete = read.pop("text_complete", False)
+        rule = self.documents.content_rule(int(read["fields"].get("secrecy") or 0))
+        if rule.offline:  # a secret file on a connected deployment: nothing of its content stays
+            read["content_removed"] = _removed(rule.secrecy)
+            with self.db.write() as s:  # said on the row before the bytes go: a twin row then finds it
+                must_get(s, BatchItem, ctx.item_id).result = read
+            self._delete_staged(ctx.input["object_key"])
+            return read
+        if complete and text and rule.secrecy == Secrecy.NONE:
+            # kept (encrypted, as staged) for the index of the registered document; a secret one is never indexed
+            stored = self.files.put_bytes(text.encode("utf-8"), "intake-text.txt", "text/plain; charset=utf-8",
+                                          encrypt=True)
             read["text_key"] = stored.key
         return read
+
+    def _read_by_twin(self, ctx: ItemContext) -> dict[str, Any]:
+        """The staged bytes are gone: another row with the same bytes was read as secret and its
+        content removed (the same bytes carry the same marks): this row is that row's twin."""
+        with self.db.read() as s:
+            twins = s.execute(select(BatchItem.result).join(Batch, Batch.id == BatchItem.batch_id)
+                              .where(Batch.kind == "intake", BatchItem.sha256 == ctx.input.get("sha256"),
+                                     BatchItem.id != ctx.item_id)).all()
+        for (result,) in twins:
+            if isinstance(result, dict) and result.get("content_removed"):
+                return dict(result)
+        raise InvalidInput(Msg("intake.staged_file_gone",
+                               "the received file is no longer stored: receive it again"), {"field": "files"})
+
+    def _delete_staged(self, key: str | None) -> None:
+        """Delete staged bytes (or staged text) of a row. Content-addressed: an object that is also a
+        registered document's file (the same bytes, stored encrypted under the same key) stays."""
+        if not key:
+            return
+        with self.db.read() as s:
+            if s.execute(select(DocumentFile.id).where(DocumentFile.object_key == key).limit(1)).first():
+                return
+        with contextlib.suppress(ObjectNotFound):  # a twin row removed it already
+            self.files.store.delete(key)
 
     # ------------------------------------------------------------ 2. review
     def _review_view(self, s: Session, out: dict[str, Any]) -> dict[str, Any]:
@@ -191,7 +242,10 @@ class IntakeService:
                 seen_keys[key] = row["seq"]
             if row["state"] == "done" and not fields.get("subject"):
                 problems.append({"code": "no_subject", "message": "Không đọc được trích yếu: hãy nhập"})
-            if fields.get("secrecy"):
+            removed = (row.get("result") or {}).get("content_removed")
+            if removed:
+                problems.append({"code": "secret_file_removed", "message": removed["message"], "key": removed["key"]})
+            elif fields.get("secrecy"):
                 problems.append({"code": "secret", "message": "Văn bản mật: kiểm tra độ mật trước khi vào sổ"})
             row["problems"] = problems
             done = registered.get(row["id"])
@@ -228,6 +282,12 @@ class IntakeService:
                 if not item.input.get("object_key"):
                     raise InvalidInput(f"{item.input.get('filename')}: this file was refused on upload",
                                        {"field": "rows", "item_id": item.id})
+                if (item.result or {}).get("content_removed") and self.documents.content_rule(
+                        Secrecy.parse(row.secrecy)).kept:
+                    raise InvalidInput(Msg("intake.removed_file_needs_upload",
+                                           "this file was read as secret and deleted: register it as secret "
+                                           "(metadata only), or, if it is not secret, receive the file again"),
+                                       {"field": "rows", "item_id": item.id, "reason": "secret_file_removed"})
                 inputs.append({**_row_dict(row), "item_id": item.id, "seq": item.seq,
                                "document_id": item.document_id})
         return self.batches.start(actor, "register", inputs, parent_id=intake_id)
@@ -241,6 +301,26 @@ class IntakeService:
             log.info("text read at receipt is no longer stored; indexing extracts it")
             return
         self.keep_text(doc_id, main_file_id, text, read.get("method", "pypdf"))  # type: ignore[misc]
+
+    def _release_staged(self, item_id: int, rule: ContentRule) -> None:
+        """The staged bytes and text of a row are let go: before its registration when its content may
+        not be kept here (a row set secret in the grid on a connected deployment: said on the row,
+        even if the registration then fails), else once its document holds its own copy. Bytes that
+        another row not yet registered was received with stay for that row (the sweep ends them)."""
+        with self.db.write() as s:
+            item = must_get(s, BatchItem, item_id)
+            read = dict(item.result or {})
+            text_key = read.pop("text_key", None)
+            if rule.offline and not read.get("content_removed"):
+                read["content_removed"] = _removed(rule.secrecy)
+            item.result = read
+            key, sha = item.input.get("object_key"), item.sha256
+            needed = s.execute(select(BatchItem.id).join(Batch, Batch.id == BatchItem.batch_id).where(
+                Batch.kind == "intake", BatchItem.sha256 == sha, BatchItem.id != item_id,
+                BatchItem.document_id.is_(None), BatchItem.state != "failed").limit(1)).first()
+        self._delete_staged(text_key)
+        if needed is None:
+            self._delete_staged(key)
 
     def _register_item(self, ctx: ItemContext) -> dict[str, Any]:
         """One reviewed row: the document is created (once: a re-run reuses it) and registered."""
@@ -257,9 +337,12 @@ class IntakeService:
                 issued_date=date.fromisoformat(row["issued_date"]) if row.get("issued_date") else None,
                 urgency=row["urgency"], secrecy=row["secrecy"], signer_name=row.get("signer_name"),
                 signer_position=row.get("signer_position"), received_via=row.get("received_via") or "electronic")
-            offline = data.secrecy != "none" and self.documents.secrecy_policy == "connected"
-            main = None if offline else Upload(source["filename"],
-                                              io.BytesIO(self.files.read_bytes(source["object_key"])))
+            # the secrecy as registered (read, or set by the clerk in the grid): the rule of single uploads
+            rule = self.documents.content_rule(Secrecy.parse(row["secrecy"]))
+            if rule.offline:
+                self._release_staged(row["item_id"], rule)
+            main = None if rule.offline else Upload(source["filename"],
+                                                    io.BytesIO(self.files.read_bytes(source["object_key"])))
             created = self.documents.create(ctx.actor, data, main, []).data
             doc_id = created["id"]
             with self.db.write() as s:  # a second registration of this row reuses it, never makes another
@@ -267,8 +350,10 @@ class IntakeService:
                 intake_item.document_id = doc_id
                 read = intake_item.result or {}
             main_file = next((f for f in created.get("files", []) if f["role"] == "main"), None)
-            if self.keep_text and main_file and read.get("text_key") and data.secrecy == "none":
+            if self.keep_text and main_file and read.get("text_key") and rule.secrecy == Secrecy.NONE:
                 self._hand_over_text(doc_id, main_file["id"], read)
+            if not rule.offline:
+                self._release_staged(row["item_id"], rule)
         view = self.incoming.register(ctx.actor, doc_id, confirm_duplicate=bool(row.get("confirm_duplicate")))
         return {"document_id": doc_id, "arrival_number": view.data.get("arrival_number"),
                 "number_notation": view.data.get("number_notation")}
@@ -283,6 +368,15 @@ def staged_file_kept(s: Session, sha256: str) -> bool:
     since = utcnow() - timedelta(days=STAGED_DAYS)
     return s.execute(select(BatchItem.id).join(Batch, Batch.id == BatchItem.batch_id).where(
         BatchItem.sha256 == sha256, Batch.kind == "intake", Batch.created_at >= since).limit(1)).first() is not None
+
+
+def _removed(secrecy: Secrecy) -> dict[str, Any]:
+    """Why a received file's content was deleted (kept on its row, told in the review grid)."""
+    return error_dict(InvalidInput(Msg(
+        "intake.secret_file_removed",
+        "the document is marked secret and this deployment is connected to outside networks, where the content "
+        "of a secret document stays offline: the received file was deleted and nothing of its content is kept. "
+        "Register its metadata only"), {"field": "files", "reason": "secret_file_removed", "secrecy": secrecy.key}))
 
 
 def _row_dict(row: ReviewedRow) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from docsvc.services.outgoing import RecipientInput
 from docsvc.web.context import container
 from docsvc.web.pages import forms
 from docsvc.web.pages.base import act, page_actor, page_blueprint, render, requires
+from docsvc.web.pages.messages import item_message
 from docsvc.web.pages.nav import NavItem
 
 bp = page_blueprint("batches", __name__)
@@ -47,7 +48,7 @@ def show(batch_id: int) -> str:
     batch = container().batches.get(page_actor(), batch_id)
     rows = [suggested_row(i) for i in batch["items"]] if batch["kind"] == "intake" else []
     return render("batch.html", batch=batch, rows=rows, types=container().document_types(),
-                  running=batch["state"] in ("pending", "running"))
+                  running=batch["state"] in ("pending", "running"), say=item_message)
 
 
 @bp.post("/batches/<int:batch_id>/register")

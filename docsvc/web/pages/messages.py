@@ -10,6 +10,7 @@ original message as the detail (never a path, a PIN or a stack trace).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,6 +173,14 @@ KEYED: dict[str, str] = {
     "pages.give_document_id_choose_from_search": N_("give the document's ID or choose it from the search"),
     "pages.tick_confirmation_destruction_cannot_undone": N_("tick the confirmation: destruction cannot be undone"),
     "pages.choose_approve_refuse": N_("choose approve or refuse"),
+    "intake.secret_file_removed": N_(
+        "the document is marked secret and this deployment is connected to outside networks, where the content "
+        "of a secret document stays offline: the received file was deleted and nothing of its content is kept. "
+        "Register its metadata only"),
+    "intake.removed_file_needs_upload": N_(
+        "this file was read as secret and deleted: register it as secret (metadata only), or, if it is not "
+        "secret, receive the file again"),
+    "intake.staged_file_gone": N_("the received file is no longer stored: receive it again"),
 }
 
 # Messages still raised without a key (built from parts): matched by their text.
@@ -269,6 +278,8 @@ BY_REASON = {
                                  "document stays offline. Register its metadata only, without a file."),
     "no_signing_key": _l("You have no signing certificate yet: get one on your profile page, protected by a "
                          "PIN of your choice."),
+    "too_many_pages": _l("The PDF has more pages than this system accepts in one file: split it, or ask the "
+                         "administrator about the page limit."),
     "wrong_pin": _l("Wrong PIN."),
     "certificate_expired": _l("Your signing certificate has expired."),
     "certificate_revoked": _l("Your signing certificate has been revoked."),
@@ -347,6 +358,20 @@ def user_message(exc: DomainError) -> UserMessage:
     if field is not None:
         generic += " " + str(_l("Check the field “%(field)s”.") % {"field": field})
     return UserMessage(generic, _sentence(text))
+
+
+def item_message(error: Mapping[str, Any] | None) -> str:
+    """A batch row's error or problem (``{"code", "message", "details", "key"}`` as kept on the row),
+    told like the error of a single action; a problem written for people already (no code known
+    to the errors) is shown as it is."""
+    if not error:
+        return ""
+    if not error.get("key") and not error.get("details") and error.get("code") not in BY_CODE:
+        return str(error.get("message") or "")
+    exc = DomainError(str(error.get("message") or ""), error.get("details"))
+    exc.code, exc.key = str(error.get("code") or "invalid_input"), error.get("key")
+    message = user_message(exc)
+    return message.text + (f" ({message.detail})" if message.detail else "")
 
 
 def _field(details: Any) -> str | None:
