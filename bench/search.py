@@ -17,7 +17,7 @@
   ``--docs`` documents (iterating on the query side without re-indexing);
 * ``--extract``: pypdf against poppler's ``pdftotext`` on a multi-page Vietnamese PDF;
 * ``--engines``: the embedded-engine choice, SQLite FTS5 against tantivy (``pip install tantivy``)
-  on the same pre-tokenised texts and the same queries.
+  running the same relevance plan (``bench/tantivy_plan.py``) on the same pre-tokenised texts and queries.
 
 It prints figures; it asserts nothing. Scratch files go to a temporary folder, the Elasticsearch
 index to ``docsvc-bench-<random>`` (deleted at the end).
@@ -341,84 +341,33 @@ def bench_extract(pages: int = 60) -> None:
 
 
 # ------------------------------------------------------------------ engine choice
-def bench_engines(n: int, per_kind: int) -> None:
-    """SQLite FTS5 against tantivy on the same pre-tokenised texts, access filter and queries."""
+def bench_engines(n: int, per_kind: int, index_dir: str = "") -> None:
+    """SQLite FTS5 (the embedded adapter) against tantivy running the same relevance plan
+    (``bench/tantivy_plan.py``) on the same documents, access filter and queries, alternately."""
     try:
-        import tantivy
+        from bench.tantivy_plan import TantivyPlanIndex
     except ImportError:
         print("engine choice: tantivy is not installed (pip install tantivy) — skipped")
         return
-    from search.fields import indexed_fields
-    from search.query_text import parse_query
-    from search.sqlite_fts import SqliteFtsIndex
-
     docs = list(make_documents(n))
-    mix = query_mix(random.Random(7), per_kind)
-    print(f"engine choice on {n} documents (same tokens, same reader filter, top 20 + total):")
+    mix = [(k, dataclasses.replace(q, highlight=False), p) for k, q, p in query_mix(random.Random(7), per_kind)]
+    print(f"engine choice on {n} documents (same plan, reader filter, filters, facets; no highlights):")
     with tempfile.TemporaryDirectory(prefix="docsvc-engines-") as tmp:
-        schema_builder = tantivy.SchemaBuilder()
-        schema_builder.add_text_field("doc_id", stored=True, tokenizer_name="raw")
-        for name in ("subject_x", "subject_f", "body_x", "body_f", "meta_x", "meta_f"):
-            schema_builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
-        schema_builder.add_text_field("readers", tokenizer_name="raw")
-        schema_builder.add_integer_field("secrecy", indexed=True, fast=True)
-        schema = schema_builder.build()
-        tindex = tantivy.Index(schema, path=tmp)
-        writer = tindex.writer(heap_size=256_000_000)
+        folder = Path(index_dir or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        sqlite = open_embedded(open_index, folder / f"search-{n}.sqlite", docs)
+        Path(tmp, "tantivy").mkdir()
+        tindex = TantivyPlanIndex(str(Path(tmp, "tantivy")))
         start = time.perf_counter()
-        for d in docs:
-            f = indexed_fields(d)
-            texts = {k: v for k, v in f.text().items() if k in ("subject_x", "subject_f", "body_x", "body_f",
-                                                                 "meta_x", "meta_f")}
-            writer.add_document(tantivy.Document(doc_id=d.id, readers=list(d.readers), secrecy=d.secrecy, **texts))
-        writer.commit()
-        writer.wait_merging_threads()
-        t_rate = n / (time.perf_counter() - start)
-        tindex.reload()
-        searcher = tindex.searcher()
-        sqlite = SqliteFtsIndex(Path(tmp) / "fts.sqlite")
-        start = time.perf_counter()
-        for i in range(0, n, 1000):
-            sqlite.upsert(docs[i:i + 1000])
-        s_rate = n / (time.perf_counter() - start)
-        t_size = sum(p.stat().st_size for p in Path(tmp).iterdir() if not p.name.startswith("fts.sqlite"))
-        s_size = sum(p.stat().st_size for p in Path(tmp).glob("fts.sqlite*"))
-        print(f"  indexing: tantivy {t_rate:,.0f} docs/s ({t_size / 1e6:.0f} MB, no stored texts), "
-              f"SQLite FTS5 {s_rate:,.0f} docs/s ({s_size / 1e6:.0f} MB)")
-
-        def tantivy_query(query: SearchQuery, principal: Principal) -> object:
-            parsed = parse_query(query.q)
-            clauses = []
-            for c in parsed.clauses:
-                should = []
-                for text in ("subject", "body", "meta"):
-                    for suffix, tokens in (("_f", c.folded), ("_x", c.exact)):
-                        field = text + suffix
-                        if c.kind == "phrase":
-                            should.append(tantivy.Query.phrase_query(schema, field, list(tokens)))
-                        elif c.kind == "prefix":
-                            should.append(tantivy.Query.regex_query(schema, field, tokens[0] + ".*"))
-                        else:
-                            should.append(tantivy.Query.term_query(schema, field, tokens[0]))
-                clauses.append((tantivy.Occur.Must, tantivy.Query.boolean_query(
-                    [(tantivy.Occur.Should, q) for q in should])))
-            readers = tantivy.Query.boolean_query([(tantivy.Occur.Should, tantivy.Query.term_query(
-                schema, "readers", t)) for t in principal.tokens])
-            clauses.append((tantivy.Occur.Must, readers))
-            clauses.append((tantivy.Occur.Must, tantivy.Query.range_query(
-                schema, "secrecy", tantivy.FieldType.Integer, 0, principal.clearance)))
-            return searcher.search(tantivy.Query.boolean_query(clauses), 20, count=True)
-
-        text_mix = [(k, q, p) for k, q, p in mix if k != "filtered+faceted"]
-        for name, run in (("tantivy", tantivy_query), ("SQLite FTS5", sqlite.search)):
-            timings: dict[str, list[float]] = {}
-            for kind, query, principal in text_mix:
-                q = SearchQuery(q=query.q, highlight=False)
-                start = time.perf_counter()
-                run(q, principal)
-                timings.setdefault(kind, []).append(time.perf_counter() - start)
-            report_latency(name, timings)
+        for i in range(0, n, 5000):
+            tindex.upsert(docs[i:i + 5000])
+        tindex.refresh()
+        size = sum(p.stat().st_size for p in Path(tmp, "tantivy").iterdir())
+        print(f"  tantivy indexing: {n / (time.perf_counter() - start):,.0f} docs/s, {size / 1e6:.0f} MB "
+              "(no stored texts)")
+        compare_embedded({"tantivy": (tindex, mix), "SQLite FTS5": (sqlite, mix)})
         sqlite.close()
+        tindex.close()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -436,7 +385,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.extract:
         bench_extract()
     if args.engines:
-        bench_engines(args.docs, args.queries)
+        bench_engines(args.docs, args.queries, args.index_dir)
 
 
 if __name__ == "__main__":
