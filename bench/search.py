@@ -10,7 +10,7 @@
   most documents and an officer who reads few) and reports p50/p95 per kind and adapter;
 * sends the very request body the Elasticsearch adapter builds with the bare client, alternating
   with the adapter, and reports the adapter's overhead as a ratio (Python analysis, snippets, mapping);
-* ``--baseline REV``: the embedded adapter of another commit (``git show REV:search/``, e.g. the one
+* ``--baseline REV`` (repeatable): the embedded adapter of another commit (``git show REV:search/``, e.g. the one
   before the relevance plan) on the same documents and queries, run alternately with this one query by
   query, so that both see the same machine load; reports both and their ratios (wall and CPU time);
 * ``--index-dir DIR``: keep the embedded index files there and reuse them when they already hold
@@ -190,8 +190,8 @@ def open_embedded(opener: Callable[[str], Any], path: Path, docs: Sequence[Any])
     return index
 
 
-def load_baseline(rev: str, into: Path) -> ModuleType:
-    """The ``search`` package of commit ``rev``, importable as ``search_baseline`` (its imports renamed)."""
+def load_baseline(rev: str, into: Path, package: str) -> ModuleType:
+    """The ``search`` package of commit ``rev``, importable as ``package`` (its imports renamed)."""
     root = Path(__file__).resolve().parent.parent
     names = subprocess.run(["git", "-C", str(root), "ls-tree", "-r", "--name-only", rev, "search/"],
                            check=True, capture_output=True, text=True).stdout.split()
@@ -200,11 +200,12 @@ def load_baseline(rev: str, into: Path) -> ModuleType:
             continue
         text = subprocess.run(["git", "-C", str(root), "show", f"{rev}:{name}"], check=True, capture_output=True,
                               text=True).stdout
-        target = into / "search_baseline" / Path(name).relative_to("search")
+        target = into / package / Path(name).relative_to("search")
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(re.sub(r"^(\s*)(from|import) search\b", r"\1\2 search_baseline", text, flags=re.M))
+        target.write_text(re.sub(r"^(\s*)(from|import) search\b", rf"\1\2 {package}", text, flags=re.M))
     sys.path.insert(0, str(into))
-    return importlib.import_module("search_baseline")
+    importlib.invalidate_caches()
+    return importlib.import_module(package)
 
 
 def convert(value: Any, cls: Callable[..., Any]) -> Any:
@@ -280,13 +281,17 @@ def bench_adapters(args: argparse.Namespace) -> None:
         if not args.baseline:
             report_latency("embedded", run_queries(embedded, mix))
         else:
-            base = load_baseline(args.baseline, Path(tmp))
-            base_docs = list(make_documents(args.docs, document=base.IndexDocument))
-            tag = re.sub(r"[^0-9A-Za-z]", "_", args.baseline)
-            old = open_embedded(base.open_index, folder / f"search-{tag}-{len(docs)}.sqlite", base_docs)
-            compare_embedded({"embedded": (embedded, mix), f"baseline {args.baseline}": (old, [
-                (kind, convert(q, base.SearchQuery), convert(p, base.Principal)) for kind, q, p in mix])})
-            old.close()
+            runs: dict[str, tuple[Any, list[tuple[str, Any, Any]]]] = {"embedded": (embedded, mix)}
+            for rev in args.baseline:
+                tag = re.sub(r"[^0-9A-Za-z]", "_", rev)
+                base = load_baseline(rev, Path(tmp), f"search_{tag}")
+                base_docs = list(make_documents(args.docs, document=base.IndexDocument))
+                old = open_embedded(base.open_index, folder / f"search-{tag}-{len(docs)}.sqlite", base_docs)
+                runs[f"baseline {rev}"] = (old, [(kind, convert(q, base.SearchQuery), convert(p, base.Principal))
+                                                 for kind, q, p in mix])
+            compare_embedded(runs)
+            for index, _mix in list(runs.values())[1:]:
+                index.close()
         embedded.close()
     if not args.es:
         print("Elasticsearch: skipped (no --es URL and DOCSVC_SEARCH_URL unset)")
@@ -378,7 +383,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="Elasticsearch URL (default $DOCSVC_SEARCH_URL; empty: embedded only)")
     parser.add_argument("--extract", action="store_true", help="also compare pypdf and pdftotext")
     parser.add_argument("--engines", action="store_true", help="also compare SQLite FTS5 and tantivy")
-    parser.add_argument("--baseline", default="", help="git revision whose embedded adapter runs beside this one")
+    parser.add_argument("--baseline", action="append", default=[],
+                        help="git revision whose embedded adapter runs beside this one (repeatable)")
     parser.add_argument("--index-dir", default="", help="keep and reuse the embedded index files in this folder")
     args = parser.parse_args(argv)
     bench_adapters(args)
