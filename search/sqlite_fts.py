@@ -68,14 +68,6 @@ from search.snippets import Matcher
 
 SCHEMA_VERSION = "3"  # bump whenever tables or the analysis in search.vietnamese change
 
-#: the ranking a first page saw, for its later pages (stable paging by relevance): one row per first
-#: page, its hits' sort keys and row ids as one packed JSON list (one small write per search, where a
-#: row per hit cost a thousand B-tree inserts)
-_PIN_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS search_pin_lists (pin TEXT PRIMARY KEY, created REAL NOT NULL, hits BLOB NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS search_pin_lists_created ON search_pin_lists(created)",
-    "DROP TABLE IF EXISTS search_pins",  # the row-per-hit form of the same schema version (nothing else changed)
-)
 #: the clearance-dependent single-valued fields, one column per clearance (``graded_field``)
 _GRADED_COLUMNS = tuple(graded_field(f, c) for f in sorted(GRADED_FIELDS - {"dossier_ids"}) for c in CLEARANCES)
 _SCHEMA = [
@@ -102,13 +94,19 @@ _SCHEMA = [
         tokenize = "unicode61 remove_diacritics 0", prefix = '2 3')""",
     # the indexed terms with the number of documents holding each: typo variants and "did you mean"
     "CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(fts, 'row')",
-    *_PIN_SCHEMA,
+    # the ranking a first page saw, for its later pages (stable paging by relevance)
+    """CREATE TABLE IF NOT EXISTS search_pins (pin TEXT NOT NULL, k1, k2, id TEXT NOT NULL, doc INTEGER NOT NULL,
+        created REAL NOT NULL, PRIMARY KEY (pin, k1, k2, id)) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS search_pins_created ON search_pins(created)",
 ]
 #: how many hits of a first page's ranking are kept for its later pages, and for how long
 MAX_PINNED = 1000
 #: above this many combinations of optional clauses, matching counts clause matches instead
 MAX_COMBINATIONS = 16
 PIN_SECONDS = 600
+#: from this many readable documents on, a text search probes the readers of each matching row
+#: instead of listing the readable documents first (``SqliteFtsIndex._probe_readers``)
+READER_LIST_MAX = 10_000
 #: single-valued facet fields, copied into the temporary hits table when a facet asks for them
 _FACET_COLUMNS = tuple(f for f in FACET_FIELDS.values() if f != "dossier_ids")
 _TEMP = ("CREATE TEMP TABLE IF NOT EXISTS hits (rowid INTEGER PRIMARY KEY, k1, k2, id TEXT, "
@@ -257,20 +255,12 @@ class SqliteFtsIndex:
             if row[0] != SCHEMA_VERSION:
                 raise SchemaMismatch(f"the embedded index has schema {row[0]}, this code needs "
                                      f"{SCHEMA_VERSION}: delete the file and reindex")
-            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_pin_lists'").fetchone() is None:
-                SqliteFtsIndex._run(conn, _PIN_SCHEMA)  # a file of this version written before pin lists
             return
-        SqliteFtsIndex._run(conn, [*_SCHEMA, ("INSERT OR IGNORE INTO search_meta VALUES ('schema_version', ?)",
-                                              (SCHEMA_VERSION,))])
-
-    @staticmethod
-    def _run(conn: sqlite3.Connection, statements: Sequence[str | tuple[str, tuple[Any, ...]]]) -> None:
-        """Run schema statements in one write transaction."""
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in statements:
-                sql, params = statement if isinstance(statement, tuple) else (statement, ())
-                conn.execute(sql, params)
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            conn.execute("INSERT OR IGNORE INTO search_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -353,7 +343,7 @@ class SqliteFtsIndex:
 
     def clear(self) -> None:
         with self._transaction("IMMEDIATE") as conn:
-            for table in ("fts", "doc_readers", "doc_dossiers", "doc_bodies", "docs", "search_pin_lists"):
+            for table in ("fts", "doc_readers", "doc_dossiers", "doc_bodies", "docs", "search_pins"):
                 conn.execute(f"DELETE FROM {table}")
 
     def recreate(self) -> None:
@@ -437,20 +427,18 @@ class SqliteFtsIndex:
         depends on every indexed document, so documents written between two pages would move hits
         across the cursor. Pins older than ``PIN_SECONDS`` go at the same time."""
         pin = secrets.token_hex(8)
-        with _errors():  # temp.hits is this connection's own: read outside the write transaction
-            ranking = self._conn().execute("SELECT k1, k2, id, rowid FROM temp.hits ORDER BY k1, k2, id LIMIT ?",
-                                           (MAX_PINNED,)).fetchall()
-        hits = _pack(json.dumps(ranking, ensure_ascii=False))
         with self._transaction("IMMEDIATE") as conn:
-            conn.execute("DELETE FROM search_pin_lists WHERE created < ?", (time.time() - PIN_SECONDS,))
-            conn.execute("INSERT INTO search_pin_lists (pin, created, hits) VALUES (?, ?, ?)", (pin, time.time(), hits))
+            conn.execute("DELETE FROM search_pins WHERE created < ?", (time.time() - PIN_SECONDS,))
+            conn.execute("INSERT INTO search_pins (pin, k1, k2, id, doc, created) SELECT ?, k1, k2, id, rowid, ? "
+                         "FROM temp.hits ORDER BY k1, k2, id LIMIT ?", (pin, time.time(), MAX_PINNED))
         return pin
 
     def _readable_counts(self, conn: sqlite3.Connection, candidates: dict[str, tuple[str, ...]],
                          texts: Sequence[str], principal: Principal) -> dict[str, int]:
         """Readable documents holding each typed word and each of its indexed variants."""
         tokens = set(candidates) | self._known_terms(conn, frozenset(v for vs in candidates.values() for v in vs))
-        where, params = self._filters(SearchQuery(), principal, "issued_day")
+        probe = self._probe_readers(conn, principal)
+        where, params = self._filters(SearchQuery(), principal, "issued_day", None, probe)
         counts = {}
         for token in sorted(tokens):
             counts[token] = int(conn.execute(
@@ -492,7 +480,7 @@ class SqliteFtsIndex:
             self._fill_hits(conn, plan.parsed, texts, query, principal, bound)
             return
         day = _DAY_COLUMNS[query.date_column]
-        where, params = self._filters(query, principal, day, bound)
+        where, params = self._filters(query, principal, day, bound, self._probe_readers(conn, principal))
         facet_columns = [FACET_FIELDS[f] for f in query.facets if FACET_FIELDS[f] in _FACET_COLUMNS]
         copied = "".join(f", {c}" for c in facet_columns)
         copied_from = "".join(f", d.{graded_field(c, principal.clearance)}" for c in facet_columns)
@@ -546,7 +534,8 @@ class SqliteFtsIndex:
         One flat join (no subquery around the FTS scan) so that BM25 is only computed for the rows
         that pass the access filter and the other filters."""
         day = _DAY_COLUMNS[query.date_column]
-        where, params = self._filters(query, principal, day, bound, text_driven=not parsed.empty)
+        probe = not parsed.empty and self._probe_readers(conn, principal)
+        where, params = self._filters(query, principal, day, bound, probe)
         key_params: list[Any] = []
         if query.effective_sort == "relevance":
             rank = _BM25 if not parsed.empty else "0.0"
@@ -571,17 +560,27 @@ class SqliteFtsIndex:
                      f"FROM {source} WHERE {where}", (*key_params, *params))
 
     @staticmethod
+    def _probe_readers(conn: sqlite3.Connection, principal: Principal) -> bool:
+        """Whether a text search should probe the reader table row by row (the caller may read at
+        least ``READER_LIST_MAX`` documents, a registry clerk all of them) rather than first list
+        every readable document (cheap for an officer who reads a few thousand, and then the faster
+        filter). Counting stops at the bound, so asking costs at most that many index steps."""
+        return conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM doc_readers WHERE token IN (SELECT value FROM json_each(?)) LIMIT ?)",
+            (json.dumps(sorted(principal.tokens)), READER_LIST_MAX)).fetchone()[0] >= READER_LIST_MAX
+
+    @staticmethod
     def _filters(query: SearchQuery, principal: Principal, day: str,
-                 bound: int | None = None, text_driven: bool = True) -> tuple[str, list[Any]]:
+                 bound: int | None = None, probe_readers: bool = False) -> tuple[str, list[Any]]:
         """The access filter, the query's filters, and the snapshot ``bound`` (the last row id the
         first page saw: documents registered since are left out of later pages).
 
-        ``text_driven``: the rows come from an FTS5 match (or its candidates), so each one probes the
-        reader table by its primary key; the list form (``rowid IN`` every readable row) would first
-        collect every document the caller may read (all of them for a registry clerk) on each search,
-        whatever the match. Without a text (``text_driven=False``) that list is what drives the scan."""
+        The reader filter lists every readable document once (``rowid IN``), or with ``probe_readers``
+        (``_probe_readers``; only where FTS5 drives the rows) probes the reader table's primary key
+        for each matching row: a list of a hundred thousand rows would be built on every search,
+        whatever the match."""
         readable = ("EXISTS (SELECT 1 FROM doc_readers r WHERE r.doc = d.rowid "
-                    "AND r.token IN (SELECT value FROM json_each(?)))" if text_driven else
+                    "AND r.token IN (SELECT value FROM json_each(?)))" if probe_readers else
                     "d.rowid IN (SELECT doc FROM doc_readers WHERE token IN (SELECT value FROM json_each(?)))")
         clauses = ["d.secrecy <= ?", readable]
         params: list[Any] = [principal.clearance, json.dumps(sorted(principal.tokens))]
@@ -611,13 +610,15 @@ class SqliteFtsIndex:
         in the order the first page pinned (hits still matching and readable now), then the rest."""
         where, params = "", []
         if pin:
-            stored = conn.execute("SELECT hits FROM search_pin_lists WHERE pin = ?", (pin,)).fetchone()
-            if stored is None:
+            rows = conn.execute(
+                f"SELECT p.k1, p.k2, p.id, {columns} FROM search_pins p JOIN temp.hits h ON h.rowid = p.doc "
+                "JOIN doc_bodies b ON b.rowid = p.doc WHERE p.pin = ? AND (p.k1, p.k2, p.id) > (?, ?, ?) "
+                "ORDER BY p.k1, p.k2, p.id LIMIT ?", (pin, *(after or ()), limit)).fetchall()
+            pinned = conn.execute("SELECT count(*) FROM search_pins WHERE pin = ?", (pin,)).fetchone()[0]
+            if not pinned:
                 raise InvalidCursor(f"the cursor has expired (a result list stays pageable for {PIN_SECONDS // 60} "
                                     "minutes): search again")
-            pinned = json.loads(_unpack(stored[0]))
-            rows = SqliteFtsIndex._pinned_page(conn, pinned, after, limit, columns)
-            if len(rows) == limit or len(pinned) < MAX_PINNED:
+            if len(rows) == limit or pinned < MAX_PINNED:
                 return rows
             after = list(rows[-1][:3]) if rows else after  # past the pinned hits: the live order
         if after is not None:
@@ -626,22 +627,6 @@ class SqliteFtsIndex:
             f"SELECT h.k1, h.k2, h.id, {columns} FROM (SELECT rowid, k1, k2, id FROM temp.hits {where} "
             "ORDER BY k1, k2, id LIMIT ?) h JOIN doc_bodies b ON b.rowid = h.rowid ORDER BY h.k1, h.k2, h.id",
             (*params, limit)).fetchall()
-
-    @staticmethod
-    def _pinned_page(conn: sqlite3.Connection, pinned: list[list[Any]], after: list[Any] | None, limit: int,
-                     columns: str) -> list[tuple[Any, ...]]:
-        """Up to ``limit`` rows (k1, k2, id, *columns) of a pinned ranking [[k1, k2, id, row id], ...]
-        after the cursor's sort values, in pinned order, among the hits still matching and readable now
-        (``temp.hits``). Sort values compare as SQLite row values do (numbers, then text by code point)."""
-        later = [p for p in pinned if after is None or (p[0], p[1], p[2]) > tuple(after)]
-        rowids = json.dumps([p[3] for p in later])
-        present = {r[0] for r in conn.execute(
-            "SELECT rowid FROM temp.hits WHERE rowid IN (SELECT value FROM json_each(?))", (rowids,))}
-        chosen = [p for p in later if p[3] in present][:limit]
-        bodies = {r[0]: r[1:] for r in conn.execute(
-            f"SELECT b.rowid, {columns} FROM doc_bodies b WHERE b.rowid IN (SELECT value FROM json_each(?))",
-            (json.dumps([p[3] for p in chosen]),))}
-        return [(k1, k2, doc_id, *bodies[rowid]) for k1, k2, doc_id, rowid in chosen if rowid in bodies]
 
     @staticmethod
     def _facet(conn: sqlite3.Connection, name: str, size: int, principal: Principal) -> list[FacetValue]:

@@ -113,7 +113,7 @@ def test_an_expired_embedded_cursor_says_so(tmp_path) -> None:  # type: ignore[n
     first = index.search(SearchQuery(q="thiên tai", size=2), everyone)
     assert first.next_cursor
     conn = sqlite3.connect(tmp_path / "pins.sqlite")
-    conn.execute("DELETE FROM search_pin_lists")  # what ten minutes do
+    conn.execute("DELETE FROM search_pins")  # what ten minutes do
     conn.commit()
     conn.close()
     with pytest.raises(InvalidCursor, match="expired"):
