@@ -1,6 +1,7 @@
 """Search benchmark: indexing rate and query latency of both adapters on synthetic Vietnamese documents.
 
     .venv/bin/python bench/search.py [--docs 100000] [--queries 60] [--es URL] [--extract] [--engines]
+                                     [--baseline REV] [--index-dir DIR]
 
 * generates ``--docs`` documents (subjects, ~1 KB full texts, metadata, reader tokens) from a fixed seed;
 * indexes them in the embedded index (SQLite FTS5) and, with ``--es`` (default: $DOCSVC_SEARCH_URL),
@@ -9,9 +10,14 @@
   most documents and an officer who reads few) and reports p50/p95 per kind and adapter;
 * sends the very request body the Elasticsearch adapter builds with the bare client, alternating
   with the adapter, and reports the adapter's overhead as a ratio (Python analysis, snippets, mapping);
+* ``--baseline REV`` (repeatable): the embedded adapter of another commit (``git show REV:search/``, e.g. the one
+  before the relevance plan) on the same documents and queries, run alternately with this one query by
+  query, so that both see the same machine load; reports both and their ratios (wall and CPU time);
+* ``--index-dir DIR``: keep the embedded index files there and reuse them when they already hold
+  ``--docs`` documents (iterating on the query side without re-indexing);
 * ``--extract``: pypdf against poppler's ``pdftotext`` on a multi-page Vietnamese PDF;
 * ``--engines``: the embedded-engine choice, SQLite FTS5 against tantivy (``pip install tantivy``)
-  on the same pre-tokenised texts and the same queries.
+  running the same relevance plan (``bench/tantivy_plan.py``) on the same pre-tokenised texts and queries.
 
 It prints figures; it asserts nothing. Scratch files go to a temporary folder, the Elasticsearch
 index to ``docsvc-bench-<random>`` (deleted at the end).
@@ -20,9 +26,13 @@ index to ``docsvc-bench-<random>`` (deleted at the end).
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import importlib
 import os
 import random
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +40,8 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -69,7 +81,7 @@ UNITS = 40
 USERS = 400
 
 
-def make_documents(n: int, seed: int = 20240601) -> Iterator[IndexDocument]:
+def make_documents(n: int, seed: int = 20240601, document: Callable[..., Any] = IndexDocument) -> Iterator[Any]:
     rng = random.Random(seed)
     base = datetime(2024, 6, 1, tzinfo=UTC)
     counters: dict[tuple[int, str, str], int] = {}
@@ -90,7 +102,7 @@ def make_documents(n: int, seed: int = 20240601) -> Iterator[IndexDocument]:
         if rng.random() < 0.2:
             readers.append(f"unit:{rng.randrange(UNITS)}")
         direction = rng.choice(["incoming", "outgoing", "internal"])
-        yield IndexDocument(
+        yield document(
             id=f"doc-{i:07d}", direction=direction, type_code=code, type_name=type_name, number=number,
             notation=notation, issuing_body=body, organ_id=f"000.00.{i % 100:02d}.H41",
             incoming_number=number if direction == "incoming" else None,
@@ -163,6 +175,78 @@ def run_queries(index: SearchIndex, mix: list[tuple[str, SearchQuery, Principal]
     return timings
 
 
+def open_embedded(opener: Callable[[str], Any], path: Path, docs: Sequence[Any]) -> Any:
+    """The embedded index at ``path``, indexed with ``docs`` unless it already holds that many."""
+    index = opener(f"embedded:{path}")
+    index.ensure_schema()
+    if index.count() == len(docs):
+        print(f"embedded index {path.name}: reused ({len(docs)} documents)", flush=True)
+        return index
+    index.clear()
+    print(f"embedded index {path.name} (SQLite FTS5): indexing…", flush=True)
+    rate = index_all(index, docs)
+    size = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+    print(f"  embedded indexing: {rate:,.0f} docs/s, file {size / 1e6:.0f} MB")
+    return index
+
+
+def load_baseline(rev: str, into: Path, package: str) -> ModuleType:
+    """The ``search`` package of commit ``rev``, importable as ``package`` (its imports renamed)."""
+    root = Path(__file__).resolve().parent.parent
+    names = subprocess.run(["git", "-C", str(root), "ls-tree", "-r", "--name-only", rev, "search/"],
+                           check=True, capture_output=True, text=True).stdout.split()
+    for name in names:
+        if not name.endswith(".py"):
+            continue
+        text = subprocess.run(["git", "-C", str(root), "show", f"{rev}:{name}"], check=True, capture_output=True,
+                              text=True).stdout
+        target = into / package / Path(name).relative_to("search")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(re.sub(r"^(\s*)(from|import) search\b", rf"\1\2 {package}", text, flags=re.M))
+    sys.path.insert(0, str(into))
+    importlib.invalidate_caches()
+    return importlib.import_module(package)
+
+
+def convert(value: Any, cls: Callable[..., Any]) -> Any:
+    """A query or principal rebuilt as the baseline's class of the same name (same constructor fields)."""
+    accepted = {f.name for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    return cls(**{f.name: getattr(value, f.name) for f in dataclasses.fields(value) if f.init and f.name in accepted})
+
+
+def compare_embedded(runs: dict[str, tuple[Any, list[tuple[str, Any, Any]]]]) -> None:
+    """Each query on every index in turn (the order rotating), wall and CPU time; then the ratios of
+    the first index to each other one."""
+    names = list(runs)
+    for name in names:  # warm caches
+        index, mix = runs[name]
+        for _kind, query, principal in mix[:12]:
+            index.search(query, principal)
+    wall: dict[str, dict[str, list[float]]] = {n: {} for n in names}
+    cpu: dict[str, dict[str, list[float]]] = {n: {} for n in names}
+    count = len(next(iter(runs.values()))[1])
+    for i in range(count):
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            index, mix = runs[name]
+            kind, query, principal = mix[i]
+            start, start_cpu = time.perf_counter(), time.process_time()
+            index.search(query, principal)
+            cpu[name].setdefault(kind, []).append(time.process_time() - start_cpu)
+            wall[name].setdefault(kind, []).append(time.perf_counter() - start)
+    for name in names:
+        print(f"{name}: wall time")
+        report_latency("", wall[name])
+        print(f"{name}: CPU time of this process")
+        report_latency("", cpu[name])
+    first = names[0]
+    for other in names[1:]:
+        for label, table in (("wall", wall), ("CPU", cpu)):
+            a50, a95 = percentiles([t for v in table[first].values() for t in v])
+            b50, b95 = percentiles([t for v in table[other].values() for t in v])
+            print(f"{first} / {other} ({label}): p50 {a50 * 1000:.1f} / {b50 * 1000:.1f} ms = {a50 / b50:.2f}x, "
+                  f"p95 {a95 * 1000:.1f} / {b95 * 1000:.1f} ms = {a95 / b95:.2f}x")
+
+
 def es_overhead(index: SearchIndex, mix: list[tuple[str, SearchQuery, Principal]]) -> None:
     from search.elastic import search_body
     client, alias = index.client, index.alias  # type: ignore[attr-defined]
@@ -191,13 +275,23 @@ def bench_adapters(args: argparse.Namespace) -> None:
     print(f"  {time.perf_counter() - start:.1f}s, {chars / len(docs):.0f} characters of text per document")
     mix = query_mix(random.Random(7), args.queries)
     with tempfile.TemporaryDirectory(prefix="docsvc-bench-") as tmp:
-        path = Path(tmp) / "search.sqlite"
-        embedded = open_index(f"embedded:{path}")
-        print("embedded (SQLite FTS5): indexing…", flush=True)
-        rate = index_all(embedded, docs)
-        size = sum(p.stat().st_size for p in Path(tmp).iterdir())
-        print(f"  embedded indexing: {rate:,.0f} docs/s, file {size / 1e6:.0f} MB")
-        report_latency("embedded", run_queries(embedded, mix))
+        folder = Path(args.index_dir or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        embedded = open_embedded(open_index, folder / f"search-{len(docs)}.sqlite", docs)
+        if not args.baseline:
+            report_latency("embedded", run_queries(embedded, mix))
+        else:
+            runs: dict[str, tuple[Any, list[tuple[str, Any, Any]]]] = {"embedded": (embedded, mix)}
+            for rev in args.baseline:
+                tag = re.sub(r"[^0-9A-Za-z]", "_", rev)
+                base = load_baseline(rev, Path(tmp), f"search_{tag}")
+                base_docs = list(make_documents(args.docs, document=base.IndexDocument))
+                old = open_embedded(base.open_index, folder / f"search-{tag}-{len(docs)}.sqlite", base_docs)
+                runs[f"baseline {rev}"] = (old, [(kind, convert(q, base.SearchQuery), convert(p, base.Principal))
+                                                 for kind, q, p in mix])
+            compare_embedded(runs)
+            for index, _mix in list(runs.values())[1:]:
+                index.close()
         embedded.close()
     if not args.es:
         print("Elasticsearch: skipped (no --es URL and DOCSVC_SEARCH_URL unset)")
@@ -252,84 +346,33 @@ def bench_extract(pages: int = 60) -> None:
 
 
 # ------------------------------------------------------------------ engine choice
-def bench_engines(n: int, per_kind: int) -> None:
-    """SQLite FTS5 against tantivy on the same pre-tokenised texts, access filter and queries."""
+def bench_engines(n: int, per_kind: int, index_dir: str = "") -> None:
+    """SQLite FTS5 (the embedded adapter) against tantivy running the same relevance plan
+    (``bench/tantivy_plan.py``) on the same documents, access filter and queries, alternately."""
     try:
-        import tantivy
+        from bench.tantivy_plan import TantivyPlanIndex
     except ImportError:
         print("engine choice: tantivy is not installed (pip install tantivy) — skipped")
         return
-    from search.fields import indexed_fields
-    from search.query_text import parse_query
-    from search.sqlite_fts import SqliteFtsIndex
-
     docs = list(make_documents(n))
-    mix = query_mix(random.Random(7), per_kind)
-    print(f"engine choice on {n} documents (same tokens, same reader filter, top 20 + total):")
+    mix = [(k, dataclasses.replace(q, highlight=False), p) for k, q, p in query_mix(random.Random(7), per_kind)]
+    print(f"engine choice on {n} documents (same plan, reader filter, filters, facets; no highlights):")
     with tempfile.TemporaryDirectory(prefix="docsvc-engines-") as tmp:
-        schema_builder = tantivy.SchemaBuilder()
-        schema_builder.add_text_field("doc_id", stored=True, tokenizer_name="raw")
-        for name in ("subject_x", "subject_f", "body_x", "body_f", "meta_x", "meta_f"):
-            schema_builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
-        schema_builder.add_text_field("readers", tokenizer_name="raw")
-        schema_builder.add_integer_field("secrecy", indexed=True, fast=True)
-        schema = schema_builder.build()
-        tindex = tantivy.Index(schema, path=tmp)
-        writer = tindex.writer(heap_size=256_000_000)
+        folder = Path(index_dir or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        sqlite = open_embedded(open_index, folder / f"search-{n}.sqlite", docs)
+        Path(tmp, "tantivy").mkdir()
+        tindex = TantivyPlanIndex(str(Path(tmp, "tantivy")))
         start = time.perf_counter()
-        for d in docs:
-            f = indexed_fields(d)
-            texts = {k: v for k, v in f.text().items() if k in ("subject_x", "subject_f", "body_x", "body_f",
-                                                                 "meta_x", "meta_f")}
-            writer.add_document(tantivy.Document(doc_id=d.id, readers=list(d.readers), secrecy=d.secrecy, **texts))
-        writer.commit()
-        writer.wait_merging_threads()
-        t_rate = n / (time.perf_counter() - start)
-        tindex.reload()
-        searcher = tindex.searcher()
-        sqlite = SqliteFtsIndex(Path(tmp) / "fts.sqlite")
-        start = time.perf_counter()
-        for i in range(0, n, 1000):
-            sqlite.upsert(docs[i:i + 1000])
-        s_rate = n / (time.perf_counter() - start)
-        t_size = sum(p.stat().st_size for p in Path(tmp).iterdir() if not p.name.startswith("fts.sqlite"))
-        s_size = sum(p.stat().st_size for p in Path(tmp).glob("fts.sqlite*"))
-        print(f"  indexing: tantivy {t_rate:,.0f} docs/s ({t_size / 1e6:.0f} MB, no stored texts), "
-              f"SQLite FTS5 {s_rate:,.0f} docs/s ({s_size / 1e6:.0f} MB)")
-
-        def tantivy_query(query: SearchQuery, principal: Principal) -> object:
-            parsed = parse_query(query.q)
-            clauses = []
-            for c in parsed.clauses:
-                should = []
-                for text in ("subject", "body", "meta"):
-                    for suffix, tokens in (("_f", c.folded), ("_x", c.exact)):
-                        field = text + suffix
-                        if c.kind == "phrase":
-                            should.append(tantivy.Query.phrase_query(schema, field, list(tokens)))
-                        elif c.kind == "prefix":
-                            should.append(tantivy.Query.regex_query(schema, field, tokens[0] + ".*"))
-                        else:
-                            should.append(tantivy.Query.term_query(schema, field, tokens[0]))
-                clauses.append((tantivy.Occur.Must, tantivy.Query.boolean_query(
-                    [(tantivy.Occur.Should, q) for q in should])))
-            readers = tantivy.Query.boolean_query([(tantivy.Occur.Should, tantivy.Query.term_query(
-                schema, "readers", t)) for t in principal.tokens])
-            clauses.append((tantivy.Occur.Must, readers))
-            clauses.append((tantivy.Occur.Must, tantivy.Query.range_query(
-                schema, "secrecy", tantivy.FieldType.Integer, 0, principal.clearance)))
-            return searcher.search(tantivy.Query.boolean_query(clauses), 20, count=True)
-
-        text_mix = [(k, q, p) for k, q, p in mix if k != "filtered+faceted"]
-        for name, run in (("tantivy", tantivy_query), ("SQLite FTS5", sqlite.search)):
-            timings: dict[str, list[float]] = {}
-            for kind, query, principal in text_mix:
-                q = SearchQuery(q=query.q, highlight=False)
-                start = time.perf_counter()
-                run(q, principal)
-                timings.setdefault(kind, []).append(time.perf_counter() - start)
-            report_latency(name, timings)
+        for i in range(0, n, 5000):
+            tindex.upsert(docs[i:i + 5000])
+        tindex.refresh()
+        size = sum(p.stat().st_size for p in Path(tmp, "tantivy").iterdir())
+        print(f"  tantivy indexing: {n / (time.perf_counter() - start):,.0f} docs/s, {size / 1e6:.0f} MB "
+              "(no stored texts)")
+        compare_embedded({"tantivy": (tindex, mix), "SQLite FTS5": (sqlite, mix)})
         sqlite.close()
+        tindex.close()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -340,12 +383,15 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="Elasticsearch URL (default $DOCSVC_SEARCH_URL; empty: embedded only)")
     parser.add_argument("--extract", action="store_true", help="also compare pypdf and pdftotext")
     parser.add_argument("--engines", action="store_true", help="also compare SQLite FTS5 and tantivy")
+    parser.add_argument("--baseline", action="append", default=[],
+                        help="git revision whose embedded adapter runs beside this one (repeatable)")
+    parser.add_argument("--index-dir", default="", help="keep and reuse the embedded index files in this folder")
     args = parser.parse_args(argv)
     bench_adapters(args)
     if args.extract:
         bench_extract()
     if args.engines:
-        bench_engines(args.docs, args.queries)
+        bench_engines(args.docs, args.queries, args.index_dir)
 
 
 if __name__ == "__main__":
