@@ -14,6 +14,11 @@ from docsvc.errors import BackendUnavailable
 
 AfterCommit = Callable[[], None]
 
+#: ``session.info`` key, true on the sessions of ``Database.read()``: nothing they load changes while
+#: they last, so what a read transaction works out once (e.g. "may this actor read document N")
+#: may be kept in its ``info`` for its later questions, and dies with it.
+READ_ONLY = "read_only"
+
 
 class Database:
     """Owns the engine and opens sessions. ``write()`` and ``read()`` are the only entry points
@@ -25,7 +30,8 @@ class Database:
         self.engine = engine
         info = dict(session_info or {})
         self._writer = sessionmaker(bind=engine, expire_on_commit=False, info=info)
-        self._reader = sessionmaker(bind=engine.execution_options(readonly=True), expire_on_commit=False, info=info)
+        self._reader = sessionmaker(bind=engine.execution_options(readonly=True), expire_on_commit=False,
+                                    info={**info, READ_ONLY: True})
         self._shared: ContextVar[Session | None] = ContextVar(f"docsvc_shared_read_{id(self)}", default=None)
 
     def listen(self, identifier: str, fn: Callable[..., object]) -> None:

@@ -18,6 +18,7 @@ from docsvc.db.models import (
     DocumentReader,
     Recipient,
 )
+from docsvc.db.uow import READ_ONLY
 from docsvc.domain.access import Relationships, actor_tokens, document_tokens
 from docsvc.domain.documents import Direction, Status
 from docsvc.domain.identity import Actor
@@ -98,11 +99,24 @@ def readable_filter(query: Select, actor: Actor) -> Select:  # type: ignore[type
 
 
 def load_readable(s: Session, actor: Actor, doc_id: int, *, for_update: bool = False) -> Document:
-    """The document if ``actor`` may read it; otherwise NotFound (its existence is not revealed)."""
+    """The document if ``actor`` may read it; otherwise NotFound (its existence is not revealed).
+
+    In a read-only transaction the answer is kept for the transaction's later questions: a page whose
+    boxes each ask their service (each checking access itself) inside one ``Database.shared_read()``
+    runs the check once. It is the same snapshot, so the answer cannot be stale; it ends with the
+    transaction. Write transactions always ask the database."""
+    memo: dict[tuple[int, Actor], Document] | None = None
+    if not for_update and s.info.get(READ_ONLY):
+        memo = s.info.setdefault("readable_documents", {})
+        found = memo.get((doc_id, actor))
+        if found is not None:
+            return found
     q = readable_filter(select(Document).where(Document.id == doc_id), actor)
     if for_update:
         q = q.with_for_update(of=Document)
     doc: Document | None = s.execute(q).scalar_one_or_none()
     if doc is None:
         raise NotFound(f"document {doc_id} not found")
+    if memo is not None:
+        memo[(doc_id, actor)] = doc
     return doc
