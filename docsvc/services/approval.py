@@ -160,9 +160,9 @@ class ApprovalService:
             doc = load_readable(s, actor, doc_id)
             instances = list(s.execute(select(ChainInstance).where(ChainInstance.document_id == doc.id)
                                        .order_by(ChainInstance.id)).scalars())
-            names = {u.id: u.full_name for u in s.execute(select(User).where(User.agency_id == doc.agency_id))
-                     .scalars()}
-            turn = chains.turn(s, doc, actor)
+            names: dict[int, str] = dict(s.execute(select(User.id, User.full_name)  # type: ignore[arg-type]
+                                                   .where(User.agency_id == doc.agency_id)).all())
+            turn = chains.turn(s, doc, actor, instances=instances)
             return {"my_turn": ({"step": turn.step.kind, "decision_id": turn.decision.id,
                                  "authority_form": turn.authority_form} if turn else None),
                     "chains": [_instance_dict(i, names) for i in instances]}
@@ -310,9 +310,12 @@ class Chains:
                     users.append(user_id)
         return users
 
-    def turn(self, s: Session, doc: Document, actor: Actor, kind: StepKind | None = None) -> Turn | None:
-        """The pending decision ``actor`` may take now on ``doc`` (own, or as a valid delegate)."""
-        instance = active_instance(s, doc.id)
+    def turn(self, s: Session, doc: Document, actor: Actor, kind: StepKind | None = None, *,
+             instances: list[ChainInstance] | None = None) -> Turn | None:
+        """The pending decision ``actor`` may take now on ``doc`` (own, or as a valid delegate).
+        ``instances``: the document's chains when the caller loaded them already (not queried again)."""
+        instance = (active_instance(s, doc.id) if instances is None
+                    else next((i for i in instances if i.status == "active"), None))
         if instance is None:
             return None
         step = next((st for st in instance.steps if st.status == "active"), None)
@@ -322,11 +325,11 @@ class Chains:
         own = next((d for d in pending if d.user_id == actor.user_id), None)
         if own is not None:
             return Turn(own, step, instance, None)
-        type_code = doc.doc_type.code
+        covering = delegations.covering_any(s, [d.user_id for d in pending], actor.user_id, doc.doc_type.code,
+                                            vn_today())  # one query, whatever the number of pending people
         for d in pending:
-            delegation = self.delegation_for(s, d.user_id, actor.user_id, type_code)
-            if delegation is not None:
-                return Turn(d, step, instance, delegation)
+            if d.user_id in covering:
+                return Turn(d, step, instance, covering[d.user_id])
         return None
 
     def record(self, s: Session, turn: Turn, actor: Actor, decision: str, reason: str = "") -> None:
@@ -384,10 +387,6 @@ class Chains:
         self.activate_next(s, doc, fresh)
         audit.record(s, actor=actor, action="chain.restart", object_type="document", object_id=doc.id,
                      details={"superseded": instance.id, "chain": fresh.id, "sha256": fresh.content_sha256})
-
-    def delegation_for(self, s: Session, delegator_id: int, delegate_id: int, type_code: str | None
-                       ) -> Delegation | None:
-        return delegations.covering(s, delegator_id, delegate_id, type_code, vn_today())
 
 
 chains = Chains()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, BinaryIO
@@ -34,6 +34,7 @@ from docsvc.services import audit, outbox
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
 from docsvc.services.files import FileStore, StoredFile
 from docsvc.services.uploads import inspect_upload
+from docsvc.services.user_names import user_names
 from docsvc.timeutil import to_vn, to_vn_iso, vn_today
 
 log = logging.getLogger("docsvc.documents")
@@ -431,18 +432,6 @@ def text_state(s: Session, doc: Document) -> dict[str, Any]:
         return {"state": "not_extracted", "reason": None}
     state, reason = outbox.state_of(s, outbox.INDEX, doc.id)
     return {"state": state, "reason": reason if state == "quarantined" else None}
-
-
-def user_names(s: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
-    """Full names by user id, each loaded once per session: the ids not seen yet in one query, so a
-    list naming the creator of every item costs one query, not one per creator (call it with every
-    item's id before the items are shaped)."""
-    names: dict[int, str] = s.info.setdefault("user_names", {})
-    missing = sorted({i for i in user_ids if i is not None and i not in names})
-    if missing:
-        names.update({uid: name for uid, name in s.execute(
-            select(User.id, User.full_name).where(User.id.in_(missing)))})
-    return names
 
 
 def _duplicate_warnings(s: Session, doc: Document) -> list[dict[str, Any]]:

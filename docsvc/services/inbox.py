@@ -15,7 +15,8 @@ from docsvc.domain.documents import Direction, Status
 from docsvc.domain.identity import Actor, Role
 from docsvc.services.access import readable_filter
 from docsvc.services.delegations import delegations_to, rule_of
-from docsvc.services.documents import document_dict, user_names
+from docsvc.services.documents import document_dict
+from docsvc.services.user_names import user_names
 from docsvc.timeutil import vn_today
 
 # What the user is asked to do, by reason (shown in the inbox).
