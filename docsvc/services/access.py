@@ -18,7 +18,7 @@ from docsvc.db.models import (
     DocumentReader,
     Recipient,
 )
-from docsvc.db.uow import READ_ONLY
+from docsvc.db.uow import read_memo
 from docsvc.domain.access import Relationships, actor_tokens, document_tokens
 from docsvc.domain.documents import Direction, Status
 from docsvc.domain.identity import Actor
@@ -103,11 +103,10 @@ def load_readable(s: Session, actor: Actor, doc_id: int, *, for_update: bool = F
 
     In a read-only transaction the answer is kept for the transaction's later questions: a page whose
     boxes each ask their service (each checking access itself) inside one ``Database.shared_read()``
-    runs the check once. It is the same snapshot, so the answer cannot be stale; it ends with the
-    transaction. Write transactions always ask the database."""
-    memo: dict[tuple[int, Actor], Document] | None = None
-    if not for_update and s.info.get(READ_ONLY):
-        memo = s.info.setdefault("readable_documents", {})
+    runs the check once per request. It ends with the transaction (never kept across requests, so a
+    change of rights counts from the next request). Write transactions always ask the database."""
+    memo = None if for_update else read_memo(s, "readable_documents")
+    if memo is not None:
         found = memo.get((doc_id, actor))
         if found is not None:
             return found

@@ -24,7 +24,7 @@ from docsvc.db.models import (
     UserUnit,
 )
 from docsvc.db.rows import must_get
-from docsvc.db.uow import Database
+from docsvc.db.uow import Database, read_memo
 from docsvc.domain import policies
 from docsvc.domain.approval import (
     DEFAULT_CHAIN,
@@ -158,8 +158,7 @@ class ApprovalService:
     def chain(self, actor: Actor, doc_id: int) -> dict[str, Any]:
         with self.db.read() as s:
             doc = load_readable(s, actor, doc_id)
-            instances = list(s.execute(select(ChainInstance).where(ChainInstance.document_id == doc.id)
-                                       .order_by(ChainInstance.id)).scalars())
+            instances = chain_instances(s, doc.id)
             names: dict[int, str] = dict(s.execute(select(User.id, User.full_name)  # type: ignore[arg-type]
                                                    .where(User.agency_id == doc.agency_id)).all())
             turn = chains.turn(s, doc, actor, instances=instances)
@@ -314,6 +313,8 @@ class Chains:
              instances: list[ChainInstance] | None = None) -> Turn | None:
         """The pending decision ``actor`` may take now on ``doc`` (own, or as a valid delegate).
         ``instances``: the document's chains when the caller loaded them already (not queried again)."""
+        if instances is None and read_memo(s, "chain_instances") is not None:
+            instances = chain_instances(s, doc.id)  # a read: the page's boxes share one load
         instance = (active_instance(s, doc.id) if instances is None
                     else next((i for i in instances if i.status == "active"), None))
         if instance is None:
@@ -392,6 +393,18 @@ class Chains:
 chains = Chains()
 
 _VERB = {"approved": "approve", "rejected": "reject", "returned": "return_for_revision"}
+
+
+def chain_instances(s: Session, doc_id: int) -> list[ChainInstance]:
+    """Every chain of the document, oldest first (loaded once per read-only transaction)."""
+    memo = read_memo(s, "chain_instances")
+    if memo is not None and doc_id in memo:
+        return list(memo[doc_id])
+    rows = list(s.execute(select(ChainInstance).where(ChainInstance.document_id == doc_id)
+                          .order_by(ChainInstance.id)).scalars())
+    if memo is not None:
+        memo[doc_id] = rows
+    return list(rows)
 
 
 def active_instance(s: Session, doc_id: int) -> ChainInstance | None:

@@ -389,21 +389,22 @@ class IdentityService:
             rows = s.execute(
                 select(ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at,
                        User.id, User.username, User.full_name, User.agency_id, User.clearance, User.is_active,
-                       User.position, UserRole.role, UserUnit.unit_id)
-                .join(User, User.id == ApiToken.user_id)
+                       User.position, Organisation.name, UserRole.role, UserUnit.unit_id)
+                .join(User, User.id == ApiToken.user_id).join(Organisation, Organisation.id == User.agency_id)
                 .outerjoin(UserRole, UserRole.user_id == User.id).outerjoin(UserUnit, UserUnit.user_id == User.id)
                 .where(ApiToken.token_hash == hash_token(token))).all()
         if not rows or rows[0][1] is not None:
             raise Unauthenticated("invalid or revoked token")
         token_id, _revoked, expires_at, last_used_at, user_id, username, full_name, agency_id, clearance, \
-            is_active, position = rows[0][:11]
+            is_active, position, agency_name = rows[0][:12]
         if expires_at <= now:
             raise Unauthenticated("token expired; log in again")
         if not is_active:
             raise Unauthenticated("account disabled")
         actor = Actor(user_id=user_id, username=username, full_name=full_name, agency_id=agency_id,
-                      roles=frozenset(Role(r[11]) for r in rows if r[11] is not None), clearance=Secrecy(clearance),
-                      unit_ids=frozenset(r[12] for r in rows if r[12] is not None), position=position)
+                      roles=frozenset(Role(r[12]) for r in rows if r[12] is not None), clearance=Secrecy(clearance),
+                      unit_ids=frozenset(r[13] for r in rows if r[13] is not None), position=position,
+                      agency_name=agency_name)
         stale = last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION
         if stale:
             with self.db.write() as s:
