@@ -107,7 +107,7 @@ def load_readable(s: Session, actor: Actor, doc_id: int, *, for_update: bool = F
     change of rights counts from the next request). Write transactions always ask the database."""
     memo = None if for_update else read_memo(s, "readable_documents")
     if memo is not None:
-        found = memo.get((doc_id, actor))
+        found: Document | None = memo.get((doc_id, actor))
         if found is not None:
             return found
     q = readable_filter(select(Document).where(Document.id == doc_id), actor)

@@ -159,8 +159,8 @@ class ApprovalService:
         with self.db.read() as s:
             doc = load_readable(s, actor, doc_id)
             instances = chain_instances(s, doc.id)
-            names: dict[int, str] = dict(s.execute(select(User.id, User.full_name)  # type: ignore[arg-type]
-                                                   .where(User.agency_id == doc.agency_id)).all())
+            names: dict[int, str] = {uid: name for uid, name in s.execute(
+                select(User.id, User.full_name).where(User.agency_id == doc.agency_id))}
             turn = chains.turn(s, doc, actor, instances=instances)
             return {"my_turn": ({"step": turn.step.kind, "decision_id": turn.decision.id,
                                  "authority_form": turn.authority_form} if turn else None),

@@ -393,10 +393,12 @@ class IdentityService:
                 .join(User, User.id == ApiToken.user_id).join(Organisation, Organisation.id == User.agency_id)
                 .outerjoin(UserRole, UserRole.user_id == User.id).outerjoin(UserUnit, UserUnit.user_id == User.id)
                 .where(ApiToken.token_hash == hash_token(token))).all()
-        if not rows or rows[0][1] is not None:
+        if not rows:
             raise Unauthenticated("invalid or revoked token")
-        token_id, _revoked, expires_at, last_used_at, user_id, username, full_name, agency_id, clearance, \
-            is_active, position, agency_name = rows[0][:12]
+        (token_id, revoked_at, expires_at, last_used_at, user_id, username, full_name, agency_id, clearance,
+         is_active, position, agency_name, _role, _unit) = rows[0]
+        if revoked_at is not None:
+            raise Unauthenticated("invalid or revoked token")
         if expires_at <= now:
             raise Unauthenticated("token expired; log in again")
         if not is_active:
