@@ -168,11 +168,17 @@ class DocumentService:
 
     # ------------------------------------------------------------ read
     def get(self, actor: Actor, doc_id: int, origin: RequestOrigin | None = None) -> DocumentView:
-        with self.db.write() as s:
+        """The document, its read audited before it is returned. The view is shaped in a read
+        transaction and the audit event written in its own short one: the write lock (SQLite has one
+        for the whole database) is held for the event only, not while the view is built."""
+        with self.db.read() as s:
             doc = load_readable(s, actor, doc_id)
-            audit.record(s, actor=actor, action="document.read", object_type="document", object_id=doc.id,
-                         origin=origin, agency_id=doc.agency_id)
-            return DocumentView(self._view(s, doc, actor, detail=True), _duplicate_warnings(s, doc))
+            view = DocumentView(self._view(s, doc, actor, detail=True), _duplicate_warnings(s, doc))
+            agency_id = doc.agency_id
+        with self.db.write() as s:
+            audit.record(s, actor=actor, action="document.read", object_type="document", object_id=doc_id,
+                         origin=origin, agency_id=agency_id)
+        return view
 
     def list(self, actor: Actor, *, direction: str | None = None, status: list[str] | None = None,
              type_codes: list[str] | None = None, year: int | None = None, urgency: int | None = None,

@@ -24,7 +24,7 @@ from tests.helpers import created, me, upload
 # The most statements each view may run (SQLite counts its BEGINs; PostgreSQL needs fewer).
 BOUNDS = {
     "page /documents/{id}": 35,
-    "API /api/v1/documents/{id}": 12,
+    "API /api/v1/documents/{id}": 13,
     "page /work": 15,
     "page /incoming": 8,
     "page /outgoing": 8,
