@@ -302,10 +302,11 @@ class Chains:
                         select(UserUnit.unit_id).where(UserUnit.user_id == doc.created_by)).scalars())
                     q = q.join(UserUnit, UserUnit.user_id == User.id).where(UserUnit.unit_id.in_(units))
                 found = list(s.execute(q.order_by(User.id)).scalars())
+            eligible = set(s.execute(select(User.id).where(  # one query per approver entry, not per person
+                User.id.in_(found), User.is_active.is_(True), User.agency_id == doc.agency_id,
+                User.clearance >= doc.secrecy)).scalars()) if found else set()
             for user_id in found:
-                user = s.get(User, user_id)
-                if (user and user.is_active and user.agency_id == doc.agency_id and user.clearance >= doc.secrecy
-                        and user_id != exclude and user_id not in users):
+                if user_id in eligible and user_id != exclude and user_id not in users:
                     users.append(user_id)
         return users
 
