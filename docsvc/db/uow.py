@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -13,6 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from docsvc.errors import BackendUnavailable
 
 AfterCommit = Callable[[], None]
+
+#: ``session.info`` key, true on the sessions of ``Database.read()``: they write nothing and last one
+#: request at most, so what a read transaction works out once (e.g. "may this actor read document
+#: N") may be kept for its later questions (:func:`read_memo`), and dies with it.
+READ_ONLY = "read_only"
 
 
 class Database:
@@ -25,7 +31,8 @@ class Database:
         self.engine = engine
         info = dict(session_info or {})
         self._writer = sessionmaker(bind=engine, expire_on_commit=False, info=info)
-        self._reader = sessionmaker(bind=engine.execution_options(readonly=True), expire_on_commit=False, info=info)
+        self._reader = sessionmaker(bind=engine.execution_options(readonly=True), expire_on_commit=False,
+                                    info={**info, READ_ONLY: True})
         self._shared: ContextVar[Session | None] = ContextVar(f"docsvc_shared_read_{id(self)}", default=None)
 
     def listen(self, identifier: str, fn: Callable[..., object]) -> None:
@@ -94,6 +101,16 @@ class Database:
 def after_commit(session: Session, hook: AfterCommit) -> None:
     """Run ``hook`` once the session's transaction has committed (never if it rolls back)."""
     session.info.setdefault("after_commit", []).append(hook)
+
+
+def read_memo(session: Session, name: str) -> dict[Any, Any] | None:
+    """A dict named ``name`` kept for the life of a read-only transaction, for what it works out once
+    and asks again (nothing is kept between transactions, so no request sees another's answers);
+    None in a write transaction, whose own changes could make a kept answer wrong."""
+    if not session.info.get(READ_ONLY):
+        return None
+    memo: dict[Any, Any] = session.info.setdefault(f"memo:{name}", {})
+    return memo
 
 
 @contextmanager

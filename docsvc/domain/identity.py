@@ -127,6 +127,7 @@ class Actor:
     clearance: Secrecy
     unit_ids: frozenset[int] = field(default_factory=frozenset)
     position: str = ""
+    agency_name: str = ""  # for display (the page header); read with the rest at authentication
 
     def has(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)

@@ -18,6 +18,7 @@ from docsvc.db.models import (
     DocumentReader,
     Recipient,
 )
+from docsvc.db.uow import read_memo
 from docsvc.domain.access import Relationships, actor_tokens, document_tokens
 from docsvc.domain.documents import Direction, Status
 from docsvc.domain.identity import Actor
@@ -98,11 +99,23 @@ def readable_filter(query: Select, actor: Actor) -> Select:  # type: ignore[type
 
 
 def load_readable(s: Session, actor: Actor, doc_id: int, *, for_update: bool = False) -> Document:
-    """The document if ``actor`` may read it; otherwise NotFound (its existence is not revealed)."""
+    """The document if ``actor`` may read it; otherwise NotFound (its existence is not revealed).
+
+    In a read-only transaction the answer is kept for the transaction's later questions: a page whose
+    boxes each ask their service (each checking access itself) inside one ``Database.shared_read()``
+    runs the check once per request. It ends with the transaction (never kept across requests, so a
+    change of rights counts from the next request). Write transactions always ask the database."""
+    memo = None if for_update else read_memo(s, "readable_documents")
+    if memo is not None:
+        found: Document | None = memo.get((doc_id, actor))
+        if found is not None:
+            return found
     q = readable_filter(select(Document).where(Document.id == doc_id), actor)
     if for_update:
         q = q.with_for_update(of=Document)
     doc: Document | None = s.execute(q).scalar_one_or_none()
     if doc is None:
         raise NotFound(f"document {doc_id} not found")
+    if memo is not None:
+        memo[(doc_id, actor)] = doc
     return doc

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docsvc.db.models import Assignment, Document, Organisation, Recipient, User, UserRole, UserUnit
+from docsvc.db.models import Document, Organisation, Recipient, User, UserRole, UserUnit
 from docsvc.db.uow import Database
 from docsvc.domain import policies
 from docsvc.domain.approval import StepKind
@@ -22,7 +22,7 @@ from docsvc.domain.identity import Actor, Role
 from docsvc.services.access import load_readable
 from docsvc.services.approval import chains
 from docsvc.services.archives.common import protection_of
-from docsvc.services.incoming import open_assignment
+from docsvc.services.incoming import open_assignment, open_assignments
 from docsvc.services.outgoing import awaiting_confirmation
 
 INCOMING_ACTIONS = ("register", "return_to_sender", "assign", "reassign", "progress", "complete",
@@ -97,7 +97,8 @@ class ActionService:
 
     # ------------------------------------------------------------ rules
     def _incoming(self, s: Session, doc: Document, actor: Actor, result: AllowedActions) -> set[str]:
-        mine = open_assignment(s, doc, actor)
+        open_ones = open_assignments(s, doc)
+        mine = open_assignment(s, doc, actor, open_ones)
         recipient = s.execute(select(Recipient).where(Recipient.incoming_document_id == doc.id)).scalars().first()
         offered = {
             "register": policies.may_register(actor, doc),
@@ -112,9 +113,7 @@ class ActionService:
         if actor.has(Role.UNIT_HEAD):
             result.reassignable = [
                 {"id": a.id, "role": a.role, "deadline": a.deadline.isoformat() if a.deadline else None}
-                for a in s.execute(select(Assignment).where(Assignment.document_id == doc.id,
-                                                            Assignment.status == "open")
-                                   .order_by(Assignment.id)).scalars()
+                for a in open_ones
                 if a.user_id == actor.user_id or (a.unit_id is not None and a.unit_id in actor.unit_ids)]
             if result.reassignable:
                 out.add("reassign")
@@ -173,11 +172,11 @@ class ActionService:
 def _users(s: Session, doc: Document, *, role: Role | None = None, units: frozenset[int] | None = None
            ) -> list[Option]:
     """Active users of the document's agency cleared for it (optionally with a role, or in units)."""
-    q = select(User).where(User.agency_id == doc.agency_id, User.is_active.is_(True),
-                           User.clearance >= doc.secrecy)
+    q = select(User.id, User.full_name, User.position).where(  # the columns shown (not the users' roles, units)
+        User.agency_id == doc.agency_id, User.is_active.is_(True), User.clearance >= doc.secrecy)
     if role is not None:
         q = q.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role.value)))
     if units is not None:
         q = q.where(User.id.in_(select(UserUnit.user_id).where(UserUnit.unit_id.in_(sorted(units)))))
-    return [Option(u.id, f"{u.full_name} — {u.position}" if u.position else u.full_name)
-            for u in s.execute(q.order_by(User.full_name)).scalars()]
+    return [Option(uid, f"{name} — {position}" if position else name)
+            for uid, name, position in s.execute(q.order_by(User.full_name))]

@@ -24,7 +24,7 @@ from docsvc.db.models import (
     UserUnit,
 )
 from docsvc.db.rows import must_get
-from docsvc.db.uow import Database
+from docsvc.db.uow import Database, read_memo
 from docsvc.domain import policies
 from docsvc.domain.approval import (
     DEFAULT_CHAIN,
@@ -158,11 +158,10 @@ class ApprovalService:
     def chain(self, actor: Actor, doc_id: int) -> dict[str, Any]:
         with self.db.read() as s:
             doc = load_readable(s, actor, doc_id)
-            instances = list(s.execute(select(ChainInstance).where(ChainInstance.document_id == doc.id)
-                                       .order_by(ChainInstance.id)).scalars())
-            names = {u.id: u.full_name for u in s.execute(select(User).where(User.agency_id == doc.agency_id))
-                     .scalars()}
-            turn = chains.turn(s, doc, actor)
+            instances = chain_instances(s, doc.id)
+            names: dict[int, str] = {uid: name for uid, name in s.execute(
+                select(User.id, User.full_name).where(User.agency_id == doc.agency_id))}
+            turn = chains.turn(s, doc, actor, instances=instances)
             return {"my_turn": ({"step": turn.step.kind, "decision_id": turn.decision.id,
                                  "authority_form": turn.authority_form} if turn else None),
                     "chains": [_instance_dict(i, names) for i in instances]}
@@ -303,16 +302,22 @@ class Chains:
                         select(UserUnit.unit_id).where(UserUnit.user_id == doc.created_by)).scalars())
                     q = q.join(UserUnit, UserUnit.user_id == User.id).where(UserUnit.unit_id.in_(units))
                 found = list(s.execute(q.order_by(User.id)).scalars())
+            eligible = set(s.execute(select(User.id).where(  # one query per approver entry, not per person
+                User.id.in_(found), User.is_active.is_(True), User.agency_id == doc.agency_id,
+                User.clearance >= doc.secrecy)).scalars()) if found else set()
             for user_id in found:
-                user = s.get(User, user_id)
-                if (user and user.is_active and user.agency_id == doc.agency_id and user.clearance >= doc.secrecy
-                        and user_id != exclude and user_id not in users):
+                if user_id in eligible and user_id != exclude and user_id not in users:
                     users.append(user_id)
         return users
 
-    def turn(self, s: Session, doc: Document, actor: Actor, kind: StepKind | None = None) -> Turn | None:
-        """The pending decision ``actor`` may take now on ``doc`` (own, or as a valid delegate)."""
-        instance = active_instance(s, doc.id)
+    def turn(self, s: Session, doc: Document, actor: Actor, kind: StepKind | None = None, *,
+             instances: list[ChainInstance] | None = None) -> Turn | None:
+        """The pending decision ``actor`` may take now on ``doc`` (own, or as a valid delegate).
+        ``instances``: the document's chains when the caller loaded them already (not queried again)."""
+        if instances is None and read_memo(s, "chain_instances") is not None:
+            instances = chain_instances(s, doc.id)  # a read: the page's boxes share one load
+        instance = (active_instance(s, doc.id) if instances is None
+                    else next((i for i in instances if i.status == "active"), None))
         if instance is None:
             return None
         step = next((st for st in instance.steps if st.status == "active"), None)
@@ -322,11 +327,11 @@ class Chains:
         own = next((d for d in pending if d.user_id == actor.user_id), None)
         if own is not None:
             return Turn(own, step, instance, None)
-        type_code = doc.doc_type.code
+        covering = delegations.covering_any(s, [d.user_id for d in pending], actor.user_id, doc.doc_type.code,
+                                            vn_today())  # one query, whatever the number of pending people
         for d in pending:
-            delegation = self.delegation_for(s, d.user_id, actor.user_id, type_code)
-            if delegation is not None:
-                return Turn(d, step, instance, delegation)
+            if d.user_id in covering:
+                return Turn(d, step, instance, covering[d.user_id])
         return None
 
     def record(self, s: Session, turn: Turn, actor: Actor, decision: str, reason: str = "") -> None:
@@ -385,14 +390,22 @@ class Chains:
         audit.record(s, actor=actor, action="chain.restart", object_type="document", object_id=doc.id,
                      details={"superseded": instance.id, "chain": fresh.id, "sha256": fresh.content_sha256})
 
-    def delegation_for(self, s: Session, delegator_id: int, delegate_id: int, type_code: str | None
-                       ) -> Delegation | None:
-        return delegations.covering(s, delegator_id, delegate_id, type_code, vn_today())
-
 
 chains = Chains()
 
 _VERB = {"approved": "approve", "rejected": "reject", "returned": "return_for_revision"}
+
+
+def chain_instances(s: Session, doc_id: int) -> list[ChainInstance]:
+    """Every chain of the document, oldest first (loaded once per read-only transaction)."""
+    memo = read_memo(s, "chain_instances")
+    if memo is not None and doc_id in memo:
+        return list(memo[doc_id])
+    rows = list(s.execute(select(ChainInstance).where(ChainInstance.document_id == doc_id)
+                          .order_by(ChainInstance.id)).scalars())
+    if memo is not None:
+        memo[doc_id] = rows
+    return list(rows)
 
 
 def active_instance(s: Session, doc_id: int) -> ChainInstance | None:

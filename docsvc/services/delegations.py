@@ -43,16 +43,20 @@ def delegations_to(s: Session, delegate_id: int, day: date) -> list[Delegation]:
                           .order_by(Delegation.id)).scalars())
 
 
-def covering(s: Session, delegator_id: int, delegate_id: int, type_code: str | None, day: date
-             ) -> Delegation | None:
-    """The newest delegation from ``delegator_id`` to ``delegate_id`` that covers a document of
-    ``type_code`` on ``day``, or None."""
-    for row in s.execute(select(Delegation).where(Delegation.delegator_id == delegator_id,
+def covering_any(s: Session, delegator_ids: Iterable[int], delegate_id: int, type_code: str | None, day: date
+                 ) -> dict[int, Delegation]:
+    """Delegator id → the newest delegation from that delegator to ``delegate_id`` that covers a
+    document of ``type_code`` on ``day`` (one query for all of ``delegator_ids``; absent: none covers)."""
+    ids = sorted(set(delegator_ids))
+    out: dict[int, Delegation] = {}
+    if not ids:
+        return out
+    for row in s.execute(select(Delegation).where(Delegation.delegator_id.in_(ids),
                                                   Delegation.delegate_id == delegate_id)
                          .order_by(Delegation.id.desc())).scalars():
-        if rule_of(row).covers(day, type_code):
-            return row
-    return None
+        if row.delegator_id not in out and rule_of(row).covers(day, type_code):
+            out[row.delegator_id] = row
+    return out
 
 
 def _pending_query(doc_id: int | None = None):  # type: ignore[no-untyped-def]

@@ -34,6 +34,7 @@ from docsvc.services import audit, outbox
 from docsvc.services.access import load_readable, readable_filter, refresh_readers
 from docsvc.services.files import FileStore, StoredFile
 from docsvc.services.uploads import MAX_PAGES, inspect_upload
+from docsvc.services.user_names import user_names
 from docsvc.timeutil import to_vn, to_vn_iso, vn_today
 
 log = logging.getLogger("docsvc.documents")
@@ -172,11 +173,17 @@ class DocumentService:
 
     # ------------------------------------------------------------ read
     def get(self, actor: Actor, doc_id: int, origin: RequestOrigin | None = None) -> DocumentView:
-        with self.db.write() as s:
+        """The document, its read audited before it is returned. The view is shaped in a read
+        transaction and the audit event written in its own short one: the write lock (SQLite has one
+        for the whole database) is held for the event only, not while the view is built."""
+        with self.db.read() as s:
             doc = load_readable(s, actor, doc_id)
-            audit.record(s, actor=actor, action="document.read", object_type="document", object_id=doc.id,
-                         origin=origin, agency_id=doc.agency_id)
-            return DocumentView(self._view(s, doc, actor, detail=True), _duplicate_warnings(s, doc))
+            view = DocumentView(self._view(s, doc, actor, detail=True), _duplicate_warnings(s, doc))
+            agency_id = doc.agency_id
+        with self.db.write() as s:
+            audit.record(s, actor=actor, action="document.read", object_type="document", object_id=doc_id,
+                         origin=origin, agency_id=agency_id)
+        return view
 
     def list(self, actor: Actor, *, direction: str | None = None, status: list[str] | None = None,
              type_codes: list[str] | None = None, year: int | None = None, urgency: int | None = None,
@@ -208,6 +215,7 @@ class DocumentService:
             total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             rows = s.execute(query.order_by(Document.urgency.desc(), Document.created_at.desc(), Document.id.desc())
                              .offset(offset).limit(limit)).scalars().all()
+            user_names(s, [d.created_by for d in rows])
             return [DocumentView(self._view(s, d, actor, detail=False)) for d in rows], total
 
     def reads_any(self, actor: Actor, agency_id: int) -> bool:
@@ -226,6 +234,7 @@ class DocumentService:
             return {}
         with self.db.read() as s:
             rows = s.execute(readable_filter(select(Document).where(Document.id.in_(ids)), actor)).scalars().all()
+            user_names(s, [d.created_by for d in rows])
             return {d.id: self._view(s, d, actor, detail=False) for d in rows}
 
     def history(self, actor: Actor, doc_id: int, *, accesses: bool = True, before_seq: int | None = None,
@@ -389,7 +398,7 @@ def document_dict(s: Session, doc: Document, *, hide_subject: bool, detail: bool
     """The API shape of a document (Appendix VI names in comments)."""
     secrecy, urgency, status = Secrecy(doc.secrecy), Urgency(doc.urgency), Status(doc.status)
     subject = listed_subject(doc.subject, doc.secrecy, hide_subject)
-    creator = _user(s, doc.created_by) if doc.created_by else None
+    creator = user_names(s, [doc.created_by]).get(doc.created_by) if doc.created_by else None
     out: dict[str, Any] = {
         "id": doc.id,
         "agency_id": doc.agency_id,
@@ -409,7 +418,7 @@ def document_dict(s: Session, doc: Document, *, hide_subject: bool, detail: bool
         "content_offline": doc.content_offline,
         "content_destroyed_at": to_vn_iso(doc.content_destroyed_at),
         "current_version": doc.current_version,
-        "created_by": {"id": creator.id, "full_name": creator.full_name} if creator else None,
+        "created_by": {"id": doc.created_by, "full_name": creator} if creator is not None else None,
         "created_at": to_vn_iso(doc.created_at), "updated_at": to_vn_iso(doc.updated_at),
     }
     if detail:
@@ -437,33 +446,21 @@ def text_state(s: Session, doc: Document) -> dict[str, Any]:
     return {"state": state, "reason": reason if state == "quarantined" else None}
 
 
-def _user(s: Session, user_id: int) -> User | None:
-    """The user, loaded once per session: lists name the creator of every item, and the session's
-    identity map is weak (a plain ``s.get`` queried again for each item)."""
-    users: dict[int, User | None] = s.info.setdefault("users_by_id", {})
-    if user_id not in users:
-        users[user_id] = s.get(User, user_id)
-    return users[user_id]
-
-
 def _duplicate_warnings(s: Session, doc: Document) -> list[dict[str, Any]]:
     """Same (number, notation, issuing body) already registered in this agency, or the same bytes
     already received (DOMAIN.md; :mod:`docsvc.services.duplicates`)."""
-    from docsvc.services.duplicates import duplicate_message, received_with_bytes, registered_with_key
+    from docsvc.services.duplicates import duplicate_message, received_with_bytes_of, registered_with_key
     if doc.direction != Direction.INCOMING.value:
         return []
     out = [{"code": "possible_duplicate", "document_id": o["document_id"], "message": duplicate_message(o)}
            for o in registered_with_key(s, doc.agency_id, doc.dup_key, exclude_id=doc.id)]
     seen = {w["document_id"] for w in out}
     s.flush()
-    shas = s.execute(select(DocumentFile.sha256).where(DocumentFile.document_id == doc.id,
-                                                      DocumentFile.role.in_(("main", "attachment")))).scalars()
-    for sha in sorted(set(shas)):
-        for o in received_with_bytes(s, doc.agency_id, sha, exclude_id=doc.id):
-            if o["document_id"] not in seen:
-                seen.add(o["document_id"])
-                out.append({"code": "same_file", "document_id": o["document_id"],
-                            "message": duplicate_message(o, same_bytes=True)})
+    for o in received_with_bytes_of(s, doc):  # by digest, then document: as one query per digest did
+        if o["document_id"] not in seen:
+            seen.add(o["document_id"])
+            out.append({"code": "same_file", "document_id": o["document_id"],
+                        "message": duplicate_message(o, same_bytes=True)})
     return out
 
 

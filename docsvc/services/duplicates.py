@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from docsvc.db.models import Document, DocumentFile
@@ -28,19 +28,35 @@ def registered_with_key(s: Session, agency_id: int, dup_key: str | None,
             for d in s.execute(query.order_by(Document.id)).scalars()]
 
 
+_CONTENT_ROLES = ("main", "attachment")
+
+
 def received_with_bytes(s: Session, agency_id: int, sha256: str | None,
                         exclude_id: int | None = None) -> list[dict[str, Any]]:
     """Incoming documents of the agency one of whose files has exactly these bytes."""
     if not sha256:
         return []
-    query = (select(Document.id, Document.arrival_number, Document.register_year).join(
+    return _received(s, agency_id, DocumentFile.sha256 == sha256, exclude_id)
+
+
+def received_with_bytes_of(s: Session, doc: Document) -> list[dict[str, Any]]:
+    """Other incoming documents of ``doc``'s agency holding a file with the bytes of one of ``doc``'s
+    files (one query whatever the number of files), by digest then document, each with its ``sha256``."""
+    own = select(DocumentFile.sha256).where(DocumentFile.document_id == doc.id,
+                                            DocumentFile.role.in_(_CONTENT_ROLES)).scalar_subquery()
+    return _received(s, doc.agency_id, DocumentFile.sha256.in_(own), doc.id)
+
+
+def _received(s: Session, agency_id: int, same_bytes: ColumnElement[bool],
+              exclude_id: int | None) -> list[dict[str, Any]]:
+    query = (select(DocumentFile.sha256, Document.id, Document.arrival_number, Document.register_year).join(
         DocumentFile, DocumentFile.document_id == Document.id).where(
         Document.agency_id == agency_id, Document.direction == Direction.INCOMING.value,
-        DocumentFile.sha256 == sha256, DocumentFile.role.in_(("main", "attachment"))).distinct())
+        same_bytes, DocumentFile.role.in_(_CONTENT_ROLES)).distinct())
     if exclude_id is not None:
         query = query.where(Document.id != exclude_id)
-    return [{"document_id": r.id, "arrival_number": r.arrival_number, "year": r.register_year}
-            for r in s.execute(query.order_by(Document.id))]
+    return [{"document_id": r.id, "arrival_number": r.arrival_number, "year": r.register_year, "sha256": r.sha256}
+            for r in s.execute(query.order_by(DocumentFile.sha256, Document.id))]
 
 
 def duplicate_message(found: dict[str, Any], *, same_bytes: bool = False) -> str:

@@ -384,17 +384,30 @@ class IdentityService:
             raise Unauthenticated("invalid token")
         now = utcnow()
         with self.db.read() as s:
-            row = s.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).scalar_one_or_none()
-            if row is None or row.revoked_at is not None:
-                raise Unauthenticated("invalid or revoked token")
-            if row.expires_at <= now:
-                raise Unauthenticated("token expired; log in again")
-            user = row.user
-            if not user.is_active:
-                raise Unauthenticated("account disabled")
-            actor = actor_of(user)
-            stale = row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION
-            token_id = row.id
+            # One statement: the token, its user, and the user's roles × units (a few rows), read on
+            # every request; the actor is never kept between requests (a change of rights counts at once).
+            rows = s.execute(
+                select(ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at,
+                       User.id, User.username, User.full_name, User.agency_id, User.clearance, User.is_active,
+                       User.position, Organisation.name, UserRole.role, UserUnit.unit_id)
+                .join(User, User.id == ApiToken.user_id).join(Organisation, Organisation.id == User.agency_id)
+                .outerjoin(UserRole, UserRole.user_id == User.id).outerjoin(UserUnit, UserUnit.user_id == User.id)
+                .where(ApiToken.token_hash == hash_token(token))).all()
+        if not rows:
+            raise Unauthenticated("invalid or revoked token")
+        (token_id, revoked_at, expires_at, last_used_at, user_id, username, full_name, agency_id, clearance,
+         is_active, position, agency_name, _role, _unit) = rows[0]
+        if revoked_at is not None:
+            raise Unauthenticated("invalid or revoked token")
+        if expires_at <= now:
+            raise Unauthenticated("token expired; log in again")
+        if not is_active:
+            raise Unauthenticated("account disabled")
+        actor = Actor(user_id=user_id, username=username, full_name=full_name, agency_id=agency_id,
+                      roles=frozenset(Role(r[12]) for r in rows if r[12] is not None), clearance=Secrecy(clearance),
+                      unit_ids=frozenset(r[13] for r in rows if r[13] is not None), position=position,
+                      agency_name=agency_name)
+        stale = last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION
         if stale:
             with self.db.write() as s:
                 s.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))

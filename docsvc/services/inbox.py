@@ -16,6 +16,7 @@ from docsvc.domain.identity import Actor, Role
 from docsvc.services.access import readable_filter
 from docsvc.services.delegations import delegations_to, rule_of
 from docsvc.services.documents import document_dict
+from docsvc.services.user_names import user_names
 from docsvc.timeutil import vn_today
 
 # What the user is asked to do, by reason (shown in the inbox).
@@ -76,7 +77,9 @@ class InboxService:
         q = readable_filter(select(Document).where(condition, Document.agency_id == actor.agency_id), actor)
         today = vn_today()
         out = []
-        for d in s.execute(q.order_by(Document.id).limit(500)).scalars():
+        docs = s.execute(q.order_by(Document.id).limit(500)).scalars().all()
+        user_names(s, [d.created_by for d in docs])
+        for d in docs:
             overdue = bool(d.due_date and d.due_date < today)
             out.append(InboxItem(reason, self._doc(s, d), d.due_date, overdue, d.urgency, None))
         return out
@@ -88,9 +91,11 @@ class InboxService:
         q = readable_filter(select(Assignment, Document).join(Document, Document.id == Assignment.document_id)
                             .where(Assignment.status == "open", mine), actor)
         reason = {"lead": "handle", "co": "co_handle", "info": "for_information"}
+        rows = s.execute(q.limit(1000)).all()
+        user_names(s, [d.created_by for _a, d in rows])
         return [InboxItem(reason[a.role], self._doc(s, d), a.deadline,
                           bool(a.deadline and a.deadline < today), d.urgency, None, ref_id=a.id)
-                for a, d in s.execute(q.limit(1000)).all()]
+                for a, d in rows]
 
     def _decisions(self, s: Session, actor: Actor) -> list[InboxItem]:
         """Decisions waiting for the actor, and those of people who delegated to them (KT., TUQ., ...)
@@ -107,6 +112,7 @@ class InboxService:
                    ChainStep.status == "active", ChainInstance.status == "active"), actor)
         items, seen = [], set()
         rows = s.execute(q.order_by(ChainDecision.id).limit(1000)).all()
+        user_names(s, [row[2].created_by for row in rows])
         for dec, step, d in sorted(rows, key=lambda row: (row[0].user_id != actor.user_id, row[0].id)):  # own first
             if (dec.user_id != actor.user_id and not any(
                     g.delegator_id == dec.user_id and rule_of(g).covers(today, d.doc_type.code) for g in delegated)):

@@ -338,10 +338,17 @@ class IncomingService:
         return DocumentView(document_dict(s, doc, hide_subject=False, detail=True))
 
 
-def open_assignment(s: Session, doc: Document, actor: Actor) -> Assignment | None:
-    """The actor's open assignment on ``doc`` (the most responsible one), or None."""
-    rows = s.execute(select(Assignment).where(Assignment.document_id == doc.id,
-                                              Assignment.status == "open")).scalars().all()
+def open_assignments(s: Session, doc: Document) -> list[Assignment]:
+    """The open assignments of ``doc``, oldest first."""
+    return list(s.execute(select(Assignment).where(Assignment.document_id == doc.id, Assignment.status == "open")
+                          .order_by(Assignment.id)).scalars())
+
+
+def open_assignment(s: Session, doc: Document, actor: Actor,
+                    rows: list[Assignment] | None = None) -> Assignment | None:
+    """The actor's open assignment on ``doc`` (the most responsible one), or None. ``rows``: the
+    document's open assignments when the caller has them already."""
+    rows = open_assignments(s, doc) if rows is None else rows
     mine = [a for a in rows if a.user_id == actor.user_id
             or (a.user_id is None and a.unit_id in actor.unit_ids and actor.has(Role.UNIT_HEAD))]
     return min(mine, key=lambda a: ("lead", "co", "info").index(a.role)) if mine else None

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from docsvc.db.models import Dossier, DossierDocument, LegalHold, Organisation, RetentionPeriod, User, UserRole
@@ -20,6 +20,7 @@ from docsvc.domain.archives import DossierStatus, Retention, Rights
 from docsvc.domain.identity import Actor, Role, Secrecy
 from docsvc.domain.policies import is_system
 from docsvc.errors import InvalidInput, Msg, NotFound, PermissionDenied
+from docsvc.services.user_names import user_names
 from docsvc.timeutil import to_vn_iso
 
 #: Who keeps the dossier plan and files for anyone: the archive and the registry.
@@ -99,44 +100,58 @@ def archived_document_ids(s: Session, doc_ids: Iterable[int]) -> set[int]:
     ids = list(doc_ids)
     if not ids:
         return set()
-    return set(s.execute(select(DossierDocument.document_id).join(Dossier, Dossier.id == DossierDocument.dossier_id)
-                         .where(DossierDocument.document_id.in_(ids),
-                                Dossier.status == DossierStatus.ARCHIVED.value)).scalars())
+    return set(s.execute(_archived(ids)).scalars())
 
 
 def held_document_ids(s: Session, doc_ids: Iterable[int]) -> set[int]:
     """Documents under an active legal hold, directly or through a dossier holding them."""
-    return _under_hold(s, doc_ids, held=LegalHold.document_id, member=DossierDocument.document_id,
-                       via_hold=LegalHold.dossier_id, via_member=DossierDocument.dossier_id)
+    ids = list(doc_ids)
+    return set(s.execute(union_all(*_documents_held(ids))).scalars()) if ids else set()
 
 
 def held_dossier_ids(s: Session, dossier_ids: Iterable[int]) -> set[int]:
     """Dossiers under a hold, or holding a document under a hold."""
-    return _under_hold(s, dossier_ids, held=LegalHold.dossier_id, member=DossierDocument.dossier_id,
-                       via_hold=LegalHold.document_id, via_member=DossierDocument.document_id)
-
-
-def _under_hold(s: Session, ids_in: Iterable[int], *, held: Any, member: Any, via_hold: Any,
-                via_member: Any) -> set[int]:
-    """Ids among ``ids_in`` whose own hold column (``held``) is under an active hold, or that are
-    linked through the dossier–document table (``member`` ↔ ``via_member``) to a record whose hold
-    column ``via_hold`` is."""
-    ids = list(ids_in)
-    if not ids:
-        return set()
-    active = LegalHold.released_at.is_(None)
-    direct = set(s.execute(select(held).where(held.in_(ids), active)).scalars())
-    via = set(s.execute(select(member).join(LegalHold, via_hold == via_member)
-                        .where(member.in_(ids), active)).scalars())
-    return direct | via
+    ids = list(dossier_ids)
+    return set(s.execute(union_all(*_under_hold(ids, held=LegalHold.dossier_id, member=DossierDocument.dossier_id,
+                                                via_hold=LegalHold.document_id,
+                                                via_member=DossierDocument.document_id))).scalars()) if ids else set()
 
 
 def protection_of(s: Session, doc_ids: Iterable[int]) -> dict[int, str]:
-    """document id → "archived" or "held" for the protected ones among ``doc_ids``."""
+    """document id → "archived" or "held" for the protected ones among ``doc_ids`` (one query)."""
     ids = [i for i in set(doc_ids) if i is not None]
-    out = {i: "archived" for i in archived_document_ids(s, ids)}
-    out.update({i: "held" for i in held_document_ids(s, ids)})
+    if not ids:
+        return {}
+    out: dict[int, str] = {}
+    for doc_id, kind in s.execute(union_all(_archived(ids, "archived"), *_documents_held(ids, "held"))):
+        if kind == "held" or doc_id not in out:  # held wins: its hold is what blocks disposal
+            out[doc_id] = kind
     return out
+
+
+def _archived(ids: list[int], kind: str | None = None) -> Any:
+    """SELECT of the ids among ``ids`` of documents in an archived dossier (and ``kind`` as a 2nd column)."""
+    return (select(DossierDocument.document_id, *_kind(kind)).join(Dossier, Dossier.id == DossierDocument.dossier_id)
+            .where(DossierDocument.document_id.in_(ids), Dossier.status == DossierStatus.ARCHIVED.value))
+
+
+def _documents_held(ids: list[int], kind: str | None = None) -> list[Any]:
+    return _under_hold(ids, held=LegalHold.document_id, member=DossierDocument.document_id,
+                       via_hold=LegalHold.dossier_id, via_member=DossierDocument.dossier_id, kind=kind)
+
+
+def _under_hold(ids: list[int], *, held: Any, member: Any, via_hold: Any, via_member: Any,
+                kind: str | None = None) -> list[Any]:
+    """The SELECTs (to join by UNION ALL) of the ids among ``ids`` whose own hold column (``held``) is
+    under an active hold, or that are linked through the dossier–document table (``member`` ↔
+    ``via_member``) to a record whose hold column ``via_hold`` is."""
+    active = LegalHold.released_at.is_(None)
+    return [select(held, *_kind(kind)).where(held.in_(ids), active),
+            select(member, *_kind(kind)).join(LegalHold, via_hold == via_member).where(member.in_(ids), active)]
+
+
+def _kind(kind: str | None) -> list[Any]:
+    return [] if kind is None else [literal_column(f"'{kind}'").label("kind")]
 
 
 # ---------------------------------------------------------------- people to tell
@@ -154,11 +169,28 @@ def retention_dict(row: RetentionPeriod) -> dict[str, Any]:
             "created_at": to_vn_iso(row.created_at), "superseded_at": to_vn_iso(row.superseded_at)}
 
 
+def dossier_dicts(s: Session, rows: Iterable[Dossier], *, held: set[int] | None = None) -> list[dict[str, Any]]:
+    """:func:`dossier_dict` of many dossiers, with their retention periods, owners' names, units and
+    holds (unless given) loaded in one query each rather than per dossier."""
+    dossiers = list(rows)
+    retention_ids = sorted({d.retention_id for d in dossiers if d.retention_id})
+    unit_ids = sorted({d.unit_id for d in dossiers if d.unit_id})
+    # Kept referenced while the dossiers are shaped: dossier_dict's s.get() then finds them in the
+    # session (its identity map holds objects only while something else does).
+    loaded = [*s.execute(select(RetentionPeriod).where(RetentionPeriod.id.in_(retention_ids))).scalars(),
+              *s.execute(select(Organisation).where(Organisation.id.in_(unit_ids))).scalars()] if dossiers else []
+    user_names(s, [d.owner_id for d in dossiers])
+    held = held_dossier_ids(s, [d.id for d in dossiers]) if held is None else held
+    out = [dossier_dict(s, d, held=d.id in held) for d in dossiers]
+    del loaded
+    return out
+
+
 def dossier_dict(s: Session, d: Dossier, *, held: bool | None = None) -> dict[str, Any]:
     """A dossier with its Appendix VI metadata names alongside."""
     retention_row = s.get(RetentionPeriod, d.retention_id) if d.retention_id else None
     retention = Retention(retention_row.years) if retention_row else None
-    owner = s.get(User, d.owner_id) if d.owner_id else None
+    owner = user_names(s, [d.owner_id]).get(d.owner_id) if d.owner_id else None
     unit = s.get(Organisation, d.unit_id) if d.unit_id else None
     status, rights, secrecy = DossierStatus(d.status), Rights(d.rights), Secrecy(d.secrecy)
     if held is None:
@@ -176,7 +208,7 @@ def dossier_dict(s: Session, d: Dossier, *, held: bool | None = None) -> dict[st
         "doc_total": d.doc_total, "page_total": d.page_total,  # DocTotal, PageTotal
         "status": status.value, "status_label": status.label_vi,
         "secrecy": secrecy.key, "secrecy_label": secrecy.label_vi,
-        "owner": {"id": owner.id, "full_name": owner.full_name} if owner else None,
+        "owner": {"id": d.owner_id, "full_name": owner} if owner is not None else None,
         "unit": {"id": unit.id, "name": unit.name, "abbreviation": unit.abbreviation} if unit else None,
         "construction": d.construction, "settlement_date": _iso(d.settlement_date),
         "work_ended_on": _iso(d.work_ended_on), "retention_expires_on": _iso(expires),

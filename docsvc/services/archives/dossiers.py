@@ -39,7 +39,7 @@ from docsvc.services.archives.common import (
     PLAN_KEEPERS,
     agency_of,
     dossier_dict,
-    held_dossier_ids,
+    dossier_dicts,
     load_dossier,
     may_see_dossier,
     require,
@@ -128,8 +128,7 @@ class DossierService:
                 raise NotFound(f"dossier plan {plan_id} not found")
             dossiers = [d for d in s.execute(select(Dossier).where(Dossier.plan_id == plan.id)
                                              .order_by(Dossier.notation)).scalars() if may_see_dossier(actor, d)]
-            held = held_dossier_ids(s, [d.id for d in dossiers])
-            return _plan_dict(plan, [dossier_dict(s, d, held=d.id in held) for d in dossiers])
+            return _plan_dict(plan, dossier_dicts(s, dossiers))
 
     # ------------------------------------------------------------ dossiers
     def add(self, actor: Actor, plan_id: int, *, notation: str, title: str, retention_code: str | None = None,
@@ -260,8 +259,7 @@ class DossierService:
             total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             rows = s.execute(query.order_by(Dossier.year.desc(), Dossier.notation).offset(offset).limit(limit)
                              ).scalars().all()
-            held = held_dossier_ids(s, [d.id for d in rows])
-            return [dossier_dict(s, d, held=d.id in held) for d in rows], total
+            return dossier_dicts(s, rows), total
 
     def of_document(self, actor: Actor, document_id: int) -> builtins.list[dict[str, Any]]:
         """The dossiers holding a document the caller may read (those the caller may see)."""
@@ -269,7 +267,7 @@ class DossierService:
             load_readable(s, actor, document_id)
             rows = s.execute(select(Dossier).join(DossierDocument, DossierDocument.dossier_id == Dossier.id)
                              .where(DossierDocument.document_id == document_id).order_by(Dossier.id)).scalars()
-            return [dossier_dict(s, d) for d in rows if may_see_dossier(actor, d)]
+            return dossier_dicts(s, [d for d in rows if may_see_dossier(actor, d)])
 
     # ------------------------------------------------------------ lifecycle
     def open(self, actor: Actor, dossier_id: int, origin: RequestOrigin | None = None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from flask import Blueprint, Flask, request
 
+from docsvc.domain.identity import Actor
 from docsvc.web.pages.nav import Navigation
 
 PAGE_MODULES: list[str] = [
@@ -68,8 +69,9 @@ def register_pages(app: Flask, modules: Sequence[str] | None = None) -> Navigati
         return {"actor": actor, "nav": nav.for_actor(actor) if actor else [],
                 "agency_name": _agency_name(actor) if actor else None}
 
-    def _agency_name(actor: object) -> str:
-        return container().identity.get_organisation(actor.agency_id).name  # type: ignore[attr-defined]
+    def _agency_name(actor: Actor) -> str:
+        # read with the actor at sign-in of the request; asked for only when the actor was made elsewhere
+        return actor.agency_name or container().identity.get_organisation(actor.agency_id).name
 
     return nav
 
