@@ -587,7 +587,7 @@ def test_an_edxml_package_to_a_ceased_commune_reaches_its_successor_and_the_send
     commune: A imports it into the successor with a note, and its acknowledgement (01, from the successor,
     saying why) and later statuses are applied to B's recipient."""
     from docsvc.db.models import Document, ExchangeInbound, Notification
-    from tests.api.exchange_support import B_SNV, random_organ_id, two_deployments
+    from tests.api.exchange_support import random_organ_id, two_deployments
     commune = random_organ_id("H41")
     with two_deployments(backend, tmp_path, pki, request, a_commune=commune, exchange_folder=str(tmp_path / "x"),
                          exchange_default_transport="folder") as (a, b):

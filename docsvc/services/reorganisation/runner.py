@@ -391,8 +391,8 @@ class ReorganisationRunner:
                     return {"dossier": d.id, "file_code": d.file_code, "status": d.status, "closed": False}
                 problems = [p["message"] for p in closing_problems_of(s, d)]
                 seal_dossier(s, d, ended)
-                details = {"dossier": d.id, "file_code": d.file_code, "closed": True, "work_ended_on": ended.isoformat(),
-                           "doc_total": d.doc_total, "problems": problems}
+                details = {"dossier": d.id, "file_code": d.file_code, "closed": True,
+                           "work_ended_on": ended.isoformat(), "doc_total": d.doc_total, "problems": problems}
                 audit.record(s, actor=None, actor_name=ctx.actor_name, action="dossier.close", object_type="dossier",
                              object_id=d.id, agency_id=d.agency_id,
                              details={**details, "reason": f"the agency ceased ({ctx.spec.decision})"})
