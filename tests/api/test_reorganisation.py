@@ -390,6 +390,7 @@ def test_documents_issued_before_stay_valid_after_the_revocation(api: Any, conta
     signatures = [sig for sig in pdfsig(data, container.signatures.ca) if sig.signature_type == "ETSI.CAdES.detached"]
     assert len(signatures) == 2 and all(sig.signature_validation == "Signature is Valid." for sig in signatures), \
         signatures
+    print("PDFSIG", signatures)
 
 
 def _stock_pyhanko_ltv(pdf: bytes, ca: Any) -> int:
