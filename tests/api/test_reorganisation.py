@@ -546,11 +546,15 @@ def test_certificates_issued_in_bulk_from_a_csv_and_enrolled_with_the_owners_pin
     assert doc["status"] == "signed"
 
 
+def _neutral_pdf(subject: str) -> bytes:
+    """A document from the province whose text names no commune."""
+    return official_pdf(subject, agency="ỦY BAN NHÂN DÂN TỈNH LẠNG SƠN", date_line="Lạng Sơn, ngày 20 tháng 11")
+
+
 def _neutral_record(api: Any, n: int, subject: str) -> dict[str, Any]:
     """A completed incoming record of Đồng Đăng whose subject, file and metadata never name Đồng Đăng (sent
     by the province): only its provenance can tie it to the commune once the commune ceased."""
-    content = official_pdf(subject, agency="ỦY BAN NHÂN DÂN TỈNH LẠNG SƠN", date_line="Lạng Sơn, ngày 20 tháng 11")
-    doc = _incoming(api, n, subject=subject, file=content)
+    doc = _incoming(api, n, subject=subject, file=_neutral_pdf(subject))
     r = api.as_user("chutich").post(f"/api/v1/documents/{doc['id']}/complete", json={"note": "Lưu"})
     assert r.status_code == 200, r.get_json()
     return doc
@@ -558,9 +562,11 @@ def _neutral_record(api: Any, n: int, subject: str) -> dict[str, Any]:
 
 def test_search_finds_a_ceased_communes_records_by_its_former_name_and_by_its_successor(
         api: Any, container: Any) -> None:
+    _two_more_communes(container)
     record = _neutral_record(api, 31, "Quyết định phê duyệt danh mục đầu tư công trung hạn")
     moved = _incoming(api, 32, subject="Công văn đề nghị rà soát hộ nghèo", register=False)
-    _two_more_communes(container)
+    subject = "Công văn đề nghị hỗ trợ kinh phí khắc phục thiên tai"  # received by Tân Mỹ, in handling: it moves
+    tanmy = _incoming(api, 33, clerk="tanmy.vanthu", register=False, subject=subject, file=_neutral_pdf(subject))
     admin = api.as_user("tinh.quantri")
     plan = created(admin.post("/api/v1/reorganisations", json=_plan(container, users={})))
     assert admin.post(f"/api/v1/reorganisations/{plan['id']}/run").get_json()["status"] == "done"
@@ -576,6 +582,9 @@ def test_search_finds_a_ceased_communes_records_by_its_former_name_and_by_its_su
     assert record["id"] in ids(q="xa dong dang")
     assert record["id"] in ids(q=DONGDANG)
     assert record["id"] not in ids(q="xã Tân Mỹ")  # the provenance is its own commune's, not any merged one
+    # a document in handling moved to the successor is found by the name of the commune it came from
+    assert tanmy["id"] in ids(q="xa Tan My") and tanmy["id"] in ids(q=TANMY)
+    assert tanmy["id"] not in ids(q="xa dong dang")
     # filtered by the successor: its own work (moved there) and the fonds it took over; by the ceased commune:
     # what stayed in its fonds
     assert {record["id"], moved["id"]} <= ids(agency=NEW, size=100)

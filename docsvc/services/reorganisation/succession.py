@@ -95,13 +95,24 @@ def holdings_of(s: Session, organ_ids: Iterable[str]) -> list[int]:
     return sorted(ids | predecessors_of(s, ids))
 
 
+#: Steps of the reorganisation job that move a document to a successor (their items say where from).
+MOVING_STEPS = ("incoming", "drafts")
+
+
 def provenance_index_fields(s: Session, doc: Document) -> dict[str, Any]:
-    """The search index's provenance of a record whose agency ceased (its name and OrganId), so a search
-    for the former agency finds what it left in its successor's archive (accents optional, as any text)."""
-    org = s.get(Organisation, doc.agency_id)
-    if org is None or org.status == AgencyStatus.ACTIVE.value:
-        return {}
-    return {"provenance": [v for v in (org.name, org.organ_id) if v]}
+    """The search index's provenance of a document (name and OrganId of each agency it comes from), so a
+    search for a former agency finds it, accents optional as in any text: the agency that ceased for a record
+    of its closed fonds, and the agency a document in handling was moved from."""
+    from docsvc.db.models import ReorgItem
+    origins = [doc.agency_id]
+    origins += [d.get("from_agency") for d in s.execute(select(ReorgItem.details).where(
+        ReorgItem.item_key == f"document:{doc.id}", ReorgItem.step.in_(MOVING_STEPS))).scalars()]
+    names: list[str] = []
+    for agency_id in dict.fromkeys(a for a in origins if a is not None):
+        org = s.get(Organisation, agency_id)
+        if org is not None and org.status != AgencyStatus.ACTIVE.value:
+            names += [v for v in (org.name, org.organ_id) if v]
+    return {"provenance": names} if names else {}
 
 
 def successor_relationships(s: Session, doc: Document, rel: Relationships) -> None:
