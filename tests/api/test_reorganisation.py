@@ -538,9 +538,17 @@ def test_certificates_issued_in_bulk_from_a_csv_and_enrolled_with_the_owners_pin
     with container.db.read() as s:
         key = s.execute(select(SigningKey).where(SigningKey.user_id == me(api, "chutich")["id"],
                                                  SigningKey.revoked_at.is_(None))).scalar_one()
-    from docsvc.db.models import CertBatchItem
+    from docsvc.db.models import AuditEvent, CertBatchItem
     with container.db.read() as s:
-        assert key.cert_serial in set(s.execute(select(CertBatchItem.cert_serial)).scalars())
+        serials = set(s.execute(select(CertBatchItem.cert_serial)).scalars())
+        assert key.cert_serial in serials
+        # one audit event per certificate, naming its holder and serial (written a chunk at a time)
+        events = s.execute(select(AuditEvent).where(AuditEvent.action == "certificate.issued")).scalars().all()
+        assert {e.details["serial"] for e in events} == serials and len(events) == 2
+        assert {e.object_id for e in events} == {str(me(api, u)["id"]) for u in ("chutich", "truongphong")}
+    from docsvc.services import audit
+    with container.db.read() as s:  # the events appended in bulk keep the chain whole
+        assert audit.verify(s, container.audit_keys).ok
     # and signs with it
     doc = signed_draft(api, subject="Quyết định đầu tiên của xã mới")
     assert doc["status"] == "signed"
