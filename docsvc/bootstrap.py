@@ -80,10 +80,12 @@ class Container:
     @cached_property
     def db(self) -> Database:
         from docsvc.services.access import RELATIONSHIP_SOURCES_INFO
-        from docsvc.services.reorganisation.succession import successor_relationships
+        from docsvc.services.indexing import INDEX_FIELD_SOURCES_INFO
+        from docsvc.services.reorganisation.succession import provenance_index_fields, successor_relationships
         info = archive_hooks.session_info()
-        # successors of a ceased agency read its records as it did (reorganisation)
+        # successors of a ceased agency read its records as it did, and its former name finds them (reorganisation)
         info[RELATIONSHIP_SOURCES_INFO] = (*info[RELATIONSHIP_SOURCES_INFO], successor_relationships)
+        info[INDEX_FIELD_SOURCES_INFO] = (*info[INDEX_FIELD_SOURCES_INFO], provenance_index_fields)
         db = Database(make_engine(self.settings.database_url),
                       session_info={KEYS_INFO: self.audit_keys, DISPATCH_INFO: self.dispatch, **info})
         archive_hooks.install(db)  # the write-once guard on this database's sessions

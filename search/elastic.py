@@ -53,7 +53,7 @@ from search.query_text import Clause, ParsedQuery, parse_query
 from search.results import highlights, plan_matcher, suggestion_from_stored
 from search.snippets import Matcher
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: how long a result list stays pageable after its last page was read (a point in time)
 PIT_KEEP_ALIVE = "5m"
 _MAX_SHARD_DOC = 2**63 - 1

@@ -164,6 +164,8 @@ class IndexDocument(DocumentMetadata):
     full_text: str = ""
     dossier_codes: Sequence[str] = ()
     readers: Sequence[str] = ()
+    #: names and codes of the agencies the record comes from (searchable text, never returned in hits)
+    provenance: Sequence[str] = ()
     content_indexed: bool = True
     subject_indexed: bool = True
     updated_at: datetime | None = None
@@ -197,6 +199,7 @@ class IndexDocument(DocumentMetadata):
             year = known.year if known else None
         put(self, "year", year)
         put(self, "readers", _str_tuple(self.readers, "readers"))
+        put(self, "provenance", _str_tuple(self.provenance, "provenance"))
         for name in ("subject", "full_text"):
             value = getattr(self, name)
             if not isinstance(value, str):

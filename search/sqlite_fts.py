@@ -66,7 +66,7 @@ from search.query_text import Clause, ParsedQuery, parse_query
 from search.results import highlights, plan_matcher, suggestion_from_stored
 from search.snippets import Matcher
 
-SCHEMA_VERSION = "3"  # bump whenever tables or the analysis in search.vietnamese change
+SCHEMA_VERSION = "4"  # bump whenever tables or the analysis in search.vietnamese change
 
 #: the clearance-dependent single-valued fields, one column per clearance (``graded_field``)
 _GRADED_COLUMNS = tuple(graded_field(f, c) for f in sorted(GRADED_FIELDS - {"dossier_ids"}) for c in CLEARANCES)

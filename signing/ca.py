@@ -24,7 +24,7 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -112,6 +112,19 @@ class IssuedCertificate:
     @property
     def serial_hex(self) -> str:
         return format(self.serial, "x")
+
+
+@dataclass(frozen=True)
+class CertificateRequest:
+    """What ``InternalCA.issue_many`` certifies: a public key and the subject's names (see ``issue``)."""
+
+    kind: CertificateKind | str
+    common_name: str
+    public_key: object
+    organisation: str | None = None
+    unit: str | None = None
+    title: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -252,29 +265,47 @@ class InternalCA:
         (the agency's seal key; CN = organisation name). ``key_usage`` is for special cases and
         tests; signing needs the default.
         """
-        kind = CertificateKind(kind)
-        if kind not in (CertificateKind.USER, CertificateKind.ORGANISATION):
-            raise CertificateAuthorityError("only user and organisation certificates are issued on request")
-        if not common_name.strip():
-            raise CertificateAuthorityError("the certificate's common name is required")
+        return self.issue_many([CertificateRequest(kind, common_name, public_key, organisation=organisation,
+                                                   unit=unit, title=title, email=email)],
+                               validity_days=validity_days, not_before=not_before, key_usage=key_usage)[0]
+
+    def issue_many(self, requests: Sequence[CertificateRequest], *, validity_days: int = 730,
+                   not_before: datetime | None = None,
+                   key_usage: frozenset[str] = SIGNING_KEY_USAGE) -> list[IssuedCertificate]:
+        """Issue one certificate per request, recorded in the CA's index in one transaction (all or none):
+        the bulk path (a merged agency's people), where one commit per certificate cost more than signing it.
+        Every request is checked before anything is signed."""
         if validity_days <= 0:
             raise CertificateAuthorityError("validity_days must be positive")
         unknown = set(key_usage) - set(_KEY_USAGE_FLAGS)
         if unknown:
             raise CertificateAuthorityError(f"unknown key usage: {sorted(unknown)}")
-        attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation or self.organisation)]
-        if unit:
-            attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit))
-        if title:
-            attrs.append(x509.NameAttribute(NameOID.TITLE, title))
-        attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
-        if email:
-            attrs.append(x509.NameAttribute(NameOID.EMAIL_ADDRESS, email))
+        subjects = [(CertificateKind(r.kind), self._subject(r)) for r in requests]
         start = not_before or utcnow()
-        cert = self._issue_raw(kind, x509.Name(attrs), public_key, now=start,
-                               validity=timedelta(days=validity_days), key_usage=key_usage)
-        return self.get(cert.serial_number)
+        validity = timedelta(days=validity_days)
+        certs = [(kind, self._build(kind, subject, r.public_key, now=start, validity=validity, key_usage=key_usage))
+                 for (kind, subject), r in zip(subjects, requests, strict=True)]
+        self._record_all(certs, "issuing")
+        return [IssuedCertificate(serial=cert.serial_number, kind=kind, subject=cert.subject.rfc4514_string(),
+                                  not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
+                                  revoked_at=None, revocation_reason=None, certificate=cert) for kind, cert in certs]
+
+    def _subject(self, r: CertificateRequest) -> x509.Name:
+        kind = CertificateKind(r.kind)
+        if kind not in (CertificateKind.USER, CertificateKind.ORGANISATION):
+            raise CertificateAuthorityError("only user and organisation certificates are issued on request")
+        if not r.common_name.strip():
+            raise CertificateAuthorityError("the certificate's common name is required")
+        attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, r.organisation or self.organisation)]
+        if r.unit:
+            attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, r.unit))
+        if r.title:
+            attrs.append(x509.NameAttribute(NameOID.TITLE, r.title))
+        attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, r.common_name))
+        if r.email:
+            attrs.append(x509.NameAttribute(NameOID.EMAIL_ADDRESS, r.email))
+        return x509.Name(attrs)
 
     def issue_pkcs12(self, kind: CertificateKind | str, common_name: str, pin: str, *, key_size: int = 2048,
                      **options: object) -> tuple[bytes, IssuedCertificate]:
@@ -420,6 +451,13 @@ class InternalCA:
 
     def _issue_raw(self, kind: CertificateKind, subject: x509.Name, public_key: object, *, now: datetime,
                    validity: timedelta, key_usage: frozenset[str] = SIGNING_KEY_USAGE) -> x509.Certificate:
+        cert = self._build(kind, subject, public_key, now=now, validity=validity, key_usage=key_usage)
+        self._record(cert, kind, "issuing")
+        return cert
+
+    def _build(self, kind: CertificateKind, subject: x509.Name, public_key: object, *, now: datetime,
+               validity: timedelta, key_usage: frozenset[str] = SIGNING_KEY_USAGE) -> x509.Certificate:
+        """A certificate signed by the issuing CA, not recorded yet."""
         issuer = self._issuing
         flags = {name: name in key_usage for name in _KEY_USAGE_FLAGS}
         builder = (x509.CertificateBuilder()
@@ -436,17 +474,18 @@ class InternalCA:
                    .add_extension(_crl_dp(self.urls, "issuing"), critical=False))
         if kind is CertificateKind.TSA:
             builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        cert = builder.sign(issuer.key, hashes.SHA256())
-        self._record(cert, kind, "issuing")
-        return cert
+        return builder.sign(issuer.key, hashes.SHA256())
 
     def _record(self, cert: x509.Certificate, kind: CertificateKind, issuer_scope: str) -> None:
+        self._record_all([(kind, cert)], issuer_scope)
+
+    def _record_all(self, certs: Sequence[tuple[CertificateKind, x509.Certificate]], issuer_scope: str) -> None:
         with self._db() as db:
-            db.execute("INSERT INTO certificates (serial, issuer, kind, subject, not_before, not_after, der) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (_hex(cert.serial_number), issuer_scope, kind.value, cert.subject.rfc4514_string(),
-                        cert.not_valid_before_utc.isoformat(), cert.not_valid_after_utc.isoformat(),
-                        cert.public_bytes(serialization.Encoding.DER)))
+            db.executemany("INSERT INTO certificates (serial, issuer, kind, subject, not_before, not_after, der) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [(_hex(cert.serial_number), issuer_scope, kind.value, cert.subject.rfc4514_string(),
+                             cert.not_valid_before_utc.isoformat(), cert.not_valid_after_utc.isoformat(),
+                             cert.public_bytes(serialization.Encoding.DER)) for kind, cert in certs])
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.directory / _INDEX, timeout=30, isolation_level=None)

@@ -17,6 +17,10 @@ Decisions this module encodes (DOMAIN.md, "Reorganisation of agencies"):
   they form the closed fonds of the ceased agency (its ``agency_id`` on every row is the provenance),
   kept by the primary successor, whose registry, leaders and archivists read what the ceased
   agency's did.
+- Open dossiers of a ceased agency close at the effective date (its work ended then) and join the closed
+  fonds like the dossiers closed before; what would have stopped their manager from closing them (no
+  retention, a draft filed) is recorded with the closing for the keeper's archivist, not a reason to keep
+  a dossier of an agency that no longer exists open. Legal holds and write-once locks are not touched.
 - Certificates: the ceased agency's seal is revoked with reason cessationOfOperation, the keys of
   people who leave or whose title changes with affiliationChanged, both at the effective date.
 """
@@ -63,7 +67,8 @@ INCOMING_IN_HANDLING = frozenset({Status.RECEIVED, Status.REGISTERED, Status.ASS
 DRAFTS_IN_WORK = frozenset({Status.DRAFT, Status.IN_REVIEW, Status.APPROVED, Status.SIGNED})
 
 #: The job's steps, in order. Each item of a step is done in its own transaction and recorded.
-STEPS = ("snapshot", "lifecycle", "units", "users", "incoming", "drafts", "signing_keys", "fonds", "verify")
+STEPS = ("snapshot", "lifecycle", "units", "users", "incoming", "drafts", "signing_keys", "dossiers", "fonds",
+         "verify")
 
 RESIGN_REASON = ("signed for an agency that ceased on {day} ({decision}): the successor's competent signer "
                  "signs again after the header names the successor")

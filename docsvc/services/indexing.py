@@ -368,9 +368,16 @@ class IndexingService:
     def principal(self, actor: Actor) -> Principal:
         return Principal(actor.user_id, int(actor.clearance), actor_tokens(actor))
 
-    def search(self, actor: Actor, query: SearchQuery) -> SearchResult:
+    def search(self, actor: Actor, query: SearchQuery, agencies: tuple[str, ...] = ()) -> SearchResult:
+        """``agencies`` (OrganIds): only the records these agencies hold, their own and the closed fonds of
+        the agencies they took over (``succession.holdings_of``); an unknown OrganId is InvalidInput."""
         if query.type_codes:
             query = replace(query, type_codes=self.resolve_type_codes(query.type_codes))
+        if agencies:
+            from docsvc.services.reorganisation.succession import holdings_of
+            with self.db.read() as s:
+                held = [str(i) for i in holdings_of(s, agencies)]
+            query = replace(query, org_id=tuple(held))
         return self.index.search(query, self.principal(actor))
 
     def resolve_type_codes(self, typed: tuple[str, ...]) -> tuple[str, ...]:

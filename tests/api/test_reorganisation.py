@@ -22,7 +22,7 @@ from tests.api.archive_support import (
 )
 from tests.fixtures.pdfs import official_pdf
 from tests.helpers import PIN, assert_error, created, me, signed_draft, upload
-from tests.signing.pki import pdfsig
+from tests.signing.pki import POPPLER_STALE_ERROR, _signer_certificates, _vfychain, pdfsig
 
 DONGDANG, TANMY, BAOLAM, NEW = "000.00.31.H41", "000.00.32.H41", "000.00.33.H41", "000.00.40.H41"
 DECISION = "Nghị quyết 1656/NQ-UBTVQH15"
@@ -49,7 +49,8 @@ def _two_more_communes(container: Any) -> None:
 def _incoming(api: Any, n: int, *, clerk: str = "vanthu", register: bool = True, **fields: Any) -> dict[str, Any]:
     c = api.as_user(clerk)
     subject = fields.pop("subject", f"Công văn số {n} về việc báo cáo công tác sáp nhập")
-    content = official_pdf(subject) if not fields.get("secrecy") else False  # secret: metadata only
+    default = official_pdf(subject) if not fields.get("secrecy") else False  # secret: metadata only
+    content = fields.pop("file", default)
     doc = created(upload(c, number_notation=f"{n:02d}/QĐ-UBND", subject=subject, file=content, **fields))
     if register:
         r = c.post(f"/api/v1/documents/{doc['id']}/register", json={"confirm_duplicate": True})
@@ -157,6 +158,8 @@ def test_merge_three_communes_through_the_api(api: Any, container: Any, province
     assert any(r["register"] == "incoming" and r["series"] == "normal" and r["last_number"] == 4
                for r in preview["registers"])
     assert any(k["reason"] == "cessationOfOperation" for k in preview["signing_keys"])
+    assert [d["id"] for d in preview["dossiers"]] == [province["dossiers"]["open"]]  # the open one closes
+    locks_before = _locks(container)
 
     r = admin.post(f"/api/v1/reorganisations/{plan['id']}/run")
     assert r.status_code == 202, r.get_json()
@@ -166,6 +169,7 @@ def test_merge_three_communes_through_the_api(api: Any, container: Any, province
     assert status["checks"]["after"]["problems"] == []
     assert status["checks"]["before"]["counts"] == status["checks"]["after"]["counts"]
     _assert_merged(api, container, province)
+    assert _locks(container) == locks_before  # write-once locks of the archived records unchanged
     # search: the successor's registry finds the ceased commune's issued record by the old name (its issuing
     # body), and the moved work among its own
     container.indexing.drain_all()
@@ -188,6 +192,13 @@ def test_merge_three_communes_through_the_api(api: Any, container: Any, province
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert status["checks"]["after"]["sha256"][:20] in text.replace("\n", "")
     assert_error(api.as_user("quantri").get(f"/api/v1/reorganisations/{plan['id']}"), 404)
+
+
+def _locks(container: Any) -> list[tuple[Any, ...]]:
+    from docsvc.db.models import ObjectLock
+    with container.db.read() as s:
+        return [(x.object_key, x.applied_retain_until, x.applied_legal_hold, x.generation)
+                for x in s.execute(select(ObjectLock).order_by(ObjectLock.object_key)).scalars()]
 
 
 def _assert_merged(api: Any, container: Any, province: dict[str, Any]) -> None:
@@ -234,6 +245,16 @@ def _assert_merged(api: Any, container: Any, province: dict[str, Any]) -> None:
         # archives untouched: same agency (provenance), same status, the hold still active
         archived = s.get(Dossier, province["dossiers"]["archived"])
         assert (archived.agency_id, archived.status) == (dongdang, "archived")
+        # the open dossier closed at the effective date (audited), in the fonds like the closed one
+        opened, closed = s.get(Dossier, province["dossiers"]["open"]), s.get(Dossier, province["dossiers"]["closed"])
+        assert (opened.agency_id, opened.status, opened.work_ended_on, opened.doc_total) == (
+            dongdang, "closed", date.today(), 1)
+        assert (closed.agency_id, closed.status) == (dongdang, "closed")
+        from docsvc.db.models import AuditEvent
+        closes = s.execute(select(AuditEvent).where(AuditEvent.action == "dossier.close",
+                                                    AuditEvent.object_id == str(opened.id))).scalars().all()
+        assert len(closes) == 1 and closes[0].actor_name.startswith("reorganisation #"), closes
+        assert DECISION in closes[0].details["reason"]
         assert s.execute(select(LegalHold).where(LegalHold.dossier_id == archived.id)).scalar_one().released_at is None
         # the old seal and the old titles' keys are revoked
         keys = s.execute(select(SigningKey).where(SigningKey.agency_id == dongdang)).scalars().all()
@@ -364,11 +385,18 @@ def test_documents_issued_before_stay_valid_after_the_revocation(api: Any, conta
     # stock pyHanko, long-term validation (PAdES B-LT: at the time the signature time-stamp proves, with the
     # validation data embedded at issue), only our root trusted; no docsvc code involved
     assert _stock_pyhanko_ltv(data, container.signatures.ca) == 2
-    # poppler's pdfsig (22.12) judges certificates only as of now (no long-term validation): after the
-    # revocation it no longer trusts them, but both signatures are still cryptographically valid
+    # poppler's pdfsig (22.12) judges certificates only as of now, without the DSS or the time-stamps (it has no
+    # option for either; README, "pdfsig after a revocation"): both signatures are cryptographically valid and
+    # their certificates revoked today. Its second certificate verdict in one run can be NSS's stale error
+    # (POPPLER_STALE_ERROR, see tests.signing.pki): NSS's own vfychain, on the same database, says why
     signatures = [sig for sig in pdfsig(data, container.signatures.ca) if sig.signature_type == "ETSI.CAdES.detached"]
     assert len(signatures) == 2 and all(sig.signature_validation == "Signature is Valid." for sig in signatures), \
         signatures
+    assert signatures[0].certificate_validation == "Certificate has been Revoked.", signatures
+    assert signatures[1].certificate_validation in ("Certificate has been Revoked.", POPPLER_STALE_ERROR), signatures
+    for sig in signatures:
+        verdict = _vfychain(_signer_certificates(data)[sig.field_name], container.signatures.ca)
+        assert "Chain is good!" not in verdict and "revoked" in verdict.lower(), verdict
 
 
 def _stock_pyhanko_ltv(pdf: bytes, ca: Any) -> int:
@@ -510,9 +538,127 @@ def test_certificates_issued_in_bulk_from_a_csv_and_enrolled_with_the_owners_pin
     with container.db.read() as s:
         key = s.execute(select(SigningKey).where(SigningKey.user_id == me(api, "chutich")["id"],
                                                  SigningKey.revoked_at.is_(None))).scalar_one()
-    from docsvc.db.models import CertBatchItem
+    from docsvc.db.models import AuditEvent, CertBatchItem
     with container.db.read() as s:
-        assert key.cert_serial in set(s.execute(select(CertBatchItem.cert_serial)).scalars())
+        serials = set(s.execute(select(CertBatchItem.cert_serial)).scalars())
+        assert key.cert_serial in serials
+        # one audit event per certificate, naming its holder and serial (written a chunk at a time)
+        events = s.execute(select(AuditEvent).where(AuditEvent.action == "certificate.issued")).scalars().all()
+        assert {e.details["serial"] for e in events} == serials and len(events) == 2
+        assert {e.object_id for e in events} == {str(me(api, u)["id"]) for u in ("chutich", "truongphong")}
+    from docsvc.services import audit
+    with container.db.read() as s:  # the events appended in bulk keep the chain whole
+        assert audit.verify(s, container.audit_keys).ok
     # and signs with it
     doc = signed_draft(api, subject="Quyết định đầu tiên của xã mới")
     assert doc["status"] == "signed"
+
+
+def _neutral_pdf(subject: str) -> bytes:
+    """A document from the province whose text names no commune."""
+    return official_pdf(subject, agency="ỦY BAN NHÂN DÂN TỈNH LẠNG SƠN", date_line="Lạng Sơn, ngày 20 tháng 11")
+
+
+def _neutral_record(api: Any, n: int, subject: str) -> dict[str, Any]:
+    """A completed incoming record of Đồng Đăng whose subject, file and metadata never name Đồng Đăng (sent
+    by the province): only its provenance can tie it to the commune once the commune ceased."""
+    doc = _incoming(api, n, subject=subject, file=_neutral_pdf(subject))
+    r = api.as_user("chutich").post(f"/api/v1/documents/{doc['id']}/complete", json={"note": "Lưu"})
+    assert r.status_code == 200, r.get_json()
+    return doc
+
+
+def test_search_finds_a_ceased_communes_records_by_its_former_name_and_by_its_successor(
+        api: Any, container: Any) -> None:
+    _two_more_communes(container)
+    record = _neutral_record(api, 31, "Quyết định phê duyệt danh mục đầu tư công trung hạn")
+    moved = _incoming(api, 32, subject="Công văn đề nghị rà soát hộ nghèo", register=False)
+    subject = "Công văn đề nghị hỗ trợ kinh phí khắc phục thiên tai"  # received by Tân Mỹ, in handling: it moves
+    tanmy = _incoming(api, 33, clerk="tanmy.vanthu", register=False, subject=subject, file=_neutral_pdf(subject))
+    admin = api.as_user("tinh.quantri")
+    plan = created(admin.post("/api/v1/reorganisations", json=_plan(container, users={})))
+    assert admin.post(f"/api/v1/reorganisations/{plan['id']}/run").get_json()["status"] == "done"
+    container.indexing.drain_all()
+    clerk = api.as_user("vanthu")  # the successor's registry (Đồng Đăng's clerk moved there)
+
+    def ids(**params: Any) -> set[int]:
+        r = clerk.get("/api/v1/search", query_string=params)
+        assert r.status_code == 200, r.get_json()
+        return {h["id"] for h in r.get_json()["hits"]}
+    # by the former name, with or without accents, and by its former OrganId: the record it left in the fonds
+    assert record["id"] in ids(q="Ủy ban nhân dân xã Đồng Đăng")
+    assert record["id"] in ids(q="xa dong dang")
+    assert record["id"] in ids(q=DONGDANG)
+    assert record["id"] not in ids(q="xã Tân Mỹ")  # the provenance is its own commune's, not any merged one
+    # a document in handling moved to the successor is found by the name of the commune it came from
+    assert tanmy["id"] in ids(q="xa Tan My") and tanmy["id"] in ids(q=TANMY)
+    assert tanmy["id"] not in ids(q="xa dong dang")
+    # filtered by the successor: its own work (moved there) and the fonds it took over; by the ceased commune:
+    # what stayed in its fonds
+    assert {record["id"], moved["id"]} <= ids(agency=NEW, size=100)
+    held_by_old = ids(agency=DONGDANG, size=100)
+    assert record["id"] in held_by_old and moved["id"] not in held_by_old
+    assert record["id"] not in ids(agency="000.00.00.H41", size=100)  # the province holds none of it
+    assert_error(clerk.get("/api/v1/search", query_string={"agency": "999.99.99.Z99"}), 400)
+    # the department's registry, which may not read the commune's records, finds nothing by the old name
+    assert record["id"] not in {h["id"] for h in api.as_user("snv.vanthu").get(
+        "/api/v1/search", query_string={"q": "xa dong dang"}).get_json()["hits"]}
+
+
+def test_an_edxml_package_to_a_ceased_commune_reaches_its_successor_and_the_sender_is_told(
+        backend: str, tmp_path: Path, pki: Any, request: pytest.FixtureRequest) -> None:
+    """Deployment B's department sends an edXML package to commune X of deployment A after X merged into a new
+    commune: A imports it into the successor with a note, and its acknowledgement (01, from the successor,
+    saying why) and later statuses are applied to B's recipient."""
+    from docsvc.db.models import Document, ExchangeInbound, Notification
+    from tests.api.exchange_support import random_organ_id, two_deployments
+    commune = random_organ_id("H41")
+    with two_deployments(backend, tmp_path, pki, request, a_commune=commune, exchange_folder=str(tmp_path / "x"),
+                         exchange_default_transport="folder") as (a, b):
+        plan = created(a.api.as_user("tinh.quantri").post("/api/v1/reorganisations", json={
+            "kind": "merge", "effective_date": date.today().isoformat(), "decision": DECISION, "sources": [commune],
+            "successors": [{"organ_id": NEW, "name": "Ủy ban nhân dân xã Đồng Đăng (mới)", "abbreviation": "UBND"}]}))
+        # in this process the background task runs in B's container: A runs its job in the foreground
+        assert a.container.reorganisations.start(SYSTEM, plan["id"], background=False)["status"] == "done"
+        # B's department issues a decision to X, which B does not know has ceased
+        officer, director = b.api.as_user("snv.chuyenvien"), b.api.as_user("snv.giamdoc")
+        subject = "Quyết định giao chỉ tiêu biên chế năm 2027"
+        draft = created(upload(officer, direction="outgoing", type="QĐ", number_notation=None, issuing_body=None,
+                               issuing_organ_id=None, issued_date=None, received_via=None, subject=subject,
+                               file=official_pdf(subject)))
+        assert officer.post(f"/api/v1/documents/{draft['id']}/submit",
+                            json={"signer_id": me(b.api, "snv.giamdoc")["id"]}).status_code == 200
+        assert director.post("/api/v1/me/signing-key", json={"pin": PIN}).status_code == 201
+        assert director.post(f"/api/v1/documents/{draft['id']}/sign", json={"pin": PIN}).status_code == 200
+        r = b.api.as_user("snv.vanthu").post(f"/api/v1/documents/{draft['id']}/issue", json={
+            "recipients": [{"name": "Ủy ban nhân dân xã Đồng Đăng", "organ_id": commune}]})
+        assert r.status_code == 200, r.get_json()
+        assert b.exchange.send_pending().sent == 1
+        assert a.exchange.receive() == 1
+        new = a.container.identity.find_organisation(NEW).id
+        with a.container.db.read() as s:
+            inbound = s.execute(select(ExchangeInbound).where(ExchangeInbound.kind == "package")).scalar_one()
+            copy = s.get(Document, inbound.document_id)
+            assert (inbound.to_organ_id, copy.agency_id) == (commune, new)  # addressed to X, kept by the successor
+            assert f"({commune})" in copy.description and "kế thừa" in copy.description and NEW in copy.description
+        # the successor's registry (X's clerk moved there) sees it arrive
+        assert any(i["document"]["id"] == copy.id for i in a.api.as_user("vanthu").get("/api/v1/inbox")
+                   .get_json()["items"])
+        # the sender is told: the acknowledgement comes from the successor and says why
+        assert a.exchange.send_pending().sent == 1
+        assert b.exchange.receive() == 1
+        recipient = b.api.as_user("snv.vanthu").get(f"/api/v1/documents/{draft['id']}/recipients").get_json()[
+            "items"][0]
+        assert recipient["status_code"] == "01" and "kế thừa" in recipient["note"] and NEW in recipient["note"]
+        with b.container.db.read() as s:
+            told = s.execute(select(Notification).where(Notification.user_id == me(b.api, "snv.vanthu")["id"],
+                                                        Notification.kind == "outgoing.redirected")).scalars().all()
+            assert told and commune in told[0].message
+        # the successor registers it: B follows its progress (03) although it sent to X
+        assert a.api.as_user("vanthu").post(f"/api/v1/documents/{copy.id}/register", json={}).status_code == 200
+        assert a.exchange.send_pending().sent == 1
+        assert b.exchange.receive() == 1
+        recipient = b.api.as_user("snv.vanthu").get(f"/api/v1/documents/{draft['id']}/recipients").get_json()[
+            "items"][0]
+        assert [st["code"] for st in recipient["exchange"]["statuses"]] == ["01", "03"]
+        assert b.api.as_user("snv.vanthu").get("/api/v1/exchange/rejected").get_json()["items"] == []

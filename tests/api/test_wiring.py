@@ -24,10 +24,10 @@ def test_the_archive_hooks_come_with_the_containers_sessions(container) -> None:
     from docsvc.services.access import RELATIONSHIP_SOURCES_INFO
     from docsvc.services.archives.hooks import archive_index_fields, archive_relationships
     from docsvc.services.indexing import INDEX_FIELD_SOURCES_INFO
-    from docsvc.services.reorganisation.succession import successor_relationships
+    from docsvc.services.reorganisation.succession import provenance_index_fields, successor_relationships
     with container.db.read() as s:
         assert s.info[RELATIONSHIP_SOURCES_INFO] == (archive_relationships, successor_relationships)
-        assert s.info[INDEX_FIELD_SOURCES_INFO] == (archive_index_fields,)
+        assert s.info[INDEX_FIELD_SOURCES_INFO] == (archive_index_fields, provenance_index_fields)
     assert container.documents.new_version_hooks  # the approval chain restarts on a new version
 
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
-from signing.ca import CertificateKind, InternalCA
+from signing.ca import CertificateKind, CertificateRequest, InternalCA
 from signing.errors import CaPassphraseError, CertificateAuthorityError, UnknownCertificateError
 from signing.keys import read_pkcs12
 from tests.signing.pki import TestPki
@@ -168,3 +168,26 @@ def test_issuing_from_several_processes_loses_nothing(pki: TestPki) -> None:
     assert len(set(serials)) == 20
     assert len(pki.ca.issued()) == before + 20
     assert all(pki.ca.get(s).subject.startswith("CN=Người dùng") for s in serials)
+
+
+def test_issue_many_records_every_certificate_in_one_transaction_or_none(tmp_path: Path) -> None:
+    """The bulk path: each certificate as ``issue`` makes it, recorded together; one bad request issues nothing."""
+    ca = InternalCA.init(tmp_path / "ca", "pass-phrase", organisation="Sở Nội vụ", base_url="http://127.0.0.1:9/pki",
+                         key_size=2048)
+    keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(3)]
+    people = [CertificateRequest("user", f"Nguyễn Văn {i}", k.public_key(), organisation="UBND phường Hải Châu",
+                                 unit="Văn phòng", title="Chuyên viên", email=f"nv{i}@danang.gov.vn")
+              for i, k in enumerate(keys)]
+    issued = ca.issue_many(people)
+    assert [c.certificate.public_key() for c in issued] == [k.public_key() for k in keys]
+    for c, r in zip(issued, people, strict=True):
+        assert ca.get(c.serial) == c  # recorded, and what was returned is what the index holds
+        assert c.certificate.subject.get_attributes_for_oid(x509.oid.NameOID.COMMON_NAME)[0].value == r.common_name
+        assert c.certificate.issuer == ca.issuing_certificate.subject
+    one = ca.issue("user", "Nguyễn Văn 0", keys[0].public_key(), organisation="UBND phường Hải Châu",
+                   unit="Văn phòng", title="Chuyên viên", email="nv0@danang.gov.vn")
+    assert one.certificate.subject == issued[0].certificate.subject  # the single path makes the same certificate
+    before = len(ca.issued())
+    with pytest.raises(CertificateAuthorityError, match="common name"):
+        ca.issue_many([*people, CertificateRequest("user", " ", keys[0].public_key())])
+    assert len(ca.issued()) == before

@@ -73,7 +73,7 @@ class ReorgItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("reorg_plans.id", ondelete="CASCADE"), index=True)
     step: Mapped[str] = mapped_column(String(32))
-    item_key: Mapped[str] = mapped_column(String(64))
+    item_key: Mapped[str] = mapped_column(String(64), index=True)  # "document:<id>": where a document came from
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     done_at: Mapped[datetime] = mapped_column(default=utcnow)
 

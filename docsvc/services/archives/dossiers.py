@@ -352,19 +352,9 @@ class DossierService:
                 raise InvalidState(f"the dossier cannot be closed: {problems[0]['message']}"
                                    + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
                                    {"problems": problems})
-            for ordinal, f in enumerate(chronological(facts), start=1):
-                must_get(s, DossierDocument, (d.id, f.document_id)).ordinal = ordinal
-            dates = [f.sort_date for f in facts if f.sort_date]
-            d.start_date, d.end_date = (min(dates), max(dates)) if dates else (None, None)
-            d.doc_total, d.page_total = len(facts), sum(f.page_amount or 0 for f in facts)
-            d.work_ended_on = ended
             if settlement_date:
                 d.settlement_date = settlement_date
-            self._set_due(s, d)
-            d.status, d.closed_at = DossierStatus.CLOSED.value, utcnow()
-            s.flush()
-            for doc in docs:
-                refresh_readers(s, doc)  # the agency's archivists may now read them (within clearance)
+            seal_dossier(s, d, ended, docs)
             audit.record(s, actor=actor, action="dossier.close", object_type="dossier", object_id=d.id,
                          origin=origin, agency_id=d.agency_id,
                          details={"doc_total": d.doc_total, "page_total": d.page_total,
@@ -457,6 +447,30 @@ class DossierService:
         d.transfer_due_on = transfer_due_on(work_ended_on=d.work_ended_on, construction=d.construction,
                                             settlement_date=d.settlement_date) \
             if retention is not None and must_transfer(retention) else None
+
+
+def closing_problems_of(s: Session, d: Dossier) -> list[dict[str, Any]]:
+    """What would stop ``d`` from being closed by its manager (no retention, drafts, duplicates)."""
+    return closing_problems([_facts(doc) for doc in filed_documents(s, d.id)], d.retention_id is not None)
+
+
+def seal_dossier(s: Session, d: Dossier, ended: date, docs: list[Document] | None = None) -> None:
+    """Close ``d`` as of ``ended`` (the caller checked the transition and audits): the documents' order
+    (DocOrdinal), the dates and counts, the transfer due date; the agency's archive may now read them.
+    Used by the manager's close and by a reorganisation closing the open dossiers of an agency that ceased."""
+    docs = filed_documents(s, d.id) if docs is None else docs
+    facts = [_facts(doc) for doc in docs]
+    for ordinal, f in enumerate(chronological(facts), start=1):
+        must_get(s, DossierDocument, (d.id, f.document_id)).ordinal = ordinal
+    dates = [f.sort_date for f in facts if f.sort_date]
+    d.start_date, d.end_date = (min(dates), max(dates)) if dates else (None, None)
+    d.doc_total, d.page_total = len(facts), sum(f.page_amount or 0 for f in facts)
+    d.work_ended_on = ended
+    DossierService._set_due(s, d)
+    d.status, d.closed_at = DossierStatus.CLOSED.value, utcnow()
+    s.flush()
+    for doc in docs:
+        refresh_readers(s, doc)  # the agency's archivists may now read them (within clearance)
 
 
 def _facts(doc: Document) -> FiledDocument:

@@ -56,6 +56,7 @@ from docsvc.services.exchange.transport import Envelope, Transport, TransportErr
 from docsvc.services.files import FileStore
 from docsvc.services.notifications import SUBJECT, notify_readers
 from docsvc.services.outgoing import _clerks
+from docsvc.services.reorganisation.succession import redirect_of
 from docsvc.services.uploads import MAX_PAGES
 from docsvc.timeutil import to_vn_iso
 
@@ -478,7 +479,9 @@ class ExchangeService:
                                                           Organisation.kind != "unit")).scalar_one_or_none()
             if agency is None:
                 raise _Refused(f"{to_organ_id} is not an agency of this deployment")
-            agency_id = agency.id
+            # an agency that ceased (reorganisation): its successor receives, with a note, and the sender is told
+            redirect = redirect_of(s, agency.id)
+            agency_id = redirect.successor_id if redirect is not None else agency.id
         if p.business == edxml.Business.REVOKE:
             return self._apply_revoke(p, agency_id, transport, digest)
         main = p.attachments[0]
@@ -497,6 +500,9 @@ class ExchangeService:
             doc_type = _type_for(s, p.type_code, p.type_name)
             note = {edxml.Business.UPDATE: "Văn bản đính chính/cập nhật", edxml.Business.REPLACE: "Văn bản thay thế"
                     }.get(p.business, "")
+            description = f"{note}: {p.business_reason}" if note else p.business_reason
+            if redirect is not None:
+                description = redirect.note + (f"\n{description}" if description else "")
             doc = Document(agency_id=agency_id, direction=Direction.INCOMING.value, type_id=doc_type.id,
                            status=Status.RECEIVED.value, subject=p.subject[:500], code_number=p.code_number,
                            code_notation=p.code_notation, issued_date=p.promulgation_date,
@@ -504,7 +510,7 @@ class ExchangeService:
                            signer_name=p.signer_name or None, signer_position=p.signer_position or None,
                            authority_form=p.signer_competence[:8] or None, urgency=p.priority, secrecy=0,
                            due_date=p.due_date, page_amount=p.page_amount or facts[0].page_count,
-                           description=(f"{note}: {p.business_reason}" if note else p.business_reason)[:4000],
+                           description=description[:4000],
                            arrival_at=utcnow(), received_via="edxml", current_version=1,
                            dup_key=duplicate_key(p.code_number, p.code_notation, p.sender.organ_id))
             s.add(doc)
@@ -528,8 +534,10 @@ class ExchangeService:
                          agency_id=agency_id, details={"from": p.sender.organ_id, "document_ref": p.document_id,
                                                        "message_id": p.message_id, "transport": transport,
                                                        "verdict": report.get("verdict"),
-                                                       "files": [sf.sha256 for sf in stored]})
-            self._queue_status(s, doc, row, "01", "")  # acknowledged the day it arrives: at once
+                                                       "files": [sf.sha256 for sf in stored],
+                                                       **({"addressed_to": to_organ_id} if redirect else {})})
+            # acknowledged the day it arrives: at once (by the successor, saying why, when the addressee ceased)
+            self._queue_status(s, doc, row, "01", redirect.note if redirect is not None else "")
         return "imported"
 
     def _apply_revoke(self, p: edxml.Package, agency_id: int, transport: str, digest: str) -> str:
@@ -558,6 +566,10 @@ class ExchangeService:
                 ExchangeMessage.kind == "package", ExchangeMessage.business == int(edxml.Business.NEW),
                 ExchangeMessage.document_ref == m.response_document_id,
                 ExchangeMessage.to_organ_id == m.sender.organ_id)).scalars().first()
+            successor_of: str | None = None
+            if sent is None:  # the addressee ceased and its successor answers (see _sent_to_a_predecessor)
+                sent = _sent_to_a_predecessor(s, m)
+                successor_of = sent.to_organ_id if sent is not None else None
             if sent is None or sent.recipient_id is None:
                 raise _Refused(f"the status names document {m.response_document_id}, which was not sent to "
                                f"{m.sender.organ_id} from here")
@@ -576,7 +588,11 @@ class ExchangeService:
             doc = must_get(s, Document, sent.document_id)
             audit.record(s, actor=None, action="exchange.status", object_type="document", object_id=doc.id,
                          agency_id=doc.agency_id, details={"from": m.sender.organ_id, "status_code": m.status_code,
-                                                           "description": m.description[:500]})
+                                                           "description": m.description[:500],
+                                                           **({"successor_of": successor_of} if successor_of else {})})
+            if successor_of and f"({successor_of})" in m.description:  # the first answer says why: tell the registry
+                notify_readers(s, doc, _clerks(s, doc.agency_id), "outgoing.redirected",
+                               f"{r.name}: {m.description[:300]} — {SUBJECT}")
             if m.status_code in ("02", "15", "16"):
                 notify_readers(s, doc, _clerks(s, doc.agency_id), f"exchange.status_{m.status_code}",
                                f"{r.name}: {edxml.STATUS_TEXT[m.status_code]}"
@@ -662,6 +678,27 @@ class _Refused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def _sent_to_a_predecessor(s: Session, m: edxml.StatusMessage) -> ExchangeMessage | None:
+    """The package this status answers when it comes from the successor of the agency it was sent to (the
+    addressee ceased in a reorganisation and its successor received it). The successor's first answer names
+    the addressee's OrganId in its description ("… (000.00.31.H41) đã chấm dứt hoạt động …, chuyển đến cơ
+    quan kế thừa …"); later answers are matched by that first one having been applied. A signed status from
+    any other agency still names no package of ours."""
+    candidates = s.execute(select(ExchangeMessage).where(
+        ExchangeMessage.kind == "package", ExchangeMessage.business == int(edxml.Business.NEW),
+        ExchangeMessage.document_ref == m.response_document_id,
+        ExchangeMessage.recipient_id.is_not(None)).order_by(ExchangeMessage.id)).scalars().all()
+    for c in candidates:
+        if c.to_organ_id and f"({c.to_organ_id})" in m.description:
+            return c
+        if s.execute(select(ExchangeInbound.id).where(
+                ExchangeInbound.kind == "status", ExchangeInbound.state == "applied",
+                ExchangeInbound.from_organ_id == m.sender.organ_id, ExchangeInbound.recipient_id == c.recipient_id,
+                ExchangeInbound.document_ref == m.response_document_id)).first():
+            return c
+    return None
 
 
 def _message_dict(m: ExchangeMessage) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import CertBatch, CertBatchItem, Organisation, User
+from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain.identity import Actor, RequestOrigin, Role
 from docsvc.domain.policies import is_system
@@ -23,6 +24,10 @@ from docsvc.domain.reorganisation import parse_people_csv
 from docsvc.errors import InvalidInput, NotFound, PermissionDenied
 from docsvc.services import audit
 from docsvc.timeutil import to_vn_iso
+from signing.ca import CertificateRequest
+
+#: People issued per round: their CA records, their rows and audit events are each written in one transaction.
+CHUNK = 50
 
 
 class BulkCertificates:
@@ -71,39 +76,51 @@ class BulkCertificates:
         return self.status(actor, batch_id)
 
     def run(self, batch_id: int) -> dict[str, Any]:
-        """Issue every line not done yet (resumable: done lines are skipped)."""
+        """Issue every line not done yet (resumable: done lines are skipped), ``CHUNK`` people at a time:
+        their keys, their certificates recorded by the CA in one transaction, their key files, then one
+        transaction with their rows and one audit event per certificate. (One CA commit, one database
+        commit and one audit append per person made the job run at a tenth of bare ``cryptography``.)"""
         with self.db.write() as s:
-            batch = s.get(CertBatch, batch_id)
-            if batch is None:
-                raise NotFound(f"certificate batch {batch_id} not found")
+            batch = must_get(s, CertBatch, batch_id)
             batch.status = "running"
-            agency_name = s.get(Organisation, batch.agency_id).name  # type: ignore[union-attr]
+            agency_id = batch.agency_id
+            agency_name = must_get(s, Organisation, agency_id).name
             rows = list(batch.rows)
             done = set(s.execute(select(CertBatchItem.line).where(CertBatchItem.batch_id == batch_id)).scalars())
         ca = self.signatures.ca
+        todo = [row for row in rows if row["line"] not in done]
+        actor_name = f"certificate batch #{batch_id}"
         try:
-            for row in rows:
-                if row["line"] in done:
-                    continue
-                key = rsa.generate_private_key(65537, 2048)
-                issued = ca.issue("user", row["name"], key.public_key(), organisation=agency_name,
-                                  unit=row["unit"] or None, title=row["title"] or None, email=row["email"])
-                # the key file first, then the row that says it exists (a crash between re-issues the line)
-                self.signatures.put_pending_key(row["user_id"], lambda pin, k=key, c=issued.certificate:
-                                                ca.pack_pkcs12(k, c, pin))
+            for start in range(0, len(todo), CHUNK):
+                chunk = todo[start:start + CHUNK]
+                keys = [rsa.generate_private_key(65537, 2048) for _ in chunk]
+                issued = ca.issue_many([CertificateRequest("user", row["name"], key.public_key(),
+                                                           organisation=agency_name, unit=row["unit"] or None,
+                                                           title=row["title"] or None, email=row["email"])
+                                        for row, key in zip(chunk, keys, strict=True)])
+                # the key files first, then the rows that say they exist (a crash between re-issues those lines)
+                for row, key, cert in zip(chunk, keys, issued, strict=True):
+                    self.signatures.put_pending_key(row["user_id"], lambda pin, k=key, c=cert.certificate:
+                                                    ca.pack_pkcs12(k, c, pin))
                 with self.db.write() as s:
-                    s.add(CertBatchItem(batch_id=batch_id, line=row["line"], user_id=row["user_id"],
-                                        cert_serial=issued.serial_hex))
+                    s.add_all(CertBatchItem(batch_id=batch_id, line=row["line"], user_id=row["user_id"],
+                                            cert_serial=cert.serial_hex)
+                              for row, cert in zip(chunk, issued, strict=True))
+                    audit.record_many(s, [{"actor": None, "actor_name": actor_name, "action": "certificate.issued",
+                                           "object_type": "user", "object_id": row["user_id"], "agency_id": agency_id,
+                                           "details": {"batch": batch_id, "line": row["line"],
+                                                       "serial": cert.serial_hex, "subject": cert.subject}}
+                                          for row, cert in zip(chunk, issued, strict=True)])
         except Exception as exc:
             with self.db.write() as s:
-                failed = s.get(CertBatch, batch_id)
-                failed.status, failed.last_error = "failed", f"{type(exc).__name__}: {exc}"[:2000]  # type: ignore[union-attr]
+                failed = must_get(s, CertBatch, batch_id)
+                failed.status, failed.last_error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
             raise
         with self.db.write() as s:
-            finished = s.get(CertBatch, batch_id)
-            finished.status, finished.finished_at = "done", utcnow()  # type: ignore[union-attr]
-            audit.record(s, actor=None, actor_name=f"certificate batch #{batch_id}", action="certificates.issued",
-                         object_type="cert_batch", object_id=batch_id, agency_id=finished.agency_id,  # type: ignore[union-attr]
+            finished = must_get(s, CertBatch, batch_id)
+            finished.status, finished.finished_at = "done", utcnow()
+            audit.record(s, actor=None, actor_name=actor_name, action="certificates.issued",
+                         object_type="cert_batch", object_id=batch_id, agency_id=agency_id,
                          details={"people": len(rows)})
         return {"id": batch_id, "status": "done"}
 

@@ -299,6 +299,10 @@ def preview_of(s: Session, r: Resolved) -> dict[str, Any]:
                                .order_by(SigningKey.id)).scalars()]
     dossiers = dict(s.execute(select(Dossier.status, func.count()).where(Dossier.agency_id.in_(ids))
                               .group_by(Dossier.status)).all())
+    closing = [{"id": d.id, "file_code": d.file_code, "action": "close",
+                "closed_on": spec.effective_date.isoformat()}
+               for d in s.execute(select(Dossier).where(Dossier.agency_id.in_(ids), Dossier.status == "open")
+                                  .order_by(Dossier.id)).scalars()]
     holds = s.execute(select(func.count()).select_from(LegalHold).where(LegalHold.agency_id.in_(ids),
                                                                          LegalHold.released_at.is_(None))).scalar_one()
     return {"problems": r.problems,
@@ -307,6 +311,6 @@ def preview_of(s: Session, r: Resolved) -> dict[str, Any]:
                            for k, v in r.successors.items()],
             "sources": [{"organ_id": k, "id": v.id, "name": v.name} for k, v in r.sources.items()],
             "units": units, "users": users, "incoming": incoming, "drafts": drafts, "registers": registers,
-            "signing_keys": keys, "leaving": sorted(leaving_ids),
+            "signing_keys": keys, "leaving": sorted(leaving_ids), "dossiers": closing,
             "fonds": {"documents": len([d for d in docs if d.id not in moving]), "dossiers": dossiers,
                       "legal_holds": holds, "keeper": primary}}

@@ -25,6 +25,7 @@ from docsvc.db.models import (
     ChainInstance,
     ChainStep,
     Document,
+    Dossier,
     Organisation,
     RegisterCounter,
     ReorgItem,
@@ -372,6 +373,31 @@ class ReorganisationRunner:
                 must_get(s, SigningKey, key_id).revoked_at = at
                 return {"key": key_id, "serial": serial, "reason": reason, "at": at.isoformat()}
             self._item(ctx, "signing_keys", f"key:{key_id}", work)
+
+    def _dossiers(self, ctx: Context) -> None:
+        """Open dossiers of the ceased agencies close at the effective date and join the fonds; what would
+        have stopped a manager's close is recorded with it (domain.reorganisation)."""
+        from docsvc.domain.archives import DossierStatus
+        from docsvc.services.archives.dossiers import closing_problems_of, seal_dossier
+        with self.db.read() as s:
+            ids = list(s.execute(select(Dossier.id).where(Dossier.agency_id.in_(ctx.source_ids),
+                                                          Dossier.status == DossierStatus.OPEN.value)
+                                 .order_by(Dossier.id)).scalars())
+        ended = ctx.spec.effective_date
+        for dossier_id in ids:
+            def work(s: Session, dossier_id: int = dossier_id) -> dict[str, Any]:
+                d = s.execute(select(Dossier).where(Dossier.id == dossier_id).with_for_update()).scalar_one()
+                if d.status != DossierStatus.OPEN.value:  # closed by its manager meanwhile
+                    return {"dossier": d.id, "file_code": d.file_code, "status": d.status, "closed": False}
+                problems = [p["message"] for p in closing_problems_of(s, d)]
+                seal_dossier(s, d, ended)
+                details = {"dossier": d.id, "file_code": d.file_code, "closed": True,
+                           "work_ended_on": ended.isoformat(), "doc_total": d.doc_total, "problems": problems}
+                audit.record(s, actor=None, actor_name=ctx.actor_name, action="dossier.close", object_type="dossier",
+                             object_id=d.id, agency_id=d.agency_id,
+                             details={**details, "reason": f"the agency ceased ({ctx.spec.decision})"})
+                return details
+            self._item(ctx, "dossiers", f"dossier:{dossier_id}", work)
 
     def _fonds(self, ctx: Context) -> None:
         """The records that stay with the ceased agency (its provenance) become readable by the keeper."""

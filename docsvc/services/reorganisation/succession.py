@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -62,6 +64,55 @@ def keepers_of(s: Session, agency_id: int) -> set[int]:
         found |= nxt
         frontier = nxt
     return found
+
+
+def predecessors_of(s: Session, agency_ids: Iterable[int]) -> set[int]:
+    """Every agency whose records ``agency_ids`` keep: those they succeeded, directly or through earlier
+    reorganisations (the reverse of ``keepers_of``)."""
+    found: set[int] = set()
+    frontier = set(agency_ids)
+    for _ in range(MAX_HOPS):
+        if not frontier:
+            break
+        nxt = set(s.execute(select(AgencySuccession.predecessor_id).where(
+            AgencySuccession.successor_id.in_(sorted(frontier)))).scalars()) - found
+        found |= nxt
+        frontier = nxt
+    return found
+
+
+def holdings_of(s: Session, organ_ids: Iterable[str]) -> list[int]:
+    """The agencies whose records a search "of agency X" covers: X itself and every agency X took over
+    (its closed fonds). Raises ``InvalidInput`` naming an OrganId that is no agency."""
+    from docsvc.errors import InvalidInput
+    wanted = list(dict.fromkeys(organ_ids))
+    found = dict(s.execute(select(Organisation.organ_id, Organisation.id).where(
+        Organisation.organ_id.in_(wanted), Organisation.kind != "unit")).all())
+    unknown = [o for o in wanted if o not in found]
+    if unknown:
+        raise InvalidInput(f"no agency {unknown[0]}", {"field": "agency"})
+    ids = set(found.values())
+    return sorted(ids | predecessors_of(s, ids))
+
+
+#: Steps of the reorganisation job that move a document to a successor (their items say where from).
+MOVING_STEPS = ("incoming", "drafts")
+
+
+def provenance_index_fields(s: Session, doc: Document) -> dict[str, Any]:
+    """The search index's provenance of a document (name and OrganId of each agency it comes from), so a
+    search for a former agency finds it, accents optional as in any text: the agency that ceased for a record
+    of its closed fonds, and the agency a document in handling was moved from."""
+    from docsvc.db.models import ReorgItem
+    origins = [doc.agency_id]
+    origins += [d.get("from_agency") for d in s.execute(select(ReorgItem.details).where(
+        ReorgItem.item_key == f"document:{doc.id}", ReorgItem.step.in_(MOVING_STEPS))).scalars()]
+    names: list[str] = []
+    for agency_id in dict.fromkeys(a for a in origins if a is not None):
+        org = s.get(Organisation, agency_id)
+        if org is not None and org.status != AgencyStatus.ACTIVE.value:
+            names += [v for v in (org.name, org.organ_id) if v]
+    return {"provenance": names} if names else {}
 
 
 def successor_relationships(s: Session, doc: Document, rel: Relationships) -> None:

@@ -26,6 +26,8 @@ class SearchParams(StrictModel):
     type: list[str] | None = Field(None, description="type codes (QĐ, TB, ...) or cong_van")
     issuing_body: list[str] | None = None
     organ_id: list[str] | None = None
+    agency: list[str] | None = Field(None, description="OrganIds: records these agencies hold, with the closed "
+                                                       "fonds of agencies they took over")
     year: list[int] | None = None
     direction: list[Literal["incoming", "outgoing", "internal"]] | None = None
     status: list[str] | None = None
@@ -66,7 +68,7 @@ def run_search(actor: Actor, params: SearchParams) -> Any:
     """The search service's result; a malformed query or cursor is the caller's InvalidInput."""
     from search import InvalidCursor, InvalidQuery
     try:
-        return container().indexing.search(actor, to_query(params))
+        return container().indexing.search(actor, to_query(params), tuple(params.agency or ()))
     except (InvalidQuery, InvalidCursor) as exc:
         raise InvalidInput(str(exc), {"field": "cursor" if isinstance(exc, InvalidCursor) else "q"}) from None
 

@@ -132,3 +132,21 @@ def test_suggestions_ignore_full_text_and_respect_limit(library: SearchIndex) ->
     assert library.suggest("cửa khẩu", READ_ALL) == []  # only in a full text
     assert len(library.suggest("văn b", READ_ALL, limit=3)) == 3
     assert library.suggest("", READ_ALL) == []
+
+
+def test_provenance_is_searched_weakly_but_never_suggested_nor_returned(index: SearchIndex) -> None:
+    """A record of an agency that ceased carries the agency's name and code as provenance: found by them
+    (accents optional), ranked below a document whose subject names them, not offered by type-ahead."""
+    from tests.contract.search.corpus import doc
+    fonds = doc("p1", "Quyết định phê duyệt danh mục đầu tư công",
+                provenance=["Ủy ban nhân dân xã Tân Mỹ", "000.00.32.H41"])
+    named = doc("p2", "Báo cáo tình hình xã Tân Mỹ")
+    other = doc("p3", "Quyết định phê duyệt quy hoạch")
+    index.upsert([fonds, named, other])
+    index.refresh()
+    assert search(index, "xã Tân Mỹ") == ["p2", "p1"]
+    assert search(index, "xa tan my") == ["p2", "p1"]
+    assert search(index, "000.00.32.H41") == ["p1"]
+    assert [s.id for s in index.suggest("tân m", READ_ALL, 10)] == ["p2"]
+    hit = index.search(SearchQuery(q="tan my", size=10), READ_ALL).hits[-1]
+    assert hit.id == "p1" and not hasattr(hit, "provenance")
