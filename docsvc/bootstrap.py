@@ -245,7 +245,7 @@ class Container:
                                default_transport=s.exchange_default_transport,
                                quarantine_dir=s.data_dir / "exchange" / "quarantine",
                                max_attempts=s.exchange_max_attempts, max_upload_bytes=s.max_upload_mb * 1024 * 1024,
-                               kick=kick)
+                               require_xml_signature=s.exchange_require_xml_signature, kick=kick)
 
     def _exchange_kick(self) -> None:
         """Send what was just queued soon; with no task runner in this process the periodic send catches up."""
