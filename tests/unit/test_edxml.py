@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -99,9 +99,10 @@ def test_replace_names_the_replaced_document_and_update_keeps_its_id() -> None:
     assert b"<edXML:BussinessReplacementInfoList><edXML:ReplacementInfo><edXML:DocumentId>" in data
     with pytest.raises(edxml.EdxmlError, match="names the DocumentId it replaces"):
         edxml.build_package(_package(business=edxml.Business.REPLACE))
-    start, end = data.index(b"<edXML:BussinessReplacementInfoList>"), data.index(b"</edXML:BussinessReplacementInfoList>")
+    opening, closing = b"<edXML:BussinessReplacementInfoList>", b"</edXML:BussinessReplacementInfoList>"
+    start, end = data.index(opening), data.index(closing) + len(closing)
     with pytest.raises(edxml.EdxmlError, match="ReplacementInfo/DocumentId is missing"):
-        edxml.parse_package(data[:start] + data[end + len(b"</edXML:BussinessReplacementInfoList>"):])
+        edxml.parse_package(data[:start] + data[end:])
     update = edxml.parse_package(edxml.build_package(_package(business=edxml.Business.UPDATE, subject="Đã sửa")))
     assert update.replaces == "" and update.document_id == _package().document_id
 
@@ -117,7 +118,7 @@ def _self_signed_key() -> tuple[Any, bytes]:
     from signing.keys import Pkcs12KeySource
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "UBND xã Đồng Đăng")])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
             .not_valid_after(now + timedelta(days=30))

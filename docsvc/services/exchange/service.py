@@ -45,9 +45,9 @@ from docsvc.db.models import (
 )
 from docsvc.db.rows import must_get
 from docsvc.db.uow import Database, after_commit
+from docsvc.domain import policies
 from docsvc.domain.documents import Direction, Status, check_transition, duplicate_key, number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role
-from docsvc.domain import policies
 from docsvc.domain.policies import is_system
 from docsvc.errors import DomainError, InvalidInput, InvalidState, NotFound, PermissionDenied
 from docsvc.services import audit, outbox
