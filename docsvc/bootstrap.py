@@ -216,9 +216,9 @@ class Container:
         if s.exchange_folder:
             from docsvc.services.exchange.folder import FolderTransport
             out["folder"] = FolderTransport(s.exchange_folder)
-        if s.smtp_host:
+        if s.smtp_host or s.exchange_mail_inbox:
             from docsvc.services.exchange.mail import MailTransport
-            out["email"] = MailTransport(self.mailer)
+            out["email"] = MailTransport(self.mailer, inbox=s.exchange_mail_inbox or None)
         return out
 
     @cached_property

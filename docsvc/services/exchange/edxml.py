@@ -362,6 +362,20 @@ def kind_of(data: bytes, *, max_bytes: int = MAX_PACKAGE_BYTES) -> str:
     raise EdxmlError("the header holds neither a MessageHeader nor a Status")
 
 
+def addressees(data: bytes) -> tuple[str, ...]:
+    """Whom a message is for, read as safely as any package: a package's To, a status's
+    ResponseFor/OrganId (the original sender). Empty when it cannot be read (the service then
+    refuses it with the reason)."""
+    try:
+        header = _find(_find(_parse_root(data, MAX_PACKAGE_BYTES), "e:edXMLEnvelope", "edXMLEnvelope"),
+                       "e:edXMLHeader", "edXMLHeader")
+    except EdxmlError:
+        return ()
+    found = header.findall("e:MessageHeader/e:To/e:OrganId", {"e": NS}) \
+        + header.findall("e:Status/e:ResponseFor/e:OrganId", {"e": NS})
+    return tuple((el.text or "").strip() for el in found)
+
+
 def parse_package(data: bytes, *, max_bytes: int = MAX_PACKAGE_BYTES,
                   max_attachment_bytes: int = MAX_ATTACHMENT_BYTES) -> Package:
     root = _parse_root(data, max_bytes)

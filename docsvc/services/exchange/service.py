@@ -404,9 +404,14 @@ class ExchangeService:
         return True
 
     def _queue_status(self, s: Session, doc: Document, origin_row: ExchangeInbound, code: str, note: str) -> None:
+        to_email = None
+        if origin_row.transport == "email":  # the answer goes back by e-mail, to the directory's address
+            entry = s.execute(select(ExchangeAgency).where(ExchangeAgency.organ_id == origin_row.from_organ_id)
+                              ).scalar_one_or_none()
+            to_email = entry.email if entry is not None else None
         s.add(ExchangeMessage(message_id=edxml.new_message_id(), kind="status", document_id=doc.id,
                               document_ref=origin_row.document_ref or "", to_organ_id=origin_row.from_organ_id,
-                              transport=origin_row.transport, status_code=code, description=note))
+                              to_email=to_email, transport=origin_row.transport, status_code=code, description=note))
         self._kick_after(s)
 
     def _kick_after(self, s: Session) -> None:
