@@ -224,9 +224,9 @@ class Container:
         if s.exchange_folder:
             from docsvc.services.exchange.folder import FolderTransport
             out["folder"] = FolderTransport(s.exchange_folder)
-        if s.smtp_host:
+        if s.smtp_host or s.exchange_mail_inbox:
             from docsvc.services.exchange.mail import MailTransport
-            out["email"] = MailTransport(self.mailer)
+            out["email"] = MailTransport(self.mailer, inbox=s.exchange_mail_inbox or None)
         return out
 
     @cached_property
@@ -253,7 +253,8 @@ class Container:
                                default_transport=s.exchange_default_transport,
                                quarantine_dir=s.data_dir / "exchange" / "quarantine",
                                max_attempts=s.exchange_max_attempts, max_upload_bytes=s.max_upload_mb * 1024 * 1024,
-                               max_pages=s.max_pages, kick=kick)
+                               max_pages=s.max_pages, require_xml_signature=s.exchange_require_xml_signature,
+                               kick=kick)
 
     def _exchange_kick(self) -> None:
         """Send what was just queued soon; with no task runner in this process the periodic send catches up."""

@@ -105,6 +105,8 @@ class Settings:
     exchange_broker_url: str = ""  # amqp://... RabbitMQ shared by the deployments of a province
     exchange_default_transport: str = ""  # broker | folder | email for outside recipients the directory leaves open
     exchange_max_attempts: int = 8  # sends of one message before it is marked failed (back-off doubles from 30 s)
+    exchange_require_xml_signature: bool = False  # refuse packages whose edXML header carries no XML-DSig
+    exchange_mail_inbox: str = ""  # a Maildir the exchange mailbox is delivered to: answers that come by e-mail
     # ---- outbound e-mail (exchange with recipients that have no system; users' notifications)
     smtp_host: str = ""  # empty: no e-mail is sent
     smtp_port: int = 25

@@ -24,6 +24,7 @@ class CmsVerdict:
     valid: bool
     signer: str | None
     reason: str | None = None
+    certificate_der: bytes | None = None  # the signer's certificate (DER), when the signature is valid
 
 
 def sign_detached(data: bytes, key: KeySource, *, digest_algorithm: str = "sha256") -> bytes:
@@ -62,4 +63,4 @@ def verify_detached(data: bytes, signature: bytes | None, trust: TrustStore) -> 
         return CmsVerdict(False, name, "the package was changed after it was signed")
     if not status.trusted:
         return CmsVerdict(False, name, "the signer's certificate does not chain to a trusted root")
-    return CmsVerdict(True, name)
+    return CmsVerdict(True, name, certificate_der=cert.dump())

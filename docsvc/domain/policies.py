@@ -27,7 +27,8 @@ from docsvc.errors import DomainError, Gone, InvalidInput, InvalidState, Msg, Pe
 __all__ = ["ALLOW", "DRAFTERS", "SIGNING_ROLES", "SYSTEM", "ContentRule", "Decision", "DocumentFacts",
            "content_rule", "is_system", "may_add_version", "may_assign", "may_complete", "may_confirm_recall",
            "may_copy", "may_create", "may_grant", "may_hold_signing_key", "may_issue", "may_place_positions",
-           "may_read", "may_recall", "may_register", "may_report_progress",
+           "may_read", "may_recall", "may_register", "may_replace_outside", "may_replace_with",
+           "may_update_outside", "may_report_progress",
            "may_return_to_sender", "may_submit", "transition"]
 
 #: The system (server-side CLI, periodic tasks). It has no roles and no agency, so any code that
@@ -306,6 +307,57 @@ def may_recall(actor: Actor, doc: DocumentFacts) -> Decision:
         return _deny(Msg("policy.only_issuing_agency_leaders_registry_recall",
                          "only the issuing agency's leaders or registry recall a document"))
     return transition(Direction(doc.direction), Status(doc.status), Status.RECALLED)
+
+
+def _correctable_outside(actor: Actor, doc: DocumentFacts, *, sent_outside: bool, action: str) -> Decision:
+    """What an update and a replacement both need: the issuing agency's registry, an issued
+    document that is not secret, and a package that actually went out to an outside recipient."""
+    if is_system(actor):
+        return ALLOW
+    if not _of_agency(actor, doc, Role.CLERK):
+        return _deny(Msg("policy.only_issuing_registry_updates_replaces_outside",
+                         "only the issuing agency's registry sends an update or a replacement to outside recipients"))
+    if _incoming(doc) or Status(doc.status) is not Status.ISSUED:
+        return _state(Msg("policy.only_issued_documents_updated_replaced_outside",
+                          "only an issued document is updated or replaced at outside recipients"),
+                      {"status": doc.status})
+    if doc.secrecy:
+        return _state(Msg("policy.secret_documents_not_sent_outside",
+                          "secret documents are not sent to outside agencies electronically"))
+    if not sent_outside:
+        return _state(Msg("policy.document_not_sent_outside_yet",
+                          "this document has not been sent to any outside recipient: there is nothing to "
+                          "update or replace there"), {"action": action})
+    return ALLOW
+
+
+def may_update_outside(actor: Actor, doc: DocumentFacts, *, sent_outside: bool) -> Decision:
+    """Corrected metadata of an issued document, sent to the outside recipients that have it (edXML
+    business type update). ``sent_outside``: a package of it was accepted by a transport."""
+    return _correctable_outside(actor, doc, sent_outside=sent_outside, action="update")
+
+
+def may_replace_outside(actor: Actor, doc: DocumentFacts, *, sent_outside: bool) -> Decision:
+    """Send another issued document to this document's outside recipients as its replacement (edXML
+    business type replace)."""
+    return _correctable_outside(actor, doc, sent_outside=sent_outside, action="replace")
+
+
+def may_replace_with(actor: Actor, old: DocumentFacts, new: DocumentFacts) -> Decision:
+    """Whether ``new`` may go out as the replacement of ``old``: issued by the same agency, not
+    secret, and another document."""
+    if new is old:  # one session maps one row to one object
+        return _state(Msg("policy.document_cannot_replace_itself", "a document cannot replace itself"))
+    if new.agency_id != old.agency_id or _incoming(new) or Status(new.status) is not Status.ISSUED:
+        return _state(Msg("policy.replacement_issued_same_agency",
+                          "the replacement is a document issued by the same agency"))
+    if new.secrecy:
+        return _state(Msg("policy.secret_documents_not_sent_outside",
+                          "secret documents are not sent to outside agencies electronically"))
+    if not is_system(actor) and not _of_agency(actor, new, Role.CLERK):
+        return _deny(Msg("policy.only_issuing_registry_updates_replaces_outside",
+                         "only the issuing agency's registry sends an update or a replacement to outside recipients"))
+    return ALLOW
 
 
 # ---------------------------------------------------------------- every document

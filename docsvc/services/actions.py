@@ -22,13 +22,14 @@ from docsvc.domain.identity import Actor, Role
 from docsvc.services.access import load_readable
 from docsvc.services.approval import chains
 from docsvc.services.archives.common import protection_of
+from docsvc.services.exchange.service import sent_outside
 from docsvc.services.incoming import open_assignment, open_assignments
 from docsvc.services.outgoing import awaiting_confirmation
 
 INCOMING_ACTIONS = ("register", "return_to_sender", "assign", "reassign", "progress", "complete",
                     "confirm_recall")
 OUTGOING_ACTIONS = ("submit", "approve", "reject", "return_for_revision", "sign", "issue", "recall",
-                    "page_positions")
+                    "page_positions", "exchange_update", "exchange_replace")
 COMMON_ACTIONS = ("new_version", "copy")
 ALL_ACTIONS = INCOMING_ACTIONS + OUTGOING_ACTIONS + COMMON_ACTIONS
 
@@ -63,6 +64,7 @@ class AllowedActions:
     templates: list[Option] = field(default_factory=list)  # chain templates of the agency (submit)
     agencies: list[Option] = field(default_factory=list)  # other agencies on this system (issue)
     outside: list[Option] = field(default_factory=list)  # outside agencies of the exchange directory (issue)
+    replacements: list[Option] = field(default_factory=list)  # issued documents that may replace it (exchange)
 
     def __contains__(self, action: str) -> bool:
         return action in self.actions
@@ -120,10 +122,13 @@ class ActionService:
         return out
 
     def _outgoing(self, s: Session, doc: Document, actor: Actor, result: AllowedActions) -> set[str]:
+        went_out = sent_outside(s, doc.id)
         out = {action for action, decision in {
             "submit": policies.may_submit(actor, doc),
             "recall": policies.may_recall(actor, doc),
             "page_positions": policies.may_place_positions(actor, doc),
+            "exchange_update": policies.may_update_outside(actor, doc, sent_outside=went_out),
+            "exchange_replace": policies.may_replace_outside(actor, doc, sent_outside=went_out),
         }.items() if decision}
         turn = chains.turn(s, doc, actor)
         if turn is not None:
@@ -158,6 +163,13 @@ class ActionService:
             result.templates = [Option(t.id, t.name) for t in s.execute(
                 select(ChainTemplate).where(ChainTemplate.agency_id == doc.agency_id,
                                             ChainTemplate.active.is_(True)).order_by(ChainTemplate.id)).scalars()]
+        if "exchange_replace" in acts:
+            candidates = s.execute(select(Document).where(
+                Document.agency_id == doc.agency_id, Document.id != doc.id,
+                Document.direction != Direction.INCOMING.value, Document.status == "issued", Document.secrecy == 0)
+                .order_by(Document.id.desc()).limit(50)).scalars()
+            result.replacements = [Option(d.id, f"{d.code_number}/{d.code_notation} — {d.subject[:80]}")
+                                   for d in candidates if policies.may_replace_with(actor, doc, d)]
         if "issue" in acts:
             result.agencies = [Option(o.id, o.name) for o in s.execute(
                 select(Organisation).where(Organisation.kind != "unit", Organisation.id != doc.agency_id)

@@ -61,6 +61,10 @@ class Flow:
             "recall": lambda a: c.outgoing.recall(a, doc_id, reason="Sai sót"),
             "page_positions": lambda a: c.outgoing.set_page_positions(
                 a, doc_id, number=Position(1, 80, 745), date=Position(1, 330, 742), place="Đồng Đăng"),
+            "exchange_update": lambda a: c.exchange.send_update(a, doc_id, reason="Sai trích yếu",
+                                                                changes={"subject": "Trích yếu đúng"}),
+            "exchange_replace": lambda a: c.exchange.send_replacement(a, doc_id, replacement_id=doc_id,
+                                                                      reason="Thay thế"),
             "copy": lambda a: c.outgoing.copy(a, doc_id, form="SY"),
             "new_version": lambda a: c.documents.add_version(a, doc_id, Upload("v2.pdf", io.BytesIO(official_pdf()))),
         }

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.api.exchange_support import B_SNV, Deployment, two_deployments
-from tests.helpers import assert_error, me
+from tests.helpers import PageClient, assert_error, me, page_actions, page_text
 from tests.helpers import signed_draft as _signed_draft
 
 COMMUNE = "Ủy ban nhân dân xã Đồng Đăng"  # the demo commune: the name its organisation certificate carries
@@ -264,3 +264,202 @@ def test_signed_but_hostile_packages_are_rejected_whole(pair: Any) -> None:
     assert any("Subject is missing" in r for r in reasons) and any("SHA-256" in r for r in reasons)
     assert len(b.api.as_user("snv.vanthu").get("/api/v1/documents?direction=incoming").get_json()["items"]) == 1
     assert len(list((b.container.settings.data_dir / "exchange" / "quarantine").glob("*.reason.txt"))) == 5
+
+
+def _delivered(a: Deployment, b: Deployment) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A decision issued in A, sent, received in B, B's 01 back in A: (A's document, B's copy)."""
+    doc = _issue_to_b(a)
+    assert a.exchange.send_pending().sent == 1
+    assert b.exchange.receive() == 1
+    _round(a, b)
+    return doc, _b_copy(b)
+
+
+def _actions(d: Deployment, user: str, doc_id: int) -> dict[str, Any]:
+    """What the document page offers ``user`` (the list of allowed actions, services/actions.py)."""
+    actor = d.container.identity.actor_for(me(d.api, user)["id"])
+    return d.container.actions.allowed(actor, doc_id).to_dict()
+
+
+def test_update_goes_to_the_outside_recipient_and_is_received(pair: Any) -> None:
+    """The issuing registry corrects the subject of a decision already at B: an update package
+    (business type 2, same DocumentId) goes out, truthful per recipient, and B receives it as a
+    correcting document naming the one it corrects; B's answers come back to the same recipient."""
+    a, b = pair
+    clerk_a = a.api.as_user("vanthu")
+    doc = _issue_to_b(a)
+    # Nothing has gone out yet: nothing to update (the queued package will carry the current metadata).
+    assert "exchange_update" not in _actions(a, "vanthu", doc["id"])["actions"]
+    assert_error(clerk_a.post(f"/api/v1/documents/{doc['id']}/exchange-update",
+                              json={"reason": "Sai trích yếu", "subject": "Khác"}), 409)
+    a.exchange.send_pending()
+    assert b.exchange.receive() == 1
+    _round(a, b)
+    first_copy = _b_copy(b)
+    assert b.api.as_user("snv.vanthu").post(f"/api/v1/documents/{first_copy['id']}/register",
+                                            json={}).status_code == 200
+    _round(a, b)
+    actions = _actions(a, "vanthu", doc["id"])["actions"]
+    assert {"exchange_update", "exchange_replace"} <= set(actions)
+    assert "exchange_update" not in _actions(a, "chutich", doc["id"])["actions"]  # the registry's act
+    url = f"/api/v1/documents/{doc['id']}/exchange-update"
+    assert_error(a.api.as_user("chutich").post(url, json={"reason": "x", "subject": "y"}), 403)
+    assert_error(clerk_a.post(url, json={"subject": "Không lý do"}), 400)  # the reason is required
+    assert_error(clerk_a.post(url, json={"reason": "Sai số", "code_number": "99"}), 400)  # identity stays
+    assert_error(clerk_a.post(url, json={"reason": "Không đổi", "subject": doc["subject"]}), 400)  # nothing changed
+    corrected = "Quyết định phê duyệt danh sách hộ nghèo, hộ cận nghèo năm 2026"
+    r = clerk_a.post(url, json={"reason": "Trích yếu thiếu hộ cận nghèo", "subject": corrected,
+                                "due_date": "2026-12-31"})
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["changed"]["subject"] == {"from": doc["subject"], "to": corrected}
+    assert [m["business"] for m in body["queued"]] == ["update"] and body["queued"][0]["state"] == "queued"
+    assert clerk_a.get(f"/api/v1/documents/{doc['id']}").get_json()["subject"] == corrected
+    # Truthful: queued until the transport takes it, then sent; the recipient keeps its progress (03).
+    rec = _recipient(a, doc["id"])
+    assert rec["exchange"]["message"]["business"] == "update" and rec["exchange"]["message"]["state"] == "queued"
+    assert a.exchange.send_pending().sent == 1
+    rec = _recipient(a, doc["id"])
+    assert rec["exchange"]["message"]["state"] == "sent" and rec["status_code"] == "03"
+    history = clerk_a.get(f"/api/v1/documents/{doc['id']}/history").get_json()["items"]
+    assert any(e["action"] == "document.exchange_update" for e in history)
+
+    assert b.exchange.receive() == 1
+    clerk_b = b.api.as_user("snv.vanthu")
+    copies = clerk_b.get("/api/v1/documents?direction=incoming").get_json()["items"]
+    assert len(copies) == 2
+    update = next(c for c in copies if c["id"] != first_copy["id"])
+    detail = clerk_b.get(f"/api/v1/documents/{update['id']}").get_json()
+    assert detail["subject"] == corrected and detail["due_date"] == "2026-12-31"
+    assert detail["code_notation"] == doc["code_notation"]
+    assert "đính chính" in detail["description"] and "số đến" in detail["description"]
+    inbound = clerk_b.get(f"/api/v1/documents/{update['id']}/exchange").get_json()["inbound"]
+    assert inbound[0]["business"] == 2 and inbound[0]["xml_signature"] == "valid"
+    _round(a, b)  # B's 01 about the update reaches the same recipient in A
+    rec = _recipient(a, doc["id"])
+    assert [st["code"] for st in rec["exchange"]["statuses"]] == ["01", "03", "01"]
+    assert rec["status_code"] == "03"  # a later 01 never moves it back
+    # The page's form (prefilled with the current values) sends only what changed.
+    page = PageClient(a.api.client)
+    assert page.login("vanthu", a.api.password).status_code == 303
+    current = clerk_a.get(f"/api/v1/documents/{doc['id']}").get_json()
+    form = {"subject": current["subject"], "due_date": current["due_date"],
+            "signer_name": current["signer"]["full_name"], "signer_position": "Chủ tịch Ủy ban nhân dân",
+            "page_amount": str(current["page_amount"] or 1), "reason": "Sai chức vụ người ký"}
+    r = page.post(f"/documents/{doc['id']}/exchange_update", form)
+    assert r.status_code in (302, 303), page_text(r)[:300]
+    updates = [e["details"]["changed"] for e in clerk_a.get(f"/api/v1/documents/{doc['id']}/history").get_json()[
+        "items"] if e["action"] == "document.exchange_update"]
+    assert len(updates) == 2 and {"subject", "due_date"} in [set(u) for u in updates]
+    second = next(u for u in updates if "signer_position" in u)
+    assert set(second) <= {"signer_position", "page_amount"}
+    assert second["signer_position"]["to"] == "Chủ tịch Ủy ban nhân dân"
+    assert a.exchange.send_pending().sent == 1
+
+
+def test_replacement_goes_to_the_outside_recipients_and_can_be_recalled(pair: Any) -> None:
+    """Another issued decision replaces the first at B: a replace package (business type 3) naming
+    the replaced DocumentId; B becomes a recipient of the replacement with its own statuses; the
+    replacement can itself be recalled at B."""
+    a, b = pair
+    clerk_a = a.api.as_user("vanthu")
+    doc, first_copy = _delivered(a, b)
+    draft = _signed_draft(a.api, subject="Quyết định thay thế Quyết định phê duyệt danh sách hộ nghèo")
+    url = f"/api/v1/documents/{doc['id']}/exchange-replace"
+    assert_error(clerk_a.post(url, json={"replacement_id": draft["id"], "reason": "Chưa ban hành"}), 409)
+    r = clerk_a.post(f"/api/v1/documents/{draft['id']}/issue", json={"recipients": [{"name": "Lưu: VT"}]})
+    assert r.status_code == 200, r.get_json()
+    new = r.get_json()
+    assert_error(clerk_a.post(url, json={"replacement_id": doc["id"], "reason": "Chính nó"}), 409)
+    assert_error(clerk_a.post(url, json={"replacement_id": 999999, "reason": "Không có"}), 400)
+    assert_error(clerk_a.post(url, json={"replacement_id": new["id"]}), 400)  # the reason is required
+    assert_error(a.api.as_user("chuyenvien").post(url, json={"replacement_id": new["id"], "reason": "x"}), 403)
+    assert new["id"] in [o["id"] for o in _actions(a, "vanthu", doc["id"])["replacements"]]
+    # Through the document page: its two forms, then the replacement chosen in the list.
+    page = PageClient(a.api.client)
+    assert page.login("vanthu", a.api.password).status_code == 303
+    shown = page.get(f"/documents/{doc['id']}")
+    assert {"exchange_update", "exchange_replace"} <= page_actions(shown)
+    assert f'<option value="{new["id"]}"' in shown.get_data(as_text=True)
+    r = page.post(f"/documents/{doc['id']}/exchange_replace", {"replacement_id": str(new["id"]),
+                                                              "reason": "Sai số liệu hộ nghèo"})
+    assert r.status_code in (302, 303), page_text(r)[:300]
+    replaced_ref = f"000.00.31.H41,{doc['issued_date'].replace('-', '/')},{doc['code_number']}/{doc['code_notation']}"
+    history = clerk_a.get(f"/api/v1/documents/{doc['id']}/history").get_json()["items"]
+    replace_event = next(e for e in history if e["action"] == "document.exchange_replace")
+    assert replace_event["details"]["replacement"] == new["id"]
+    assert page_actions(page.get(f"/documents/{doc['id']}")) >= {"exchange_replace"}  # others may still follow
+    assert_error(clerk_a.post(url, json={"replacement_id": new["id"], "reason": "Lần nữa"}), 409)  # once
+    items = clerk_a.get(f"/api/v1/documents/{new['id']}/recipients").get_json()["items"]
+    outside = [i for i in items if i.get("organ_id") == B_SNV]
+    assert len(outside) == 1 and outside[0]["status_code"] is None and outside[0]["sent_at"] is None
+    assert outside[0]["exchange"]["message"]["business"] == "replace"
+    assert a.exchange.send_pending().sent == 1
+    items = clerk_a.get(f"/api/v1/documents/{new['id']}/recipients").get_json()["items"]
+    assert [i["status_code"] for i in items if i.get("organ_id") == B_SNV] == ["00"]
+
+    assert b.exchange.receive() == 1
+    clerk_b = b.api.as_user("snv.vanthu")
+    copies = clerk_b.get("/api/v1/documents?direction=incoming").get_json()["items"]
+    replacement = next(c for c in copies if c["id"] != first_copy["id"])
+    detail = clerk_b.get(f"/api/v1/documents/{replacement['id']}").get_json()
+    assert detail["code_number"] == new["code_number"] and "thay thế" in detail["description"]
+    assert replaced_ref in detail["description"]
+    inbound = clerk_b.get(f"/api/v1/documents/{replacement['id']}/exchange").get_json()["inbound"]
+    assert inbound[0]["business"] == 3 and inbound[0]["replaces"] == replaced_ref
+    _round(a, b)
+    items = clerk_a.get(f"/api/v1/documents/{new['id']}/recipients").get_json()["items"]
+    assert [i["status_code"] for i in items if i.get("organ_id") == B_SNV] == ["01"]
+    assert _recipient(a, doc["id"])["status_code"] == "01"  # the replaced document's recipient is its own
+    # The replacement is recalled like any document that went out: B is asked (13) and answers.
+    assert clerk_a.post(f"/api/v1/documents/{new['id']}/recall", json={"reason": "Nhầm"}).status_code == 200
+    assert a.exchange.send_pending().sent == 1
+    assert b.exchange.receive() == 1
+    assert clerk_b.get(f"/api/v1/documents/{replacement['id']}/exchange").get_json()["recall_pending"] is True
+
+
+def test_header_changed_under_a_valid_cms_signature_is_rejected_and_kept(pair: Any, folder: Path) -> None:
+    """The XML signature covers the header on its own: a package whose header was changed and then
+    re-wrapped with a valid CMS signature (a relay that re-signs) is refused with the reason, kept
+    in quarantine, nothing imported. One without any XML signature is accepted with a warning
+    (systems that do not sign their headers), unless DOCSVC_EXCHANGE_REQUIRE_XML_SIGNATURE."""
+    from docsvc.db.models import Organisation
+    from docsvc.services.exchange.transport import Envelope
+    from signing.cms import sign_detached
+    from signing.xmldsig import DS
+    a, b = pair
+    _issue_to_b(a)
+    a.exchange.send_pending()
+    [package] = list((folder / B_SNV).glob("*.xml"))
+    body = package.read_bytes()
+    assert f'xmlns:ds="{DS}"'.encode() in body and b"<ds:SignatureValue>" in body
+    with a.container.db.write() as s:
+        key = a.container.signatures.agency_signer(
+            s, s.query(Organisation).filter_by(organ_id="000.00.31.H41").one()).key
+    altered = body.replace("Quyết định phê duyệt".encode(), "Quyết định hủy bỏ".encode(), 1)
+    assert altered != body
+    state = b.exchange.handle(Envelope(message_id="m1", to_organ_id=B_SNV, body=altered,
+                                       signature=sign_detached(altered, key)), "folder")
+    assert state == "rejected"
+    rejected = b.api.as_user("snv.vanthu").get("/api/v1/exchange/rejected").get_json()["items"]
+    assert len(rejected) == 1 and "changed after the XML signature was made" in rejected[0]["reason"]
+    kept = list((b.container.settings.data_dir / "exchange" / "quarantine").glob("*.xml"))
+    assert [k.read_bytes() for k in kept] == [altered]
+    assert b.api.as_user("snv.vanthu").get("/api/v1/documents?direction=incoming").get_json()["items"] == []
+    # The signature removed: accepted with a warning (recorded), or refused when the deployment requires it.
+    from lxml import etree
+    root = etree.fromstring(body)
+    for sig in root.iter(f"{{{DS}}}Signature"):
+        sig.getparent().remove(sig)
+    bare = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    b.exchange.require_xml_signature = True
+    assert b.exchange.handle(Envelope(message_id="m2", to_organ_id=B_SNV, body=bare,
+                                      signature=sign_detached(bare, key)), "folder") == "rejected"
+    rejected = b.api.as_user("snv.vanthu").get("/api/v1/exchange/rejected").get_json()["items"]
+    assert "carries no XML signature" in rejected[0]["reason"]
+    b.exchange.require_xml_signature = False
+    assert b.exchange.handle(Envelope(message_id="m3", to_organ_id=B_SNV, body=bare,
+                                      signature=sign_detached(bare, key)), "folder") == "imported"
+    copy = _b_copy(b)
+    inbound = b.api.as_user("snv.vanthu").get(f"/api/v1/documents/{copy['id']}/exchange").get_json()["inbound"]
+    assert inbound[0]["xml_signature"] == "absent"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -88,3 +89,55 @@ def test_wrong_namespace_missing_fields_and_mismatched_sha256() -> None:
     _refused(data.replace(content[:40], b"!" * 40, 1), "not valid base64")
     _refused(b"<edXML:edXML", "not well-formed")
     _refused(edxml.build_package(_package(attachments=())), "carries its file")
+
+
+def test_replace_names_the_replaced_document_and_update_keeps_its_id() -> None:
+    replaced = "000.00.31.H41,2026/12/01,03/QĐ-UBND"
+    p = _package(business=edxml.Business.REPLACE, business_reason="Sai số liệu", replaces=replaced)
+    data = edxml.build_package(p)
+    assert edxml.parse_package(data) == p
+    assert b"<edXML:BussinessReplacementInfoList><edXML:ReplacementInfo><edXML:DocumentId>" in data
+    with pytest.raises(edxml.EdxmlError, match="names the DocumentId it replaces"):
+        edxml.build_package(_package(business=edxml.Business.REPLACE))
+    opening, closing = b"<edXML:BussinessReplacementInfoList>", b"</edXML:BussinessReplacementInfoList>"
+    start, end = data.index(opening), data.index(closing) + len(closing)
+    with pytest.raises(edxml.EdxmlError, match="ReplacementInfo/DocumentId is missing"):
+        edxml.parse_package(data[:start] + data[end:])
+    update = edxml.parse_package(edxml.build_package(_package(business=edxml.Business.UPDATE, subject="Đã sửa")))
+    assert update.replaces == "" and update.document_id == _package().document_id
+
+
+def _self_signed_key() -> tuple[Any, bytes]:
+    """An organisation key with a self-signed certificate (the trust in it is the CMS check's job)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, pkcs12
+    from cryptography.x509.oid import NameOID
+
+    from signing.keys import Pkcs12KeySource
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "UBND xã Đồng Đăng")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+            .sign(key, hashes.SHA256()))
+    p12 = pkcs12.serialize_key_and_certificates(b"org", key, cert, None, BestAvailableEncryption(b"123456"))
+    return Pkcs12KeySource(p12, "123456"), cert.public_bytes(Encoding.DER)
+
+
+def test_header_signature_round_trip_and_a_changed_header() -> None:
+    """The XML-DSig that sign_header adds is found and checked by verify_header (with the signing
+    certificate), and any change to the header or the manifest breaks it."""
+    key, der = _self_signed_key()
+    package = _package()
+    plain = edxml.build_package(package)
+    signed = edxml.sign_header(plain, key)
+    assert edxml.parse_package(signed) == package  # the signature sits beside the fields, not among them
+    assert edxml.verify_header(signed, der).valid
+    assert not edxml.verify_header(plain, der).present
+    for before, after in ((">07<", ">08<"), ("Phó Chủ tịch", "Chủ tịch"), (">qd-07.pdf<", ">qd-08.pdf<")):
+        verdict = edxml.verify_header(signed.replace(before.encode(), after.encode(), 1), der)
+        assert verdict.present and not verdict.valid and "changed" in (verdict.reason or ""), before

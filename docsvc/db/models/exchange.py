@@ -44,6 +44,7 @@ class ExchangeMessage(Base):
     to_email: Mapped[str | None] = mapped_column(String(254))
     transport: Mapped[str | None] = mapped_column(String(16))
     business: Mapped[int] = mapped_column(default=0)  # 0 new, 1 revoke, 2 update, 3 replace
+    replaces: Mapped[str | None] = mapped_column(String(100))  # replace: the DocumentId of the replaced document
     status_code: Mapped[str | None] = mapped_column(String(2))  # for status messages
     description: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(8), default="queued", index=True)
@@ -69,6 +70,9 @@ class ExchangeInbound(Base):
     to_organ_id: Mapped[str | None] = mapped_column(String(13))
     document_ref: Mapped[str | None] = mapped_column(String(100))
     business: Mapped[int | None] = mapped_column()
+    replaces: Mapped[str | None] = mapped_column(String(100))  # replace: the DocumentId it replaces
+    #: the enveloped XML-DSig over the header: valid, or absent (accepted with a warning, see README)
+    xml_signature: Mapped[str | None] = mapped_column(String(8))
     status_code: Mapped[str | None] = mapped_column(String(2))
     state: Mapped[str] = mapped_column(String(12))  # imported | applied | rejected | pending (recall to answer)
     reason: Mapped[str | None] = mapped_column(Text)

@@ -21,6 +21,9 @@ from enum import IntEnum
 
 from lxml import etree
 
+from signing.keys import KeySource
+from signing.xmldsig import XmlDsigVerdict, sign_enveloped, verify_enveloped
+
 NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
 PREFIX = "edXML"
 VN = timezone(timedelta(hours=7))
@@ -103,6 +106,9 @@ class Package:
     steering_type: int = 0
     business: Business = Business.NEW
     business_reason: str = ""
+    #: REPLACE: the DocumentId of the document this one replaces (Bussiness/BussinessReplacementInfoList).
+    #: An UPDATE keeps the number, notation and date, so its own DocumentId names the document it corrects.
+    replaces: str = ""
     traces: tuple[Trace, ...] = ()
     attachments: tuple[Attachment, ...] = ()
 
@@ -203,6 +209,14 @@ def build_package(p: Package) -> bytes:
     business = _sub(traces, "Bussiness")
     _sub(business, "BussinessDocType", str(int(p.business)))
     _sub(business, "BussinessDocReason", p.business_reason)
+    if p.business == Business.REPLACE:
+        if not p.replaces:
+            raise EdxmlError("a replacing document names the DocumentId it replaces")
+        info = _sub(_sub(business, "BussinessReplacementInfoList"), "ReplacementInfo")
+        _sub(info, "DocumentId", p.replaces)
+        organs = _sub(info, "OrganIdList")
+        for organ in p.to:
+            _sub(organs, "OrganId", organ.organ_id)
     manifest = _sub(body, "edXMLManifest")
     encoded = _sub(root, "AttachmentEncoded")
     for a in p.attachments:
@@ -237,6 +251,29 @@ def build_status(m: StatusMessage) -> bytes:
     staff = _sub(st, "StaffInfo")
     _sub(staff, "Staff", m.staff)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+# ---------------------------------------------------------------- the header's XML signature
+#: Where the enveloped XML-DSig sits: the last child of edXMLHeader (QCVN 102: MessageHeader,
+#: TraceHeaderList, Signature). It covers the whole document (Reference URI=""): the header, the
+#: manifest with each attachment's SHA-256, and the attachments themselves.
+SIGNATURE_PARENT = f"{{{NS}}}edXMLEnvelope/{{{NS}}}edXMLHeader"
+
+
+def sign_header(data: bytes, key: KeySource) -> bytes:
+    """The package or status message ``data`` (as built here) with its enveloped XML signature,
+    made with ``key`` (the sending organisation's)."""
+    root = etree.fromstring(data, parser=_parser())
+    sign_enveloped(root, key, SIGNATURE_PARENT)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def verify_header(data: bytes, certificate_der: bytes, *, max_bytes: int = MAX_PACKAGE_BYTES) -> XmlDsigVerdict:
+    """The verdict on the XML signature of ``data`` (parsed as safely as any package), which must be
+    made with the certificate that made the package's CMS signature."""
+    from cryptography import x509
+    root = _parse_root(data, max_bytes)
+    return verify_enveloped(root, x509.load_der_x509_certificate(certificate_der), SIGNATURE_PARENT)
 
 
 # ---------------------------------------------------------------- parse
@@ -325,6 +362,20 @@ def kind_of(data: bytes, *, max_bytes: int = MAX_PACKAGE_BYTES) -> str:
     raise EdxmlError("the header holds neither a MessageHeader nor a Status")
 
 
+def addressees(data: bytes) -> tuple[str, ...]:
+    """Whom a message is for, read as safely as any package: a package's To, a status's
+    ResponseFor/OrganId (the original sender). Empty when it cannot be read (the service then
+    refuses it with the reason)."""
+    try:
+        header = _find(_find(_parse_root(data, MAX_PACKAGE_BYTES), "e:edXMLEnvelope", "edXMLEnvelope"),
+                       "e:edXMLHeader", "edXMLHeader")
+    except EdxmlError:
+        return ()
+    found = header.findall("e:MessageHeader/e:To/e:OrganId", {"e": NS}) \
+        + header.findall("e:Status/e:ResponseFor/e:OrganId", {"e": NS})
+    return tuple((el.text or "").strip() for el in found)
+
+
 def parse_package(data: bytes, *, max_bytes: int = MAX_PACKAGE_BYTES,
                   max_attachment_bytes: int = MAX_ATTACHMENT_BYTES) -> Package:
     root = _parse_root(data, max_bytes)
@@ -366,6 +417,8 @@ def parse_package(data: bytes, *, max_bytes: int = MAX_PACKAGE_BYTES,
         priority=_int(priority, "Priority", 0, 3), page_amount=_int(pages, "PageAmount", 0, 100000) if pages else None,
         steering_type=_int(_text(mh, "e:SteeringType", "SteeringType", required=False) or "0", "SteeringType", 0, 9),
         business=Business(business),
+        replaces=_text(traces_el, "e:Bussiness/e:BussinessReplacementInfoList/e:ReplacementInfo/e:DocumentId",
+                       "ReplacementInfo/DocumentId", required=business == Business.REPLACE, limit=100),
         business_reason=_text(traces_el, "e:Bussiness/e:BussinessDocReason", "BussinessDocReason", required=False,
                               limit=2000),
         traces=traces, attachments=attachments)

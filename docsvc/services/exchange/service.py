@@ -45,11 +45,12 @@ from docsvc.db.models import (
 )
 from docsvc.db.rows import must_get
 from docsvc.db.uow import Database, after_commit
+from docsvc.domain import policies
 from docsvc.domain.documents import Direction, Status, check_transition, duplicate_key, number_notation
 from docsvc.domain.identity import Actor, RequestOrigin, Role
 from docsvc.domain.policies import is_system
 from docsvc.errors import DomainError, InvalidInput, InvalidState, NotFound, PermissionDenied
-from docsvc.services import audit
+from docsvc.services import audit, outbox
 from docsvc.services.access import load_readable, refresh_readers
 from docsvc.services.exchange import edxml
 from docsvc.services.exchange.transport import Envelope, Transport, TransportError
@@ -65,6 +66,51 @@ log = logging.getLogger("docsvc.exchange")
 PROGRESS = ("01", "03", "04", "05", "06")  # a later one never goes back to an earlier one
 TRANSPORTS = ("broker", "folder", "email")
 BACKOFF_START, BACKOFF_MAX = timedelta(seconds=30), timedelta(hours=1)
+#: Packages that put a document in the recipient's hands (a revoke or an update does not).
+_DELIVERING = (int(edxml.Business.NEW), int(edxml.Business.REPLACE))
+#: What an update may correct: the metadata that is not part of the document's identity.
+UPDATABLE = ("subject", "due_date", "signer_name", "signer_position", "page_amount")
+
+
+def sent_outside(s: Session, doc_id: int) -> bool:
+    """A package of the document (new or replacing) was accepted by a transport for an outside
+    recipient: an update or a replacement has somewhere to go."""
+    return s.execute(select(ExchangeMessage.id).where(
+        ExchangeMessage.document_id == doc_id, ExchangeMessage.kind == "package",
+        ExchangeMessage.business.in_(_DELIVERING), ExchangeMessage.state == "sent",
+        ExchangeMessage.recipient_id.is_not(None)).limit(1)).first() is not None
+
+
+def _checked_update(field_name: str, value: Any) -> Any:
+    """One corrected value, checked as the document's own column would need it."""
+    if field_name == "subject":
+        text = str(value or "").strip()
+        if not text or len(text) > 500:
+            raise InvalidInput("subject (trích yếu) is required, at most 500 characters", {"field": "subject"})
+        return text
+    if field_name in ("signer_name", "signer_position"):
+        text = str(value or "").strip()
+        if len(text) > 200:
+            raise InvalidInput(f"{field_name} is at most 200 characters", {"field": field_name})
+        return text or None
+    if field_name == "due_date":
+        if value is None or isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise InvalidInput("due_date is a date (YYYY-MM-DD)", {"field": "due_date"}) from None
+    if field_name == "page_amount":
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100000:
+            raise InvalidInput("page_amount is a number of pages (1..100000)", {"field": "page_amount"})
+        return value
+    raise InvalidInput(f"{field_name} cannot be changed by an update", {"field": field_name})
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
 
 
 @dataclass
@@ -84,7 +130,8 @@ class ImportReport:
 class ExchangeService:
     def __init__(self, db: Database, files: FileStore, signatures: Any, *, transports: dict[str, Transport],
                  default_transport: str, quarantine_dir: Path, max_attempts: int, max_upload_bytes: int,
-                 max_pages: int = MAX_PAGES, kick: Callable[[], None] | None = None) -> None:
+                 max_pages: int = MAX_PAGES, require_xml_signature: bool = False,
+                 kick: Callable[[], None] | None = None) -> None:
         self.db = db
         self.files = files
         self.signatures = signatures  # docsvc.services.signatures.SignatureService
@@ -94,6 +141,7 @@ class ExchangeService:
         self.max_attempts = max_attempts
         self.max_upload_bytes = max_upload_bytes
         self.max_pages = max_pages
+        self.require_xml_signature = require_xml_signature
         self.kick = kick
 
     # ================================================================ directory
@@ -225,15 +273,16 @@ class ExchangeService:
         return queued
 
     def queue_recall(self, s: Session, doc: Document, reason: str) -> int:
-        """A revoke package to each outside recipient whose package was sent (their answer, 15/16,
-        comes back as a status message); a package not sent yet is not sent at all."""
+        """A revoke package to each outside recipient whose package (new or replacing) was sent
+        (their answer, 15/16, comes back as a status message); a package or update not sent yet is
+        not sent at all."""
         packages = s.execute(select(ExchangeMessage).where(
             ExchangeMessage.document_id == doc.id, ExchangeMessage.kind == "package",
-            ExchangeMessage.business == int(edxml.Business.NEW))).scalars().all()
+            ExchangeMessage.business != int(edxml.Business.REVOKE)).order_by(ExchangeMessage.id)).scalars().all()
         for m in packages:
             if m.state == "queued":
                 m.state, m.last_error = "failed", "not sent: the document was recalled first"
-        sent = [m for m in packages if m.state == "sent"]
+        sent = [m for m in packages if m.state == "sent" and m.business in _DELIVERING]
         for m in sent:
             s.add(ExchangeMessage(message_id=edxml.new_message_id(), kind="package", document_id=doc.id,
                                   recipient_id=m.recipient_id, document_ref=m.document_ref, to_organ_id=m.to_organ_id,
@@ -242,6 +291,111 @@ class ExchangeService:
         if sent:
             self._kick_after(s)
         return len(sent)
+
+    # ================================================================ update and replace (issuing registry)
+    def send_update(self, actor: Actor, doc_id: int, *, reason: str, changes: dict[str, Any],
+                    origin: RequestOrigin | None = None) -> dict[str, Any]:
+        """Correct the metadata of an issued document and send it, as an edXML update (business type
+        2), to every outside recipient that has it. The number, notation and date stay: they are on
+        the sealed PDF and name the document (its DocumentId); a wrong one needs a replacement."""
+        reason = reason.strip()
+        if not reason:
+            raise InvalidInput("say what the update corrects", {"field": "reason"})
+        unknown = sorted(set(changes) - set(UPDATABLE))
+        if unknown:
+            raise InvalidInput(f"{unknown[0]} cannot be changed by an update (only {', '.join(UPDATABLE)})",
+                               {"field": unknown[0]})
+        with self.db.write() as s:
+            doc = load_readable(s, actor, doc_id, for_update=True)
+            policies.may_update_outside(actor, doc, sent_outside=sent_outside(s, doc.id)).enforce()
+            before = {k: _jsonable(getattr(doc, k)) for k in changes}
+            for field_name, value in changes.items():
+                setattr(doc, field_name, _checked_update(field_name, value))
+            after = {k: _jsonable(getattr(doc, k)) for k in changes}
+            changed = {k: {"from": before[k], "to": after[k]} for k in changes if before[k] != after[k]}
+            if not changed:
+                raise InvalidInput("the update changes nothing: give the corrected values", {"field": "changes"})
+            queued = self._queue_to_holders(s, doc, edxml.Business.UPDATE, reason)
+            outbox.index_document(s, doc.id)
+            audit.record(s, actor=actor, action="document.exchange_update", object_type="document",
+                         object_id=doc.id, origin=origin,
+                         details={"reason": reason[:500], "changed": changed,
+                                  "to": [m.to_organ_id for m in queued]})
+            return {"document_id": doc.id, "changed": changed, "queued": [_message_dict(m) for m in queued]}
+
+    def send_replacement(self, actor: Actor, doc_id: int, *, replacement_id: int, reason: str,
+                         origin: RequestOrigin | None = None) -> dict[str, Any]:
+        """Send the issued document ``replacement_id`` to every outside recipient of ``doc_id`` as its
+        replacement (edXML business type 3, naming the replaced DocumentId). Each becomes a recipient
+        of the replacement, with its own truthful status (queued, sent, 01, 03 ...)."""
+        reason = reason.strip()
+        if not reason:
+            raise InvalidInput("say why the document is replaced", {"field": "reason"})
+        with self.db.write() as s:
+            old = load_readable(s, actor, doc_id, for_update=True)
+            policies.may_replace_outside(actor, old, sent_outside=sent_outside(s, old.id)).enforce()
+            try:
+                new = load_readable(s, actor, replacement_id, for_update=True)
+            except NotFound:
+                raise InvalidInput(f"document {replacement_id} not found", {"field": "replacement_id"}) from None
+            policies.may_replace_with(actor, old, new).enforce()
+            holders = self._holders(s, old)
+            already = {r.organ_id for r in s.execute(select(Recipient).where(Recipient.document_id == new.id))
+                       .scalars() if r.organ_id}
+            twice = sorted({m.to_organ_id or "" for m in holders} & already)
+            if twice:
+                raise InvalidState(f"the replacement was already sent to {twice[0]}", {"organ_id": twice[0]})
+            replaced_ref = _document_ref(old)
+            queued = []
+            for m in holders:
+                old_recipient = must_get(s, Recipient, m.recipient_id)
+                r = Recipient(document_id=new.id, name=old_recipient.name, organ_id=m.to_organ_id)
+                s.add(r)
+                s.flush()
+                row = ExchangeMessage(message_id=edxml.new_message_id(), kind="package", document_id=new.id,
+                                      recipient_id=r.id, document_ref=_document_ref(new), to_organ_id=m.to_organ_id,
+                                      to_email=m.to_email, transport=m.transport,
+                                      business=int(edxml.Business.REPLACE), description=reason,
+                                      replaces=replaced_ref)
+                s.add(row)
+                queued.append(row)
+            s.flush()
+            self._kick_after(s)
+            refresh_readers(s, new)
+            details = {"reason": reason[:500], "replaced": old.id, "replacement": new.id,
+                       "to": [m.to_organ_id for m in queued]}
+            audit.record(s, actor=actor, action="document.exchange_replace", object_type="document",
+                         object_id=old.id, origin=origin, details=details)
+            audit.record(s, actor=actor, action="document.exchange_replacement", object_type="document",
+                         object_id=new.id, origin=origin, details=details)
+            return {"document_id": old.id, "replacement_id": new.id, "replaces": replaced_ref,
+                    "queued": [_message_dict(m) for m in queued]}
+
+    def _holders(self, s: Session, doc: Document) -> list[ExchangeMessage]:
+        """The last delivering package (new or replace) sent to each outside recipient of ``doc``."""
+        out: dict[int, ExchangeMessage] = {}
+        for m in s.execute(select(ExchangeMessage).where(
+                ExchangeMessage.document_id == doc.id, ExchangeMessage.kind == "package",
+                ExchangeMessage.business.in_(_DELIVERING), ExchangeMessage.state == "sent",
+                ExchangeMessage.recipient_id.is_not(None)).order_by(ExchangeMessage.id)).scalars():
+            if m.recipient_id is not None:  # always, by the query
+                out[m.recipient_id] = m
+        return list(out.values())
+
+    def _queue_to_holders(self, s: Session, doc: Document, business: edxml.Business,
+                          reason: str) -> list[ExchangeMessage]:
+        queued = []
+        for m in self._holders(s, doc):
+            row = ExchangeMessage(message_id=edxml.new_message_id(), kind="package", document_id=doc.id,
+                                  recipient_id=m.recipient_id, document_ref=_document_ref(doc),
+                                  to_organ_id=m.to_organ_id, to_email=m.to_email, transport=m.transport,
+                                  business=int(business), description=reason)
+            s.add(row)
+            queued.append(row)
+        s.flush()
+        if queued:
+            self._kick_after(s)
+        return queued
 
     def report_status(self, s: Session, doc: Document, code: str, note: str | None = None) -> bool:
         """Tell the sender of a document received by exchange what happened to it (02-06)."""
@@ -254,9 +408,14 @@ class ExchangeService:
         return True
 
     def _queue_status(self, s: Session, doc: Document, origin_row: ExchangeInbound, code: str, note: str) -> None:
+        to_email = None
+        if origin_row.transport == "email":  # the answer goes back by e-mail, to the directory's address
+            entry = s.execute(select(ExchangeAgency).where(ExchangeAgency.organ_id == origin_row.from_organ_id)
+                              ).scalar_one_or_none()
+            to_email = entry.email if entry is not None else None
         s.add(ExchangeMessage(message_id=edxml.new_message_id(), kind="status", document_id=doc.id,
                               document_ref=origin_row.document_ref or "", to_organ_id=origin_row.from_organ_id,
-                              transport=origin_row.transport, status_code=code, description=note))
+                              to_email=to_email, transport=origin_row.transport, status_code=code, description=note))
         self._kick_after(s)
 
     def _kick_after(self, s: Session) -> None:
@@ -312,7 +471,7 @@ class ExchangeService:
             m.transport = receipt.transport
             if m.kind == "package" and m.recipient_id is not None:
                 r = must_get(s, Recipient, m.recipient_id)
-                if m.business == int(edxml.Business.NEW):
+                if m.business in _DELIVERING:
                     r.sent_at = m.sent_at
                     if r.status_code is None:
                         r.status_code = "00"  # sent: accepted by a transport, not yet acknowledged
@@ -349,7 +508,8 @@ class ExchangeService:
             body = edxml.build_package(package)
         signer = self.signatures.agency_signer(s, agency)
         try:
-            signature = sign_detached(body, signer.key)
+            body = edxml.sign_header(body, signer.key)  # the enveloped XML-DSig other systems check
+            signature = sign_detached(body, signer.key)  # the whole bytes, as the transports carry them
         except Exception as exc:  # noqa: BLE001 - a key or token that cannot sign now: retry later
             raise TransportError(f"the organisation's key could not sign the package: {exc}") from exc
         return Envelope(message_id=m.message_id, to_organ_id=m.to_organ_id or "", body=body, signature=signature,
@@ -388,7 +548,7 @@ class ExchangeService:
             signer_competence=doc.authority_form or "", signer_position=doc.signer_position or "",
             signer_name=doc.signer_name or "", due_date=doc.due_date,
             to_places=tuple(x.name for x in recipients), priority=doc.urgency, page_amount=doc.page_amount,
-            business=edxml.Business(m.business), business_reason=m.description,
+            business=edxml.Business(m.business), business_reason=m.description, replaces=m.replaces or "",
             traces=(edxml.Trace(sender.organ_id, utcnow()),), attachments=tuple(attachments))
         main = (attachments[0].name, attachments[0].data) if attachments else None
         return package, main
@@ -433,13 +593,27 @@ class ExchangeService:
         if verdict.signer != parsed.sender.name:  # an agency signs only for itself
             return self._reject(envelope, transport, digest, f"signed by {verdict.signer!r}, not by the sender "
                                                              f"{parsed.sender.name!r} ({parsed.sender.organ_id})")
+        assert verdict.certificate_der is not None  # a valid verdict names its certificate
+        try:
+            header = edxml.verify_header(envelope.body, verdict.certificate_der)
+        except edxml.EdxmlError as exc:
+            return self._reject(envelope, transport, digest, exc.reason)
+        if header.present and not header.valid:
+            return self._reject(envelope, transport, digest, header.reason or "the XML signature is not valid")
+        if not header.present and self.require_xml_signature:
+            return self._reject(envelope, transport, digest, "the edXML header carries no XML signature "
+                                                             "(DOCSVC_EXCHANGE_REQUIRE_XML_SIGNATURE)")
+        xml_signature = "valid" if header.present else "absent"
+        if not header.present:  # accepted: its CMS signature already proved who sent it and that it is intact
+            log.warning("exchange: message %s from %s has no XML signature in its header", parsed.message_id,
+                        parsed.sender.organ_id)
         with self.db.read() as s:
             if s.execute(select(ExchangeInbound.id).where(ExchangeInbound.message_id == parsed.message_id)).first():
                 return "duplicate"
         try:
             if kind == "status":
-                return self._apply_status(parsed, transport, digest)
-            return self._apply_package(parsed, envelope.to_organ_id, transport, digest)
+                return self._apply_status(parsed, transport, digest, xml_signature)
+            return self._apply_package(parsed, envelope.to_organ_id, transport, digest, xml_signature)
         except _Refused as exc:
             return self._reject(envelope, transport, digest, exc.reason)
         except IntegrityError:  # the same message applied concurrently: it is there once
@@ -471,7 +645,8 @@ class ExchangeService:
         log.warning("exchange: rejected a message for %s: %s", envelope.to_organ_id, reason)
         return "rejected"
 
-    def _apply_package(self, p: edxml.Package, to_organ_id: str, transport: str, digest: str) -> str:
+    def _apply_package(self, p: edxml.Package, to_organ_id: str, transport: str, digest: str,
+                       xml_signature: str) -> str:
         if to_organ_id not in {o.organ_id for o in p.to}:
             raise _Refused(f"the package is not addressed to {to_organ_id}")
         with self.db.read() as s:
@@ -483,7 +658,7 @@ class ExchangeService:
             redirect = redirect_of(s, agency.id)
             agency_id = redirect.successor_id if redirect is not None else agency.id
         if p.business == edxml.Business.REVOKE:
-            return self._apply_revoke(p, agency_id, transport, digest)
+            return self._apply_revoke(p, agency_id, transport, digest, xml_signature)
         main = p.attachments[0]
         from docsvc.services.uploads import inspect_upload
         try:
@@ -498,8 +673,7 @@ class ExchangeService:
                   for a, f in zip(p.attachments, facts, strict=True)]
         with self.db.write() as s:
             doc_type = _type_for(s, p.type_code, p.type_name)
-            note = {edxml.Business.UPDATE: "Văn bản đính chính/cập nhật", edxml.Business.REPLACE: "Văn bản thay thế"
-                    }.get(p.business, "")
+            note = _business_note(s, p)
             description = f"{note}: {p.business_reason}" if note else p.business_reason
             if redirect is not None:
                 description = redirect.note + (f"\n{description}" if description else "")
@@ -524,7 +698,8 @@ class ExchangeService:
             row = ExchangeInbound(message_id=p.message_id, kind="package", transport=transport,
                                   from_organ_id=p.sender.organ_id, to_organ_id=to_organ_id,
                                   document_ref=p.document_id, business=int(p.business), state="imported",
-                                  document_id=doc.id, sha256=digest)
+                                  replaces=p.replaces or None, xml_signature=xml_signature, document_id=doc.id,
+                                  sha256=digest)
             s.add(row)
             s.flush()
             refresh_readers(s, doc)
@@ -534,13 +709,16 @@ class ExchangeService:
                          agency_id=agency_id, details={"from": p.sender.organ_id, "document_ref": p.document_id,
                                                        "message_id": p.message_id, "transport": transport,
                                                        "verdict": report.get("verdict"),
+                                                       "xml_signature": xml_signature, "replaces": p.replaces or None,
+                                                       "business": int(p.business),
                                                        "files": [sf.sha256 for sf in stored],
                                                        **({"addressed_to": to_organ_id} if redirect else {})})
             # acknowledged the day it arrives: at once (by the successor, saying why, when the addressee ceased)
             self._queue_status(s, doc, row, "01", redirect.note if redirect is not None else "")
         return "imported"
 
-    def _apply_revoke(self, p: edxml.Package, agency_id: int, transport: str, digest: str) -> str:
+    def _apply_revoke(self, p: edxml.Package, agency_id: int, transport: str, digest: str,
+                      xml_signature: str) -> str:
         with self.db.write() as s:
             original = s.execute(select(ExchangeInbound).where(
                 ExchangeInbound.document_ref == p.document_id, ExchangeInbound.from_organ_id == p.sender.organ_id,
@@ -550,7 +728,8 @@ class ExchangeService:
             s.add(ExchangeInbound(message_id=p.message_id, kind="package", transport=transport,
                                   from_organ_id=p.sender.organ_id, to_organ_id=original.to_organ_id,
                                   document_ref=p.document_id, business=int(p.business), state="pending",
-                                  reason=p.business_reason[:2000], document_id=original.document_id, sha256=digest))
+                                  reason=p.business_reason[:2000], document_id=original.document_id, sha256=digest,
+                                  xml_signature=xml_signature))
             doc = must_get(s, Document, original.document_id)
             notify_readers(s, doc, _clerks(s, agency_id), "incoming.recall_requested",
                            f"Bên gửi đề nghị thu hồi văn bản {number_notation(doc.code_number, doc.code_notation)}: "
@@ -560,12 +739,14 @@ class ExchangeService:
                          details={"from": p.sender.organ_id, "reason": p.business_reason[:500]})
         return "pending"
 
-    def _apply_status(self, m: edxml.StatusMessage, transport: str, digest: str) -> str:
+    def _apply_status(self, m: edxml.StatusMessage, transport: str, digest: str, xml_signature: str) -> str:
         with self.db.write() as s:
+            # The package it answers: new, replacing or updating (an update keeps its DocumentId, so
+            # the answers about it move the same recipient); a revoke is answered by 15/16 the same way.
             sent = s.execute(select(ExchangeMessage).where(
-                ExchangeMessage.kind == "package", ExchangeMessage.business == int(edxml.Business.NEW),
+                ExchangeMessage.kind == "package", ExchangeMessage.recipient_id.is_not(None),
                 ExchangeMessage.document_ref == m.response_document_id,
-                ExchangeMessage.to_organ_id == m.sender.organ_id)).scalars().first()
+                ExchangeMessage.to_organ_id == m.sender.organ_id).order_by(ExchangeMessage.id)).scalars().first()
             successor_of: str | None = None
             if sent is None:  # the addressee ceased and its successor answers (see _sent_to_a_predecessor)
                 sent = _sent_to_a_predecessor(s, m)
@@ -584,7 +765,7 @@ class ExchangeService:
                                   from_organ_id=m.sender.organ_id, to_organ_id=m.to.organ_id,
                                   document_ref=m.response_document_id, status_code=m.status_code, state="applied",
                                   reason=m.description[:2000] or None, document_id=sent.document_id,
-                                  recipient_id=r.id, sha256=digest))
+                                  recipient_id=r.id, sha256=digest, xml_signature=xml_signature))
             doc = must_get(s, Document, sent.document_id)
             audit.record(s, actor=None, action="exchange.status", object_type="document", object_id=doc.id,
                          agency_id=doc.agency_id, details={"from": m.sender.organ_id, "status_code": m.status_code,
@@ -657,6 +838,7 @@ class ExchangeService:
                                 .order_by(ExchangeInbound.id)).scalars().all()
             return {"outbound": [_message_dict(m) for m in messages],
                     "inbound": [{"kind": i.kind, "from": i.from_organ_id, "business": i.business,
+                                 "replaces": i.replaces, "xml_signature": i.xml_signature,
                                  "status_code": i.status_code, "state": i.state, "reason": i.reason,
                                  "transport": i.transport, "received_at": to_vn_iso(i.received_at)} for i in inbound],
                     "recall_pending": any(i.state == "pending" for i in inbound)}
@@ -703,7 +885,7 @@ def _sent_to_a_predecessor(s: Session, m: edxml.StatusMessage) -> ExchangeMessag
 
 def _message_dict(m: ExchangeMessage) -> dict[str, Any]:
     return {"message_id": m.message_id, "kind": m.kind, "to": m.to_organ_id, "transport": m.transport,
-            "business": edxml.Business(m.business).name.lower(), "status_code": m.status_code,
+            "business": edxml.Business(m.business).name.lower(), "replaces": m.replaces, "status_code": m.status_code,
             "state": m.state, "attempts": m.attempts, "last_error": m.last_error,
             "next_attempt_at": to_vn_iso(m.next_attempt_at) if m.state == "queued" else None,
             "sent_at": to_vn_iso(m.sent_at) if m.sent_at else None, "created_at": to_vn_iso(m.created_at)}
@@ -742,6 +924,23 @@ def _type_for(s: Session, code: str, name: str) -> DocumentType:
     if t is None:
         raise InvalidState("no document type to file the package under: the 'cong_van' type is missing")
     return t
+
+
+def _business_note(s: Session, p: edxml.Package) -> str:
+    """What the description of a received update or replacement says about the document it acts
+    on: its DocumentId and, when it was received here, its incoming number."""
+    if p.business not in (edxml.Business.UPDATE, edxml.Business.REPLACE):
+        return ""
+    target = p.replaces if p.business == edxml.Business.REPLACE else p.document_id
+    earlier = s.execute(select(Document).join(ExchangeInbound, ExchangeInbound.document_id == Document.id).where(
+        ExchangeInbound.document_ref == target, ExchangeInbound.from_organ_id == p.sender.organ_id,
+        ExchangeInbound.kind == "package", ExchangeInbound.state == "imported")
+        .order_by(ExchangeInbound.id)).scalars().first()
+    here = f" (số đến {earlier.arrival_number})" if earlier is not None and earlier.arrival_number else \
+        (" (đã nhận)" if earlier is not None else " (chưa nhận được văn bản này)")
+    if p.business == edxml.Business.REPLACE:
+        return f"Văn bản thay thế văn bản {target}{here}"
+    return f"Văn bản đính chính/cập nhật văn bản {target}{here}"
 
 
 def _quietly(fn: Callable[[], None]) -> None:

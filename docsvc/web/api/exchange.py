@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from flask import request
@@ -80,6 +81,37 @@ def document_exchange(actor: Actor, doc_id: int) -> dict:
 def recall_answer(actor: Actor, doc_id: int, body: RecallAnswerIn) -> dict:
     return container().exchange.answer_recall(actor, doc_id, accept=body.accept, reason=body.reason,
                                               origin=origin())
+
+
+class UpdateOutsideIn(StrictModel):
+    reason: str = Field(min_length=1, max_length=2000, description="what the update corrects (BussinessDocReason)")
+    subject: str | None = Field(None, min_length=1, max_length=500, description="the corrected subject (trích yếu)")
+    due_date: date | None = Field(None, description="the corrected due date (null clears it)")
+    signer_name: str | None = Field(None, max_length=200)
+    signer_position: str | None = Field(None, max_length=200)
+    page_amount: int | None = Field(None, ge=1, le=100000)
+
+
+class ReplaceOutsideIn(StrictModel):
+    replacement_id: int = Field(ge=1, description="an issued document of your agency that replaces this one")
+    reason: str = Field(min_length=1, max_length=2000, description="why it is replaced (BussinessDocReason)")
+
+
+@endpoint(api, "/documents/<int:doc_id>/exchange-update", method="POST", tag="exchange", body=UpdateOutsideIn,
+          summary="Correct an issued document's metadata (subject, due date, signer, pages) and send the update "
+                  "(edXML business type 2) to every outside recipient that has it (issuing registry)")
+def exchange_update(actor: Actor, doc_id: int, body: UpdateOutsideIn) -> dict:
+    changes = body.model_dump(exclude_unset=True)
+    reason = changes.pop("reason")
+    return container().exchange.send_update(actor, doc_id, reason=reason, changes=changes, origin=origin())
+
+
+@endpoint(api, "/documents/<int:doc_id>/exchange-replace", method="POST", tag="exchange", body=ReplaceOutsideIn,
+          summary="Send another issued document to this document's outside recipients as its replacement (edXML "
+                  "business type 3, naming the replaced DocumentId); each becomes a recipient of the replacement")
+def exchange_replace(actor: Actor, doc_id: int, body: ReplaceOutsideIn) -> dict:
+    return container().exchange.send_replacement(actor, doc_id, replacement_id=body.replacement_id,
+                                                 reason=body.reason, origin=origin())
 
 
 # ---------------------------------------------------------------- notification e-mails

@@ -120,6 +120,23 @@ def _issue(actor: Actor, doc_id: int) -> DocumentView:
     return container().outgoing.issue(actor, doc_id, recipients=recipients, origin=web_origin())
 
 
+def _exchange_update(actor: Actor, doc_id: int) -> Any:
+    """Corrected metadata from the form (prefilled with the current values); the service sends what changed."""
+    changes = {"subject": forms.text("subject"), "due_date": forms.optional_date("due_date"),
+               "signer_name": forms.text("signer_name"), "signer_position": forms.text("signer_position"),
+               "page_amount": forms.optional_int("page_amount")}
+    return container().exchange.send_update(actor, doc_id, reason=forms.text("reason"), changes=changes,
+                                            origin=web_origin())
+
+
+def _exchange_replace(actor: Actor, doc_id: int) -> Any:
+    replacement = forms.optional_int("replacement_id")
+    if replacement is None:
+        raise InvalidInput("choose the replacing document", {"field": "replacement_id"})
+    return container().exchange.send_replacement(actor, doc_id, replacement_id=replacement,
+                                                 reason=forms.text("reason"), origin=web_origin())
+
+
 def _page_positions(actor: Actor, doc_id: int) -> Any:
     """The registry's positions of the number and date on the page (PDF points, from the form)."""
     from docsvc.services.page_positions import Position
@@ -195,6 +212,10 @@ ACTIONS: dict[str, tuple[Callable[[Actor, int], Any], Callable[[Any], str]]] = {
     "issue": (_issue, lambda v: _("Issued as %(number)s.", number=_number(v)) + _unnotified(v)),
     "recall": (lambda a, d: container().outgoing.recall(a, d, reason=forms.text("reason"), origin=web_origin()),
                lambda v: _("Recalled.")),
+    "exchange_update": (_exchange_update, lambda v: _("Update queued for %(n)s outside recipients.",
+                                                      n=len(v["queued"]))),
+    "exchange_replace": (_exchange_replace, lambda v: _("Replacement queued for %(n)s outside recipients.",
+                                                        n=len(v["queued"]))),
     "copy": (lambda a, d: container().outgoing.copy(a, d, form=forms.text("form", "SY"), origin=web_origin()),
              lambda v: _("Electronic copy %(number)s made.", number=_number(v))),
     "new_version": (_new_version, lambda v: _("New version uploaded.")),

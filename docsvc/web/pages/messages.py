@@ -92,6 +92,16 @@ KEYED: dict[str, str] = {
         N_("a recalled, withdrawn or returned document cannot be copied"),
     "policy.only_issued_received_documents_copied": N_("only issued or received documents are copied"),
     "policy.document_has_not_been_recalled_sender": N_("this document has not been recalled by its sender"),
+    "policy.only_issuing_registry_updates_replaces_outside":
+        N_("only the issuing agency's registry sends an update or a replacement to outside recipients"),
+    "policy.only_issued_documents_updated_replaced_outside":
+        N_("only an issued document is updated or replaced at outside recipients"),
+    "policy.secret_documents_not_sent_outside":
+        N_("secret documents are not sent to outside agencies electronically"),
+    "policy.document_not_sent_outside_yet":
+        N_("this document has not been sent to any outside recipient: there is nothing to update or replace there"),
+    "policy.document_cannot_replace_itself": N_("a document cannot replace itself"),
+    "policy.replacement_issued_same_agency": N_("the replacement is a document issued by the same agency"),
     "identity.user_needs_least_one_role": N_("a user needs at least one role"),
     "identity.full_name_required": N_("full_name is required"),
     "identity.username_must_3_64_characters_lowercase":

@@ -61,3 +61,19 @@ def test_concurrent_signatures_with_one_key(adapter: KeyAdapter, pki: TestPki) -
         results = list(pool.map(lambda _: sign_pdf(doc, key, level="B-B", validation_context=pki.trust), range(6)))
     for signed in results:
         assert verify_report(signed, pki.trust).signatures[0].valid
+
+
+def test_signs_an_enveloped_xml_signature_that_signxml_verifies(adapter: KeyAdapter) -> None:
+    """The edXML header's XML-DSig is made through the key source, so a token signs it as a file does."""
+    from lxml import etree
+
+    from signing.xmldsig import sign_enveloped, verify_enveloped
+    key = adapter.open()
+    ns = "urn:example:doc"
+    root = etree.fromstring(f'<d:Doc xmlns:d="{ns}"><d:Header><d:Subject>Số 15</d:Subject></d:Header></d:Doc>'.encode())
+    sign_enveloped(root, key, f"{{{ns}}}Header")
+    data = etree.tostring(root, encoding="UTF-8")
+    assert verify_enveloped(etree.fromstring(data), key.certificate, f"{{{ns}}}Header").valid
+    assert "Số 16".encode() not in data
+    changed = etree.fromstring(data.replace("Số 15".encode(), "Số 16".encode()))
+    assert not verify_enveloped(changed, key.certificate, f"{{{ns}}}Header").valid
