@@ -7,7 +7,7 @@ The data set (an agency with ``size`` documents: incoming ones registered throug
 lead, co-handling and re-assigned assignments to officers and units, some past their deadline,
 issued outgoing ones, a few secret ones, and a sister agency's documents) is built once per size
 and reused: under ``var/bench-cache/dashboard-<size>/`` on SQLite, as a PostgreSQL database
-``docsvc_dash_<size>`` kept on the server (``--drop`` removes it at the end).
+``docsvc_dashboard_speed_<size>`` kept on the server (``--drop`` removes it at the end).
 
 With ``--before REV`` the dashboard module of git revision REV runs against a copy of the data at
 that revision's schema (``--before-schema``, default 0014: without this branch's indexes), and the
@@ -139,7 +139,7 @@ def settings_for(size: int, real: bool) -> Any:
         if not base.database_url.startswith("postgresql"):
             raise SystemExit("PostgreSQL is not configured: eval \"$(scripts/services.sh env)\"")
         settings = replace(settings, database_url=make_url(base.database_url).set(
-            database=f"docsvc_dash_{size}").render_as_string(hide_password=False))
+            database=f"docsvc_dashboard_speed_{size}").render_as_string(hide_password=False))
     return settings
 
 
@@ -202,7 +202,10 @@ def before_copy(c: Any, revision: str) -> Any:
         u = make_url(url)
         c.db.dispose()
         name = f"{u.database}_before"
-        pg_admin(url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}" TEMPLATE "{u.database}"')
+        # a template must have no session: end this process's own (its pools reconnect)
+        pg_admin(url, f'DROP DATABASE IF EXISTS "{name}"', "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                 f"WHERE datname = '{u.database}' AND pid <> pg_backend_pid()",
+                 f'CREATE DATABASE "{name}" TEMPLATE "{u.database}"')
         copy_url = u.set(database=name).render_as_string(hide_password=False)
     db = Database(make_engine(copy_url))
     migrate.downgrade(db.engine, revision)
@@ -248,7 +251,8 @@ def main() -> None:
             conn.execute(text("ANALYZE"))
     leader = c.identity.actor_for(users["chutich"])
     head = c.identity.actor_for(users["truongphong"])
-    runs: dict[str, Callable[[Any], Any]] = {"after": ReportService(c.db, cache_seconds=0).dashboard}
+    runs: dict[str, Callable[..., Any]] = {"after": ReportService(c.db, cache_seconds=0).dashboard}
+    db = None
     if args.before:
         db = before_copy(c, args.before_schema)
         if args.real:
@@ -276,8 +280,8 @@ def main() -> None:
         from sqlalchemy.engine import make_url
         name = make_url(c.settings.database_url).database
         c.db.dispose()
-        if args.before:
-            runs.clear()
+        if db is not None:
+            db.dispose()
         pg_admin(c.settings.database_url, f'DROP DATABASE IF EXISTS "{name}_before"',
                  f'DROP DATABASE IF EXISTS "{name}"')
         shutil.rmtree(c.settings.data_dir, ignore_errors=True)
