@@ -79,7 +79,10 @@ def expected(container: Any, actor: Any, year: int, unit_id: int | None = None) 
 
     overdue = sorted((a for a in lead if a.status == "open" and a.deadline < today),
                      key=lambda a: (a.deadline, a.document_id))
-    total = (lambda figures: [sum(m) for m in zip(*figures.values(), strict=True)] if figures else [0] * 12)
+
+    def total(figures: dict[str, list[int]]) -> list[int]:
+        return [sum(m) for m in zip(*figures.values(), strict=True)] if figures else [0] * 12
+
     return {
         "year": year, "unit_id": unit_id, "received": received, "received_total": total(received),
         "issued": issued, "issued_total": total(issued),
