@@ -86,16 +86,22 @@ def refresh_readers(s: Session, doc: Document) -> set[str]:
     return tokens
 
 
-def readable_condition(actor: Actor) -> ColumnElement[bool]:
-    """SQL condition on ``Document``: ``actor`` may read it (clearance + relationship)."""
-    return and_(Document.secrecy <= int(actor.clearance), exists(
-        select(DocumentReader.document_id).where(DocumentReader.document_id == Document.id,
-                                                 DocumentReader.token.in_(sorted(actor_tokens(actor))))))
+def readable_condition(actor: Actor, *, many: bool = False) -> ColumnElement[bool]:
+    """SQL condition on ``Document``: ``actor`` may read it (clearance + relationship).
+
+    The relationship (one of the actor's tokens among the document's readers) is written in one of
+    two shapes of the same rule: by default a correlated EXISTS, tested row by row — best when a page
+    or a few rows are wanted; with ``many``, membership in the set of documents carrying one of the
+    actor's tokens, which the database builds once per statement from the (token, document_id)
+    index — best for aggregates over most of an agency's documents (reports)."""
+    related = select(DocumentReader.document_id).where(DocumentReader.token.in_(sorted(actor_tokens(actor))))
+    relation = Document.id.in_(related) if many else exists(related.where(DocumentReader.document_id == Document.id))
+    return and_(Document.secrecy <= int(actor.clearance), relation)
 
 
-def readable_filter(query: Select, actor: Actor) -> Select:  # type: ignore[type-arg]
-    """Restrict a SELECT over Document to what ``actor`` may read (clearance + relationship)."""
-    return query.where(readable_condition(actor))
+def readable_filter(query: Select, actor: Actor, *, many: bool = False) -> Select:  # type: ignore[type-arg]
+    """Restrict a SELECT over Document to what ``actor`` may read (see :func:`readable_condition`)."""
+    return query.where(readable_condition(actor, many=many))
 
 
 def load_readable(s: Session, actor: Actor, doc_id: int, *, for_update: bool = False) -> Document:

@@ -32,6 +32,9 @@ class Assignment(Base):
         CheckConstraint("user_id is not null or unit_id is not null", name="target"),
         Index("ix_assignments_user_status", "user_id", "status"),
         Index("ix_assignments_unit_status", "unit_id", "status"),
+        # the reports dashboard: lead handlers per state, and the overdue ones in deadline order
+        Index("ix_assignments_report", "role", "status", "deadline", "assigned_at", "completed_at", "unit_id",
+              "user_id", "document_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
