@@ -10,7 +10,7 @@ and reused: under ``var/bench-cache/dashboard-<size>/`` on SQLite, as a PostgreS
 ``docsvc_dashboard_speed_<size>`` kept on the server (``--drop`` removes it at the end).
 
 With ``--before REV`` the dashboard module of git revision REV runs against a copy of the data at
-that revision's schema (``--before-schema``, default 0014: without this branch's indexes), and the
+that revision's schema (``--before-schema``, default 0016: without the report indexes of 0017), and the
 current module against the data at the current head, alternating round by round; the table
 gives the p50/p95 of each, for the leader (reads everything) and for a unit head (reads little).
 It asserts that both give the same figures (apart from ``computed_at``).
@@ -239,7 +239,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--before", help="git revision whose dashboard module is measured beside the current one")
-    parser.add_argument("--before-schema", default="0014", help="schema revision of the data the old code reads")
+    parser.add_argument("--before-schema", default="0016", help="schema revision of the data the old code reads")
     parser.add_argument("--real", action="store_true", help="on PostgreSQL (DOCSVC_DATABASE_URL)")
     parser.add_argument("--drop", action="store_true", help="drop the PostgreSQL databases at the end")
     args = parser.parse_args()

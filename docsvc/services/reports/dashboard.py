@@ -6,7 +6,7 @@ search: :func:`docsvc.services.access.readable_condition`), and the overdue list
 subject of a secret document — reports are printed and exported.
 Months are those of the stored time (UTC) of arrival, and of the issue date for issued documents.
 
-A dashboard is computed in the database from covering indexes (migration 0020), yet it still reads
+A dashboard is computed in the database from covering indexes (migration 0017), yet it still reads
 every document of the year the caller may read (about 0.8 s at 100,000 documents on SQLite, see
 ``bench/dashboard.py``), so a computed one is kept for ``cache_seconds`` (``DOCSVC_REPORT_CACHE_SECONDS``, default
 300) per exact reader identity (agency, reader tokens, clearance) and year and unit — never shared

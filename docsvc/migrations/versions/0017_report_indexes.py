@@ -1,7 +1,7 @@
 """indexes for the reports dashboard
 
-Revision ID: 0020
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-07
 
 Issue 16: the dashboard computed fresh at 100,000 documents. Covering indexes for what it counts
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = '0020'
-down_revision = '0014'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """exchange: update and replace packages sent, XML signature of the header recorded on receipt
 
-Revision ID: 0019
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07
 
 Issue 17 (rest): the DocumentId a replacing package replaces, on the message sent and on the
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0019'
-down_revision = '0014'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
