@@ -5,7 +5,8 @@ the ceased commune's certificates are revoked."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import time
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -371,6 +372,7 @@ def test_documents_issued_before_stay_valid_after_the_revocation(api: Any, conta
         data = container.files.read_bytes(next(f for f in doc.files if f.role == "issued").object_key)
         keys = s.execute(select(SigningKey).where(SigningKey.cert_serial.is_not(None))).scalars().all()
         revoked = {k.cert_serial for k in keys if k.revoked_at is not None}
+        revoked_at = max(k.revoked_at for k in keys if k.revoked_at is not None)
     reasons = {container.signatures.ca.get(int(serial, 16)).revocation_reason for serial in revoked}
     assert reasons >= {"cessationOfOperation", "affiliationChanged"}, reasons
     # docsvc: the signing time is proven by the signature time-stamps and the validation data embedded at
@@ -389,6 +391,10 @@ def test_documents_issued_before_stay_valid_after_the_revocation(api: Any, conta
     # option for either; README, "pdfsig after a revocation"): both signatures are cryptographically valid and
     # their certificates revoked today. Its second certificate verdict in one run can be NSS's stale error
     # (POPPLER_STALE_ERROR, see tests.signing.pki): NSS's own vfychain, on the same database, says why
+    # The revocation takes effect at a whole second (OCSP and CRLs carry seconds), rounded up: judged "as of
+    # now" within that second, the certificates are still good. Wait until it is in effect.
+    in_effect = (revoked_at if revoked_at.tzinfo else revoked_at.replace(tzinfo=UTC)) + timedelta(milliseconds=50)
+    time.sleep(max(0.0, (in_effect - datetime.now(UTC)).total_seconds()))
     signatures = [sig for sig in pdfsig(data, container.signatures.ca) if sig.signature_type == "ETSI.CAdES.detached"]
     assert len(signatures) == 2 and all(sig.signature_validation == "Signature is Valid." for sig in signatures), \
         signatures

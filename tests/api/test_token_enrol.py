@@ -24,6 +24,16 @@ def settings_overrides() -> dict[str, Any]:
             "pkcs11_key_label": f"seal-{SUFFIX}-{{organ_id}}"}
 
 
+@pytest.fixture(autouse=True)
+def _seal_session_logged_out() -> Any:
+    """Issuing seals through this process's one logged-in session of the token (signing.keys): log it out
+    afterwards, so that the next test (the other backend's) can log in to the token itself."""
+    yield
+    from signing.keys import _TokenSession
+    hsm = softhsm()
+    _TokenSession.get(hsm.module, hsm.signing_token).logout()
+
+
 def _cli(settings: Any, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")}
     env.update(settings_env(settings))

@@ -77,6 +77,8 @@ def test_the_document_page_reads_its_boxes_in_one_transaction(container: Any, ap
         event.remove(container.db.engine, "begin", on_begin)
     assert r.status_code == 200, r.get_data(as_text=True)
     assert "Quyết định về lịch tiếp công dân" in r.get_data(as_text=True)
-    # the session's identity (1 read), the audited read of the document (1 write), then the page (1 read)
-    assert begins.count("read") <= 2, begins
+    # the session's identity (1 read); the audited read of the document: its view shaped in a read
+    # transaction, its audit event in a short write of its own (SQLite's one write lock is not held while
+    # the view is built); then the page's boxes, all in one read
+    assert begins.count("read") <= 3, begins
     assert begins.count("write") == 1, begins

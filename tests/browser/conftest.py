@@ -81,7 +81,10 @@ def login(browser: Any, live_server: str, demo: Any, request: pytest.FixtureRequ
     def open_as(username: str, *, phone: bool = False) -> Any:
         """``phone``: Chromium's mobile emulation of a 390 px wide phone (touch, mobile viewport)."""
         from playwright.sync_api import expect
-        screen = PHONE if phone else {"viewport": {"width": 1280, "height": 900}}
+        # A tall desktop window: a click that must first scroll the page can be routed, on a loaded machine,
+        # by the compositor's hit-test data of before the scroll, into the document's PDF preview (an
+        # out-of-process frame), and is lost: no event reaches the page (seen under load in CI).
+        screen = PHONE if phone else {"viewport": {"width": 1280, "height": 2400}}
         context = browser.new_context(base_url=live_server, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh",
                                       **screen)
         context.set_default_timeout(TIMEOUT_MS)

@@ -155,6 +155,25 @@ CASES: list[tuple[str, Callable[..., policies.Decision], Actor, Any, dict[str, A
     ("copy: no file", P.may_copy, CLERK, incoming("received", current_version=0), {}, InvalidState),
     ("copy: destroyed", P.may_copy, CLERK, outgoing("issued", content_destroyed_at=datetime(2026, 1, 1)), {}, Gone),
     ("copy: leader", P.may_copy, LEADER, outgoing("issued"), {}, PermissionDenied),
+    # update / replace at outside recipients: the issuing registry, an issued plain document that went out
+    ("update outside: registry", P.may_update_outside, CLERK, outgoing("issued"), {"sent_outside": True}, "ok"),
+    ("update outside: never sent", P.may_update_outside, CLERK, outgoing("issued"), {"sent_outside": False},
+     InvalidState),
+    ("update outside: secret", P.may_update_outside, CLERK, outgoing("issued", secrecy=1), {"sent_outside": True},
+     InvalidState),
+    ("update outside: leader", P.may_update_outside, LEADER, outgoing("issued"), {"sent_outside": True},
+     PermissionDenied),
+    ("update outside: another agency", P.may_update_outside, FOREIGN_CLERK, outgoing("issued"),
+     {"sent_outside": True}, PermissionDenied),
+    ("replace outside: registry", P.may_replace_outside, CLERK, outgoing("issued"), {"sent_outside": True}, "ok"),
+    ("replace outside: a draft", P.may_replace_outside, CLERK, outgoing("signed"), {"sent_outside": True},
+     InvalidState),
+    ("replace outside: received", P.may_replace_outside, CLERK, incoming("completed"), {"sent_outside": True},
+     InvalidState),
+    ("replace with: issued by the registry", P.may_replace_with, CLERK, (outgoing("issued"), outgoing("issued")),
+     {}, "ok"),
+    ("replace with: leader", P.may_replace_with, LEADER, (outgoing("issued"), outgoing("issued")), {},
+     PermissionDenied),
     # grants: the agency's leaders and registry
     ("grant: leader", P.may_grant, LEADER, outgoing("draft"), {}, "ok"),
     ("grant: registry", P.may_grant, CLERK, incoming("received"), {}, "ok"),
@@ -194,3 +213,14 @@ def test_the_system_is_explicit_and_fails_closed_elsewhere() -> None:
     impostor = replace(policies.SYSTEM)
     assert not policies.is_system(impostor)
     assert not policies.may_register(impostor, incoming("received"))
+
+
+def test_a_replacement_is_another_issued_plain_document_of_the_same_agency() -> None:
+    """The checks of a replacement that hold for everyone, the system included."""
+    old = outgoing("issued")
+    for new, outcome in ((old, InvalidState), (outgoing("signed"), InvalidState),
+                         (outgoing("issued", agency_id=OTHER), InvalidState), (incoming("completed"), InvalidState),
+                         (outgoing("issued", secrecy=1), InvalidState), (outgoing("issued"), None)):
+        for who in (CLERK, SYS):
+            decision = policies.may_replace_with(who, old, new)
+            assert decision.refusal is outcome, (new, who)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import email
 import logging
 import mailbox
+import re
 from collections.abc import Callable, Iterable
 from email import policy
 from email.message import EmailMessage
@@ -77,7 +78,7 @@ class MailTransport:
         ours = set(organ_ids)
         try:
             box = mailbox.Maildir(self.inbox, factory=None, create=False)
-            keys = sorted(box.keys())  # Maildir names start with the delivery time
+            keys = sorted(box.keys(), key=_delivery_order)
         except OSError as exc:
             raise TransportError(f"cannot read the exchange mailbox {self.inbox}: {exc.strerror or exc}") from exc
         handled = 0
@@ -137,3 +138,16 @@ def _payload(part: email.message.Message) -> bytes:
     """The decoded bytes of a MIME part (empty for a multipart or an unreadable one)."""
     data = part.get_payload(decode=True)
     return data if isinstance(data, bytes) else b""
+
+
+_MAILDIR_NAME = re.compile(r"^(\d+)\.(?:.*?M(\d+))?")
+
+
+def _delivery_order(key: str) -> tuple[int, int, str]:
+    """A Maildir name starts with the delivery time in seconds; Postfix, Dovecot and Python write the
+    microseconds as ``M<usec>`` (not zero-padded, so the names do not sort as text within a second).
+    Statuses must be applied in the order they arrived (01 before 03)."""
+    m = _MAILDIR_NAME.match(key)
+    if m is None:
+        return (0, 0, key)
+    return (int(m.group(1)), int(m.group(2) or 0), key)

@@ -54,28 +54,26 @@ def redirect_of(s: Session, agency_id: int) -> Redirect | None:
 
 def keepers_of(s: Session, agency_id: int) -> set[int]:
     """Every agency that succeeded ``agency_id``, directly or through later reorganisations."""
-    found: set[int] = set()
-    frontier = {agency_id}
-    for _ in range(MAX_HOPS):
-        if not frontier:
-            break
-        nxt = set(s.execute(select(AgencySuccession.successor_id).where(
-            AgencySuccession.predecessor_id.in_(sorted(frontier)))).scalars()) - found
-        found |= nxt
-        frontier = nxt
-    return found
+    return _walk(s, {agency_id}, forward=True)
 
 
 def predecessors_of(s: Session, agency_ids: Iterable[int]) -> set[int]:
     """Every agency whose records ``agency_ids`` keep: those they succeeded, directly or through earlier
     reorganisations (the reverse of ``keepers_of``)."""
+    return _walk(s, set(agency_ids), forward=False)
+
+
+def _walk(s: Session, start: set[int], *, forward: bool) -> set[int]:
+    """The agencies reached from ``start`` along successions (towards successors when ``forward``,
+    else towards predecessors), at most ``MAX_HOPS`` reorganisations deep."""
+    src, dst = ((AgencySuccession.predecessor_id, AgencySuccession.successor_id) if forward
+                else (AgencySuccession.successor_id, AgencySuccession.predecessor_id))
     found: set[int] = set()
-    frontier = set(agency_ids)
+    frontier = start
     for _ in range(MAX_HOPS):
         if not frontier:
             break
-        nxt = set(s.execute(select(AgencySuccession.predecessor_id).where(
-            AgencySuccession.successor_id.in_(sorted(frontier)))).scalars()) - found
+        nxt = set(s.execute(select(dst).where(src.in_(sorted(frontier)))).scalars()) - found
         found |= nxt
         frontier = nxt
     return found
