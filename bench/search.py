@@ -274,6 +274,28 @@ def bench_adapters(args: argparse.Namespace) -> None:
     chars = sum(len(d.full_text) + len(d.subject) for d in docs)
     print(f"  {time.perf_counter() - start:.1f}s, {chars / len(docs):.0f} characters of text per document")
     mix = query_mix(random.Random(7), args.queries)
+    if not args.es_only:
+        _bench_embedded(args, docs, mix)
+    if not args.es:
+        print("Elasticsearch: skipped (no --es URL and DOCSVC_SEARCH_URL unset)")
+        return
+    es = open_index(args.es, index=f"docsvc-bench-{uuid.uuid4().hex[:8]}")
+    es.ensure_schema()
+    try:
+        print("Elasticsearch: indexing…", flush=True)
+        rate = index_all(es, docs)
+        stats = es.client.indices.stats(index=es.alias, metric="store")  # type: ignore[attr-defined]
+        size = sum(i["total"]["store"]["size_in_bytes"] for i in stats["indices"].values())
+        print(f"  Elasticsearch indexing: {rate:,.0f} docs/s, store {size / 1e6:.0f} MB")
+        report_latency("elasticsearch", run_queries(es, mix))
+        es_overhead(es, mix)
+    finally:
+        es.drop()  # type: ignore[attr-defined]
+        es.close()
+
+
+def _bench_embedded(args: argparse.Namespace, docs: list[Any], mix: list[tuple[str, Any, Any]]) -> None:
+    """The embedded adapter on ``docs``, and each ``--baseline`` revision's beside it."""
     with tempfile.TemporaryDirectory(prefix="docsvc-bench-") as tmp:
         folder = Path(args.index_dir or tmp)
         folder.mkdir(parents=True, exist_ok=True)
@@ -293,22 +315,6 @@ def bench_adapters(args: argparse.Namespace) -> None:
             for index, _mix in list(runs.values())[1:]:
                 index.close()
         embedded.close()
-    if not args.es:
-        print("Elasticsearch: skipped (no --es URL and DOCSVC_SEARCH_URL unset)")
-        return
-    es = open_index(args.es, index=f"docsvc-bench-{uuid.uuid4().hex[:8]}")
-    es.ensure_schema()
-    try:
-        print("Elasticsearch: indexing…", flush=True)
-        rate = index_all(es, docs)
-        stats = es.client.indices.stats(index=es.alias, metric="store")  # type: ignore[attr-defined]
-        size = sum(i["total"]["store"]["size_in_bytes"] for i in stats["indices"].values())
-        print(f"  Elasticsearch indexing: {rate:,.0f} docs/s, store {size / 1e6:.0f} MB")
-        report_latency("elasticsearch", run_queries(es, mix))
-        es_overhead(es, mix)
-    finally:
-        es.drop()  # type: ignore[attr-defined]
-        es.close()
 
 
 # ------------------------------------------------------------------ text extraction
@@ -386,6 +392,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--baseline", action="append", default=[],
                         help="git revision whose embedded adapter runs beside this one (repeatable)")
     parser.add_argument("--index-dir", default="", help="keep and reuse the embedded index files in this folder")
+    parser.add_argument("--es-only", action="store_true",
+                        help="Elasticsearch alone (a large run such as --docs 1000000, no embedded index)")
     args = parser.parse_args(argv)
     bench_adapters(args)
     if args.extract:
