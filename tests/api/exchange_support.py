@@ -72,3 +72,18 @@ def two_deployments(backend: str, tmp_path: Path, pki: Any, request: Any, *, b_s
             with out[0].container.db.write() as s:
                 s.execute(update(Organisation).where(Organisation.organ_id == A_COMMUNE).values(organ_id=a_commune))
         yield out[0], out[1]
+
+
+@contextmanager
+def smtp_server(handler: Any) -> Iterator[int]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, delivering to ``handler``: its port."""
+    from aiosmtpd.controller import Controller
+
+    from bench.stack import free_port
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import email
 import hashlib
-import socket
 from collections.abc import Iterator
 from email import policy
 from typing import Any
@@ -14,7 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bench.stack import free_port
 from docsvc.services.exchange import edxml
+from tests.api.exchange_support import smtp_server
 from tests.helpers import created, me, page_text, upload
 from tests.helpers import signed_draft as _signed_draft
 
@@ -28,23 +29,11 @@ class _Inbox:
         return "250 Message accepted for delivery"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def smtp() -> Iterator[tuple[int, _Inbox]]:
-    from aiosmtpd.controller import Controller
     inbox = _Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(inbox) as port:
         yield port, inbox
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -85,7 +74,7 @@ def test_document_by_email_arrives_with_its_pdf_byte_identical(api: Any, contain
 def test_unreachable_smtp_leaves_the_recipient_queued_with_the_reason(api: Any, container: Any, pages: Any) -> None:
     container.exchange.kick = None
     from docsvc.services.mailer import Mailer
-    container.exchange.transports["email"].mailer = Mailer("127.0.0.1", _free_port(), sender="x@y.vn", timeout=2)
+    container.exchange.transports["email"].mailer = Mailer("127.0.0.1", free_port(), sender="x@y.vn", timeout=2)
     api.as_user("quantri").post("/api/v1/exchange/agencies", json={
         "organ_id": "000.00.00.C98", "name": "Công ty B", "email": "b@congty-b.vn", "transport": "email"})
     doc = _signed_draft(api)

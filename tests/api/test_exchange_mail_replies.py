@@ -7,7 +7,6 @@ a tampered e-mailed answer is rejected and kept."""
 from __future__ import annotations
 
 import mailbox
-import socket
 from collections.abc import Iterator
 from email import encoders
 from email.header import decode_header, make_header
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.exchange_support import B_SNV, Deployment, two_deployments
+from tests.api.exchange_support import B_SNV, Deployment, smtp_server, two_deployments
 from tests.helpers import me
 from tests.helpers import signed_draft as _signed_draft
 
@@ -40,26 +39,14 @@ class _MailServer:
         return "250 Message accepted for delivery"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def mail(tmp_path: Path) -> Iterator[tuple[int, _MailServer]]:
-    from aiosmtpd.controller import Controller
     server = _MailServer(tmp_path / "maildirs")
     server.root.mkdir()
     for address in (A_MAIL, B_MAIL):
         mailbox.Maildir(server.maildir(address), create=True)
-    port = _free_port()
-    controller = Controller(server, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(server) as port:
         yield port, server
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ judged by the same rule at registration."""
 
 from __future__ import annotations
 
-import io
 import random
 from typing import Any
 
@@ -17,6 +16,8 @@ from sqlalchemy import func, select
 
 from docsvc.db.models import Document, DocumentFile
 from storage.keys import parse_key
+from tests.api.test_batches import _finish
+from tests.api.test_batches import _intake as post_intake
 from tests.fixtures.intake_docs import born_digital
 from tests.helpers import assert_error, page_text
 
@@ -37,16 +38,8 @@ def _docs() -> tuple[tuple[bytes, dict[str, Any]], tuple[bytes, dict[str, Any]]]
 
 
 def _intake(clerk: Any, container: Any, files: list[tuple[bytes, str]]) -> dict[str, Any]:
-    r = clerk.post("/api/v1/batches/intake", data={"files": [(io.BytesIO(b), n) for b, n in files]},
-                   content_type="multipart/form-data")
-    assert r.status_code == 202, r.get_data(as_text=True)[:800]
-    return _finish(clerk, container, r.get_json()["id"])
-
-
-def _finish(clerk: Any, container: Any, batch_id: int) -> dict[str, Any]:
-    container.run_batches()
-    container.batches.wait(batch_id)
-    return clerk.get(f"/api/v1/batches/{batch_id}").get_json()
+    """The files received in one batch, read: the batch's review."""
+    return _finish(container, clerk, post_intake(clerk, files)["id"])
 
 
 def _row(item: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -107,7 +100,7 @@ def test_a_secret_file_received_on_a_connected_deployment_is_deleted_and_its_row
     assert assert_error(bad, 400)["details"]["reason"] == "secret_file_removed"
     reg = clerk.post(f"/api/v1/batches/{batch['id']}/register", json={"rows": [_row(rows["mat.pdf"])]})
     assert reg.status_code == 202, reg.get_json()
-    done = _finish(clerk, container, reg.get_json()["id"])
+    done = _finish(container, clerk, reg.get_json()["id"])
     assert done["done"] == 1, done["items"]
     doc = clerk.get(f"/api/v1/documents/{done['items'][0]['document_id']}").get_json()
     assert doc["content_offline"] is True and doc["secrecy"] in (1, "mat") and doc["status"] == "registered"
@@ -133,7 +126,7 @@ def test_a_secret_file_received_on_an_isolated_deployment_is_kept_encrypted_as_a
     staged = container.store.stat(row["input"]["object_key"])
     assert staged.encrypted and staged.sha256 == row["input"]["sha256"]
     reg = clerk.post(f"/api/v1/batches/{batch['id']}/register", json={"rows": [_row(row)]})
-    done = _finish(clerk, container, reg.get_json()["id"])
+    done = _finish(container, clerk, reg.get_json()["id"])
     assert done["done"] == 1, done["items"]
     doc_id = done["items"][0]["document_id"]
     with container.db.read() as s:
@@ -156,7 +149,7 @@ def test_a_row_set_secret_in_the_review_grid_is_judged_by_the_same_rule(api, con
     [row] = batch["items"]
     assert row["fields"]["secrecy"] == 0 and row["result"].get("text_key")
     reg = clerk.post(f"/api/v1/batches/{batch['id']}/register", json={"rows": [_row(row, secrecy="mat")]})
-    done = _finish(clerk, container, reg.get_json()["id"])
+    done = _finish(container, clerk, reg.get_json()["id"])
     assert done["done"] == 1, done["items"]
     doc = clerk.get(f"/api/v1/documents/{done['items'][0]['document_id']}").get_json()
     assert doc["content_offline"] is True
@@ -172,7 +165,7 @@ def test_a_registered_row_releases_its_staged_copy(api, container) -> None:  # t
     [row] = batch["items"]
     staged = row["input"]["object_key"]
     reg = clerk.post(f"/api/v1/batches/{batch['id']}/register", json={"rows": [_row(row)]})
-    done = _finish(clerk, container, reg.get_json()["id"])
+    done = _finish(container, clerk, reg.get_json()["id"])
     assert done["done"] == 1, done["items"]
     with container.db.read() as s:
         keys = dict(s.execute(select(DocumentFile.role, DocumentFile.object_key)

@@ -4,7 +4,6 @@ token's certificate, prepares on docsvc, has the token sign, and finishes on doc
 
 from __future__ import annotations
 
-import socket
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -12,20 +11,14 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from playwright.sync_api import expect
 
+from bench.stack import free_port
 from signing.localsigner.service import LocalSignerServer
 from signing.localsigner.token import TokenConfig
 from tests.api.test_split_signing import _draft
 from tests.helpers import ApiClient
 from tests.signing.pki import leader_token
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-PORT = _free_port()
+PORT = free_port()
 
 
 @pytest.fixture
