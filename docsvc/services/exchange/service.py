@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -72,13 +72,17 @@ _DELIVERING = (int(edxml.Business.NEW), int(edxml.Business.REPLACE))
 UPDATABLE = ("subject", "due_date", "signer_name", "signer_position", "page_amount")
 
 
+def _delivered_to_outside(doc_id: int) -> tuple[ColumnElement[bool], ...]:
+    """The document's packages (new or replacing) a transport accepted for an outside recipient."""
+    return (ExchangeMessage.document_id == doc_id, ExchangeMessage.kind == "package",
+            ExchangeMessage.business.in_(_DELIVERING), ExchangeMessage.state == "sent",
+            ExchangeMessage.recipient_id.is_not(None))
+
+
 def sent_outside(s: Session, doc_id: int) -> bool:
     """A package of the document (new or replacing) was accepted by a transport for an outside
     recipient: an update or a replacement has somewhere to go."""
-    return s.execute(select(ExchangeMessage.id).where(
-        ExchangeMessage.document_id == doc_id, ExchangeMessage.kind == "package",
-        ExchangeMessage.business.in_(_DELIVERING), ExchangeMessage.state == "sent",
-        ExchangeMessage.recipient_id.is_not(None)).limit(1)).first() is not None
+    return s.execute(select(ExchangeMessage.id).where(*_delivered_to_outside(doc_id)).limit(1)).first() is not None
 
 
 def _checked_update(field_name: str, value: Any) -> Any:
@@ -374,10 +378,8 @@ class ExchangeService:
     def _holders(self, s: Session, doc: Document) -> list[ExchangeMessage]:
         """The last delivering package (new or replace) sent to each outside recipient of ``doc``."""
         out: dict[int, ExchangeMessage] = {}
-        for m in s.execute(select(ExchangeMessage).where(
-                ExchangeMessage.document_id == doc.id, ExchangeMessage.kind == "package",
-                ExchangeMessage.business.in_(_DELIVERING), ExchangeMessage.state == "sent",
-                ExchangeMessage.recipient_id.is_not(None)).order_by(ExchangeMessage.id)).scalars():
+        for m in s.execute(select(ExchangeMessage).where(*_delivered_to_outside(doc.id))
+                           .order_by(ExchangeMessage.id)).scalars():
             if m.recipient_id is not None:  # always, by the query
                 out[m.recipient_id] = m
         return list(out.values())
