@@ -627,15 +627,8 @@ def test_an_edxml_package_to_a_ceased_commune_reaches_its_successor_and_the_send
         # in this process the background task runs in B's container: A runs its job in the foreground
         assert a.container.reorganisations.start(SYSTEM, plan["id"], background=False)["status"] == "done"
         # B's department issues a decision to X, which B does not know has ceased
-        officer, director = b.api.as_user("snv.chuyenvien"), b.api.as_user("snv.giamdoc")
-        subject = "Quyết định giao chỉ tiêu biên chế năm 2027"
-        draft = created(upload(officer, direction="outgoing", type="QĐ", number_notation=None, issuing_body=None,
-                               issuing_organ_id=None, issued_date=None, received_via=None, subject=subject,
-                               file=official_pdf(subject)))
-        assert officer.post(f"/api/v1/documents/{draft['id']}/submit",
-                            json={"signer_id": me(b.api, "snv.giamdoc")["id"]}).status_code == 200
-        assert director.post("/api/v1/me/signing-key", json={"pin": PIN}).status_code == 201
-        assert director.post(f"/api/v1/documents/{draft['id']}/sign", json={"pin": PIN}).status_code == 200
+        assert b.api.as_user("snv.giamdoc").post("/api/v1/me/signing-key", json={"pin": PIN}).status_code == 201
+        draft = _signed_at(b, "Quyết định giao chỉ tiêu biên chế năm 2027")
         r = b.api.as_user("snv.vanthu").post(f"/api/v1/documents/{draft['id']}/issue", json={
             "recipients": [{"name": "Ủy ban nhân dân xã Đồng Đăng", "organ_id": commune}]})
         assert r.status_code == 200, r.get_json()
@@ -668,3 +661,31 @@ def test_an_edxml_package_to_a_ceased_commune_reaches_its_successor_and_the_send
             "items"][0]
         assert [st["code"] for st in recipient["exchange"]["statuses"]] == ["01", "03"]
         assert b.api.as_user("snv.vanthu").get("/api/v1/exchange/rejected").get_json()["items"] == []
+        # B replaces its decision, still addressed to X: the replacement (its own DocumentId) reaches the
+        # successor, and the successor's answer moves B's recipient of the replacement
+        replacement = _signed_at(b, "Quyết định thay thế Quyết định giao chỉ tiêu biên chế năm 2027")
+        assert b.api.as_user("snv.vanthu").post(f"/api/v1/documents/{replacement['id']}/issue", json={
+            "recipients": [{"name": "Lưu: VT"}]}).status_code == 200
+        assert b.api.as_user("snv.vanthu").post(f"/api/v1/documents/{draft['id']}/exchange-replace", json={
+            "replacement_id": replacement["id"], "reason": "Sai chỉ tiêu"}).status_code == 200
+        assert b.exchange.send_pending().sent == 1
+        assert a.exchange.receive() == 1
+        assert a.exchange.send_pending().sent == 1
+        assert b.exchange.receive() == 1
+        outside = [i for i in b.api.as_user("snv.vanthu").get(f"/api/v1/documents/{replacement['id']}/recipients")
+                   .get_json()["items"] if i.get("organ_id") == commune]
+        assert [i["status_code"] for i in outside] == ["01"] and NEW in outside[0]["note"]
+        assert b.api.as_user("snv.vanthu").get("/api/v1/exchange/rejected").get_json()["items"] == []
+
+
+def _signed_at(deployment: Any, subject: str) -> dict[str, Any]:
+    """A decision drafted by B's officer and signed by its director (whose key exists), ready to issue."""
+    officer = deployment.api.as_user("snv.chuyenvien")
+    draft = created(upload(officer, direction="outgoing", type="QĐ", number_notation=None, issuing_body=None,
+                           issuing_organ_id=None, issued_date=None, received_via=None, subject=subject,
+                           file=official_pdf(subject)))
+    assert officer.post(f"/api/v1/documents/{draft['id']}/submit",
+                        json={"signer_id": me(deployment.api, "snv.giamdoc")["id"]}).status_code == 200
+    assert deployment.api.as_user("snv.giamdoc").post(f"/api/v1/documents/{draft['id']}/sign",
+                                                      json={"pin": PIN}).status_code == 200
+    return draft

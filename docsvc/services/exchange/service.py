@@ -869,10 +869,10 @@ def _sent_to_a_predecessor(s: Session, m: edxml.StatusMessage) -> ExchangeMessag
     addressee ceased in a reorganisation and its successor received it). The successor's first answer names
     the addressee's OrganId in its description ("… (000.00.31.H41) đã chấm dứt hoạt động …, chuyển đến cơ
     quan kế thừa …"); later answers are matched by that first one having been applied. A signed status from
-    any other agency still names no package of ours."""
+    any other agency still names no package of ours. Like `_apply_status`'s own lookup, any business type
+    counts: a replacement carries its own DocumentId and is answered under it."""
     candidates = s.execute(select(ExchangeMessage).where(
-        ExchangeMessage.kind == "package", ExchangeMessage.business == int(edxml.Business.NEW),
-        ExchangeMessage.document_ref == m.response_document_id,
+        ExchangeMessage.kind == "package", ExchangeMessage.document_ref == m.response_document_id,
         ExchangeMessage.recipient_id.is_not(None)).order_by(ExchangeMessage.id)).scalars().all()
     for c in candidates:
         if c.to_organ_id and f"({c.to_organ_id})" in m.description:
