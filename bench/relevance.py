@@ -35,7 +35,7 @@ def _indices(tantivy: bool) -> list[tuple[str, Any]]:
         out.append(("elasticsearch", open_index(url, index=f"docsvc-relevance-{uuid.uuid4().hex[:8]}", refresh=True)))
     if not tantivy:
         return out
-    from bench.tantivy_plan import TantivyPlanIndex  # the engine-choice stand-in (pip install tantivy)
+    from bench.tantivy_plan import TantivyPlanIndex  # the engine-choice stand-in (pip install -e '.[engines]')
     return [*out, ("tantivy (bench/tantivy_plan.py)", TantivyPlanIndex())]
 
 

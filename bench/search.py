@@ -16,7 +16,7 @@
 * ``--index-dir DIR``: keep the embedded index files there and reuse them when they already hold
   ``--docs`` documents (iterating on the query side without re-indexing);
 * ``--extract``: pypdf against poppler's ``pdftotext`` on a multi-page Vietnamese PDF;
-* ``--engines``: the embedded-engine choice, SQLite FTS5 against tantivy (``pip install tantivy``)
+* ``--engines``: the embedded-engine choice, SQLite FTS5 against tantivy (``pip install -e '.[engines]'``)
   running the same relevance plan (``bench/tantivy_plan.py``) on the same pre-tokenised texts and queries,
   and the adapter's bare FTS5 statement alone (``BareFts5Statement``: what FTS5 costs at the least).
 
@@ -383,7 +383,7 @@ def bench_engines(n: int, per_kind: int, index_dir: str = "") -> None:
     try:
         from bench.tantivy_plan import TantivyPlanIndex
     except ImportError:
-        print("engine choice: tantivy is not installed (pip install tantivy) — skipped")
+        print("engine choice: tantivy is not installed (pip install -e '.[engines]') — skipped")
         return
     docs = list(make_documents(n))
     mix = [(k, dataclasses.replace(q, highlight=False), p) for k, q, p in query_mix(random.Random(7), per_kind)]
