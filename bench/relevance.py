@@ -2,18 +2,23 @@
 
     python -m bench.relevance                     # embedded only
     DOCSVC_SEARCH_URL=http://127.0.0.1:9200 python -m bench.relevance   # and Elasticsearch
+    python -m bench.relevance --tantivy           # and the relevance plan on tantivy (bench/tantivy_plan.py)
 
-Prints recall@10 and MRR per query category for each adapter, and whether both gave the same
-first ten documents. Exits 1 when a category is below the goal (recall@10 0.95, MRR 0.90).
+Prints recall@10 and MRR per query category for each adapter, and for each two of them how many
+queries gave the same first ten documents. Exits 1 when a category is below the
+goal (recall@10 0.95, MRR 0.90).
 """
 
 from __future__ import annotations
 
+import argparse
+import itertools
 import os
 import sys
 import tempfile
 import time
 import uuid
+from typing import Any
 
 from bench.relevance_data import READ_ALL, build_documents, build_queries, evaluate
 from search import SearchIndex, SearchQuery, open_index
@@ -23,21 +28,28 @@ GOAL_RECALL, GOAL_MRR = 0.95, 0.90
 TYPE_CODES = {"QD": "QĐ"}
 
 
-def _indices() -> list[tuple[str, SearchIndex]]:
+def _indices(tantivy: bool) -> list[tuple[str, Any]]:
     out: list[tuple[str, SearchIndex]] = [("embedded", open_index(f"embedded:{tempfile.mkdtemp()}/relevance.sqlite"))]
     url = os.environ.get("DOCSVC_SEARCH_URL", "")
     if url.startswith(("http://", "https://")):
         out.append(("elasticsearch", open_index(url, index=f"docsvc-relevance-{uuid.uuid4().hex[:8]}", refresh=True)))
-    return out
+    if not tantivy:
+        return out
+    from bench.tantivy_plan import TantivyPlanIndex  # the engine-choice stand-in (pip install -e '.[engines]')
+    return [*out, ("tantivy (bench/tantivy_plan.py)", TantivyPlanIndex())]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tantivy", action="store_true",
+                        help="also the relevance plan on tantivy (bench/tantivy_plan.py, needs the tantivy package)")
+    args = parser.parse_args(argv)
     docs = build_documents()
     queries = build_queries(docs)
     print(f"{len(docs)} documents, {len(queries)} queries")
     tops: dict[str, list[list[str]]] = {}
     failed = False
-    for name, index in _indices():
+    for name, index in _indices(args.tantivy):
         index.ensure_schema()
         index.upsert([d.document for d in docs])
         index.refresh()
@@ -56,10 +68,9 @@ def main() -> int:
         if drop:
             drop()
         index.close()
-    if len(tops) == 2:
-        a, b = tops.values()
-        same = sum(set(x) == set(y) for x, y in zip(a, b, strict=True))
-        print(f"\nsame first-ten set on both adapters: {same}/{len(queries)} queries")
+    for first, other in itertools.combinations(tops, 2):
+        same = sum(set(x) == set(y) for x, y in zip(tops[first], tops[other], strict=True))
+        print(f"same first-ten set on {first} and {other}: {same}/{len(queries)} queries")
     return 1 if failed else 0
 
 

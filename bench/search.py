@@ -16,8 +16,9 @@
 * ``--index-dir DIR``: keep the embedded index files there and reuse them when they already hold
   ``--docs`` documents (iterating on the query side without re-indexing);
 * ``--extract``: pypdf against poppler's ``pdftotext`` on a multi-page Vietnamese PDF;
-* ``--engines``: the embedded-engine choice, SQLite FTS5 against tantivy (``pip install tantivy``)
-  running the same relevance plan (``bench/tantivy_plan.py``) on the same pre-tokenised texts and queries.
+* ``--engines``: the embedded-engine choice, SQLite FTS5 against tantivy (``pip install -e '.[engines]'``)
+  running the same relevance plan (``bench/tantivy_plan.py``) on the same pre-tokenised texts and queries,
+  and the adapter's bare FTS5 statement alone (``BareFts5Statement``: what FTS5 costs at the least).
 
 It prints figures; it asserts nothing. Scratch files go to a temporary folder, the Elasticsearch
 index to ``docsvc-bench-<random>`` (deleted at the end).
@@ -352,13 +353,37 @@ def bench_extract(pages: int = 60) -> None:
 
 
 # ------------------------------------------------------------------ engine choice
+class BareFts5Statement:
+    """The embedded adapter's own FTS5 statement for a relevance search and nothing else: the plan's
+    MATCH expression (``ranked_expression``) with BM25 for every matching row, top ``size + 1`` —
+    no access filter, filters, total, facets, pages or highlights. The floor under what the adapter
+    can cost on FTS5, whatever is done around it."""
+
+    def __init__(self, path: Path) -> None:
+        import sqlite3
+        self.conn = sqlite3.connect(path)
+
+    def search(self, query: SearchQuery, principal: Principal) -> None:
+        from search.fields import search_texts
+        from search.query_plan import plan_query, search_passes
+        from search.sqlite_fts import BM25, ranked_expression
+        plan = search_passes(plan_query(query.q))[0]
+        expression = None if plan.empty else ranked_expression(plan, search_texts(principal.clearance), frozenset())
+        if expression is not None:
+            self.conn.execute(f"SELECT rowid, {BM25} FROM fts WHERE fts MATCH ? ORDER BY 2, 1 LIMIT ?",
+                              (expression, query.size + 1)).fetchall()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def bench_engines(n: int, per_kind: int, index_dir: str = "") -> None:
     """SQLite FTS5 (the embedded adapter) against tantivy running the same relevance plan
     (``bench/tantivy_plan.py``) on the same documents, access filter and queries, alternately."""
     try:
         from bench.tantivy_plan import TantivyPlanIndex
     except ImportError:
-        print("engine choice: tantivy is not installed (pip install tantivy) — skipped")
+        print("engine choice: tantivy is not installed (pip install -e '.[engines]') — skipped")
         return
     docs = list(make_documents(n))
     mix = [(k, dataclasses.replace(q, highlight=False), p) for k, q, p in query_mix(random.Random(7), per_kind)]
@@ -376,7 +401,9 @@ def bench_engines(n: int, per_kind: int, index_dir: str = "") -> None:
         size = sum(p.stat().st_size for p in Path(tmp, "tantivy").iterdir())
         print(f"  tantivy indexing: {n / (time.perf_counter() - start):,.0f} docs/s, {size / 1e6:.0f} MB "
               "(no stored texts)")
-        compare_embedded({"tantivy": (tindex, mix), "SQLite FTS5": (sqlite, mix)})
+        bare = BareFts5Statement(folder / f"search-{n}.sqlite")
+        compare_embedded({"tantivy": (tindex, mix), "SQLite FTS5": (sqlite, mix), "bare FTS5 statement": (bare, mix)})
+        bare.close()
         sqlite.close()
         tindex.close()
 

@@ -121,7 +121,8 @@ _DAY_COLUMNS = {"issued_date": "issued_day", "arrival_date": "arrival_day"}
 #: documents instead (SQLite 3.51 does so for a caller who reads few), it re-runs the MATCH, and BM25's
 #: statistics over the whole index, for each of them (measured 12x slower)
 _FTS_DRIVES = "fts CROSS JOIN docs d ON d.rowid = fts.rowid"
-_BM25 = "bm25(fts, " + ", ".join(str(WEIGHTS[f]) for f in TEXT_FIELDS) + ")"
+#: the relevance of a row: BM25 over every phrase of the MATCH expression, each field weighted
+BM25 = "bm25(fts, " + ", ".join(str(WEIGHTS[f]) for f in TEXT_FIELDS) + ")"
 
 
 def _pack(text: str) -> bytes:
@@ -205,6 +206,14 @@ def candidate_expression(plan: QueryPlan, texts: Sequence[str], known: frozenset
         combos = [" AND ".join(group) for group in itertools.combinations(optional, plan.minimum)]
         parts.append("(" + " OR ".join(f"({c})" for c in combos) + ")")
     return " AND ".join(parts)
+
+
+def ranked_expression(plan: QueryPlan, texts: Sequence[str], known: frozenset[str]) -> str | None:
+    """The one FTS5 MATCH text of a relevance search whose plan has no typo variants: the matching
+    rule AND the ranking expression (every candidate matches the latter, so the AND only adds the
+    ranking phrases to BM25), or None when the matching takes more than ``MAX_COMBINATIONS``."""
+    matching = candidate_expression(plan, texts, known)
+    return None if matching is None else f"({matching}) AND ({rank_expression(plan, texts)})"
 
 
 def rank_expression(plan: QueryPlan, texts: Sequence[str]) -> str:
@@ -506,8 +515,8 @@ class SqliteFtsIndex:
             # would walk every row holding any ranking word). Without typo variants every candidate
             # matches the ranking expression, so AND-ing it only ranks.
             if relevance:
-                keys = f"{_BM25}{notation}, 0"
-                matching = f"({matching}) AND ({rank_expression(plan, texts)})"
+                keys = f"{BM25}{notation}, 0"
+                matching = ranked_expression(plan, texts, known)
             conn.execute(f"{insert}, {keys}, d.id{copied_from} FROM {_FTS_DRIVES} "
                          f"WHERE fts MATCH ? AND {where}", (*key_params, matching, *params))
             return
@@ -525,7 +534,7 @@ class SqliteFtsIndex:
         if relevance:
             # CROSS JOIN keeps FTS5 the outer loop: with the candidates driving, SQLite would run the
             # MATCH (and BM25's statistics) once per candidate row
-            conn.execute(f"{insert}, {_BM25}{notation}, 0, d.id{copied_from} FROM fts CROSS JOIN temp.cand c "
+            conn.execute(f"{insert}, {BM25}{notation}, 0, d.id{copied_from} FROM fts CROSS JOIN temp.cand c "
                          f"ON c.rowid = fts.rowid JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ? AND {where}",
                          (*key_params, rank_expression(plan, texts), *params))
         conn.execute(f"{insert}, {keys}, d.id{copied_from} FROM temp.cand c JOIN docs d ON d.rowid = c.rowid "
@@ -542,7 +551,7 @@ class SqliteFtsIndex:
         where, params = self._filters(query, principal, day, bound, probe)
         key_params: list[Any] = []
         if query.effective_sort == "relevance":
-            rank = _BM25 if not parsed.empty else "0.0"
+            rank = BM25 if not parsed.empty else "0.0"
             if parsed.notation_key:
                 rank = f"{rank} - (d.notation_key = ?) * {NOTATION_BOOST}"
                 key_params.append(parsed.notation_key)

@@ -7,6 +7,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
+from search.lexicon import unify_iy
 from search.vietnamese import (
     FIELD_SEPARATOR,
     analyze,
@@ -68,4 +69,5 @@ def test_folding_keeps_offsets_and_streams_aligned(text: str) -> None:
     assert [s.folded for s in spans] == result.folded.split(" ") if result.folded else spans == []
     assert len(result.exact.split()) == len(result.folded.split())
     for span in spans:
-        assert fold(text[span.start:span.end]).lstrip("0") in (span.folded.lstrip("0"), "")
+        # the folded token, its final y after a consonant spelt i (kỹ/kĩ -> ki) as in every folded stream
+        assert unify_iy(fold(text[span.start:span.end])).lstrip("0") in (span.folded.lstrip("0"), "")
