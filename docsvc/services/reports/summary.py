@@ -145,8 +145,9 @@ def _refresh_chunk(s: Session, ids: list[int]) -> int:
     assignments: dict[int, list[Any]] = defaultdict(list)
     for a in s.execute(select(Assignment.document_id, Assignment.role, Assignment.status, Assignment.deadline,
                               Assignment.assigned_at, Assignment.completed_at, Assignment.unit_id,
-                              Assignment.user_id).where(Assignment.document_id.in_(ids), Assignment.role == "lead",
-                                                        Assignment.status.in_(_COUNTED_STATUSES))):
+                              Assignment.user_id).where(Assignment.document_id.in_(ids))):
+        # by document only (document_facts keeps the lead ones): a filter on role and status would
+        # lead the planner to the report index's range over every lead assignment
         assignments[a.document_id].append(a)
     classes = _class_ids(s, {(d.agency_id, d.secrecy, frozenset(tokens[d.id])) for d in docs})
     new = {d.id: document_facts(d, classes[(d.agency_id, d.secrecy, frozenset(tokens[d.id]))],
