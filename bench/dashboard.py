@@ -156,8 +156,9 @@ def pg_admin(url: str, *statements: str) -> None:
             conn.execute(st)
 
 
-def build(size: int, real: bool) -> tuple[Any, dict[str, int]]:
-    """The container over the data set of ``size`` documents, built the first time."""
+def build(size: int, real: bool, rebuild: bool = False) -> tuple[Any, dict[str, int]]:
+    """The container over the data set of ``size`` documents, built the first time (and its reports
+    summary built then, when the schema has none yet, or with ``rebuild``)."""
     from sqlalchemy import select
 
     from docsvc.bootstrap import build_container
@@ -180,6 +181,7 @@ def build(size: int, real: bool) -> tuple[Any, dict[str, int]]:
         seed(c, users, size, random.Random(7))
         print(f"built {size:,} documents in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         marker.write_text("ok")
+        rebuild = True  # inserted around the services, which keep the summary
     c = build_container(settings)
     from docsvc.db import migrate
     from docsvc.services.reports import summary
@@ -187,7 +189,7 @@ def build(size: int, real: bool) -> tuple[Any, dict[str, int]]:
     with c.db.read() as s:
         users = dict(s.execute(select(User.username, User.id)).all())
         ready = summary.is_ready(s)
-    if not ready:  # the data set is inserted around the services: build the summary as `docsvc init` does
+    if rebuild or not ready:  # as `docsvc init` (or `docsvc reports rebuild-summary`) does
         started = time.perf_counter()
         counted = summary.rebuild(c.db)
         print(f"summary rebuilt from {counted:,} documents in {time.perf_counter() - started:.1f} s", file=sys.stderr)
@@ -281,9 +283,10 @@ def main() -> None:
     parser.add_argument("--before-schema", default="0016", help="schema revision of the data the old code reads")
     parser.add_argument("--real", action="store_true", help="on PostgreSQL (DOCSVC_DATABASE_URL)")
     parser.add_argument("--drop", action="store_true", help="drop the PostgreSQL databases at the end")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the reports summary of a kept data set")
     args = parser.parse_args()
     from docsvc.services.reports.dashboard import ReportService
-    c, users = build(args.size, args.real)
+    c, users = build(args.size, args.real, args.rebuild)
     if args.real:
         with c.db.engine.begin() as conn:
             from sqlalchemy import text
