@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
@@ -77,6 +77,7 @@ class ReportService:
         self.cache_seconds = cache_seconds
         self._cache: dict[tuple[Any, ...], tuple[float, Dashboard]] = {}
         self._lock = threading.Lock()
+        self._summary_ready = False
 
     def dashboard(self, actor: Actor, *, year: int | None = None, unit_id: int | None = None,
                   fresh: bool = False) -> Dashboard:
@@ -119,7 +120,9 @@ class ReportService:
             few = and_(agency, readable_condition(actor))
             type_names = {i: name for i, name in s.execute(select(DocumentType.id, DocumentType.name))}
             lead = _lead_assignments(few, start, end, unit_id)
-            if from_rows or not summary.is_ready(s):
+            if not from_rows and not self._summary_ready:
+                self._summary_ready = summary.is_ready(s)  # once built, kept by every write since
+            if from_rows or not self._summary_ready:
                 many = and_(agency, readable_condition(actor, many=True))
                 out.received, out.average_days, out.completed = _incoming(s, type_names, and_(
                     many, Document.direction == Direction.INCOMING.value, Document.arrival_at >= start,
@@ -128,15 +131,15 @@ class ReportService:
                     few, Document.direction != Direction.INCOMING.value, Document.status.in_(
                         [Status.ISSUED.value, Status.RECALLED.value]),
                     Document.issued_date >= date(year, 1, 1), Document.issued_date < date(year + 1, 1, 1)))
-                out.handling_units, out.handling_officers = _handling(s, _handling_rows(s, lead))
+                units, officers = _handling(_handling_rows(s, lead))
             else:
-                _from_summary(s, out, actor, type_names)
-            out.overdue = _overdue(s, lead)
+                units, officers = _from_summary(s, out, actor, type_names)
+            _finish(s, out, units, officers, _overdue(s, lead))
         return out
 
 
-def _from_summary(s: Session, out: Dashboard, actor: Actor, type_names: dict[int, str]) -> None:
-    """Fill ``out``'s counts from the reports summary."""
+def _from_summary(s: Session, out: Dashboard, actor: Actor, type_names: dict[int, str]) -> tuple[Table, Table]:
+    """Fill ``out``'s counts from the reports summary; the handling counts per unit and officer."""
     received: dict[str, list[int]] = defaultdict(lambda: [0] * 12)
     issued: dict[str, list[int]] = defaultdict(lambda: [0] * 12)
     members = set(s.execute(select(UserUnit.user_id).where(UserUnit.unit_id == out.unit_id)).scalars()) \
@@ -153,7 +156,7 @@ def _from_summary(s: Session, out: Dashboard, actor: Actor, type_names: dict[int
             handling.append((r.unit_id or None, r.user_id or None, r.measure, int(r.n)))
     out.received, out.issued = _by_type(received), _by_type(issued)
     out.average_days = round(micros / 86_400_000_000 / out.completed, 1) if out.completed else None
-    out.handling_units, out.handling_officers = _handling(s, handling)
+    return _handling(handling)
 
 
 def _lead_assignments(mine: Any, start: datetime, end: datetime, unit_id: int | None) -> Any:
@@ -238,52 +241,57 @@ def _handling_rows(s: Session, cond: Any) -> list[tuple[int | None, int | None, 
         .where(cond).group_by(Assignment.unit_id, Assignment.user_id, state))]
 
 
-def _handling(s: Session, rows: list[tuple[int | None, int | None, str, int]]
-              ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The handling tables per unit and per officer, from (unit_id, user_id, state, count) rows."""
-    units: dict[int, dict[str, int]] = defaultdict(lambda: {"on_time": 0, "late": 0, "overdue": 0, "open": 0})
-    officers: dict[int, dict[str, int]] = defaultdict(lambda: {"on_time": 0, "late": 0, "overdue": 0, "open": 0})
+Table = dict[int, dict[str, int]]
+
+
+def _handling(rows: list[tuple[int | None, int | None, str, int]]) -> tuple[Table, Table]:
+    """Counts per unit and per officer, from (unit_id, user_id, state, count) rows."""
+    units: Table = defaultdict(lambda: {"on_time": 0, "late": 0, "overdue": 0, "open": 0})
+    officers: Table = defaultdict(lambda: {"on_time": 0, "late": 0, "overdue": 0, "open": 0})
     for unit_id, user_id, st, n in rows:
         if unit_id is not None:
             units[unit_id][st] += n
         if user_id is not None:
             officers[user_id][st] += n
-    unit_names = _names(s, Organisation, units)
-    user_names = _names(s, User, officers)
-    return ([{"unit_id": k, "name": unit_names.get(k, ""), **v, "total": sum(v.values())}
-             for k, v in sorted(units.items(), key=lambda kv: unit_names.get(kv[0], ""))],
-            [{"user_id": k, "name": user_names.get(k, ""), **v, "total": sum(v.values())}
-             for k, v in sorted(officers.items(), key=lambda kv: user_names.get(kv[0], ""))])
+    return units, officers
 
 
-def _names(s: Session, model: Any, ids: Any) -> dict[int, str]:
-    if not ids:
-        return {}
-    label = model.name if model is Organisation else model.full_name
-    return dict(s.execute(select(model.id, label).where(model.id.in_(list(ids)))).all())
-
-
-def _overdue(s: Session, cond: Any) -> list[dict[str, Any]]:
+def _finish(s: Session, out: Dashboard, units: Table, officers: Table, overdue: list[Any]) -> None:
+    """The handling tables (by name) and the overdue list, their unit and people names read at once."""
+    unit_ids = set(units) | {r.unit_id for r in overdue if r.unit_id}
+    user_ids = set(officers) | {r.user_id for r in overdue if r.user_id}
+    unit_names: dict[int, str] = {}
+    user_names: dict[int, str] = {}
+    if unit_ids or user_ids:
+        for kind, key, name in s.execute(
+                select(literal("unit"), Organisation.id, Organisation.name).where(Organisation.id.in_(unit_ids))
+                .union_all(select(literal("user"), User.id, User.full_name).where(User.id.in_(user_ids)))):
+            (unit_names if kind == "unit" else user_names)[key] = name
+    out.handling_units = [{"unit_id": k, "name": unit_names.get(k, ""), **v, "total": sum(v.values())}
+                          for k, v in sorted(units.items(), key=lambda kv: unit_names.get(kv[0], ""))]
+    out.handling_officers = [{"user_id": k, "name": user_names.get(k, ""), **v, "total": sum(v.values())}
+                             for k, v in sorted(officers.items(), key=lambda kv: user_names.get(kv[0], ""))]
     today = vn_today()
-    rows = s.execute(select(Document.id, Document.code_number, Document.code_notation, Document.arrival_number,
-                            Document.subject, Document.secrecy, Assignment.user_id, Assignment.unit_id,
-                            Assignment.deadline)
-                     .join(Assignment, Assignment.document_id == Document.id)
-                     .where(cond, Assignment.status == "open", Assignment.deadline < today)
-                     .order_by(Assignment.deadline, Document.id).limit(OVERDUE_LIST_MAX)).all()
-    unit_names = _names(s, Organisation, {r.unit_id for r in rows if r.unit_id})
-    user_names = _names(s, User, {r.user_id for r in rows if r.user_id})
-    out: list[dict[str, Any]] = []
-    for r in rows:
+    out.overdue = []
+    for r in overdue:
         if r.deadline is None:  # never: the query keeps deadlines before today
             continue
         handler = user_names.get(r.user_id) if r.user_id else unit_names.get(r.unit_id) if r.unit_id else None
-        out.append({"document_id": r.id, "number_notation": number_notation(r.code_number, r.code_notation),
-                    "arrival_number": r.arrival_number,
-                    "subject": SECRET_SUBJECT if r.secrecy else r.subject, "secret": bool(r.secrecy),
-                    "handler": handler, "deadline": r.deadline.isoformat(),
-                    "days_overdue": (today - r.deadline).days})
-    return out
+        out.overdue.append({"document_id": r.id, "number_notation": number_notation(r.code_number, r.code_notation),
+                            "arrival_number": r.arrival_number,
+                            "subject": SECRET_SUBJECT if r.secrecy else r.subject, "secret": bool(r.secrecy),
+                            "handler": handler, "deadline": r.deadline.isoformat(),
+                            "days_overdue": (today - r.deadline).days})
+
+
+def _overdue(s: Session, cond: Any) -> list[Any]:
+    """The first open lead assignments past their deadline (rows, in deadline order)."""
+    return list(s.execute(select(Document.id, Document.code_number, Document.code_notation, Document.arrival_number,
+                                 Document.subject, Document.secrecy, Assignment.user_id, Assignment.unit_id,
+                                 Assignment.deadline)
+                          .join(Assignment, Assignment.document_id == Document.id)
+                          .where(cond, Assignment.status == "open", Assignment.deadline < vn_today())
+                          .order_by(Assignment.deadline, Document.id).limit(OVERDUE_LIST_MAX)).all())
 
 
 def month_labels() -> list[str]:

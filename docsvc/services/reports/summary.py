@@ -46,7 +46,7 @@ from docsvc.db.models import (
     ReportSummaryState,
 )
 from docsvc.db.models.reports import KEY_COLUMNS
-from docsvc.db.uow import READ_ONLY, Database
+from docsvc.db.uow import READ_ONLY, Database, bulk_targets
 from docsvc.domain.access import actor_tokens
 from docsvc.domain.documents import Direction, Status
 from docsvc.domain.identity import Actor
@@ -130,14 +130,13 @@ def refresh(s: Session, doc_ids: Iterable[int]) -> int:
 
 
 def _refresh_chunk(s: Session, ids: list[int]) -> int:
-    if s.get_bind().dialect.name == "postgresql":
-        # the writers' mode: waits for a running rebuild (EXCLUSIVE), never for another writer; a
-        # document's writers are ordered by its row lock, taken in id order
-        s.execute(text("LOCK TABLE report_document_facts IN ROW EXCLUSIVE MODE"))
-        s.execute(select(Document.id).where(Document.id.in_(ids)).order_by(Document.id).with_for_update())
+    # The documents' rows locked (PostgreSQL; SQLite has one writer), in id order: the writers of one
+    # document take turns, each reading the facts the previous one committed; a rebuild holds the
+    # table in EXCLUSIVE mode, so a writer waits for it before reading the facts it replaced.
     docs = s.execute(select(Document.id, Document.agency_id, Document.direction, Document.status, Document.secrecy,
                             Document.type_id, Document.arrival_at, Document.arrival_number, Document.completed_at,
-                            Document.issued_date).where(Document.id.in_(ids))).all()
+                            Document.issued_date).where(Document.id.in_(ids)).order_by(Document.id)
+                     .with_for_update(of=Document)).all()
     tokens: dict[int, set[str]] = defaultdict(set)
     for doc_id, token in s.execute(select(DocumentReader.document_id, DocumentReader.token)
                                    .where(DocumentReader.document_id.in_(ids))):
@@ -241,19 +240,12 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 def _before_bulk(state: ORMExecuteState) -> None:
     """Bulk ORM ``update``/``delete`` of documents, assignments or reader tokens: mark the documents
-    the WHERE clause selects (before the statement runs, so a delete is still seen)."""
-    if not (state.is_update or state.is_delete) or state.session.info.get(READ_ONLY):
+    the WHERE clause selects."""
+    if state.session.info.get(READ_ONLY):
         return
-    table = getattr(state.statement, "table", None)
-    column = _WATCHED.get(getattr(table, "name", ""))
-    if table is None or column is None:
-        return
-    query = select(table.c[column])
-    where = getattr(state.statement, "whereclause", None)
-    if where is not None:
-        query = query.where(where)
-    with state.session.no_autoflush:
-        _touched(state.session).update(i for i in state.session.execute(query).scalars() if i is not None)
+    targets = bulk_targets(state, _WATCHED)
+    if targets is not None:
+        _touched(state.session).update(i for i in targets[1] if i is not None)
 
 
 def _before_commit(session: Session) -> None:
@@ -287,10 +279,11 @@ def is_ready(s: Session) -> bool:
 
 def rebuild(db: Database) -> int:
     """Recompute the whole summary from the documents (one transaction); returns how many documents
-    were counted. Writers wait for it on PostgreSQL (they take the facts table in ROW EXCLUSIVE)."""
+    were counted. On PostgreSQL the documents table is held in EXCLUSIVE mode meanwhile: reads go on,
+    writers wait (their ``SELECT ... FOR UPDATE`` of the documents they changed)."""
     with db.write() as s:
         if s.get_bind().dialect.name == "postgresql":
-            s.execute(text("LOCK TABLE report_document_facts IN EXCLUSIVE MODE"))
+            s.execute(text("LOCK TABLE documents IN EXCLUSIVE MODE"))
         for model in (ReportDocumentFact, ReportCount, ReportReaderClassToken, ReportReaderClass):
             s.execute(_table(model).delete())
         ids = list(s.execute(select(Document.id).order_by(Document.id)).scalars())
