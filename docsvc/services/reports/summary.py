@@ -119,24 +119,25 @@ def class_digest(agency_id: int, secrecy: int, tokens: Iterable[str]) -> tuple[s
 
 
 # ---------------------------------------------------------------- keeping the counts
-def refresh(s: Session, doc_ids: Iterable[int]) -> int:
+def refresh(s: Session, doc_ids: Iterable[int], *, lock: bool = True) -> int:
     """Recompute the facts of ``doc_ids`` from the database and add their change to the counts (in
-    the session's transaction). Returns how many count rows changed."""
+    the session's transaction). Returns how many count rows changed. ``lock=False`` when the caller
+    holds the documents table already (the rebuild)."""
     ids = sorted(set(doc_ids))
     changed = 0
     for start in range(0, len(ids), CHUNK):
-        changed += _refresh_chunk(s, ids[start:start + CHUNK])
+        changed += _refresh_chunk(s, ids[start:start + CHUNK], lock)
     return changed
 
 
-def _refresh_chunk(s: Session, ids: list[int]) -> int:
+def _refresh_chunk(s: Session, ids: list[int], lock: bool) -> int:
     # The documents' rows locked (PostgreSQL; SQLite has one writer), in id order: the writers of one
     # document take turns, each reading the facts the previous one committed; a rebuild holds the
     # table in EXCLUSIVE mode, so a writer waits for it before reading the facts it replaced.
-    docs = s.execute(select(Document.id, Document.agency_id, Document.direction, Document.status, Document.secrecy,
-                            Document.type_id, Document.arrival_at, Document.arrival_number, Document.completed_at,
-                            Document.issued_date).where(Document.id.in_(ids)).order_by(Document.id)
-                     .with_for_update(of=Document)).all()
+    query = select(Document.id, Document.agency_id, Document.direction, Document.status, Document.secrecy,
+                   Document.type_id, Document.arrival_at, Document.arrival_number, Document.completed_at,
+                   Document.issued_date).where(Document.id.in_(ids)).order_by(Document.id)
+    docs = s.execute(query.with_for_update(of=Document) if lock else query).all()
     tokens: dict[int, set[str]] = defaultdict(set)
     for doc_id, token in s.execute(select(DocumentReader.document_id, DocumentReader.token)
                                    .where(DocumentReader.document_id.in_(ids))):
@@ -287,7 +288,7 @@ def rebuild(db: Database) -> int:
         for model in (ReportDocumentFact, ReportCount, ReportReaderClassToken, ReportReaderClass):
             s.execute(_table(model).delete())
         ids = list(s.execute(select(Document.id).order_by(Document.id)).scalars())
-        refresh(s, ids)
+        refresh(s, ids, lock=False)
         updated = s.execute(update(ReportSummaryState).where(ReportSummaryState.id == 1)
                             .values(ready=True, rebuilt_at=utcnow())).rowcount  # type: ignore[attr-defined]
         if not updated:
