@@ -159,3 +159,46 @@ def test_dashboard_api_from_the_summary(api, container) -> None:  # type: ignore
     assert_error(leader.get("/api/v1/reports/dashboard", query_string={"year": 1999}), 400)
     fresh = container.reports.dashboard(container.identity.actor_for(me(api, "chutich")["id"]), fresh=True).to_dict()
     assert fresh["completed"] == 1 and fresh["handling"]["officers"][0]["on_time"] == 1
+
+
+def test_concurrent_writers_of_one_document_keep_the_counts(api, container) -> None:  # type: ignore[no-untyped-def]
+    """Two transactions at once on one document (its lead assignment completed and reopened, its
+    urgency changed) and on another document of the same class: the counts equal the rows after."""
+    import threading
+
+    from docsvc.db.base import utcnow
+    clerk, leader = api.as_user("vanthu"), api.as_user("chutich")
+    officer = me(api, "chuyenvien")["id"]
+    first = _assign(leader, _registered(clerk, 97), vn_today() + timedelta(days=3), user_id=officer)
+    second = _assign(leader, _registered(clerk, 98), vn_today() + timedelta(days=3), user_id=officer)
+    with container.db.read() as s:
+        lead = {d: s.execute(select(Assignment.id).where(Assignment.document_id == d)).scalar_one()
+                for d in (first, second)}
+    errors: list[BaseException] = []
+
+    def toggle(assignment_id: int) -> None:
+        try:
+            for i in range(8):
+                with container.db.write() as s:
+                    a = s.get(Assignment, assignment_id)
+                    a.status, a.completed_at = ("done", utcnow()) if i % 2 == 0 else ("open", None)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    def urgency(doc_id: int) -> None:
+        try:
+            for i in range(8):
+                with container.db.write() as s:
+                    s.execute(update(Document).where(Document.id == doc_id).values(urgency=i % 3))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=toggle, args=(lead[first],)), threading.Thread(target=urgency, args=(first,)),
+               threading.Thread(target=toggle, args=(lead[second],))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    d = _same(container, _readers(api, container), (None,), "after concurrent writers")
+    assert _total(d, "open") == 2 and sum(d["received_total"]) == 2
