@@ -13,7 +13,10 @@ With ``--before REV`` the dashboard module of git revision REV runs against a co
 that revision's schema (``--before-schema``, default 0016: without the report indexes of 0017), and the
 current module against the data at the current head, alternating round by round; the table
 gives the p50/p95 of each, for the leader (reads everything) and for a unit head (reads little).
-It asserts that both give the same figures (apart from ``computed_at``).
+It asserts that both give the same figures (apart from ``computed_at``), and that the current
+dashboard (from the reports summary, built on first use as ``docsvc init`` does) equals the current
+row counting. A second table gives what keeping the summary costs one write transaction (the same
+write on the copy without the summary and on the current data, alternating).
 """
 
 from __future__ import annotations
@@ -153,8 +156,9 @@ def pg_admin(url: str, *statements: str) -> None:
             conn.execute(st)
 
 
-def build(size: int, real: bool) -> tuple[Any, dict[str, int]]:
-    """The container over the data set of ``size`` documents, built the first time."""
+def build(size: int, real: bool, rebuild: bool = False) -> tuple[Any, dict[str, int]]:
+    """The container over the data set of ``size`` documents, built the first time (and its reports
+    summary built then, when the schema has none yet, or with ``rebuild``)."""
     from sqlalchemy import select
 
     from docsvc.bootstrap import build_container
@@ -177,11 +181,18 @@ def build(size: int, real: bool) -> tuple[Any, dict[str, int]]:
         seed(c, users, size, random.Random(7))
         print(f"built {size:,} documents in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         marker.write_text("ok")
+        rebuild = True  # inserted around the services, which keep the summary
     c = build_container(settings)
     from docsvc.db import migrate
+    from docsvc.services.reports import summary
     migrate.upgrade(c.db.engine)
     with c.db.read() as s:
         users = dict(s.execute(select(User.username, User.id)).all())
+        ready = summary.is_ready(s)
+    if rebuild or not ready:  # as `docsvc init` (or `docsvc reports rebuild-summary`) does
+        started = time.perf_counter()
+        counted = summary.rebuild(c.db)
+        print(f"summary rebuilt from {counted:,} documents in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return c, users
 
 
@@ -228,10 +239,40 @@ def p(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
+def actor_year() -> int:
+    from docsvc.timeutil import vn_today
+    return vn_today().year
+
+
 def figures(d: Any) -> dict[str, Any]:
     out = d.to_dict()
     out.pop("computed_at")
     return out
+
+
+def write_cost(after: Any, before: Any, rounds: int) -> None:
+    """What keeping the summary costs a write: the same one-document write transaction (an incoming
+    document's lead assignment completed, then reopened) on the data without the summary (no hook)
+    and with it, alternating."""
+    from sqlalchemy import select
+
+    from docsvc.db.base import utcnow
+    from docsvc.db.models import Assignment
+    with after.read() as s:
+        ids = list(s.execute(select(Assignment.id).where(Assignment.role == "lead", Assignment.status == "open")
+                             .order_by(Assignment.id).limit(rounds)).scalars())
+    times: dict[str, list[float]] = {"before": [], "after": []}
+    for assignment_id in ids:
+        for name, db in (("before", before), ("after", after)):
+            for status in ("done", "open"):
+                started = time.perf_counter()
+                with db.write() as s:
+                    a = s.get(Assignment, assignment_id)
+                    a.status, a.completed_at = status, utcnow() if status == "done" else None
+                times[name].append((time.perf_counter() - started) * 1000)
+    print("\n| one write (complete or reopen an assignment) | p50 ms | p95 ms |\n|---|---:|---:|")
+    for name, t in times.items():
+        print(f"| {name} | {statistics.median(t):.1f} | {p(t, 0.95):.1f} |", flush=True)
 
 
 def main() -> None:
@@ -242,9 +283,10 @@ def main() -> None:
     parser.add_argument("--before-schema", default="0016", help="schema revision of the data the old code reads")
     parser.add_argument("--real", action="store_true", help="on PostgreSQL (DOCSVC_DATABASE_URL)")
     parser.add_argument("--drop", action="store_true", help="drop the PostgreSQL databases at the end")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the reports summary of a kept data set")
     args = parser.parse_args()
     from docsvc.services.reports.dashboard import ReportService
-    c, users = build(args.size, args.real)
+    c, users = build(args.size, args.real, args.rebuild)
     if args.real:
         with c.db.engine.begin() as conn:
             from sqlalchemy import text
@@ -269,6 +311,9 @@ def main() -> None:
             results[name] = figures(fn(actor, fresh=True))
         if "before" in results and results["before"] != results["after"]:
             raise SystemExit(f"the figures differ for the {who}")
+        rows = ReportService(c.db, cache_seconds=0).count_rows(actor, year=actor_year())
+        if figures(rows) != results["after"]:
+            raise SystemExit(f"the summary and the row counting differ for the {who}")
         for _ in range(args.rounds):
             for name, fn in runs.items():
                 started = time.perf_counter()
@@ -276,6 +321,8 @@ def main() -> None:
                 times[name].append((time.perf_counter() - started) * 1000)
         for name, t in times.items():
             print(f"| {name} | {who} | {statistics.median(t):,.0f} | {p(t, 0.95):,.0f} |", flush=True)
+    if db is not None:
+        write_cost(c.db, db, args.rounds)
     if args.drop and args.real:
         from sqlalchemy.engine import make_url
         name = make_url(c.settings.database_url).database

@@ -34,7 +34,6 @@ import io
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -313,6 +312,7 @@ def bench_dashboard(b: Bench, backend: str, size: int, rounds: int) -> list[Row]
     from docsvc.db.base import utcnow
     from docsvc.db.models import Assignment, Document, DocumentReader, DocumentType
     from docsvc.domain.access import leaders_token
+    from docsvc.services.reports import summary
     leader = b.actor("chutich")
     officer = b.users["chuyenvien"]
     rng = random.Random(7)
@@ -344,19 +344,19 @@ def bench_dashboard(b: Bench, backend: str, size: int, rounds: int) -> list[Row]
             s.execute(insert(DocumentReader), readers[chunk:chunk + 5000])
         for chunk in range(0, len(assigns), 5000):
             s.execute(insert(Assignment), assigns[chunk:chunk + 5000])
+    summary.rebuild(b.c.db)  # the documents were inserted around the services, which keep the summary
     ours, bare, cold = [], [], []
-    for _ in range(3):  # computed from the database (no kept dashboard)
-        cold.append(timed(lambda: b.c.reports.dashboard(leader, fresh=True)) * 1000)
-    for _ in range(rounds):  # as users get it: kept DOCSVC_REPORT_CACHE_SECONDS per reader
-        ours.append(timed(lambda: b.c.reports.dashboard(leader)) * 1000)
+    for _ in range(rounds):
+        cold.append(timed(lambda: b.c.reports.dashboard(leader, fresh=True)) * 1000)  # computed now
+        ours.append(timed(lambda: b.c.reports.dashboard(leader)) * 1000)  # kept DOCSVC_REPORT_CACHE_SECONDS
         with b.c.db.read() as s:
             bare.append(timed(lambda: s.execute(select(func.count()).select_from(Document).where(
                 Document.agency_id == leader.agency_id)).scalar()) * 1000)
     p95_ours, p95_bare = percentiles(ours)[1], percentiles(bare)[1]
     return [Row(f"dashboard p95 at {size:,} documents (kept per reader)", backend, p95_ours, p95_bare, "ms",
                 "SELECT COUNT of the same documents", higher_is_better=False),
-            Row(f"dashboard computed from the database at {size:,} documents (median of 3)", backend,
-                statistics.median(cold), p95_bare, "ms", "SELECT COUNT of the same documents",
+            Row(f"dashboard computed fresh at {size:,} documents (p95)", backend,
+                percentiles(cold)[1], p95_bare, "ms", "SELECT COUNT of the same documents",
                 higher_is_better=False)]
 
 
@@ -525,7 +525,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of every benchmark")
     parser.add_argument("--only", default="pipeline,sign,search,api,volume",
-                        help="volume: batch receive, batch sign, dashboard (issue 16)")
+                        help="volume: batch receive, batch sign, dashboard (issue 16); dashboard: that one alone")
     parser.add_argument("--embedded-only", action="store_true")
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -559,6 +559,12 @@ def main() -> None:
             try:
                 emit(bench_batch_receive(b, backend, 25 if q else 250))
                 emit(bench_batch_sign(b, backend, 5 if q else 50, bare_setup))
+                emit(bench_dashboard(b, backend, 10_000 if q else 100_000, 10 if q else 40))
+            finally:
+                b.close()
+        elif "dashboard" in only:
+            b = Bench(backend)
+            try:
                 emit(bench_dashboard(b, backend, 10_000 if q else 100_000, 10 if q else 40))
             finally:
                 b.close()

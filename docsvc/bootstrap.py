@@ -37,6 +37,7 @@ from docsvc.services.outgoing import OutgoingService
 from docsvc.services.passwords import Passwords
 from docsvc.services.quarantine import QuarantineService
 from docsvc.services.register_book import RegisterBookService
+from docsvc.services.reports import summary as report_summary
 from docsvc.services.signature_check import SignatureCheckService
 from docsvc.services.signatures import SignatureService
 from docsvc.settings import ConfigError, Settings, load_settings
@@ -89,6 +90,7 @@ class Container:
         db = Database(make_engine(self.settings.database_url),
                       session_info={KEYS_INFO: self.audit_keys, DISPATCH_INFO: self.dispatch, **info})
         archive_hooks.install(db)  # the write-once guard on this database's sessions
+        report_summary.install(db)  # the dashboard's counts kept by every write transaction
         return db
 
     @cached_property

@@ -47,7 +47,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from docsvc.cli import admin, archives, exchange, reorg, runtime, trust  # noqa: F401
+    from docsvc.cli import admin, archives, exchange, reorg, reports, runtime, trust  # noqa: F401
 
 
 _register()

@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from docsvc.errors import BackendUnavailable
 
@@ -111,6 +111,24 @@ def read_memo(session: Session, name: str) -> dict[Any, Any] | None:
         return None
     memo: dict[Any, Any] = session.info.setdefault(f"memo:{name}", {})
     return memo
+
+
+def bulk_targets(state: ORMExecuteState, id_columns: Mapping[str, str]) -> tuple[str, set[Any]] | None:
+    """For a bulk ORM UPDATE or DELETE of a table named in ``id_columns`` (table name → column): the
+    table's name and the values of that column in the rows its WHERE clause selects, read before the
+    statement runs (so a delete's rows are still there); None for any other statement."""
+    if not (state.is_update or state.is_delete):
+        return None
+    table = getattr(state.statement, "table", None)
+    column = id_columns.get(getattr(table, "name", ""))
+    if table is None or column is None:
+        return None
+    query = select(table.c[column])
+    where = getattr(state.statement, "whereclause", None)  # UPDATE and DELETE statements have one
+    if where is not None:
+        query = query.where(where)
+    with state.session.no_autoflush:
+        return table.name, set(state.session.execute(query).scalars())
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from docsvc import secrets_store
 from docsvc.db import migrate
+from docsvc.services.reports import summary as report_summary
 
 if TYPE_CHECKING:
     from docsvc.bootstrap import Container
@@ -50,6 +51,11 @@ def initialise(container: Container, *, ca_organisation_name: str | None = None)
     done = []
     migrate.upgrade(container.db.engine)
     done.append(f"database schema at {migrate.current_revision(container.db.engine)} ({container.db.dialect})")
+    with container.db.read() as session:
+        summary_ready = report_summary.is_ready(session)
+    if not summary_ready:
+        counted = report_summary.rebuild(container.db)
+        done.append(f"reports summary built ({counted} documents)")
     secrets_store.secret_key(s)
     secrets_store.encryption_keys(s)
     done.append("secrets ready" + (" (generated under the data folder)" if not s.secret_key else ""))

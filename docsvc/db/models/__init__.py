@@ -35,6 +35,13 @@ from docsvc.db.models.reorganisation import (
     ReorgItem,
     ReorgPlan,
 )
+from docsvc.db.models.reports import (
+    ReportCount,
+    ReportDocumentFact,
+    ReportReaderClass,
+    ReportReaderClassToken,
+    ReportSummaryState,
+)
 from docsvc.db.models.requests import IdempotencyRecord
 from docsvc.db.models.workflow import (
     AgencyCalendarDay,
@@ -60,6 +67,7 @@ __all__ = [
     "Document", "DocumentFile", "DocumentGrant", "DocumentLink", "DocumentReader", "DocumentType", "Dossier",
     "DossierDocument", "DossierPlan", "ExchangeAgency", "ExchangeInbound", "ExchangeMessage", "IdempotencyRecord",
     "LegalHold", "Notification", "NotificationMailPref", "ObjectLock", "Organisation", "OutboxItem",
-    "ProgressUpdate", "Recipient", "RegisterCounter", "RegisterEntry", "ReorgItem", "ReorgPlan", "RetentionPeriod",
+    "ProgressUpdate", "Recipient", "RegisterCounter", "RegisterEntry", "ReorgItem", "ReorgPlan", "ReportCount",
+    "ReportDocumentFact", "ReportReaderClass", "ReportReaderClassToken", "ReportSummaryState", "RetentionPeriod",
     "SecrecyDecision", "SigningKey", "SigningPreparation", "User", "UserCertificate", "UserRole", "UserUnit",
 ]

@@ -28,7 +28,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from docsvc.db.models import Document, DocumentFile, Dossier, DossierDocument, ObjectLock
-from docsvc.db.uow import Database
+from docsvc.db.uow import Database, bulk_targets
 from docsvc.domain.archives import DossierStatus
 from docsvc.errors import Locked
 from docsvc.services.archives.common import protection_of
@@ -133,23 +133,18 @@ _ID_COLUMN = {"documents": "id", "document_files": "document_id"}
 
 def _before_bulk(state: ORMExecuteState) -> None:
     """Bulk ``update(Document)`` / ``delete(DocumentFile)``: check the rows the WHERE clause selects."""
-    if not (state.is_update or state.is_delete) or state.session.info.get(OVERRIDE):
+    if state.session.info.get(OVERRIDE):
         return
-    table = getattr(state.statement, "table", None)
-    column = _ID_COLUMN.get(getattr(table, "name", ""))
-    if table is None or column is None:
+    targets = bulk_targets(state, _ID_COLUMN)
+    if targets is None:
         return
-    query = select(table.c[column])
-    where = getattr(state.statement, "whereclause", None)  # UPDATE and DELETE statements have one
-    if where is not None:
-        query = query.where(where)
+    table, ids = targets
     with state.session.no_autoflush:
-        ids = set(state.session.execute(query).scalars())
         protected = protection_of(state.session, ids)
     if protected:
         doc_id = min(protected)
         raise Locked(f"document {doc_id} is {protected[doc_id]}: write-once, a bulk "
-                     f"{'update' if state.is_update else 'delete'} of {table.name} is refused",
+                     f"{'update' if state.is_update else 'delete'} of {table} is refused",
                      {"document_id": doc_id, "protection": protected[doc_id]})
 
 
