@@ -45,7 +45,7 @@ def real_backend_overrides() -> dict[str, Any]:
 # database, data folder, bucket and index, and each worker its own session fixtures (CA, loopback PKI
 # server, SoftHSM token folder, SQLite template under its own temporary folder, free ports), so tests
 # are spread freely; only these folders run as one unit on one worker, module after module: the fault
-# tests (each module starts private PostgreSQL, Elasticsearch, Redis and S3 servers, stopped and killed
+# tests (they start one set of private PostgreSQL, Elasticsearch, Redis and S3 servers, stopped and killed
 # by the tests: two sets at once would only compete for memory) and the browser tests (one Chromium).
 # Tests that log in to the shared SoftHSM2 tokens run on the browser tests' worker (one after the other):
 # two workers logging in to one token at once get UserAlreadyLoggedIn.
