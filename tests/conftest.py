@@ -62,6 +62,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for folder, group in XDIST_GROUPS.items():
             if path.startswith(folder):
                 item.add_marker(pytest.mark.xdist_group(group))
+    # Tests marked slow (the short load run, schemathesis) first: pytest-xdist hands out the groups, largest
+    # first, then single tests in this order; a long test handed out last would finish on one worker alone.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
