@@ -26,6 +26,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,13 +152,20 @@ class Client:
             accepted.number, accepted.register = int(issued["code_number"]), "outgoing"
 
     def run(self, deadline: float) -> None:
+        """Every scenario once (so that even a short run covers each kind of request), then a weighted
+        random mix until the deadline."""
         scenarios = [(self.receive, 35), (self.search, 30), (self.browse, 20), (self.sign_and_issue, 15)]
         funcs, weights = zip(*scenarios, strict=True)
+        for scenario in funcs:
+            self._attempt(scenario)
         while time.monotonic() < deadline:
-            try:
-                self.rng.choices(funcs, weights)[0]()
-            except Exception as exc:  # noqa: BLE001 - a client bug must not hide the rest of the run
-                self.stats.record("client error", 0, 0.0, f"{type(exc).__name__}: {exc}")
+            self._attempt(self.rng.choices(funcs, weights)[0])
+
+    def _attempt(self, scenario: Callable[[], None]) -> None:
+        try:
+            scenario()
+        except Exception as exc:  # noqa: BLE001 - a client bug must not hide the rest of the run
+            self.stats.record("client error", 0, 0.0, f"{type(exc).__name__}: {exc}")
 
 
 @dataclass

@@ -155,7 +155,8 @@ class Container:
         from search import open_index
         s = self.settings
         if s.search_is_elasticsearch:
-            return open_index(s.search_url, index=s.search_index, **self.extra.get("search_options", {}))
+            return open_index(s.search_url, index=s.search_index, request_timeout=float(s.search_timeout_seconds),
+                              **self.extra.get("search_options", {}))
         return open_index(s.search_url)
 
     @cached_property

@@ -50,6 +50,7 @@ class Settings:
     s3_timeout_seconds: int = 10  # waiting for an S3 answer; a hung server is a 503 after 2 tries, not a hung request
     search_url: str = ""  # default: embedded:<data_dir>/search.sqlite ; http(s)://... for Elasticsearch
     search_index: str = "docsvc"
+    search_timeout_seconds: int = 10  # waiting for an Elasticsearch answer (2 retries): a hung server is a 503
     broker_url: str = ""  # empty: Celery runs tasks in-process (no external broker)
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = ""  # default: generated once into <data_dir>/secret_key
@@ -337,8 +338,9 @@ def _validate(s: Settings) -> None:
                 raise ConfigError(s.env_name(name), "must be set in production (no generated secrets)")
     if s.max_pages < 1:
         raise ConfigError(s.env_name("max_pages"), "expected a positive number of pages")
-    if s.s3_timeout_seconds < 1:
-        raise ConfigError(s.env_name("s3_timeout_seconds"), "expected a positive number of seconds")
+    for name in ("s3_timeout_seconds", "search_timeout_seconds"):
+        if getattr(s, name) < 1:
+            raise ConfigError(s.env_name(name), "expected a positive number of seconds")
     if s.outbox_lease_seconds < 1:
         raise ConfigError(s.env_name("outbox_lease_seconds"), "expected a positive number of seconds")
     for name in ("login_rate_per_account", "login_rate_per_address"):

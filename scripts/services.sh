@@ -46,9 +46,9 @@ as_service_user() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-wait_port() {  # wait_port PORT NAME SECONDS
+wait_port() {  # wait_port PORT NAME SECONDS (polled every 0.2 s: servers restarted by the fault tests)
   local i
-  for ((i = 0; i < $3; i++)); do port_open "$1" && return 0; sleep 1; done
+  for ((i = 0; i < $3 * 5; i++)); do port_open "$1" && return 0; sleep 0.2; done
   die "$2 did not open port $1 within $3 s (logs in $LOGS)"
 }
 

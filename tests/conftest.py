@@ -3,7 +3,8 @@
 Every test that takes ``settings`` (and what builds on it: ``container``, ``app``, ``client``) runs on
 the embedded backends, and again on the real ones (PostgreSQL, S3, Elasticsearch) when their URLs are
 set in the environment (``eval "$(scripts/services.sh env)"``, as CI does). Each test gets a fresh
-database: a copy of a migrated template (SQLite file copy / PostgreSQL ``CREATE DATABASE ... TEMPLATE``).
+database: a copy of a migrated template (SQLite file copy / PostgreSQL ``CREATE DATABASE ... TEMPLATE``);
+a test that takes ``demo`` with the default settings gets a copy of a template where the demo is seeded.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +47,7 @@ def real_backend_overrides() -> dict[str, Any]:
 # database, data folder, bucket and index, and each worker its own session fixtures (CA, loopback PKI
 # server, SoftHSM token folder, SQLite template under its own temporary folder, free ports), so tests
 # are spread freely; only these folders run as one unit on one worker, module after module: the fault
-# tests (each module starts private PostgreSQL, Elasticsearch, Redis and S3 servers, stopped and killed
+# tests (they start one set of private PostgreSQL, Elasticsearch, Redis and S3 servers, stopped and killed
 # by the tests: two sets at once would only compete for memory) and the browser tests (one Chromium).
 # Tests that log in to the shared SoftHSM2 tokens run on the browser tests' worker (one after the other):
 # two workers logging in to one token at once get UserAlreadyLoggedIn.
@@ -60,6 +62,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for folder, group in XDIST_GROUPS.items():
             if path.startswith(folder):
                 item.add_marker(pytest.mark.xdist_group(group))
+    # Tests marked slow (the short load run, schemathesis) first: pytest-xdist hands out the groups, largest
+    # first, then single tests in this order; a long test handed out last would finish on one worker alone.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
@@ -163,9 +168,10 @@ class PostgresDatabases:
     def url_of(self, name: str) -> str:
         return self._url.set(database=name).render_as_string(hide_password=False)
 
-    def create(self) -> str:
+    def create(self, template: str | None = None) -> str:
+        """A new database copied from ``template`` (default: the migrated one)."""
         name = f"docsvc_t_{uuid.uuid4().hex[:10]}"
-        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}" STRATEGY FILE_COPY')
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template or self.template}" STRATEGY FILE_COPY')
         return name
 
     def drop(self, name: str) -> None:
@@ -202,6 +208,45 @@ def postgres_databases() -> Iterator[PostgresDatabases]:
     dbs.close()
 
 
+@dataclass(frozen=True)
+class DemoTemplate:
+    """A migrated database where the demo (``seed_demo``: organisations, units, users) is seeded once per
+    session and xdist worker: seeding costs more than many tests. ``audit_key``: the key its audit events
+    are chained with, copied into the data folder of every test that starts from it."""
+    database: str  # SQLite: the file; PostgreSQL: the template database's name
+    audit_key: Path
+
+
+def seed_demo_template(data_dir: Path, database_url: str, pki: tuple[Any, Path, _CurrentCa]) -> Path:
+    """Seed the demo into the migrated database at ``database_url``; returns the audit key file used."""
+    from docsvc.bootstrap import build_container
+    from docsvc.services.demo import seed_demo
+    c = build_container(make_test_settings(data_dir, database_url, pki))
+    try:
+        seed_demo(c.identity)
+    finally:
+        c.close()
+    return data_dir / "keys" / "audit_key"
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory,
+                         pki: tuple[Any, Path, _CurrentCa]) -> DemoTemplate:
+    folder = tmp_path_factory.mktemp("demo-template")
+    path = folder / "demo.sqlite"
+    shutil.copy(sqlite_template, path)
+    return DemoTemplate(str(path), seed_demo_template(folder / "var", f"sqlite:///{path}", pki))
+
+
+@pytest.fixture(scope="session")
+def postgres_demo_template(postgres_databases: PostgresDatabases, tmp_path_factory: pytest.TempPathFactory,
+                           pki: tuple[Any, Path, _CurrentCa]) -> Iterator[DemoTemplate]:
+    name = postgres_databases.create()
+    key = seed_demo_template(tmp_path_factory.mktemp("demo-template") / "var", postgres_databases.url_of(name), pki)
+    yield DemoTemplate(name, key)
+    postgres_databases.drop(name)
+
+
 @pytest.fixture(params=backend_params())
 def backend(request: pytest.FixtureRequest) -> str:
     """'embedded' or 'real': which family of backends this test runs on."""
@@ -209,15 +254,25 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
-                 sqlite_template: Path) -> Iterator[str]:
+def demo_template(backend: str, request: pytest.FixtureRequest) -> DemoTemplate | None:
+    """The demo template this test's database is copied from: when it takes ``demo`` (directly or through
+    ``api``, ``pages``...) and keeps the default settings (others may change what seeding writes: they
+    seed their own); None: the migrated template."""
+    if "demo" not in request.fixturenames or request.getfixturevalue("settings_overrides"):
+        return None
+    return request.getfixturevalue("sqlite_demo_template" if backend == "embedded" else "postgres_demo_template")
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest, sqlite_template: Path,
+                 demo_template: DemoTemplate | None) -> Iterator[str]:
     if backend == "embedded":
         path = tmp_path / "docsvc.sqlite"
-        shutil.copy(sqlite_template, path)
+        shutil.copy(demo_template.database if demo_template else sqlite_template, path)
         yield f"sqlite:///{path}"
         return
     dbs: PostgresDatabases = request.getfixturevalue("postgres_databases")
-    name = dbs.create()
+    name = dbs.create(demo_template.database if demo_template else None)
     try:
         yield dbs.url_of(name)
     finally:
@@ -263,8 +318,11 @@ def running_container(settings: Settings, pki: tuple[Any, Path, _CurrentCa]) -> 
 
 @pytest.fixture
 def settings(backend: str, database_url: str, tmp_path: Path, settings_overrides: dict[str, Any],
-             pki: tuple[Any, Path, _CurrentCa]) -> Settings:
+             pki: tuple[Any, Path, _CurrentCa], demo_template: DemoTemplate | None) -> Settings:
     values: dict[str, Any] = real_backend_overrides() if backend == "real" else {}
+    if demo_template is not None:  # the seeded events are chained with the template's audit key
+        (tmp_path / "var" / "keys").mkdir(parents=True)
+        shutil.copy(demo_template.audit_key, tmp_path / "var" / "keys" / "audit_key")
     return make_test_settings(tmp_path / "var", database_url, pki, **{**values, **settings_overrides})
 
 
@@ -284,6 +342,8 @@ def app(container: Any) -> Any:
 
 @pytest.fixture
 def demo(container: Any) -> Any:
+    """The demo's report (ids, password): seeded here, or already in the database copied from the demo
+    template (``seed_demo`` then only looks its organisations and users up)."""
     from docsvc.services.demo import seed_demo
     return seed_demo(container.identity)
 

@@ -1,5 +1,6 @@
-"""Fixtures of the fault tests: private backend servers (started once per module, stopped and
-restarted by the tests), and per test a fresh database, bucket and index on them.
+"""Fixtures of the fault tests: private backend servers (started once for all the fault tests, which run
+on one xdist worker; stopped and restarted by the tests, and brought back up after each test), and per
+test a fresh database, bucket and index on them.
 
 They run where the real backends are installed (CI runs ``scripts/services.sh up``; locally
 ``eval "$(scripts/services.sh env)"`` says so) and are skipped on a machine without them."""
@@ -28,7 +29,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                                                     "(scripts/services.sh up; eval its env)"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def private() -> Iterator[PrivateServices]:
     services = PrivateServices()
     try:
@@ -38,7 +39,7 @@ def private() -> Iterator[PrivateServices]:
         services.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def private_databases(private: PrivateServices) -> Iterator[PostgresDatabases]:
     dbs = PostgresDatabases(private.postgres_admin_url)
     yield dbs

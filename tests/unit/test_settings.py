@@ -64,6 +64,8 @@ def test_login_limit_settings() -> None:
     ({"DOCSVC_FETCH_ALLOW": "10.0.0.0/8, http://pki.example.vn"}, "DOCSVC_FETCH_ALLOW", "neither a host name"),
     ({"DOCSVC_FETCH_ALLOW": "10.0.0.0/40"}, "DOCSVC_FETCH_ALLOW", "CIDR"),
     ({"DOCSVC_FETCH_TIMEOUT_SECONDS": "0"}, "DOCSVC_FETCH_TIMEOUT_SECONDS", "positive"),
+    ({"DOCSVC_S3_TIMEOUT_SECONDS": "0"}, "DOCSVC_S3_TIMEOUT_SECONDS", "positive"),
+    ({"DOCSVC_SEARCH_TIMEOUT_SECONDS": "0"}, "DOCSVC_SEARCH_TIMEOUT_SECONDS", "positive"),
     ({"DOCSVC_ENVIRONMENT": "production"}, "DOCSVC_SECRET_KEY", "production"),
     ({"DOCSVC_LOGIN_RATE_PER_ACCOUNT": "lots"}, "DOCSVC_LOGIN_RATE_PER_ACCOUNT", "10 per minute"),
     ({"DOCSVC_LOGIN_RATE_PER_ADDRESS": "1/minute;2/hour"}, "DOCSVC_LOGIN_RATE_PER_ADDRESS", "per minute"),
