@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, DocumentGrant, DocumentType, Organisation, User
+from docsvc.db.models.audit import ACCESS_ACTIONS
 from docsvc.db.rows import must_get
 from docsvc.db.uow import Database
 from docsvc.domain import policies
@@ -88,7 +89,7 @@ class DocumentView:
 DERIVED_ROLES = frozenset({"text", "ocr_text"})
 
 # Audit events that are accesses to a document, not steps of its processing.
-ACCESS_EVENTS = frozenset({"document.read", "document.download", "document.link", "document.verify"})
+ACCESS_EVENTS = frozenset(ACCESS_ACTIONS)
 HISTORY_PAGE = 500  # events per page of a document's history
 
 
