@@ -34,8 +34,11 @@ def free_port() -> int:
 
 
 def env_of(settings: Any) -> dict[str, str]:
-    """This process's environment without DOCSVC_* variables, plus one per set setting."""
+    """This process's environment without DOCSVC_* variables, plus one per set setting, and this
+    checkout first on the path: the servers start in their data folder, where ``import docsvc``
+    would otherwise find the copy installed in the virtualenv (another checkout's code)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
     for f in fields(settings):
         value = getattr(settings, f.name)
         if value in (None, "", ()):

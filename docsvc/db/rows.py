@@ -1,9 +1,12 @@
-"""Loading one row by primary key when the caller relies on it being there; counting the rows a DML statement hit."""
+"""Loading one row by primary key when the caller relies on it being there; counting the rows a DML statement hit;
+counting the rows of a paged list."""
 
 from __future__ import annotations
 
+from collections.abc import Sized
 from typing import Any, TypeVar
 
+from sqlalchemy import Select, func, select
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import Executable
@@ -29,3 +32,11 @@ def rows_affected(s: Session, statement: Executable) -> int:
     if not isinstance(result, CursorResult):
         raise TypeError(f"{type(statement).__name__} returned no row count")
     return result.rowcount
+
+
+def total_of(s: Session, query: Select[Any], page: Sized, *, offset: int, limit: int) -> int:
+    """How many rows ``query`` selects, of which ``page`` is the one at ``offset`` (at most ``limit``): the
+    first page, when not full, is all there is (no COUNT statement); otherwise the database counts."""
+    if offset == 0 and len(page) < limit:
+        return len(page)
+    return s.execute(select(func.count()).select_from(query.subquery())).scalar_one()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, select
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, delete, exists, select
 from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
@@ -94,9 +95,23 @@ def readable_condition(actor: Actor, *, many: bool = False) -> ColumnElement[boo
     or a few rows are wanted; with ``many``, membership in the set of documents carrying one of the
     actor's tokens, which the database builds once per statement from the (token, document_id)
     index — best for aggregates over most of an agency's documents (reports)."""
-    related = select(DocumentReader.document_id).where(DocumentReader.token.in_(sorted(actor_tokens(actor))))
+    return _readable(int(actor.clearance), sorted(actor_tokens(actor)), many=many)
+
+
+def _readable(clearance: int | BindParameter[Any], tokens: list[str] | BindParameter[Any], *,
+              many: bool = False) -> ColumnElement[bool]:
+    """The rule of :func:`readable_condition` over values, or over bound parameters (a prebuilt statement)."""
+    related = select(DocumentReader.document_id).where(DocumentReader.token.in_(tokens))
     relation = Document.id.in_(related) if many else exists(related.where(DocumentReader.document_id == Document.id))
-    return and_(Document.secrecy <= int(actor.clearance), relation)
+    return and_(Document.secrecy <= clearance, relation)
+
+
+#: The one document by id if the actor (its clearance and tokens, bound per call) may read it: built
+#: once, so each request's access check pays no statement construction or cache-key computation.
+_READABLE_ONE = select(Document).where(
+    Document.id == bindparam("doc_id"),
+    _readable(bindparam("clearance"), bindparam("tokens", expanding=True)))
+_READABLE_ONE_FOR_UPDATE = _READABLE_ONE.with_for_update(of=Document)
 
 
 def readable_filter(query: Select, actor: Actor, *, many: bool = False) -> Select:  # type: ignore[type-arg]
@@ -116,10 +131,9 @@ def load_readable(s: Session, actor: Actor, doc_id: int, *, for_update: bool = F
         found: Document | None = memo.get((doc_id, actor))
         if found is not None:
             return found
-    q = readable_filter(select(Document).where(Document.id == doc_id), actor)
-    if for_update:
-        q = q.with_for_update(of=Document)
-    doc: Document | None = s.execute(q).scalar_one_or_none()
+    doc: Document | None = s.execute(_READABLE_ONE_FOR_UPDATE if for_update else _READABLE_ONE, {
+        "doc_id": doc_id, "clearance": int(actor.clearance), "tokens": sorted(actor_tokens(actor))}
+    ).scalar_one_or_none()
     if doc is None:
         raise NotFound(f"document {doc_id} not found")
     if memo is not None:

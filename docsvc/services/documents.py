@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, DocumentGrant, DocumentType, Organisation, User
-from docsvc.db.rows import must_get
+from docsvc.db.models.audit import ACCESS_ACTIONS
+from docsvc.db.rows import must_get, total_of
 from docsvc.db.uow import Database
 from docsvc.domain import policies
 from docsvc.domain.documents import (
@@ -88,7 +89,7 @@ class DocumentView:
 DERIVED_ROLES = frozenset({"text", "ocr_text"})
 
 # Audit events that are accesses to a document, not steps of its processing.
-ACCESS_EVENTS = frozenset({"document.read", "document.download", "document.link", "document.verify"})
+ACCESS_EVENTS = frozenset(ACCESS_ACTIONS)
 HISTORY_PAGE = 500  # events per page of a document's history
 
 
@@ -212,9 +213,9 @@ class DocumentService:
         if date_to:
             query = query.where(func.coalesce(Document.issued_date, func.date(Document.created_at)) <= date_to)
         with self.db.read() as s:
-            total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             rows = s.execute(query.order_by(Document.urgency.desc(), Document.created_at.desc(), Document.id.desc())
                              .offset(offset).limit(limit)).scalars().all()
+            total = total_of(s, query, rows, offset=offset, limit=limit)
             user_names(s, [d.created_by for d in rows])
             return [DocumentView(self._view(s, d, actor, detail=False)) for d in rows], total
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from docsvc.db.models import Document, DocumentFile
@@ -29,6 +29,23 @@ def registered_with_key(s: Session, agency_id: int, dup_key: str | None,
 
 
 _CONTENT_ROLES = ("main", "attachment")
+_Received = Select[str, int, int | None, int | None]  # digest, document id, arrival number, year
+
+
+def _received_query(same_bytes: ColumnElement[bool]) -> _Received:
+    """Incoming documents of the agency ``:agency_id`` other than ``:exclude_id`` holding a file with
+    ``same_bytes``, by digest then document (built once per shape: every document view asks)."""
+    return (select(DocumentFile.sha256, Document.id, Document.arrival_number, Document.register_year).join(
+        DocumentFile, DocumentFile.document_id == Document.id).where(
+        Document.agency_id == bindparam("agency_id"), Document.direction == Direction.INCOMING.value,
+        same_bytes, DocumentFile.role.in_(_CONTENT_ROLES), Document.id != bindparam("exclude_id"))
+        .distinct().order_by(DocumentFile.sha256, Document.id))
+
+
+_WITH_BYTES = _received_query(DocumentFile.sha256 == bindparam("sha256"))
+_WITH_BYTES_OF = _received_query(DocumentFile.sha256.in_(
+    select(DocumentFile.sha256).where(DocumentFile.document_id == bindparam("doc_id"),
+                                      DocumentFile.role.in_(_CONTENT_ROLES)).scalar_subquery()))
 
 
 def received_with_bytes(s: Session, agency_id: int, sha256: str | None,
@@ -36,27 +53,19 @@ def received_with_bytes(s: Session, agency_id: int, sha256: str | None,
     """Incoming documents of the agency one of whose files has exactly these bytes."""
     if not sha256:
         return []
-    return _received(s, agency_id, DocumentFile.sha256 == sha256, exclude_id)
+    return _received(s, _WITH_BYTES, {"agency_id": agency_id, "sha256": sha256, "exclude_id": exclude_id})
 
 
 def received_with_bytes_of(s: Session, doc: Document) -> list[dict[str, Any]]:
     """Other incoming documents of ``doc``'s agency holding a file with the bytes of one of ``doc``'s
     files (one query whatever the number of files), by digest then document, each with its ``sha256``."""
-    own = select(DocumentFile.sha256).where(DocumentFile.document_id == doc.id,
-                                            DocumentFile.role.in_(_CONTENT_ROLES)).scalar_subquery()
-    return _received(s, doc.agency_id, DocumentFile.sha256.in_(own), doc.id)
+    return _received(s, _WITH_BYTES_OF, {"agency_id": doc.agency_id, "doc_id": doc.id, "exclude_id": doc.id})
 
 
-def _received(s: Session, agency_id: int, same_bytes: ColumnElement[bool],
-              exclude_id: int | None) -> list[dict[str, Any]]:
-    query = (select(DocumentFile.sha256, Document.id, Document.arrival_number, Document.register_year).join(
-        DocumentFile, DocumentFile.document_id == Document.id).where(
-        Document.agency_id == agency_id, Document.direction == Direction.INCOMING.value,
-        same_bytes, DocumentFile.role.in_(_CONTENT_ROLES)).distinct())
-    if exclude_id is not None:
-        query = query.where(Document.id != exclude_id)
+def _received(s: Session, query: _Received, params: dict[str, Any]) -> list[dict[str, Any]]:
+    params["exclude_id"] = params["exclude_id"] or 0  # ids start at 1: 0 excludes nothing
     return [{"document_id": r.id, "arrival_number": r.arrival_number, "year": r.register_year, "sha256": r.sha256}
-            for r in s.execute(query.order_by(DocumentFile.sha256, Document.id))]
+            for r in s.execute(query, params)]
 
 
 def duplicate_message(found: dict[str, Any], *, same_bytes: bool = False) -> str:

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -89,6 +89,18 @@ class IssuedToken:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+#: One statement read on every request: the token, its user, and the user's roles × units (a few
+#: rows). Built once (with a bound parameter), so a request pays no statement construction and no
+#: cache-key computation for it.
+_TOKEN_ACTOR = (
+    select(ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at,
+           User.id, User.username, User.full_name, User.agency_id, User.clearance, User.is_active,
+           User.position, Organisation.name, UserRole.role, UserUnit.unit_id)
+    .join(User, User.id == ApiToken.user_id).join(Organisation, Organisation.id == User.agency_id)
+    .outerjoin(UserRole, UserRole.user_id == User.id).outerjoin(UserUnit, UserUnit.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash")))
 
 
 class IdentityService:
@@ -384,15 +396,8 @@ class IdentityService:
             raise Unauthenticated("invalid token")
         now = utcnow()
         with self.db.read() as s:
-            # One statement: the token, its user, and the user's roles × units (a few rows), read on
-            # every request; the actor is never kept between requests (a change of rights counts at once).
-            rows = s.execute(
-                select(ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at,
-                       User.id, User.username, User.full_name, User.agency_id, User.clearance, User.is_active,
-                       User.position, Organisation.name, UserRole.role, UserUnit.unit_id)
-                .join(User, User.id == ApiToken.user_id).join(Organisation, Organisation.id == User.agency_id)
-                .outerjoin(UserRole, UserRole.user_id == User.id).outerjoin(UserUnit, UserUnit.user_id == User.id)
-                .where(ApiToken.token_hash == hash_token(token))).all()
+            # the actor is never kept between requests (a change of rights counts at once)
+            rows = s.execute(_TOKEN_ACTOR, {"token_hash": hash_token(token)}).all()
         if not rows:
             raise Unauthenticated("invalid or revoked token")
         (token_id, revoked_at, expires_at, last_used_at, user_id, username, full_name, agency_id, clearance,

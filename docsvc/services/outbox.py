@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
@@ -72,11 +72,15 @@ def due(s: Session, limit: int, topic: str | None = None) -> list[OutboxItem]:
     return list(s.execute(q).scalars())
 
 
+#: The open items of one topic and key (read by every document view: built once).
+_OPEN_ITEMS = select(OutboxItem.quarantined_at, OutboxItem.last_error).where(
+    OutboxItem.topic == bindparam("topic"), OutboxItem.key == bindparam("key"), OutboxItem.done_at.is_(None))
+
+
 def state_of(s: Session, topic: str, key: str | int) -> tuple[str, str | None]:
     """("quarantined", reason), ("processing", last error or None) while work waits or runs, or
     ("done", None) when nothing is left for ``topic``/``key``."""
-    rows = s.execute(select(OutboxItem.quarantined_at, OutboxItem.last_error).where(
-        OutboxItem.topic == topic, OutboxItem.key == str(key), OutboxItem.done_at.is_(None))).all()
+    rows = s.execute(_OPEN_ITEMS, {"topic": topic, "key": str(key)}).all()
     quarantined = [r for r in rows if r.quarantined_at is not None]
     if quarantined:
         return "quarantined", quarantined[0].last_error

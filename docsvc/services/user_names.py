@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from docsvc.db.models import User
+
+_NAMES = select(User.id, User.full_name).where(User.id.in_(bindparam("ids", expanding=True)))  # built once
 
 
 def user_names(s: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
@@ -17,6 +19,5 @@ def user_names(s: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
     names: dict[int, str] = s.info.setdefault("user_names", {})
     missing = sorted({i for i in user_ids if i is not None and i not in names})
     if missing:
-        names.update({uid: name for uid, name in s.execute(
-            select(User.id, User.full_name).where(User.id.in_(missing)))})
+        names.update({uid: name for uid, name in s.execute(_NAMES, {"ids": missing})})
     return names

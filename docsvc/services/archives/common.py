@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import literal_column, select, union_all
+from sqlalchemy import BindParameter, bindparam, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from docsvc.db.models import Dossier, DossierDocument, LegalHold, Organisation, RetentionPeriod, User, UserRole
@@ -123,24 +123,24 @@ def protection_of(s: Session, doc_ids: Iterable[int]) -> dict[int, str]:
     if not ids:
         return {}
     out: dict[int, str] = {}
-    for doc_id, kind in s.execute(union_all(_archived(ids, "archived"), *_documents_held(ids, "held"))):
+    for doc_id, kind in s.execute(_PROTECTION, {"ids": ids}):
         if kind == "held" or doc_id not in out:  # held wins: its hold is what blocks disposal
             out[doc_id] = kind
     return out
 
 
-def _archived(ids: list[int], kind: str | None = None) -> Any:
+def _archived(ids: list[int] | BindParameter[Any], kind: str | None = None) -> Any:
     """SELECT of the ids among ``ids`` of documents in an archived dossier (and ``kind`` as a 2nd column)."""
     return (select(DossierDocument.document_id, *_kind(kind)).join(Dossier, Dossier.id == DossierDocument.dossier_id)
             .where(DossierDocument.document_id.in_(ids), Dossier.status == DossierStatus.ARCHIVED.value))
 
 
-def _documents_held(ids: list[int], kind: str | None = None) -> list[Any]:
+def _documents_held(ids: list[int] | BindParameter[Any], kind: str | None = None) -> list[Any]:
     return _under_hold(ids, held=LegalHold.document_id, member=DossierDocument.document_id,
                        via_hold=LegalHold.dossier_id, via_member=DossierDocument.dossier_id, kind=kind)
 
 
-def _under_hold(ids: list[int], *, held: Any, member: Any, via_hold: Any, via_member: Any,
+def _under_hold(ids: list[int] | BindParameter[Any], *, held: Any, member: Any, via_hold: Any, via_member: Any,
                 kind: str | None = None) -> list[Any]:
     """The SELECTs (to join by UNION ALL) of the ids among ``ids`` whose own hold column (``held``) is
     under an active hold, or that are linked through the dossier–document table (``member`` ↔
@@ -152,6 +152,11 @@ def _under_hold(ids: list[int], *, held: Any, member: Any, via_hold: Any, via_me
 
 def _kind(kind: str | None) -> list[Any]:
     return [] if kind is None else [literal_column(f"'{kind}'").label("kind")]
+
+
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+#: :func:`protection_of`'s statement, built once (every document page asks): (document id, kind).
+_PROTECTION = union_all(_archived(_IDS, "archived"), *_documents_held(_IDS, "held"))
 
 
 # ---------------------------------------------------------------- people to tell

@@ -7,13 +7,13 @@ import builtins
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.db.models import Document, DocumentFile, Dossier, DossierDocument, DossierPlan, Organisation, User
-from docsvc.db.rows import must_get
+from docsvc.db.rows import must_get, total_of
 from docsvc.db.uow import Database
 from docsvc.domain.archives import (
     DossierStatus,
@@ -256,9 +256,9 @@ class DossierService:
             like = f"%{q.strip()}%"
             query = query.where(or_(Dossier.title.ilike(like), Dossier.file_code.ilike(like)))
         with self.db.read() as s:
-            total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             rows = s.execute(query.order_by(Dossier.year.desc(), Dossier.notation).offset(offset).limit(limit)
                              ).scalars().all()
+            total = total_of(s, query, rows, offset=offset, limit=limit)
             return dossier_dicts(s, rows), total
 
     def of_document(self, actor: Actor, document_id: int) -> builtins.list[dict[str, Any]]:
