@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 # the extraction child (python -m search.extract_worker) and its cleaner import this checkout's code
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
 
-from tests.fixtures.office_scans import KIND_NAMES, ScanPage, scan_set, word_errors  # noqa: E402
+from tests.fixtures.office_scans import KIND_NAMES, KINDS, ScanPage, scan_set, word_errors  # noqa: E402
 
 
 def read_before(page: ScanPage) -> str:
@@ -69,8 +69,8 @@ def read_ocrmypdf(page: ScanPage) -> str:
 READERS = {"before": read_before, "clean": read_clean, "ocrmypdf": read_ocrmypdf}
 
 
-def evaluate(per_kind: int, jobs: int, variants: list[str], seed: int = 18) -> dict[str, Any]:
-    pages = scan_set(per_kind, seed)
+def evaluate(per_kind: int, jobs: int, variants: list[str], kinds: list[str], seed: int = 18) -> dict[str, Any]:
+    pages = [page for page in scan_set(per_kind, seed) if page.kind in kinds]
     work = [(page, variant) for page in pages for variant in variants]  # interleaved: same load for each
 
     def run(item: tuple[ScanPage, str]) -> dict[str, Any]:
@@ -104,6 +104,7 @@ def main() -> int:
     parser.add_argument("--per-kind", type=int, default=5, help="pages per kind of degradation (6 kinds)")
     parser.add_argument("--jobs", type=int, default=2, help="pages read at once")
     parser.add_argument("--variants", default="before,clean,ocrmypdf")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="kinds of degradation read (default: all)")
     parser.add_argument("--json", metavar="FILE", help="also write every page's figures to FILE")
     args = parser.parse_args()
     variants = [v for v in args.variants.split(",") if v]
@@ -113,7 +114,7 @@ def main() -> int:
     if "ocrmypdf" in variants and shutil.which("ocrmypdf") is None:
         print("ocrmypdf is not installed (Debian: ocrmypdf): left out", file=sys.stderr)
         variants.remove("ocrmypdf")
-    result = evaluate(args.per_kind, args.jobs, variants)
+    result = evaluate(args.per_kind, args.jobs, variants, args.kinds.split(","))
     if args.json:
         Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"{result['pages']} pages; word accuracy, accents kept (accents folded); signer's name read; median s/page")

@@ -27,8 +27,9 @@ from tests.fixtures.office_scans import (
 needs_ocr = pytest.mark.skipif(shutil.which("tesseract") is None or shutil.which("pdftoppm") is None,
                                reason="tesseract/pdftoppm not installed (make sysdeps)")
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-#: word accuracy (accents kept) of the page below: measured 0.9xx cleaned, 0.xxx without cleaning
-CLEANED_ACCURACY = 0.85
+#: word accuracy (accents kept) of the office scan below: measured 0.983 cleaned (0.992 accents
+#: folded), 0.0 read as it was before cleaning (Tesseract's global threshold loses the grey page)
+CLEANED_ACCURACY = 0.90
 
 
 def _lines_page(size: tuple[int, int] = (1200, 900)) -> Image.Image:
