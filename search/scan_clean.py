@@ -3,7 +3,8 @@
 Office scans reach Tesseract with what its global (Otsu) threshold and layout analysis handle badly:
 a red seal and a blue signature over the signer's name, grey paper and light falling off across the
 page, speck dust, a page a few degrees askew, 150 dpi photos or JPEGs. :func:`clean_page` gives
-Tesseract a grey page at about 300 dpi with white paper and black text:
+Tesseract a grey page at about 300 dpi with white paper and black text, when the page shows one of
+these :func:`degradations` (a plain white, straight page is read as it is):
 
 1. resolution: an image below 250 dpi is scaled up (at most 2x) — Tesseract wants letters 20-30 px high;
 2. colour ink: below the top quarter of the page the grey value of a pixel is its brightest channel,
@@ -27,7 +28,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PIL import Image, ImageChops, ImageFilter, ImageOps, ImageSequence
+from PIL import Image, ImageChops, ImageFilter, ImageOps, ImageSequence, ImageStat
 
 #: pages larger than this (a 300 dpi A3 page is 17 Mpx) are not cleaned
 MAX_PIXELS = 40_000_000
@@ -78,17 +79,18 @@ def drop_colour_ink(image: Image.Image, keep_top: float = KEEP_COLOUR_TOP) -> Im
     return grey
 
 
+def _background(small: Image.Image) -> Image.Image:
+    """The paper's brightness on a page reduced 8x: a closing (maximum, then minimum) removes the
+    letters and keeps the edges of large areas (a white corner beside grey paper, a dark border)."""
+    return small.filter(ImageFilter.MaxFilter(7)).filter(ImageFilter.MinFilter(7)).filter(ImageFilter.GaussianBlur(1))
+
+
 def flatten(grey: Image.Image) -> Image.Image:
     """White paper, black text: the background estimated on a page reduced 8x is subtracted."""
     factor = 8
     if grey.width < 16 * factor or grey.height < 16 * factor:
         return ImageOps.autocontrast(grey, cutoff=(0.5, 0))
-    small = grey.reduce(factor)
-    # a closing (maximum, then minimum) removes the letters and keeps the edges of large areas
-    # (a white corner beside grey paper, the scanner's dark border)
-    background = small.filter(ImageFilter.MaxFilter(7)).filter(ImageFilter.MinFilter(7))
-    background = background.filter(ImageFilter.GaussianBlur(1))
-    background = background.resize(grey.size, Image.Resampling.BILINEAR)
+    background = _background(grey.reduce(factor)).resize(grey.size, Image.Resampling.BILINEAR)
     darkness = ImageChops.subtract(background, grey)  # 0 on paper, the ink's depth elsewhere
     return ImageOps.autocontrast(ImageOps.invert(darkness), cutoff=(0.3, 0))
 
@@ -121,10 +123,47 @@ def skew_angle(grey: Image.Image) -> float:
     return max((coarse + a / 10 for a in range(-5, 6)), key=sharpness)
 
 
+def _share(mask: Image.Image) -> float:
+    """The share of a 0/255 mask's pixels that are set."""
+    return mask.histogram()[255] / max(1, mask.width * mask.height)
+
+
+def degradations(image: Image.Image) -> list[str]:
+    """What of the page calls for cleaning: "colour ink" (seal or signature below the top quarter,
+    over 0.1 % of it), "grey paper" (the paper's brightness below 215 or varying by more than 50),
+    "skew" (1° or more), "speckle" (over 0.05 % of the page is ink with no ink around it). A page with
+    none is read as it is: on a plain white, straight page cleaning gains nothing and Tesseract's
+    layout analysis may join a column differently."""
+    found = []
+    factor = max(1, image.width // 800)
+    small = image.reduce(factor) if factor > 1 else image
+    if small.mode in ("RGB", "RGBA", "P", "CMYK", "YCbCr"):
+        rgb = small.convert("RGB")
+        lower = rgb.crop((0, int(rgb.height * KEEP_COLOUR_TOP), rgb.width, rgb.height))
+        red, green, blue = lower.split()
+        saturation = ImageChops.subtract(ImageChops.lighter(ImageChops.lighter(red, green), blue),
+                                         ImageChops.darker(ImageChops.darker(red, green), blue))
+        if _share(saturation.point(lambda v: 255 if v > 60 else 0)) > 0.001:
+            found.append("colour ink")
+    grey = image.convert("L")
+    background = _background(grey.reduce(8)) if grey.width >= 128 and grey.height >= 128 else grey
+    stat = ImageStat.Stat(background)
+    if stat.mean[0] < 215 or stat.extrema[0][1] - stat.extrema[0][0] > 50:
+        found.append("grey paper")
+    if abs(skew_angle(grey)) >= 1.0:
+        found.append("skew")
+    ink = grey.point(lambda v: 255 if v < 128 else 0)
+    lonely = ink.filter(ImageFilter.BoxBlur(20)).point(lambda v: 255 if v < 16 else 0)
+    if _share(ImageChops.multiply(ink, lonely)) > 0.0005:
+        found.append("speckle")
+    return found
+
+
 def clean_page(image: Image.Image) -> tuple[Image.Image, float]:
-    """The page cleaned for OCR (mode L) and its resolution in dpi (see the module's text)."""
+    """The page cleaned for OCR (mode L) and its resolution in dpi (see the module's text); a page
+    without :func:`degradations` only turned grey."""
     dpi = page_dpi(image)
-    if image.width * image.height > MAX_PIXELS:
+    if image.width * image.height > MAX_PIXELS or not degradations(image):
         return image.convert("L"), dpi or TARGET_DPI
     image, dpi = upscale(image, dpi)
     grey = flatten(drop_colour_ink(image))

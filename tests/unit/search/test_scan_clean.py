@@ -11,7 +11,16 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont, ImageStat
 
 from search.sandbox import ExtractionLimitExceeded, ExtractionLimits, extract_isolated
-from search.scan_clean import MAX_PIXELS, clean_page, despeckle, drop_colour_ink, flatten, skew_angle, upscale
+from search.scan_clean import (
+    MAX_PIXELS,
+    clean_page,
+    degradations,
+    despeckle,
+    drop_colour_ink,
+    flatten,
+    skew_angle,
+    upscale,
+)
 from tests.fixtures.intake_docs import born_digital
 from tests.fixtures.office_scans import (
     low_contrast,
@@ -85,6 +94,17 @@ def test_a_low_resolution_page_is_scaled_up_and_a_huge_one_is_left_alone() -> No
     assert same.size == (2480, 3508) and dpi == 300
     huge = Image.new("L", (MAX_PIXELS // 4000 + 1, 4000), 255)
     assert clean_page(huge)[0].size == huge.size
+
+
+def test_only_a_degraded_page_is_cleaned() -> None:
+    plain = _lines_page()
+    assert degradations(plain) == []
+    assert clean_page(plain)[0].tobytes() == plain.convert("L").tobytes()  # read as it is
+    sealed = plain.copy()
+    sealed.paste((200, 35, 45), (300, 500, 500, 700))
+    assert "colour ink" in degradations(sealed)
+    assert degradations(skew(plain, 2.0)) == ["skew"]
+    assert "grey paper" in degradations(low_contrast(plain, random.Random(1)))
 
 
 def _office_scan(seed: int = 7) -> tuple[bytes, list[str]]:
