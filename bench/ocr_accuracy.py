@@ -7,7 +7,7 @@ and all of these at once) and reads every page three ways, interleaved page by p
 the same load:
 
 - ``before``: the production path without cleaning (limited extraction child, pages rendered grey);
-- ``clean``: the production path as it is now (pages cleaned in process by :mod:`search.scan_clean`);
+- ``clean``: the production path as it is now (degraded pages cleaned by :mod:`search.scan_clean`);
 - ``ocrmypdf``: ``ocrmypdf --deskew --clean --rotate-pages`` (unpaper) and its sidecar text, when
   installed.
 

@@ -1,4 +1,4 @@
-"""Cleaning of a scanned page before OCR, in process with Pillow (no other tool).
+"""Cleaning of a scanned page before OCR, with Pillow (no other tool).
 
 Office scans reach Tesseract with what its global (Otsu) threshold and layout analysis handle badly:
 a red seal and a blue signature over the signer's name, grey paper and light falling off across the
@@ -12,7 +12,7 @@ these :func:`degradations` (a plain white, straight page is read as it is):
    while black print stays black, also where the seal covers it; the top quarter keeps its colour
    ink as grey, as red-stamped urgency and secrecy marks (box 10) are read from there;
 3. background: the paper's brightness is estimated on a reduced page (a maximum filter wider than a
-   letter, then a blur) and subtracted, which removes grey paper and uneven light; the contrast is
+   letter, then a minimum filter and a blur) and subtracted, which removes grey paper and uneven light; the contrast is
    then stretched;
 4. speckle: a 3x3 median filter removes specks of one or two pixels (strokes at 300 dpi are thicker),
    and ink with almost no ink around it within 3.4 mm (a speck or blot on empty paper) is erased;
