@@ -176,9 +176,13 @@ def clean_page(image: Image.Image) -> tuple[Image.Image, float]:
 
 def clean_file(source: Path, prefix: str, max_pages: int) -> list[Path]:
     """The first ``max_pages`` pages of an image file (a TIFF may have several) cleaned, as grey PNGs
-    ``<prefix>-<n>.png`` beside it."""
+    ``<prefix>-<n>.png`` beside it; a one-page file without :func:`degradations` is left to be read
+    as it is (the same bytes as without cleaning)."""
     out = []
     with Image.open(source) as image:
+        if getattr(image, "n_frames", 1) == 1 and image.width * image.height <= MAX_PIXELS \
+                and not degradations(image):
+            return [source]
         for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
             if number > max_pages:
                 break
