@@ -1,7 +1,7 @@
 """Child process of :func:`search.sandbox.extract_isolated`: ``python -m search.extract_worker``.
 
 Reads one JSON request line on stdin (``path`` of the file, ``content_type``, ``ocr``, ``lang``,
-``limits``), limits its own CPU time and address space *before* parsing anything (Tesseract and
+``clean``, ``limits``), limits its own CPU time and address space *before* parsing anything (Tesseract and
 pdftoppm, started from here, inherit the limits), extracts the text and writes one JSON answer on
 stdout: ``{"ok": true, "text": ..., "pages": ..., "method": ..., ...}`` or ``{"ok": false,
 "kind": "limit"|"error"|"ocr_unavailable", "message": ...}``. Exceeding the CPU limit kills the
@@ -79,7 +79,8 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
     try:
         result = extract_document(data, request["content_type"], ocr=request["ocr"], lang=request["lang"],
                                   timeout=max(1.0, limits["wall_seconds"] - (time.monotonic() - started)),
-                                  max_pages=limits["max_pages"], max_ocr_pages=limits["max_ocr_pages"])
+                                  max_pages=limits["max_pages"], max_ocr_pages=limits["max_ocr_pages"],
+                                  clean=request.get("clean", True))
     except MemoryError:
         return {"ok": False, "kind": "limit", "message": f"needs more than {limits['memory_mb']} MB of memory"}
     except OcrUnavailable as exc:

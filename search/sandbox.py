@@ -44,14 +44,17 @@ class ExtractionLimits:
 
 
 def extract_isolated(data: bytes, content_type: str, *, limits: ExtractionLimits | None = None,
-                     ocr: bool = True, lang: str = DEFAULT_OCR_LANG, layout: bool = False) -> ExtractedText:
+                     ocr: bool = True, lang: str = DEFAULT_OCR_LANG, layout: bool = False,
+                     clean: bool = True) -> ExtractedText:
     """Text of ``data`` (as :func:`search.extract.extract_document`), extracted by a limited child
     process. Raises :class:`ExtractionLimitExceeded` when a limit is hit, :class:`OcrUnavailable`
     when OCR tools are missing, :class:`ExtractionError` for unreadable files. ``layout``: also the
-    lines of page 1 of a PDF's text layer with their horizontal positions (:func:`search.metadata.pdf_lines`)."""
+    lines of page 1 of a PDF's text layer with their horizontal positions (:func:`search.metadata.pdf_lines`).
+    ``clean``: scanned pages are cleaned before OCR (:mod:`search.scan_clean`), within the same limits."""
     limits = limits or ExtractionLimits()
     wall = limits.effective_wall()
     request = {"content_type": content_type, "ocr": ocr, "lang": lang, "parent_pid": os.getpid(), "layout": layout,
+               "clean": clean,
                "limits": {**asdict(limits), "wall_seconds": wall}}
     with tempfile.TemporaryDirectory(prefix="docsvc-extract-") as tmp:
         path = Path(tmp) / "input"
