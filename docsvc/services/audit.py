@@ -17,10 +17,10 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from docsvc.db.base import utcnow
+from docsvc.db.base import table_of, utcnow
 from docsvc.db.models import AuditEvent, AuditHead
 from docsvc.domain.identity import Actor, RequestOrigin
 from docsvc.domain.policies import is_system
@@ -73,8 +73,8 @@ def event_hash(event: AuditEvent, keys: AuditKeys | None = None) -> str | None:
 
 #: The append's statements, built once (every audited request appends an event) and run as plain SQL:
 #: the head row locked, the events inserted, the head advanced, without the ORM's unit of work.
-_HEAD: Table = AuditHead.__table__  # type: ignore[assignment]  # a mapped class's table is a Table
-_EVENTS: Table = AuditEvent.__table__  # type: ignore[assignment]
+_HEAD = table_of(AuditHead)
+_EVENTS = table_of(AuditEvent)
 _HEAD_FOR_UPDATE = select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
 _NEW_HEAD = insert(_HEAD).values(id=1, last_seq=0, last_hash=GENESIS_HASH)
 _ADVANCE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(last_seq=bindparam("new_seq"),

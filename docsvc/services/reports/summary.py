@@ -30,11 +30,11 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, case, func, select, text, update
+from sqlalchemy import and_, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from docsvc.db.base import utcnow
+from docsvc.db.base import table_of, utcnow
 from docsvc.db.models import (
     Assignment,
     Document,
@@ -153,7 +153,7 @@ def _refresh_chunk(s: Session, ids: list[int], lock: bool) -> int:
     new = {d.id: document_facts(d, classes[(d.agency_id, d.secrecy, frozenset(tokens[d.id]))],
                                 assignments[d.id]) for d in docs}
     old: dict[int, Facts] = defaultdict(dict)
-    facts = _table(ReportDocumentFact)
+    facts = table_of(ReportDocumentFact)
     for row in s.execute(select(facts).where(facts.c.document_id.in_(ids))):
         old[row.document_id][_key(row)] = [row.n, row.seconds]
     delta: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
@@ -177,11 +177,6 @@ def _refresh_chunk(s: Session, ids: list[int], lock: bool) -> int:
 
 def _key(row: Any) -> Key:
     return tuple(getattr(row, c) for c in KEY_COLUMNS)
-
-
-def _table(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
 
 
 def _upsert(s: Session) -> Any:
@@ -286,7 +281,7 @@ def rebuild(db: Database) -> int:
         if s.get_bind().dialect.name == "postgresql":
             s.execute(text("LOCK TABLE documents IN EXCLUSIVE MODE"))
         for model in (ReportDocumentFact, ReportCount, ReportReaderClassToken, ReportReaderClass):
-            s.execute(_table(model).delete())
+            s.execute(table_of(model).delete())
         ids = list(s.execute(select(Document.id).order_by(Document.id)).scalars())
         refresh(s, ids, lock=False)
         updated = s.execute(update(ReportSummaryState).where(ReportSummaryState.id == 1)
