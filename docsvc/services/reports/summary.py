@@ -200,14 +200,15 @@ ClassKey = tuple[int, int, frozenset[str]]  # agency, secrecy, reader tokens
 
 def _class_ids(s: Session, wanted: set[ClassKey]) -> dict[ClassKey, int]:
     """The ids of visibility classes, created the first time one is seen."""
-    digests = {class_digest(*key)[0]: key for key in wanted}
+    stored = {key: class_digest(*key) for key in wanted}  # key -> (digest, tokens as stored)
+    digests = {digest: key for key, (digest, _tokens) in stored.items()}
     found = dict(s.execute(select(ReportReaderClass.digest, ReportReaderClass.id)
                            .where(ReportReaderClass.digest.in_(list(digests)))).all())
     missing = [d for d in digests if d not in found]
     if missing:
         stmt = _upsert(s)(ReportReaderClass).on_conflict_do_nothing(index_elements=["digest"])
         s.execute(stmt, [{"agency_id": digests[d][0], "secrecy": digests[d][1], "digest": d,
-                          "tokens": class_digest(*digests[d])[1]} for d in missing])
+                          "tokens": stored[digests[d]][1]} for d in missing])
         created = dict(s.execute(select(ReportReaderClass.digest, ReportReaderClass.id)
                                  .where(ReportReaderClass.digest.in_(missing))).all())
         tokens_of = [{"token": t, "class_id": created[d]} for d in missing for t in sorted(digests[d][2])]
